@@ -1,0 +1,12 @@
+/**
+ * The list of `irsa` subcommands: each module registers itself on the program. One line per command module.
+ * @module
+ */
+import type { Command } from 'commander';
+import type { CliContext } from './context.js';
+
+/** A command module: adds its subcommand(s) to the program; actions set `process.exitCode` through the returned code. */
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;
+
+export const commands: RegisterCommand[] = [
+];

@@ -1,0 +1,75 @@
+/**
+ * The `irsa` command line: builds the commander program from the command modules and maps errors to exit codes
+ * (0 success, 1 a negative answer such as a deny, 2 bad input).
+ * @module
+ */
+import { Command, CommanderError } from 'commander';
+import { IrsaError } from '../lib/errors.js';
+import { commands } from './commands.js';
+import { processContext, type CliContext } from './context.js';
+
+const VERSION = '0.1.0';
+
+/** Builds the program; commands write through `ctx` and report their exit code through `ctx.exitCode`. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('irsa')
+    .description('IAM Roles for Service Accounts, end to end: webhook, issuer, policy engine and tools')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+    })
+    .exitOverride();
+  for (const register of commands) register(program, ctx);
+  for (const sub of program.commands) applyDefaults(sub, ctx);
+  return program;
+}
+
+function applyDefaults(command: Command, ctx: CliContext): void {
+  command.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+  for (const sub of command.commands) applyDefaults(sub, ctx);
+}
+
+/** An action's result: its exit code (undefined means 0). */
+export type ActionResult = number | void;
+
+/**
+ * Runs the CLI with `argv` (without node and script) and returns the exit code; never throws for user errors.
+ * @example
+ * process.exitCode = await main(['policy', 'validate', 'trust.json']);
+ */
+export async function main(argv: string[], ctx: CliContext = processContext()): Promise<number> {
+  const program = buildProgram(ctx);
+  let code = 0;
+  program.hook('postAction', (_this, action) => {
+    const result = (action as Command & { _irsaExitCode?: number })._irsaExitCode;
+    if (typeof result === 'number') code = result;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    return reportError(err, ctx);
+  }
+}
+
+/** Sets the exit code of the command being run (used by actions that answer "no" without an error, e.g. a deny). */
+export function setExitCode(command: Command, code: number): void {
+  (command as Command & { _irsaExitCode?: number })._irsaExitCode = code;
+}
+
+function reportError(err: unknown, ctx: CliContext): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    if (err.code === 'commander.executeSubCommandAsync') return err.exitCode;
+    return 2; // commander already printed the message
+  }
+  if (err instanceof IrsaError) {
+    ctx.stderr.write(`irsa: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  ctx.stderr.write(`irsa: internal error: ${message}\n`);
+  return 70;
+}

@@ -1,0 +1,26 @@
+/**
+ * The base of every error irsa-kit raises on purpose. Each area (`webhook`, `policy`, `oidc`, `kube`, `aws`)
+ * subclasses it in its own `errors.ts` with a stable `code`; the CLI turns any of them into a one-line message
+ * and the error's `exitCode`.
+ * @module
+ */
+
+/** An error a user can cause: it carries a stable code, and the exit code the CLI ends with. */
+export class IrsaError extends Error {
+  readonly code: string;
+  readonly exitCode: number;
+
+  constructor(code: string, message: string, options: { cause?: unknown; exitCode?: number } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = options.exitCode ?? 1;
+  }
+}
+
+/** Bad input on the command line or in a file the user named: exit code 2, message names the field and the fix. */
+export class UsageError extends IrsaError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ERR_USAGE', message, { ...options, exitCode: 2 });
+  }
+}
