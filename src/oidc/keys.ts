@@ -1,0 +1,261 @@
+/**
+ * Signing keys (the Node adapter): generate, read and write PEM files the way kube-apiserver and ccoctl use them
+ * (RSA private keys as PKCS#1 `RSA PRIVATE KEY`, EC as SEC1 `EC PRIVATE KEY`, public keys as SPKI `PUBLIC KEY`).
+ * @module
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PUBLIC_KEY_FILE, SIGNING_KEY_FILE } from './constants.js';
+import { OidcError } from './errors.js';
+import { keyIdFromPublicKey } from './kid.js';
+
+/** JWS algorithms a service-account signing key can have (kube-apiserver's set). */
+export type SigningAlgorithm = 'RS256' | 'ES256' | 'ES384' | 'ES512';
+export type SigningKeyType = 'rsa' | 'ec';
+export type RsaKeyBits = 2048 | 3072 | 4096;
+
+/** A private key ready to sign tokens, with what the header and JWKS need. */
+export interface SigningKey {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  kid: string;
+  alg: SigningAlgorithm;
+}
+
+export interface GenerateSigningKeyPairOptions {
+  /** Default `rsa`. */
+  type?: SigningKeyType;
+  /** RSA modulus size, default 2048. */
+  bits?: RsaKeyBits;
+}
+
+const EC_ALGORITHMS: Record<string, SigningAlgorithm> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' };
+
+/**
+ * The algorithm kube-apiserver signs with for this key: RS256 for any RSA key, ES256/384/512 for P-256/384/521.
+ * @example
+ * signingAlgorithm(publicKey) // 'RS256'
+ */
+export function signingAlgorithm(key: KeyObject, source = 'key'): SigningAlgorithm {
+  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve ?? '';
+    const alg = EC_ALGORITHMS[curve];
+    if (alg) return alg;
+    throw new OidcError('ERR_OIDC_UNSUPPORTED_KEY', `${source}: EC curve ${curve || 'unknown'} is not supported; use P-256, P-384 or P-521`);
+  }
+  throw new OidcError('ERR_OIDC_UNSUPPORTED_KEY', `${source}: ${key.asymmetricKeyType ?? 'unknown'} keys are not supported; use an RSA or EC (P-256/384/521) key`);
+}
+
+/**
+ * Wraps a private key as a {@link SigningKey} (derives public key, kid and alg).
+ * @example
+ * const key = createSigningKey(generateSigningKeyPair().privateKey);
+ */
+export function createSigningKey(privateKey: KeyObject, source = 'signing key'): SigningKey {
+  if (privateKey.type !== 'private') {
+    throw new OidcError('ERR_OIDC_PRIVATE_KEY_EXPECTED', `${source}: holds a public key; pass the private signing key (e.g. ${SIGNING_KEY_FILE})`);
+  }
+  const alg = signingAlgorithm(privateKey, source);
+  const publicKey = createPublicKey(privateKey);
+  return { privateKey, publicKey, kid: keyIdFromPublicKey(publicKey), alg };
+}
+
+/**
+ * Generates a new signing key pair (RSA 2048 by default, or EC P-256).
+ * @example
+ * const { privateKey, publicKey } = generateSigningKeyPair({ type: 'ec' });
+ */
+export function generateSigningKeyPair(options: GenerateSigningKeyPairOptions = {}): { privateKey: KeyObject; publicKey: KeyObject } {
+  const type = options.type ?? 'rsa';
+  if (type === 'ec') return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  if (type !== 'rsa') throw new TypeError(`unknown key type ${String(type)}`);
+  const bits = options.bits ?? 2048;
+  if (![2048, 3072, 4096].includes(bits)) throw new TypeError(`unsupported RSA size ${bits}`);
+  return generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 0x10001 });
+}
+
+/**
+ * PEM of a private key as kube-apiserver and ccoctl write them: PKCS#1 for RSA, SEC1 for EC.
+ * @example
+ * writeFileSync('sa-signer.key', exportPrivateKeyPem(privateKey), { mode: 0o600 });
+ */
+export function exportPrivateKeyPem(key: KeyObject): string {
+  if (key.asymmetricKeyType === 'rsa') return key.export({ type: 'pkcs1', format: 'pem' }).toString();
+  if (key.asymmetricKeyType === 'ec') return key.export({ type: 'sec1', format: 'pem' }).toString();
+  return key.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/**
+ * PEM (SPKI, `PUBLIC KEY`) of a public key, or of the public half of a private key.
+ * @example
+ * exportPublicKeyPem(publicKey).startsWith('-----BEGIN PUBLIC KEY-----') // true
+ */
+export function exportPublicKeyPem(key: KeyObject): string {
+  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
+  return publicKey.export({ type: 'spki', format: 'pem' }).toString();
+}
+
+interface PemBlock { label: string; text: string }
+
+function pemBlocks(text: string): PemBlock[] {
+  const blocks: PemBlock[] = [];
+  const re = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) blocks.push({ label: m[1]!, text: m[0] });
+  return blocks;
+}
+
+const PRIVATE_LABELS = new Set(['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY']);
+const PUBLIC_LABELS = new Set(['PUBLIC KEY', 'RSA PUBLIC KEY']);
+
+/**
+ * Parses the private signing key from PEM text (PKCS#1, PKCS#8 or SEC1). `source` names the file in errors.
+ * Error messages never contain key material.
+ * @example
+ * const key = parseSigningKeyPem(readFileSync('sa-signer.key', 'utf8'), 'sa-signer.key');
+ */
+export function parseSigningKeyPem(text: string, source: string): SigningKey {
+  const blocks = pemBlocks(text);
+  const privateBlocks = blocks.filter((b) => PRIVATE_LABELS.has(b.label));
+  if (privateBlocks.length === 0) {
+    if (blocks.some((b) => PUBLIC_LABELS.has(b.label) || b.label === 'CERTIFICATE')) {
+      throw new OidcError('ERR_OIDC_PRIVATE_KEY_EXPECTED', `${source}: holds a public key or certificate; pass the private signing key (e.g. ${SIGNING_KEY_FILE})`);
+    }
+    if (blocks.some((b) => b.label === 'ENCRYPTED PRIVATE KEY')) {
+      throw new OidcError('ERR_OIDC_INVALID_KEY', `${source}: the private key is encrypted; decrypt it first (openssl pkey -in FILE -out FILE.plain)`);
+    }
+    throw new OidcError('ERR_OIDC_INVALID_KEY', `${source}: no PEM private key found; pass a PEM RSA or EC private key (irsa keys create writes one)`);
+  }
+  if (privateBlocks.length > 1) {
+    throw new OidcError('ERR_OIDC_INVALID_KEY', `${source}: holds ${privateBlocks.length} private keys; keep exactly one signing key per file`);
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: privateBlocks[0]!.text, format: 'pem' });
+  } catch (cause) {
+    throw new OidcError('ERR_OIDC_INVALID_KEY', `${source}: the PEM private key cannot be parsed; regenerate it with irsa keys create`, { cause });
+  }
+  return createSigningKey(key, source);
+}
+
+/**
+ * Parses every public key in PEM text (SPKI `PUBLIC KEY`, PKCS#1 `RSA PUBLIC KEY`, or a `CERTIFICATE`'s key),
+ * as kube-apiserver's `--service-account-key-file` does. A private key is refused: pass its `.pub` instead.
+ * @example
+ * const [publicKey] = parsePublicKeysPem(readFileSync('sa-signer.pub', 'utf8'), 'sa-signer.pub');
+ */
+export function parsePublicKeysPem(text: string, source: string): KeyObject[] {
+  const blocks = pemBlocks(text);
+  if (blocks.some((b) => PRIVATE_LABELS.has(b.label) || b.label === 'ENCRYPTED PRIVATE KEY')) {
+    throw new OidcError('ERR_OIDC_PUBLIC_KEY_EXPECTED', `${source}: holds a private key; pass the public key instead (e.g. ${PUBLIC_KEY_FILE}, or: openssl pkey -in FILE -pubout)`);
+  }
+  const keys: KeyObject[] = [];
+  for (const block of blocks) {
+    try {
+      if (block.label === 'CERTIFICATE') keys.push(new X509Certificate(block.text).publicKey);
+      else if (PUBLIC_LABELS.has(block.label)) keys.push(createPublicKey({ key: block.text, format: 'pem' }));
+    } catch (cause) {
+      throw new OidcError('ERR_OIDC_INVALID_KEY', `${source}: a PEM ${block.label} block cannot be parsed; export the key again (openssl pkey -pubin -in FILE)`, { cause });
+    }
+  }
+  if (keys.length === 0) {
+    throw new OidcError('ERR_OIDC_INVALID_KEY', `${source}: no PEM public key found; pass a PEM "PUBLIC KEY" file (irsa keys create writes ${PUBLIC_KEY_FILE})`);
+  }
+  for (const key of keys) signingAlgorithm(key, source);
+  return keys;
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : code === 'EISDIR' ? 'is a directory' : 'cannot be read';
+    throw new OidcError('ERR_OIDC_INVALID_KEY', `${path}: ${what} file ${why}; check the path`, { cause });
+  }
+}
+
+/**
+ * Reads the private signing key from a PEM file.
+ * @example
+ * const key = await readSigningKeyFile('.irsa/keys/sa-signer.key');
+ */
+export async function readSigningKeyFile(path: string): Promise<SigningKey> {
+  return parseSigningKeyPem(await readText(path, 'signing key'), path);
+}
+
+/**
+ * Reads the public keys of several PEM files, in order (duplicates are kept; the JWKS builder drops them).
+ * @example
+ * const keys = await readPublicKeyFiles(['old.pub', 'new.pub']);
+ */
+export async function readPublicKeyFiles(paths: readonly string[]): Promise<KeyObject[]> {
+  const keys: KeyObject[] = [];
+  for (const path of paths) keys.push(...parsePublicKeysPem(await readText(path, 'public key'), path));
+  return keys;
+}
+
+export interface WriteSigningKeyPairOptions extends GenerateSigningKeyPairOptions {
+  /** Overwrite existing files. */
+  force?: boolean;
+}
+
+export interface WrittenSigningKeyPair {
+  privateKeyPath: string;
+  publicKeyPath: string;
+  kid: string;
+  alg: SigningAlgorithm;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeFileAtomic(path: string, data: string, mode: number): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const handle = await open(tmp, 'w', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.chmod(mode);
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Generates a key pair and writes `sa-signer.key` (mode 0600) and `sa-signer.pub` into `dir` (created if needed),
+ * refusing to overwrite existing files unless `force`.
+ * @example
+ * const { kid } = await writeSigningKeyPair('.irsa/keys', { type: 'rsa', bits: 2048 });
+ */
+export async function writeSigningKeyPair(dir: string, options: WriteSigningKeyPairOptions = {}): Promise<WrittenSigningKeyPair> {
+  const privateKeyPath = join(dir, SIGNING_KEY_FILE);
+  const publicKeyPath = join(dir, PUBLIC_KEY_FILE);
+  if (!options.force) {
+    for (const path of [privateKeyPath, publicKeyPath]) {
+      if (await exists(path)) throw new OidcError('ERR_OIDC_KEY_EXISTS', `${path} already exists; pass --force to replace it or choose another --out`);
+    }
+  }
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    throw new OidcError('ERR_OIDC_INVALID_KEY', `${dir}: cannot create the key directory; choose a writable --out`, { cause });
+  }
+  const { privateKey, publicKey } = generateSigningKeyPair(options);
+  const key = createSigningKey(privateKey);
+  await writeFileAtomic(privateKeyPath, exportPrivateKeyPem(privateKey), 0o600);
+  await writeFileAtomic(publicKeyPath, exportPublicKeyPem(publicKey), 0o644);
+  return { privateKeyPath, publicKeyPath, kid: key.kid, alg: key.alg };
+}

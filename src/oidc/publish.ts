@@ -1,0 +1,77 @@
+/**
+ * Writing the issuer's documents into a directory laid out as the bucket / web root, and reading them back to serve.
+ * @module
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { CONTENT_TYPE_JSON, CONTENT_TYPE_JWK_SET, DISCOVERY_PATH, KUBERNETES_JWKS_PATH, S3_JWKS_PATH } from './constants.js';
+import type { IssuerDocuments, IssuerFile } from './discovery.js';
+import { OidcError } from './errors.js';
+import { validateIssuerUrl } from './issuer.js';
+
+/**
+ * Writes each file under `dir` (directories created, each file replaced atomically); returns the paths written.
+ * @example
+ * await writeIssuerDocuments('out', buildIssuerDocuments({ issuer, publicKeys }));
+ */
+export async function writeIssuerDocuments(dir: string, documents: Pick<IssuerDocuments, 'files'>): Promise<string[]> {
+  const written: string[] = [];
+  for (const file of documents.files) {
+    const path = join(dir, ...file.path.split('/'));
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.tmp-${process.pid}`;
+    await writeFile(tmp, file.body, { mode: 0o644 });
+    await rename(tmp, path);
+    written.push(path);
+  }
+  return written;
+}
+
+/** What `readIssuerDirectory` found. */
+export interface IssuerDirectory {
+  issuer: string;
+  files: IssuerFile[];
+}
+
+/**
+ * Reads a directory written by `irsa oidc discovery` (or by ccoctl / an API server mirror): the discovery document
+ * and the JWKS its `jwks_uri` names.
+ * @example
+ * const { issuer, files } = await readIssuerDirectory('out');
+ */
+export async function readIssuerDirectory(dir: string): Promise<IssuerDirectory> {
+  const discoveryPath = join(dir, ...DISCOVERY_PATH.split('/'));
+  let text: string;
+  try {
+    text = await readFile(discoveryPath, 'utf8');
+  } catch (cause) {
+    throw new OidcError('ERR_OIDC_INVALID_ISSUER', `${discoveryPath}: cannot be read; point --dir at the output of irsa oidc discovery`, { cause });
+  }
+  let doc: { issuer?: unknown; jwks_uri?: unknown };
+  try {
+    doc = JSON.parse(text) as typeof doc;
+  } catch (cause) {
+    throw new OidcError('ERR_OIDC_INVALID_ISSUER', `${discoveryPath}: is not JSON; regenerate it with irsa oidc discovery`, { cause });
+  }
+  if (typeof doc.issuer !== 'string' || typeof doc.jwks_uri !== 'string') {
+    throw new OidcError('ERR_OIDC_INVALID_ISSUER', `${discoveryPath}: lacks "issuer" or "jwks_uri"; regenerate it with irsa oidc discovery`);
+  }
+  const issuer = validateIssuerUrl(doc.issuer, `${discoveryPath} issuer`).issuer;
+  const base = `${issuer.replace(/\/+$/, '')}/`;
+  const candidates = doc.jwks_uri.startsWith(base) ? [doc.jwks_uri.slice(base.length)] : [S3_JWKS_PATH, KUBERNETES_JWKS_PATH];
+  for (const rel of candidates) {
+    try {
+      const body = await readFile(join(dir, ...rel.split('/')), 'utf8');
+      return {
+        issuer,
+        files: [
+          { path: DISCOVERY_PATH, body: text, contentType: CONTENT_TYPE_JSON },
+          { path: rel, body, contentType: rel === KUBERNETES_JWKS_PATH ? CONTENT_TYPE_JWK_SET : CONTENT_TYPE_JSON },
+        ],
+      };
+    } catch {
+      // try the next candidate
+    }
+  }
+  throw new OidcError('ERR_OIDC_INVALID_ISSUER', `${dir}: the JWKS named by jwks_uri (${doc.jwks_uri}) is missing; regenerate with irsa oidc discovery`);
+}
