@@ -1,0 +1,112 @@
+/**
+ * Wire names of the pod identity webhook, defined once: annotation names (joined to `--annotation-prefix`),
+ * the Pod Identity label, volume names, mount paths, audiences, environment variable names, and the defaults of
+ * the EKS webhook's flags (spec section 2).
+ * @module
+ */
+
+/** Default `--annotation-prefix`. */
+export const DEFAULT_ANNOTATION_PREFIX = 'eks.amazonaws.com';
+
+/** Annotation names below the prefix (`<prefix>/<name>`). */
+export const ANNOTATION_ROLE_ARN = 'role-arn';
+export const ANNOTATION_AUDIENCE = 'audience';
+export const ANNOTATION_STS_REGIONAL_ENDPOINTS = 'sts-regional-endpoints';
+export const ANNOTATION_TOKEN_EXPIRATION = 'token-expiration';
+export const ANNOTATION_SKIP_CONTAINERS = 'skip-containers';
+
+/** Label added in container-credentials mode; hard-coded upstream, independent of the prefix. */
+export const POD_IDENTITY_LABEL = 'eks.amazonaws.com/pod-identity';
+export const POD_IDENTITY_LABEL_VALUE = 'enabled';
+/** The same label key escaped as a JSON Pointer segment. */
+export const POD_IDENTITY_LABEL_POINTER = '/metadata/labels/eks.amazonaws.com~1pod-identity';
+
+/** Web-identity (IRSA) projected token. */
+export const DEFAULT_TOKEN_AUDIENCE = 'sts.amazonaws.com';
+export const DEFAULT_TOKEN_MOUNT_PATH = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
+export const WEB_IDENTITY_VOLUME_NAME = 'aws-iam-token';
+export const WEB_IDENTITY_TOKEN_PATH = 'token';
+
+/** Token lifetime: default, floor applied to the flag and to annotations, and the container-credentials jitter window. */
+export const DEFAULT_TOKEN_EXPIRATION = 86400;
+export const MIN_TOKEN_EXPIRATION = 600;
+export const JITTER_MIN_TOKEN_EXPIRATION = 79200;
+
+/** Container-credentials (EKS Pod Identity) defaults. */
+export const DEFAULT_CONTAINER_CREDENTIALS_AUDIENCE = 'pods.eks.amazonaws.com';
+export const DEFAULT_CONTAINER_CREDENTIALS_TOKEN_MOUNT_PATH = '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount';
+export const DEFAULT_CONTAINER_CREDENTIALS_TOKEN_VOLUME_NAME = 'eks-pod-identity-token';
+export const DEFAULT_CONTAINER_CREDENTIALS_TOKEN_PATH = 'eks-pod-identity-token';
+export const DEFAULT_CONTAINER_CREDENTIALS_FULL_URI = 'http://169.254.170.23/v1/credentials';
+
+/** Environment variables the webhook injects or inspects. */
+export const ENV_ROLE_ARN = 'AWS_ROLE_ARN';
+export const ENV_WEB_IDENTITY_TOKEN_FILE = 'AWS_WEB_IDENTITY_TOKEN_FILE';
+export const ENV_CONTAINER_CREDENTIALS_FULL_URI = 'AWS_CONTAINER_CREDENTIALS_FULL_URI';
+export const ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE = 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE';
+export const ENV_DEFAULT_REGION = 'AWS_DEFAULT_REGION';
+export const ENV_REGION = 'AWS_REGION';
+export const ENV_STS_REGIONAL_ENDPOINTS = 'AWS_STS_REGIONAL_ENDPOINTS';
+export const STS_REGIONAL_ENDPOINTS_VALUE = 'regional';
+
+/** nodeSelector keys whose value `windows` switches token paths to `C:\...`. */
+export const NODE_SELECTOR_OS = 'kubernetes.io/os';
+export const NODE_SELECTOR_BETA_OS = 'beta.kubernetes.io/os';
+export const WINDOWS = 'windows';
+
+/** The ConfigMap read by `--watch-config-map` and its data key. */
+export const CONFIG_MAP_NAME = 'pod-identity-webhook';
+export const CONFIG_MAP_KEY = 'config';
+
+/** Upstream's (warning-only) role ARN pattern. */
+export const ROLE_ARN_PATTERN = /^arn:aws[a-z0-9-]*:iam::\d{12}:role\/[\w\-/.@+=,]+$/;
+
+/** Every flag the mutation reads, with the EKS webhook's names (camelCased) and meanings. */
+export interface MutationSettings {
+  /** `--annotation-prefix` */
+  annotationPrefix: string;
+  /** `--token-audience` */
+  tokenAudience: string;
+  /** `--token-expiration` (seconds; values below 600 are raised to 600 where used) */
+  tokenExpiration: number;
+  /** `--token-mount-path` */
+  tokenMountPath: string;
+  /** `--aws-default-region` ('' = inject no region) */
+  awsDefaultRegion: string;
+  /** `--sts-regional-endpoint` */
+  stsRegionalEndpoint: boolean;
+  /** `--compose-role-arn`: account and partition (from IMDS upstream) to compose ARNs from bare role names. */
+  composeRoleArn?: { partition: string; accountId: string } | undefined;
+  /** `--container-credentials-audience` */
+  containerCredentialsAudience: string;
+  /** `--container-credentials-token-mount-path` */
+  containerCredentialsTokenMountPath: string;
+  /** `--container-credentials-token-volume-name` */
+  containerCredentialsTokenVolumeName: string;
+  /** `--container-credentials-token-path` */
+  containerCredentialsTokenPath: string;
+  /** `--container-credentials-full-uri` */
+  containerCredentialsFullUri: string;
+}
+
+/**
+ * The EKS webhook's defaults for every mutation flag.
+ * @example
+ * const settings = { ...defaultMutationSettings(), awsDefaultRegion: 'us-west-2' };
+ */
+export function defaultMutationSettings(): MutationSettings {
+  return {
+    annotationPrefix: DEFAULT_ANNOTATION_PREFIX,
+    tokenAudience: DEFAULT_TOKEN_AUDIENCE,
+    tokenExpiration: DEFAULT_TOKEN_EXPIRATION,
+    tokenMountPath: DEFAULT_TOKEN_MOUNT_PATH,
+    awsDefaultRegion: '',
+    stsRegionalEndpoint: false,
+    composeRoleArn: undefined,
+    containerCredentialsAudience: DEFAULT_CONTAINER_CREDENTIALS_AUDIENCE,
+    containerCredentialsTokenMountPath: DEFAULT_CONTAINER_CREDENTIALS_TOKEN_MOUNT_PATH,
+    containerCredentialsTokenVolumeName: DEFAULT_CONTAINER_CREDENTIALS_TOKEN_VOLUME_NAME,
+    containerCredentialsTokenPath: DEFAULT_CONTAINER_CREDENTIALS_TOKEN_PATH,
+    containerCredentialsFullUri: DEFAULT_CONTAINER_CREDENTIALS_FULL_URI,
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * The pod identity webhook: identity resolution, the pure pod mutation, JSON Patch helpers and wire names.
+ * @module
+ */
+export {
+  buildServiceAccountEntry,
+  clampTokenExpiration,
+  lookupConfigMap,
+  parseConfigMapConfig,
+  parseContainerCredentialsConfig,
+  resolveIdentity,
+} from './identity.js';
+export type {
+  ConfigMapEntries,
+  ContainerCredentialsIdentities,
+  IdentityEntry,
+  IdentityOptions,
+  IdentitySource,
+  ResolveIdentityInput,
+  ResolvedIdentity,
+} from './identity.js';
+export { cloneJson, mutatePod } from './mutate.js';
+export type { MutatePodOptions, MutatePodResult } from './mutate.js';
+export { applyJsonPatch, escapeJsonPointer, parseJsonPointer, unescapeJsonPointer } from './json-patch.js';
+export type { JsonPatchOperation } from './json-patch.js';
+export { defaultMutationSettings } from './constants.js';
+export type { MutationSettings } from './constants.js';
+export { ConfigMapConfigError, ContainerCredentialsConfigError, JsonPatchError, WebhookError } from './errors.js';
+export type { WebhookErrorCode } from './errors.js';

@@ -1,0 +1,39 @@
+/**
+ * Conformance: every upstream fixture in ../shared/fixtures/eks-webhook (Apache-2.0, aws/amazon-eks-pod-identity-webhook)
+ * and our own cases in test/webhook/testdata, same operation list and same patched pod (modulo Go artefacts).
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { listFixtureFiles, loadFixture, patchedPods, runFixture } from './fixture-harness.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../..');
+const upstreamDir = resolve(repoRoot, '../shared/fixtures/eks-webhook');
+const ownDir = join(here, 'testdata');
+
+test('the upstream fixtures are present (../shared/fixtures/eks-webhook)', () => {
+  assert.ok(existsSync(upstreamDir), `missing ${upstreamDir}: the conformance fixtures must be checked out beside the repository`);
+  assert.ok(listFixtureFiles(upstreamDir).length >= 18);
+});
+
+for (const [label, dir] of [['upstream', upstreamDir], ['own', ownDir]] as const) {
+  if (!existsSync(dir)) continue; // reported by the test above
+  for (const file of listFixtureFiles(dir)) {
+    const name = `${label}: ${relative(dir, file)}`;
+    test(name, () => {
+      const c = loadFixture(file);
+      if (c.skip) return;
+      const { patch } = runFixture(c);
+      assert.deepEqual(
+        patch.map((op) => `${op.op} ${op.path}`),
+        c.expectedPatch.map((op) => `${op.op} ${op.path}`),
+        'operation list (op, path, order)',
+      );
+      const { actual, expected } = patchedPods(c, patch);
+      assert.deepEqual(actual, expected);
+    });
+  }
+}
