@@ -4,9 +4,15 @@
  */
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
+import { registerKeysCommand } from './keys.js';
+import { registerOidcCommand } from './oidc.js';
+import { registerTokenCommand } from './token.js';
 
 /** A command module: adds its subcommand(s) to the program; actions set `process.exitCode` through the returned code. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 export const commands: RegisterCommand[] = [
+  registerKeysCommand,
+  registerOidcCommand,
+  registerTokenCommand,
 ];
