@@ -1,0 +1,94 @@
+/**
+ * The request context prepared once per request: action lower-cased, resource colons located, keys in a map by
+ * lower-cased name with values as strings. Every statement then reads it without allocating.
+ * @module
+ */
+import type { RequestContext, RequestPrincipal } from './types.js';
+import type { VariableSource } from './pattern.js';
+
+/** One key's values. `multi` is true when the caller gave an array. */
+export class ContextValue {
+  readonly values: string[];
+  readonly multi: boolean;
+  constructor(values: string[], multi: boolean) {
+    this.values = values;
+    this.multi = multi;
+  }
+}
+
+function str(v: string | number | boolean): string {
+  return typeof v === 'string' ? v : String(v);
+}
+
+const ACCOUNT_IN_ARN = /^arn:[^:]*:[^:]*:[^:]*:(\d{12}):/;
+
+/** A request context ready for evaluation. Build with {@link prepareContext}. */
+export class PreparedContext implements VariableSource {
+  readonly action: string;
+  readonly actionLower: string;
+  readonly resource: string;
+  /** Positions of the first five colons of `resource` (-1 when fewer). */
+  readonly colons: number[];
+  readonly principal: RequestPrincipal | null;
+  readonly principalAccount: string | null;
+  readonly keys: Map<string, ContextValue>;
+  /** Names as the caller wrote them, by lower-cased name (for explanations). */
+  readonly keyNames: Map<string, string>;
+
+  constructor(ctx: RequestContext) {
+    if (typeof ctx.action !== 'string' || ctx.action === '') throw new TypeError('request context needs an action');
+    this.action = ctx.action;
+    this.actionLower = ctx.action.toLowerCase();
+    this.resource = ctx.resource ?? '*';
+    const colons = [-1, -1, -1, -1, -1];
+    let at = -1;
+    for (let i = 0; i < 5; i++) {
+      at = this.resource.indexOf(':', at + 1);
+      if (at === -1) break;
+      colons[i] = at;
+    }
+    this.colons = colons;
+    this.principal = ctx.principal ?? null;
+    let account: string | null = null;
+    if (this.principal !== null && this.principal.type === 'AWS') {
+      account = this.principal.account ?? ACCOUNT_IN_ARN.exec(this.principal.id)?.[1] ?? null;
+      if (account === null && /^\d{12}$/.test(this.principal.id)) account = this.principal.id;
+    }
+    this.principalAccount = account;
+    this.keys = new Map();
+    this.keyNames = new Map();
+    const keys = ctx.keys ?? {};
+    for (const name of Object.keys(keys)) {
+      const raw = keys[name]!;
+      const lower = name.toLowerCase();
+      let value: ContextValue;
+      if (Array.isArray(raw)) {
+        const values: string[] = [];
+        for (const v of raw as ReadonlyArray<string | number | boolean>) values.push(str(v));
+        value = new ContextValue(values, true);
+      } else {
+        value = new ContextValue([str(raw as string | number | boolean)], false);
+      }
+      const prior = this.keys.get(lower);
+      if (prior !== undefined) value = new ContextValue(prior.values.concat(value.values), true);
+      this.keys.set(lower, value);
+      this.keyNames.set(lower, name);
+    }
+  }
+
+  /** The single value of a lower-cased key, or null when absent or multi-valued (IAM substitutes neither). */
+  variable(key: string): string | null {
+    const v = this.keys.get(key);
+    if (v === undefined || v.multi || v.values.length !== 1) return null;
+    return v.values[0]!;
+  }
+}
+
+/**
+ * Prepares a request context once, so several policies (or several evaluations) share the work.
+ * @example
+ * const ctx = prepareContext({ action: 's3:GetObject', resource: 'arn:aws:s3:::b/k', keys: { 'aws:SourceIp': '10.0.0.1' } });
+ */
+export function prepareContext(ctx: RequestContext | PreparedContext): PreparedContext {
+  return ctx instanceof PreparedContext ? ctx : new PreparedContext(ctx);
+}

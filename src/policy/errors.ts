@@ -1,0 +1,47 @@
+/**
+ * Errors of the policy engine. AWS-facing ones carry AWS's own code (`MalformedPolicyDocument`, `LimitExceeded`)
+ * and message, the HTTP status and fault, so the AWS plane can render them as AWS's XML unchanged.
+ * @module
+ */
+import { IrsaError } from '../lib/errors.js';
+
+/** Every code a {@link PolicyError} can carry. */
+export type PolicyErrorCode = 'MalformedPolicyDocument' | 'LimitExceeded' | 'ERR_POLICY_INPUT';
+
+/** A policy document AWS would reject, or an input the engine cannot use. */
+export class PolicyError extends IrsaError {
+  declare readonly code: PolicyErrorCode;
+  /** HTTP status AWS answers with. */
+  readonly httpStatus: number;
+  /** `Sender` for the caller's mistakes. */
+  readonly fault: 'Sender' | 'Receiver';
+
+  constructor(code: PolicyErrorCode, message: string, options: { cause?: unknown; httpStatus?: number } = {}) {
+    super(code, message, { cause: options.cause, exitCode: 2 });
+    this.httpStatus = options.httpStatus ?? (code === 'LimitExceeded' ? 409 : 400);
+    this.fault = 'Sender';
+  }
+}
+
+/** A malformed policy document, with AWS's message verbatim (e.g. `Syntax errors in policy.`). */
+export class MalformedPolicyDocumentError extends PolicyError {
+  declare readonly code: 'MalformedPolicyDocument';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('MalformedPolicyDocument', message, options);
+  }
+}
+
+/** A policy document over AWS's size quota for its kind. */
+export class PolicySizeLimitError extends PolicyError {
+  declare readonly code: 'LimitExceeded';
+  readonly size: number;
+  readonly limit: number;
+  constructor(message: string, size: number, limit: number) {
+    super('LimitExceeded', message);
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** Every policy error code, for the error-code catalogue test. */
+export const POLICY_ERROR_CODES: readonly PolicyErrorCode[] = ['MalformedPolicyDocument', 'LimitExceeded', 'ERR_POLICY_INPUT'];
