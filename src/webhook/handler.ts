@@ -1,0 +1,119 @@
+/**
+ * One admission, without HTTP: a decoded review → ServiceAccount lookup in the identity store → identity
+ * resolution → pod mutation → the response (patch, warnings). The HTTP server, metrics and logs wrap it.
+ * @module
+ */
+import type { DecodedAdmissionReview, AdmissionResponse } from './admission.js';
+import type { MutationSettings } from './constants.js';
+import type { IdentityStore, LookupSource } from './identity-store.js';
+import { resolveIdentity, type ResolvedIdentity } from './identity.js';
+import { mutatePod } from './mutate.js';
+
+export interface AdmissionHandlerOptions {
+  store: IdentityStore;
+  /** The mutation flags (`--annotation-prefix`, `--token-*`, `--aws-default-region`, …). */
+  settings: MutationSettings;
+  /** `--service-account-lookup-grace-period` in ms, only to word the miss warning. */
+  lookupGracePeriodMs: number;
+  /** Random source for the container-credentials expiration jitter (`Math.random`-like, in [0, 1)). */
+  random?: () => number;
+}
+
+/** What happened to one admission: the response, plus what the shell logs and counts. */
+export interface AdmissionOutcome {
+  response: AdmissionResponse;
+  namespace: string;
+  serviceAccountName: string;
+  /** The pod's name (falls back to `generateName`, as upstream logs it). */
+  podName: string;
+  /** How the ServiceAccount lookup was answered ('skipped' when the pod names none). */
+  lookup: LookupSource | 'skipped';
+  identity: ResolvedIdentity | undefined;
+  /** The pod was admitted without credentials because its ServiceAccount was not found after the grace period. */
+  missedServiceAccount: boolean;
+  /** The mutation engine failed on this pod (admitted unchanged with a warning; logged by the shell). */
+  error?: Error;
+}
+
+/** Admits pods: the part of the webhook between the decoded review and the encoded response. */
+export interface AdmissionHandler {
+  admit(review: DecodedAdmissionReview): Promise<AdmissionOutcome>;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function formatDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/**
+ * Builds the admission handler over an identity store. Never denies a pod: an unknown ServiceAccount or an
+ * engine failure admits the pod unchanged, with a warning kubectl prints.
+ * @example
+ * const handler = createAdmissionHandler({ store, settings: defaultMutationSettings(), lookupGracePeriodMs: 2000 });
+ * const { response } = await handler.admit(decodeAdmissionReview(body));
+ */
+export function createAdmissionHandler(options: AdmissionHandlerOptions): AdmissionHandler {
+  const { store, settings } = options;
+  const random = options.random ?? Math.random;
+  const grace = formatDuration(options.lookupGracePeriodMs);
+
+  async function admit(review: DecodedAdmissionReview): Promise<AdmissionOutcome> {
+    const request = review.request;
+    const pod = request.object;
+    const metadata = asRecord(pod.metadata);
+    const spec = asRecord(pod.spec);
+    const namespace = request.namespace ?? (typeof metadata?.namespace === 'string' ? metadata.namespace : '');
+    const serviceAccountName = typeof spec?.serviceAccountName === 'string' ? spec.serviceAccountName : '';
+    const podName = typeof metadata?.name === 'string' && metadata.name !== ''
+      ? metadata.name
+      : typeof metadata?.generateName === 'string' ? metadata.generateName : '';
+    const outcome: AdmissionOutcome = {
+      response: { uid: request.uid, allowed: true },
+      namespace,
+      serviceAccountName,
+      podName,
+      lookup: 'skipped',
+      identity: undefined,
+      missedServiceAccount: false,
+    };
+    if (serviceAccountName === '') return outcome;
+
+    const lookup = await store.lookupServiceAccount(namespace, serviceAccountName);
+    outcome.lookup = lookup.source;
+    const identity = resolveIdentity({
+      namespace,
+      serviceAccountName,
+      serviceAccount: lookup.serviceAccount,
+      configMap: store.configMapEntries(),
+      containerCredentials: store.containerCredentials(),
+      options: settings,
+    });
+    if (identity === undefined) {
+      if (lookup.source === 'miss') {
+        outcome.missedServiceAccount = true;
+        outcome.response.warnings = [
+          `ServiceAccount ${namespace}/${serviceAccountName} not found within ${grace}: pod admitted without AWS IAM credentials; recreate it once the ServiceAccount exists`,
+        ];
+      }
+      return outcome;
+    }
+    outcome.identity = identity;
+    // The request's namespace wins over the pod's own (upstream overwrites it before mutating).
+    const target = metadata !== undefined && metadata.namespace !== namespace ? { ...pod, metadata: { ...metadata, namespace } } : pod;
+    try {
+      const result = mutatePod(target, identity, settings, random);
+      if (result.patch.length > 0) outcome.response.patch = result.patch;
+      if (result.warnings.length > 0) outcome.response.warnings = result.warnings;
+    } catch (err) {
+      outcome.error = err instanceof Error ? err : new Error(String(err));
+      outcome.identity = undefined;
+      outcome.response.warnings = [`pod identity webhook could not mutate this pod (${outcome.error.message}); admitted without AWS IAM credentials`];
+    }
+    return outcome;
+  }
+
+  return { admit };
+}

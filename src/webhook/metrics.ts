@@ -1,0 +1,197 @@
+/**
+ * The webhook's Prometheus metrics, in a registry owned by one server instance (never prom-client's global
+ * default): upstream's names, types, labels and buckets, plus irsa-kit's own (`irsa_webhook_*`).
+ * @module
+ */
+import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
+
+/** What the metrics read from the identity store when scraped. */
+export interface MetricsSource {
+  /** ServiceAccounts held by the cache. */
+  size(): number;
+}
+
+/**
+ * The store events the metrics count (structurally the sources' `IdentityStoreEvents`, minus `lookup`, which the
+ * server counts from each admission's outcome).
+ */
+export interface MetricsStoreEvents {
+  watchRestarted(kind: 'serviceaccounts' | 'configmap', reason: string): void;
+  configReloaded(kind: string, ok: boolean): void;
+}
+
+/** The metric families of one webhook server. */
+export interface WebhookMetrics {
+  registry: Registry;
+  /** Upstream `http_request_count{verb,path,code}`. */
+  httpRequestCount: Counter<'verb' | 'path' | 'code'>;
+  /** Upstream `http_request_latencies{verb,path}`, microseconds. */
+  httpRequestLatencies: Histogram<'verb' | 'path'>;
+  /** Upstream `http_request_duration_microseconds{verb,path}` (summary without quantiles). */
+  httpRequestDurationMicroseconds: Summary<'verb' | 'path'>;
+  /** Upstream `pod_identity_webhook_pod_count{method}`. */
+  podCount: Counter<'method'>;
+  /** Upstream `pod_identity_webhook_missing_sa_count`. */
+  missingServiceAccounts: Counter<string>;
+  /** `irsa_webhook_admission_duration_seconds{api_version,result}`. */
+  admissionDuration: Histogram<'result'>;
+  /** `irsa_webhook_mutations_total{mode}`. */
+  mutations: Counter<'mode'>;
+  /** `irsa_webhook_serviceaccount_lookups_total{outcome}`: cache, api, miss. */
+  lookups: Counter<'outcome'>;
+  /** `irsa_webhook_certificate_reloads_total{result}`: ok, error. */
+  certificateReloads: Counter<'result'>;
+  /** `irsa_webhook_watch_restarts_total{resource,reason}`. */
+  watchRestarts: Counter<'resource' | 'reason'>;
+  /** `irsa_webhook_config_reloads_total{source,result}`. */
+  configReloads: Counter<'source' | 'result'>;
+  /** Hooks to pass to the identity store (`events`) so its watch restarts and reloads are counted here. */
+  storeEvents: MetricsStoreEvents;
+  /** Records one instrumented request (upstream's three HTTP families). */
+  observeRequest(verb: string, path: string, code: number, seconds: number): void;
+}
+
+/** Upstream's latency buckets, in microseconds. */
+const UPSTREAM_LATENCY_BUCKETS = [125000, 250000, 500000, 1e6, 2e6, 4e6, 8e6];
+
+/**
+ * Creates the metric families in a new registry. `source` feeds the cache-size and "used" gauges at scrape time;
+ * `processMetrics` adds prom-client's `process_*`/`nodejs_*` collectors. Pass `storeEvents` to the identity store.
+ * @example
+ * let store: IdentityStore | undefined;
+ * const metrics = createWebhookMetrics({ source: { size: () => store?.size() ?? 0 } });
+ * store = createKubernetesIdentityStore({ events: metrics.storeEvents });
+ * res.end(await metrics.registry.metrics());
+ */
+export function createWebhookMetrics(options: { source: MetricsSource; processMetrics?: boolean }): WebhookMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const { source } = options;
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+
+  const httpRequestCount = new Counter({
+    name: 'http_request_count',
+    help: 'Counter of requests broken out for each verb, path, and response code.',
+    labelNames: ['verb', 'path', 'code'] as const,
+    registers,
+  });
+  const httpRequestLatencies = new Histogram({
+    name: 'http_request_latencies',
+    help: 'Response latency distribution in microseconds for each verb and path',
+    labelNames: ['verb', 'path'] as const,
+    buckets: UPSTREAM_LATENCY_BUCKETS,
+    registers,
+  });
+  const httpRequestDurationMicroseconds = new Summary({
+    name: 'http_request_duration_microseconds',
+    help: 'Response latency summary in microseconds for each verb and path.',
+    labelNames: ['verb', 'path'] as const,
+    percentiles: [],
+    registers,
+  });
+  const podCount = new Counter({
+    name: 'pod_identity_webhook_pod_count',
+    help: 'Indicator to how many pods are using sts web identity or container credentials',
+    labelNames: ['method'] as const,
+    registers,
+  });
+  const missingServiceAccounts = new Counter({
+    name: 'pod_identity_webhook_missing_sa_count',
+    help: 'Service account did not have the right annotations or was not found in the cache.',
+    registers,
+  });
+  new Gauge({
+    name: 'pod_identity_webhook_used',
+    help: 'Indicator to know pod identity webhook is used',
+    registers,
+    collect() {
+      this.set(source.size() > 0 ? 1 : 0);
+    },
+  });
+  const admissionDuration = new Histogram({
+    name: 'irsa_webhook_admission_duration_seconds',
+    help: 'Time from receiving an admission request to sending its response, in seconds, by result (mutated, unchanged, invalid).',
+    labelNames: ['result'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
+  const mutations = new Counter({
+    name: 'irsa_webhook_mutations_total',
+    help: 'Pods that received a patch, by mode (sts_web_identity, container_credentials).',
+    labelNames: ['mode'] as const,
+    registers,
+  });
+  new Gauge({
+    name: 'irsa_webhook_serviceaccount_cache_size',
+    help: 'ServiceAccounts held in the webhook cache.',
+    registers,
+    collect() {
+      this.set(source.size());
+    },
+  });
+  const lookups = new Counter({
+    name: 'irsa_webhook_serviceaccount_lookups_total',
+    help: 'ServiceAccount lookups by outcome: cache (found in the cache), api (found by a direct GET during the grace period), miss (not found).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const watchRestarts = new Counter({
+    name: 'irsa_webhook_watch_restarts_total',
+    help: 'Times a list+watch loop started over, by resource (serviceaccounts, configmap) and reason (gone = 410 relist, error, dropped, closed).',
+    labelNames: ['resource', 'reason'] as const,
+    registers,
+  });
+  const configReloads = new Counter({
+    name: 'irsa_webhook_config_reloads_total',
+    help: 'Identity sources (re)loaded, by source (serviceaccounts, configmap, container-credentials) and result (ok, error = rejected, last good kept).',
+    labelNames: ['source', 'result'] as const,
+    registers,
+  });
+  const certificateReloads = new Counter({
+    name: 'irsa_webhook_certificate_reloads_total',
+    help: 'Serving certificate reloads from the certificate files, by result (ok, error = new files rejected, old certificate kept).',
+    labelNames: ['result'] as const,
+    registers,
+  });
+
+  // Pre-bound children for the hot path (POST /mutate 200).
+  const countChildren = new Map<string, ReturnType<typeof httpRequestCount.labels>>();
+  const latencyChildren = new Map<string, { hist: ReturnType<typeof httpRequestLatencies.labels>; sum: ReturnType<typeof httpRequestDurationMicroseconds.labels> }>();
+
+  return {
+    registry,
+    httpRequestCount,
+    httpRequestLatencies,
+    httpRequestDurationMicroseconds,
+    podCount,
+    missingServiceAccounts,
+    admissionDuration,
+    mutations,
+    lookups,
+    certificateReloads,
+    watchRestarts,
+    configReloads,
+    storeEvents: {
+      watchRestarted: (kind, reason) => watchRestarts.labels(kind, reason).inc(),
+      configReloaded: (kind, ok) => configReloads.labels(kind, ok ? 'ok' : 'error').inc(),
+    },
+    observeRequest(verb, path, code, seconds) {
+      const countKey = `${verb} ${path} ${code}`;
+      let counter = countChildren.get(countKey);
+      if (counter === undefined) {
+        counter = httpRequestCount.labels(verb, path, String(code));
+        countChildren.set(countKey, counter);
+      }
+      counter.inc();
+      const latencyKey = `${verb} ${path}`;
+      let latency = latencyChildren.get(latencyKey);
+      if (latency === undefined) {
+        latency = { hist: httpRequestLatencies.labels(verb, path), sum: httpRequestDurationMicroseconds.labels(verb, path) };
+        latencyChildren.set(latencyKey, latency);
+      }
+      const micros = seconds * 1e6;
+      latency.hist.observe(micros);
+      latency.sum.observe(micros);
+    },
+  };
+}

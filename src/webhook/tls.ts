@@ -1,0 +1,322 @@
+/**
+ * TLS settings of the webhook server: `--tls-min-version` and `--tls-cipher-suites` as upstream accepts them
+ * (Go's names, mapped to Node/OpenSSL's), and the serving certificate reloaded from files when they change
+ * (cert-manager rotation, Kubernetes' atomic `..data` symlink swap) without restarting or dropping connections.
+ * @module
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
+import { IrsaError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+
+/** A TLS setting the user gave is not one upstream accepts, or the certificate files are unusable. */
+export class TlsConfigError extends IrsaError {
+  constructor(code: 'ERR_TLS_MIN_VERSION' | 'ERR_TLS_CIPHER_SUITE' | 'ERR_TLS_CERTIFICATE', message: string, options: { cause?: unknown } = {}) {
+    super(code, message, { ...options, exitCode: 2 });
+  }
+}
+
+const MIN_VERSIONS: Record<string, SecureVersion> = {
+  '1.0': 'TLSv1',
+  '1.1': 'TLSv1.1',
+  '1.2': 'TLSv1.2',
+  '1.3': 'TLSv1.3',
+  VersionTLS10: 'TLSv1',
+  VersionTLS11: 'TLSv1.1',
+  VersionTLS12: 'TLSv1.2',
+  VersionTLS13: 'TLSv1.3',
+};
+
+/**
+ * Maps `--tls-min-version` (`1.0`..`1.3` or `VersionTLS10`..`VersionTLS13`, exactly as upstream) to Node's
+ * `minVersion`; empty means the default (TLS 1.2, as Go's server default).
+ * @example
+ * parseTlsMinVersion('1.3'); // 'TLSv1.3'
+ */
+export function parseTlsMinVersion(value: string): SecureVersion | undefined {
+  if (value === '') return undefined;
+  const version = Object.hasOwn(MIN_VERSIONS, value) ? MIN_VERSIONS[value] : undefined;
+  if (version === undefined) {
+    throw new TlsConfigError('ERR_TLS_MIN_VERSION', `--tls-min-version: unsupported TLS version "${value}"; use one of 1.0, 1.1, 1.2, 1.3 (or VersionTLS10 .. VersionTLS13)`);
+  }
+  return version;
+}
+
+/** TLS 1.3 suites: Go accepts their names but they do not change what Go negotiates; we do the same. */
+const TLS13_SUITES = new Set(['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']);
+
+/** Go's `tls.CipherSuites()` and `tls.InsecureCipherSuites()` names (TLS ≤ 1.2) → OpenSSL names. */
+const GO_TO_OPENSSL: Record<string, string> = {
+  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA: 'ECDHE-ECDSA-AES128-SHA',
+  TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA: 'ECDHE-ECDSA-AES256-SHA',
+  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: 'ECDHE-RSA-AES128-SHA',
+  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: 'ECDHE-RSA-AES256-SHA',
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 'ECDHE-RSA-AES128-GCM-SHA256',
+  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 'ECDHE-RSA-AES256-GCM-SHA384',
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-RSA-CHACHA20-POLY1305',
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-ECDSA-CHACHA20-POLY1305',
+  // Go's insecure list: accepted by name; OpenSSL 3 may not offer RC4/3DES at all.
+  TLS_RSA_WITH_RC4_128_SHA: 'RC4-SHA',
+  TLS_RSA_WITH_3DES_EDE_CBC_SHA: 'DES-CBC3-SHA',
+  TLS_RSA_WITH_AES_128_CBC_SHA: 'AES128-SHA',
+  TLS_RSA_WITH_AES_256_CBC_SHA: 'AES256-SHA',
+  TLS_RSA_WITH_AES_128_CBC_SHA256: 'AES128-SHA256',
+  TLS_RSA_WITH_AES_128_GCM_SHA256: 'AES128-GCM-SHA256',
+  TLS_RSA_WITH_AES_256_GCM_SHA384: 'AES256-GCM-SHA384',
+  TLS_ECDHE_ECDSA_WITH_RC4_128_SHA: 'ECDHE-ECDSA-RC4-SHA',
+  TLS_ECDHE_RSA_WITH_RC4_128_SHA: 'ECDHE-RSA-RC4-SHA',
+  TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA: 'ECDHE-RSA-DES-CBC3-SHA',
+  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256: 'ECDHE-ECDSA-AES128-SHA256',
+  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: 'ECDHE-RSA-AES128-SHA256',
+};
+
+/** The cipher-suite names `--tls-cipher-suites` accepts (Go's secure and insecure lists, TLS 1.3 included). */
+export const ACCEPTED_CIPHER_SUITES: readonly string[] = [...TLS13_SUITES, ...Object.keys(GO_TO_OPENSSL)];
+
+/** Node's default TLS 1.3 suites: always kept, since Go's cipher setting never touches TLS 1.3 (Node would otherwise turn TLS 1.3 off). */
+const NODE_TLS13_DEFAULT = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
+
+/**
+ * Maps `--tls-cipher-suites` (comma-separated IANA/Go names; items trimmed, empty items skipped) to an OpenSSL
+ * cipher string for Node's `ciphers` option; undefined when the list is empty (Node's defaults). An unknown name
+ * is an error naming it; TLS 1.3 names are accepted and, as in Go, have no effect.
+ * @example
+ * parseTlsCipherSuites('TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'); // 'ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384:…'
+ */
+export function parseTlsCipherSuites(value: string): string | undefined {
+  const openssl: string[] = [];
+  const unknown: string[] = [];
+  for (const raw of value.split(',')) {
+    const name = raw.trim();
+    if (name === '') continue;
+    if (TLS13_SUITES.has(name)) continue;
+    const mapped = Object.hasOwn(GO_TO_OPENSSL, name) ? GO_TO_OPENSSL[name] : undefined;
+    if (mapped === undefined) unknown.push(name);
+    else if (!openssl.includes(mapped)) openssl.push(mapped);
+  }
+  if (unknown.length > 0) {
+    throw new TlsConfigError('ERR_TLS_CIPHER_SUITE', `--tls-cipher-suites: unknown cipher suite ${unknown.map((n) => `"${n}"`).join(', ')}; use IANA names as Go spells them, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (accepted: ${ACCEPTED_CIPHER_SUITES.join(', ')})`);
+  }
+  if (openssl.length === 0) return undefined;
+  return `${openssl.join(':')}:${NODE_TLS13_DEFAULT}`;
+}
+
+/** The TLS settings that stay fixed while the certificate rotates. */
+export interface TlsSettings {
+  minVersion?: SecureVersion;
+  ciphers?: string;
+}
+
+/**
+ * Builds the fixed TLS settings from the two flags, failing with a clear message (and checking that OpenSSL
+ * offers at least one of the listed TLS 1.2 suites).
+ * @example
+ * const settings = tlsSettingsFromFlags({ tlsMinVersion: '1.2', tlsCipherSuites: '' });
+ */
+export function tlsSettingsFromFlags(flags: { tlsMinVersion: string; tlsCipherSuites: string }): TlsSettings {
+  const settings: TlsSettings = {};
+  const minVersion = parseTlsMinVersion(flags.tlsMinVersion);
+  if (minVersion !== undefined) settings.minVersion = minVersion;
+  const ciphers = parseTlsCipherSuites(flags.tlsCipherSuites);
+  if (ciphers !== undefined) {
+    try {
+      createSecureContext({ ciphers: ciphers.split(':').filter((c) => !c.startsWith('TLS_')).join(':') });
+    } catch (cause) {
+      throw new TlsConfigError('ERR_TLS_CIPHER_SUITE', `--tls-cipher-suites: none of the listed TLS 1.2 cipher suites is available in this Node.js/OpenSSL build (${process.versions.openssl}); pick a modern suite such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`, { cause });
+    }
+    settings.ciphers = ciphers;
+  }
+  return settings;
+}
+
+/** A certificate and key read from files and checked to belong together. */
+export interface CertificatePair {
+  cert: Buffer;
+  key: Buffer;
+  /** SHA-256 fingerprint of the leaf certificate (as `X509Certificate.fingerprint256`). */
+  fingerprint256: string;
+  notAfter: string;
+}
+
+/**
+ * Reads and checks a certificate/key pair: both PEM, the key matching the certificate. Throws TlsConfigError
+ * naming the file and the problem.
+ * @example
+ * const pair = await loadCertificatePair('/etc/webhook/certs/tls.crt', '/etc/webhook/certs/tls.key', {});
+ */
+export async function loadCertificatePair(certFile: string, keyFile: string, settings: TlsSettings): Promise<CertificatePair> {
+  let cert: Buffer;
+  let key: Buffer;
+  try {
+    [cert, key] = await Promise.all([readFile(certFile), readFile(keyFile)]);
+  } catch (cause) {
+    throw new TlsConfigError('ERR_TLS_CERTIFICATE', `cannot read the serving certificate: ${(cause as Error).message}; check --tls-cert and --tls-key (or mount the cert-manager Secret there)`, { cause });
+  }
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch (cause) {
+    throw new TlsConfigError('ERR_TLS_CERTIFICATE', `${certFile}: not a PEM certificate (${(cause as Error).message})`, { cause });
+  }
+  try {
+    createSecureContext({ ...settings, cert, key });
+  } catch (cause) {
+    throw new TlsConfigError('ERR_TLS_CERTIFICATE', `${certFile} / ${keyFile}: the key does not match the certificate or cannot be read (${(cause as Error).message})`, { cause });
+  }
+  return { cert, key, fingerprint256: x509.fingerprint256, notAfter: x509.validTo };
+}
+
+/** What the reloader needs of the server: Node's `tls.Server#setSecureContext`. */
+export interface SecureContextTarget {
+  setSecureContext(options: SecureContextOptions): void;
+}
+
+export interface CertificateReloaderOptions {
+  certFile: string;
+  keyFile: string;
+  settings: TlsSettings;
+  logger: Logger;
+  /** Also re-read every so often in case a file event was missed (ms; 0 = never). Default 10 s, as newer certwatcher. */
+  pollIntervalMs?: number;
+  /** Wait this long after an event before reading, so a writer's cert+key pair settles (ms). Default 50. */
+  debounceMs?: number;
+  /** Called after each attempt: `ok` when a new pair was installed, `error` when a changed pair was rejected. */
+  onReload?: (outcome: 'ok' | 'error', pair?: CertificatePair) => void;
+}
+
+/**
+ * Keeps a TLS server's certificate in step with two files. Watches the files' directories (so both in-place
+ * writes and Kubernetes' `..data` symlink swaps are seen), re-reads both files on any event, and installs the
+ * pair with `setSecureContext` only if it is valid and different; a bad pair keeps the old one. Existing
+ * connections are untouched; new handshakes get the new certificate.
+ */
+export class CertificateReloader {
+  #options: CertificateReloaderOptions;
+  #target: SecureContextTarget | undefined;
+  #current: CertificatePair;
+  #watchers: FSWatcher[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #poll: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+  #lastRejected = '';
+
+  constructor(initial: CertificatePair, options: CertificateReloaderOptions) {
+    this.#current = initial;
+    this.#options = options;
+  }
+
+  /** The pair currently served. */
+  get current(): CertificatePair {
+    return this.#current;
+  }
+
+  /** The secure-context options for the current pair (used to create the server). */
+  secureContextOptions(): SecureContextOptions {
+    return { ...this.#options.settings, cert: this.#current.cert, key: this.#current.key };
+  }
+
+  /** Starts watching; `target` receives each new valid pair. */
+  start(target: SecureContextTarget): void {
+    this.#target = target;
+    const dirs = new Set([dirname(resolve(this.#options.certFile)), dirname(resolve(this.#options.keyFile))]);
+    for (const dir of dirs) {
+      try {
+        const watcher = watch(dir, { persistent: false }, () => this.#schedule());
+        watcher.on('error', (err) => this.#options.logger.warn({ err, dir }, 'certificate directory watch failed; relying on periodic re-read'));
+        this.#watchers.push(watcher);
+      } catch (err) {
+        this.#options.logger.warn({ err, dir }, 'cannot watch the certificate directory; relying on periodic re-read');
+      }
+    }
+    const poll = this.#options.pollIntervalMs ?? 10_000;
+    if (poll > 0) {
+      this.#poll = setInterval(() => this.#schedule(), poll);
+      this.#poll.unref();
+    }
+  }
+
+  /** Re-reads the files now (also what events trigger); resolves when the attempt is done. */
+  async reload(): Promise<void> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      do {
+        this.#again = false;
+        await this.#reloadOnce();
+      } while (this.#again && !this.#stopped);
+    })().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /** Stops watching. */
+  stop(): void {
+    this.#stopped = true;
+    for (const w of this.#watchers) w.close();
+    this.#watchers = [];
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#poll) clearInterval(this.#poll);
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.reload();
+    }, this.#options.debounceMs ?? 50);
+    this.#timer.unref();
+  }
+
+  async #reloadOnce(): Promise<void> {
+    const { certFile, keyFile, settings, logger, onReload } = this.#options;
+    let pair: CertificatePair;
+    try {
+      pair = await loadCertificatePair(certFile, keyFile, settings);
+    } catch (err) {
+      // Mid-rotation (cert written, key not yet) lands here too; the next event retries.
+      const seen = await this.#contentDigest();
+      if (seen !== this.#currentDigest && seen !== this.#lastRejected) {
+        this.#lastRejected = seen;
+        logger.warn({ err: (err as Error).message }, 'new serving certificate rejected; keeping the current one');
+        onReload?.('error');
+      }
+      return;
+    }
+    if (pair.cert.equals(this.#current.cert) && pair.key.equals(this.#current.key)) return;
+    if (this.#stopped || !this.#target) return;
+    this.#target.setSecureContext({ ...settings, cert: pair.cert, key: pair.key });
+    this.#current = pair;
+    logger.info({ fingerprint256: pair.fingerprint256, notAfter: pair.notAfter }, 'serving certificate reloaded');
+    onReload?.('ok', pair);
+  }
+
+  get #currentDigest(): string {
+    return digest(this.#current.cert, this.#current.key);
+  }
+
+  async #contentDigest(): Promise<string> {
+    const read = (file: string) => readFile(file).catch(() => Buffer.alloc(0));
+    const [cert, key] = await Promise.all([read(this.#options.certFile), read(this.#options.keyFile)]);
+    return digest(cert, key);
+  }
+}
+
+function digest(cert: Buffer, key: Buffer): string {
+  return createHash('sha256').update(cert).update('\0').update(key).digest('hex');
+}
+
+/** SHA-256 fingerprint in the `X509Certificate.fingerprint256` form, from DER bytes (e.g. `socket.getPeerCertificate().raw`). */
+export function fingerprint256(der: Buffer): string {
+  return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
+}
