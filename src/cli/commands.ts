@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
+import { registerCredentialsSecretCommand } from './credentials-secret.js';
 import { registerKeysCommand } from './keys.js';
 import { registerOidcCommand } from './oidc.js';
 import { registerTokenCommand } from './token.js';
@@ -15,4 +16,5 @@ export const commands: RegisterCommand[] = [
   registerKeysCommand,
   registerOidcCommand,
   registerTokenCommand,
+  registerCredentialsSecretCommand,
 ];

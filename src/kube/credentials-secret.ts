@@ -1,0 +1,260 @@
+/**
+ * OpenShift operator credentials without the webhook: the per-operator Secret ccoctl writes (key `credentials`, an
+ * AWS shared-config profile with `role_arn` and `web_identity_token_file`), and, from a CredentialsRequest, the IAM
+ * role name, trust policy and permission policy `ccoctl aws create-iam-roles --dry-run` would produce.
+ * @module
+ */
+import { parseAllDocuments } from 'yaml';
+import { UsageError } from '../lib/errors.js';
+
+/** Where OpenShift operators mount their `openshift`-audience token (and ccoctl's default). */
+export const OPENSHIFT_TOKEN_PATH = '/var/run/secrets/openshift/serviceaccount/token';
+/** The Secret data key ccoctl and CCO use. */
+export const CREDENTIALS_SECRET_KEY = 'credentials';
+
+export interface CredentialsConfigOptions {
+  roleArn: string;
+  /** Default {@link OPENSHIFT_TOKEN_PATH}. */
+  tokenPath?: string;
+  /** Write `sts_regional_endpoints = regional` (default true). */
+  stsRegionalEndpoints?: boolean;
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/**
+ * The `credentials` INI body exactly as ccoctl writes it: `[default]`, `sts_regional_endpoints = regional`,
+ * `role_arn = …`, `web_identity_token_file = …`, no trailing newline.
+ * @example
+ * buildCredentialsConfig({ roleArn: 'arn:aws:iam::123456789012:role/r' }).split('\n').length // 4
+ */
+export function buildCredentialsConfig(options: CredentialsConfigOptions): string {
+  if (!ROLE_ARN.test(options.roleArn)) {
+    throw new UsageError(`--role-arn ${JSON.stringify(options.roleArn)}: not an IAM role ARN; use arn:aws:iam::ACCOUNT:role/NAME`);
+  }
+  const tokenPath = options.tokenPath ?? OPENSHIFT_TOKEN_PATH;
+  if (!tokenPath.startsWith('/') || /[\s]/.test(tokenPath)) {
+    throw new UsageError(`--token-path ${JSON.stringify(tokenPath)}: must be an absolute path without spaces, e.g. ${OPENSHIFT_TOKEN_PATH}`);
+  }
+  const lines = ['[default]'];
+  if (options.stsRegionalEndpoints !== false) lines.push('sts_regional_endpoints = regional');
+  lines.push(`role_arn = ${options.roleArn}`, `web_identity_token_file = ${tokenPath}`);
+  return lines.join('\n');
+}
+
+export interface CredentialsSecretOptions extends CredentialsConfigOptions {
+  name: string;
+  namespace: string;
+}
+
+/** The Secret manifest, in ccoctl's field order. */
+export interface CredentialsSecret {
+  apiVersion: 'v1';
+  stringData: { credentials: string };
+  kind: 'Secret';
+  metadata: { name: string; namespace: string };
+  type: 'Opaque';
+}
+
+const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/**
+ * The per-operator credentials Secret as ccoctl writes it.
+ * @example
+ * const secret = buildCredentialsSecret({ name: 'cloud-credentials', namespace: 'openshift-ingress-operator', roleArn });
+ */
+export function buildCredentialsSecret(options: CredentialsSecretOptions): CredentialsSecret {
+  if (!DNS_NAME.test(options.name) || options.name.length > 253) throw new UsageError(`--name ${JSON.stringify(options.name)}: a Secret name is a lowercase DNS name (a-z, 0-9, '-', '.')`);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.namespace) || options.namespace.length > 63) throw new UsageError(`--namespace ${JSON.stringify(options.namespace)}: a namespace is a lowercase DNS label (a-z, 0-9, '-')`);
+  return {
+    apiVersion: 'v1',
+    stringData: { credentials: buildCredentialsConfig(options) },
+    kind: 'Secret',
+    metadata: { name: options.name, namespace: options.namespace },
+    type: 'Opaque',
+  };
+}
+
+/**
+ * The Secret as YAML, byte for byte ccoctl's `manifests/<ns>-<name>-credentials.yaml` (no trailing newline).
+ * @example
+ * writeFileSync(path, renderCredentialsSecretYaml(secret), { mode: 0o600 });
+ */
+export function renderCredentialsSecretYaml(secret: CredentialsSecret): string {
+  const body = secret.stringData.credentials.split('\n').map((line) => `    ${line}`).join('\n');
+  return `apiVersion: v1\nstringData:\n  credentials: |-\n${body}\nkind: Secret\nmetadata:\n  name: ${secret.metadata.name}\n  namespace: ${secret.metadata.namespace}\ntype: Opaque`;
+}
+
+/** The parts of a `cloudcredential.openshift.io/v1` CredentialsRequest ccoctl reads. */
+export interface CredentialsRequest {
+  metadata: { name?: string; namespace?: string; annotations?: Record<string, string> };
+  spec: {
+    secretRef: { name: string; namespace: string };
+    serviceAccountNames?: string[];
+    providerSpec: { apiVersion?: string; kind?: string; statementEntries?: StatementEntry[] };
+    cloudTokenPath?: string;
+  };
+}
+
+export interface StatementEntry {
+  effect: string;
+  action: string[];
+  resource: string;
+  policyCondition?: Record<string, Record<string, unknown>>;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Parses every CredentialsRequest in a YAML or JSON file (multi-document allowed); other kinds are ignored.
+ * @example
+ * const requests = parseCredentialsRequests(readFileSync('cr.yaml', 'utf8'), 'cr.yaml');
+ */
+export function parseCredentialsRequests(text: string, source: string): CredentialsRequest[] {
+  const out: CredentialsRequest[] = [];
+  const docs = parseAllDocuments(text);
+  for (const [i, doc] of docs.entries()) {
+    if (doc.errors.length > 0) throw new UsageError(`${source}: document ${i + 1} is not valid YAML (${doc.errors[0]!.message.split('\n')[0]}); fix the file`);
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    const items = isObject(value) && value.kind === 'List' && Array.isArray(value.items) ? value.items : [value];
+    for (const item of items) {
+      if (!isObject(item) || item.kind !== 'CredentialsRequest') continue;
+      const name = isObject(item.metadata) && typeof item.metadata.name === 'string' ? item.metadata.name : `document ${i + 1}`;
+      const spec = item.spec;
+      if (!isObject(spec) || !isObject(spec.secretRef) || typeof spec.secretRef.name !== 'string' || typeof spec.secretRef.namespace !== 'string') {
+        throw new UsageError(`${source}: CredentialsRequest ${name} lacks spec.secretRef.name/namespace; add the target Secret`);
+      }
+      if (!isObject(spec.providerSpec)) throw new UsageError(`${source}: CredentialsRequest ${name} lacks spec.providerSpec; add an AWSProviderSpec`);
+      out.push(item as unknown as CredentialsRequest);
+    }
+  }
+  if (out.length === 0) throw new UsageError(`${source}: no CredentialsRequest found; pass a cloudcredential.openshift.io/v1 CredentialsRequest manifest`);
+  return out;
+}
+
+export interface CredentialsRequestFilterOptions {
+  /** ccoctl `--enable-tech-preview`. */
+  enableTechPreview?: boolean;
+}
+
+/**
+ * Why ccoctl would skip a CredentialsRequest, or undefined when it processes it.
+ * @example
+ * skipReason(cr, {}) // 'annotation release.openshift.io/delete is "true"'
+ */
+export function skipReason(request: CredentialsRequest, options: CredentialsRequestFilterOptions = {}): string | undefined {
+  const annotations = request.metadata?.annotations ?? {};
+  if (annotations['release.openshift.io/delete'] === 'true') return 'annotation release.openshift.io/delete is "true"';
+  const featureSet = annotations['release.openshift.io/feature-set'];
+  if (featureSet !== undefined && !(options.enableTechPreview && featureSet === 'TechPreviewNoUpgrade')) {
+    return `annotation release.openshift.io/feature-set is ${JSON.stringify(featureSet)} (pass --enable-tech-preview for TechPreviewNoUpgrade)`;
+  }
+  return undefined;
+}
+
+export interface IdentityProviderRef {
+  /** `arn:<partition>:iam::<account>:oidc-provider/<issuerHostPath>`. */
+  providerArn: string;
+  /** Issuer without scheme, as IAM's GetOpenIDConnectProvider.Url returns it. */
+  issuerHostPath: string;
+  partition: string;
+  accountId: string;
+}
+
+/**
+ * Splits an IAM OIDC provider ARN.
+ * @example
+ * parseProviderArn('arn:aws:iam::123456789012:oidc-provider/oidc.example.com').issuerHostPath // 'oidc.example.com'
+ */
+export function parseProviderArn(arn: string): IdentityProviderRef {
+  const m = /^arn:(aws[a-z-]*):iam::(\d{12}):oidc-provider\/(.+)$/.exec(arn);
+  if (!m) throw new UsageError(`--provider-arn ${JSON.stringify(arn)}: use arn:aws:iam::ACCOUNT:oidc-provider/ISSUER-HOST[/PATH]`);
+  return { providerArn: arn, partition: m[1]!, accountId: m[2]!, issuerHostPath: m[3]!.replace(/\/+$/, '') };
+}
+
+export interface PlanRoleOptions {
+  /** ccoctl `--name`: prefix of role names and value of the tags. */
+  infraName: string;
+  provider: IdentityProviderRef;
+  permissionsBoundaryArn?: string;
+}
+
+/** What ccoctl's dry run would create for one CredentialsRequest. */
+export interface CredentialsRequestRolePlan {
+  roleName: string;
+  roleArn: string;
+  description: string;
+  /** The trust policy document exactly as ccoctl formats it. */
+  trustPolicy: string;
+  /** The inline permission policy exactly as ccoctl formats it (Go's encoding/json). */
+  permissionPolicy: string;
+  /** The `05-…-role.json` CreateRole input. */
+  createRoleInput: string;
+  /** The `06-…-policy.json` PutRolePolicy input. */
+  putRolePolicyInput: string;
+  serviceAccounts: string[];
+  secretRef: { name: string; namespace: string };
+}
+
+/** JSON as Go's encoding/json writes it: HTML-sensitive characters escaped. */
+function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (!isObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) out[key] = sortKeys(value[key]);
+  return out;
+}
+
+/**
+ * The IAM role ccoctl `aws create-iam-roles` makes for a CredentialsRequest: name `<infra>-<ns>-<secret>` cut at 64
+ * characters, a `sub`-only trust policy for the Secret's namespace and the request's service accounts, and an inline
+ * permission policy from `statementEntries`.
+ * @example
+ * const plan = planCredentialsRequestRole(cr, { infraName: 'mycluster', provider: parseProviderArn(arn) });
+ */
+export function planCredentialsRequestRole(request: CredentialsRequest, options: PlanRoleOptions): CredentialsRequestRolePlan {
+  const label = `CredentialsRequest ${request.metadata?.namespace ?? ''}/${request.metadata?.name ?? ''}`;
+  const provider = request.spec.providerSpec;
+  if (provider.kind !== 'AWSProviderSpec') throw new UsageError(`${label} is not of type AWS (spec.providerSpec.kind ${JSON.stringify(provider.kind ?? '')}); pass an AWSProviderSpec request`);
+  const { name: secretName, namespace } = request.spec.secretRef;
+  const serviceAccounts = request.spec.serviceAccountNames ?? [];
+  if (serviceAccounts.length === 0) throw new UsageError(`${label}: spec.serviceAccountNames is empty; CredentialsRequest must provide ServiceAccounts to bind the Role policy to`);
+  if (options.infraName === '') throw new UsageError('--infra-name is empty; pass the name ccoctl got as --name');
+  const fullName = `${options.infraName}-${namespace}-${secretName}`;
+  const roleName = fullName.slice(0, 64);
+  const subjects = serviceAccounts.map((sa) => `"system:serviceaccount:${namespace}:${sa}"`);
+  const condition = ` { "StringEquals": { "${options.provider.issuerHostPath}:sub": [ ${subjects.join(' , ')} ] } }`;
+  const trustPolicy = `{ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Principal": { "Federated": "${options.provider.providerArn}" }, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": ${condition} } ] }`;
+  const statements = (provider.statementEntries ?? []).map((entry) => {
+    const statement: Record<string, unknown> = { Effect: entry.effect, Action: entry.action ?? null, Resource: entry.resource };
+    if (entry.policyCondition && Object.keys(entry.policyCondition).length > 0) statement.Condition = sortKeys(entry.policyCondition);
+    return statement;
+  });
+  const permissionPolicy = goJson({ Version: '2012-10-17', Statement: statements });
+  const description = `OpenShift role for ${namespace}/${secretName}`;
+  const createRole: Record<string, unknown> = { AssumeRolePolicyDocument: trustPolicy, Description: description };
+  if (options.permissionsBoundaryArn) createRole.PermissionsBoundary = options.permissionsBoundaryArn;
+  createRole.RoleName = roleName;
+  createRole.Tags = [
+    { Key: `openshift.io/cloud-credential-operator/${options.infraName}`, Value: 'owned' },
+    { Key: 'Name', Value: options.infraName },
+  ];
+  return {
+    roleName,
+    roleArn: `arn:${options.provider.partition}:iam::${options.provider.accountId}:role/${roleName}`,
+    description,
+    trustPolicy,
+    permissionPolicy,
+    createRoleInput: goJson(createRole),
+    putRolePolicyInput: goJson({ PolicyDocument: permissionPolicy, PolicyName: roleName, RoleName: roleName }),
+    serviceAccounts: [...serviceAccounts],
+    secretRef: { name: secretName, namespace },
+  };
+}
