@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeAdmissionReview } from '../../src/webhook/admission.js';
+import { defaultMutationSettings } from '../../src/webhook/constants.js';
+import { createAdmissionHandler } from '../../src/webhook/handler.js';
+import { parseContainerCredentialsConfig, parseConfigMapConfig } from '../../src/webhook/identity.js';
+import { exampleReview, FakeIdentityStore, ROLE_ARN } from './server-helpers.js';
+
+const settings = { ...defaultMutationSettings(), awsDefaultRegion: 'us-west-2' };
+
+function review(serviceAccountName = 'default') {
+  return decodeAdmissionReview(JSON.stringify(exampleReview({ serviceAccountName, apiVersion: 'admission.k8s.io/v1' })));
+}
+
+test('an annotated ServiceAccount gets the web identity patch', async () => {
+  const store = new FakeIdentityStore().add('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN });
+  const handler = createAdmissionHandler({ store, settings, lookupGracePeriodMs: 2000, random: () => 0 });
+  const outcome = await handler.admit(review());
+  assert.equal(outcome.response.uid, '918ef1dc-928f-4525-99ef-988389f263c3');
+  assert.equal(outcome.response.allowed, true);
+  assert.equal(outcome.lookup, 'cache');
+  assert.equal(outcome.identity?.mode, 'web-identity');
+  assert.equal(outcome.podName, 'balajilovesoreos');
+  const patch = outcome.response.patch as Array<{ op: string; path: string; value: any }>;
+  assert.deepEqual(patch.map((op) => op.path), ['/spec/volumes/0', '/spec/containers']);
+  const env = patch[1]!.value[0].env as Array<{ name: string; value: string }>;
+  assert.deepEqual(env.map((e) => e.name), ['AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE']);
+  assert.equal(env[2]!.value, ROLE_ARN);
+});
+
+test('a ServiceAccount without role: allowed, no patch, no warning', async () => {
+  const store = new FakeIdentityStore().add('default', 'default');
+  const outcome = await createAdmissionHandler({ store, settings, lookupGracePeriodMs: 2000 }).admit(review());
+  assert.deepEqual(outcome.response, { uid: '918ef1dc-928f-4525-99ef-988389f263c3', allowed: true });
+  assert.equal(outcome.missedServiceAccount, false);
+});
+
+test('a ServiceAccount missing after the grace period: allowed with a warning naming it', async () => {
+  const store = new FakeIdentityStore();
+  const outcome = await createAdmissionHandler({ store, settings, lookupGracePeriodMs: 2000 }).admit(review('late-sa'));
+  assert.equal(outcome.response.allowed, true);
+  assert.equal(outcome.response.patch, undefined);
+  assert.equal(outcome.missedServiceAccount, true);
+  assert.equal(outcome.lookup, 'miss');
+  assert.match(outcome.response.warnings?.[0] ?? '', /ServiceAccount default\/late-sa not found within 2s/);
+});
+
+test('a missing ServiceAccount mapped by the ConfigMap is mutated, not a miss', async () => {
+  const store = new FakeIdentityStore();
+  store.configMap = parseConfigMapConfig(JSON.stringify({ '*/from-cm': { RoleARN: ROLE_ARN, Audience: 'sts.amazonaws.com' } })).entries;
+  const outcome = await createAdmissionHandler({ store, settings, lookupGracePeriodMs: 0 }).admit(review('from-cm'));
+  assert.equal(outcome.missedServiceAccount, false);
+  assert.equal(outcome.identity?.source, 'config-map-wildcard');
+  assert.ok(outcome.response.patch);
+});
+
+test('container credentials mode from the Pod Identity config', async () => {
+  const store = new FakeIdentityStore().add('default', 'default');
+  store.cc = parseContainerCredentialsConfig(JSON.stringify({ identities: [{ namespace: 'default', serviceAccount: 'default' }] }));
+  const outcome = await createAdmissionHandler({ store, settings, lookupGracePeriodMs: 2000, random: () => 0 }).admit(review());
+  assert.equal(outcome.identity?.mode, 'container-credentials');
+  const patch = outcome.response.patch as Array<{ path: string }>;
+  assert.equal(patch[0]!.path, '/metadata/labels');
+});
+
+test('a pod without serviceAccountName is not looked up', async () => {
+  const store = new FakeIdentityStore();
+  const r = review();
+  delete (r.request.object.spec as Record<string, unknown>).serviceAccountName;
+  const outcome = await createAdmissionHandler({ store, settings, lookupGracePeriodMs: 2000 }).admit(r);
+  assert.equal(store.lookups, 0);
+  assert.equal(outcome.lookup, 'skipped');
+  assert.deepEqual(outcome.response, { uid: '918ef1dc-928f-4525-99ef-988389f263c3', allowed: true });
+});
