@@ -1,0 +1,220 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { join } from 'node:path';
+import { connect as tlsConnect, type SecureVersion } from 'node:tls';
+import { defaultMutationSettings } from '../../src/webhook/constants.js';
+import { startWebhookServer, type WebhookServerConfig, type WebhookServer } from '../../src/webhook/server.js';
+import { parseTlsCipherSuites, parseTlsMinVersion, TlsConfigError } from '../../src/webhook/tls.js';
+import { exampleReview, FakeIdentityStore, makePki, memoryLogger, request1, request2, ROLE_ARN, tempDir, type TestPki } from './server-helpers.js';
+
+test('--tls-min-version accepts exactly upstream spellings', () => {
+  const ok: Array<[string, string | undefined]> = [
+    ['', undefined], ['1.0', 'TLSv1'], ['1.1', 'TLSv1.1'], ['1.2', 'TLSv1.2'], ['1.3', 'TLSv1.3'],
+    ['VersionTLS10', 'TLSv1'], ['VersionTLS11', 'TLSv1.1'], ['VersionTLS12', 'TLSv1.2'], ['VersionTLS13', 'TLSv1.3'],
+  ];
+  for (const [input, want] of ok) assert.equal(parseTlsMinVersion(input), want, input);
+  for (const bad of ['1.4', 'TLS1.2', 'tls1.2', ' 1.2', 'TLSv1.2', 'toString']) {
+    assert.throws(() => parseTlsMinVersion(bad), (err: unknown) => err instanceof TlsConfigError && err.code === 'ERR_TLS_MIN_VERSION' && err.message.includes(bad), bad);
+  }
+});
+
+test('--tls-cipher-suites maps Go names to OpenSSL, trims, skips empty items, keeps TLS 1.3 on', () => {
+  assert.equal(parseTlsCipherSuites(''), undefined);
+  assert.equal(parseTlsCipherSuites(' , ,'), undefined);
+  assert.equal(parseTlsCipherSuites('TLS_AES_128_GCM_SHA256'), undefined, 'TLS 1.3 names are accepted and change nothing (as in Go)');
+  const ciphers = parseTlsCipherSuites(' TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 ,,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,TLS_RSA_WITH_AES_128_CBC_SHA');
+  assert.equal(ciphers, 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:AES128-SHA:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256');
+  for (const bad of ['TLS_FOO', 'ECDHE-RSA-AES128-GCM-SHA256', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,bogus']) {
+    assert.throws(() => parseTlsCipherSuites(bad), (err: unknown) => err instanceof TlsConfigError && err.code === 'ERR_TLS_CIPHER_SUITE' && /unknown cipher suite/.test(err.message), bad);
+  }
+});
+
+function handshake(port: number, ca: string, opts: { minVersion?: SecureVersion; maxVersion?: SecureVersion; ciphers?: string }): Promise<{ protocol: string | null; cipher: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost', ...opts }, () => {
+      const result = { protocol: socket.getProtocol(), cipher: socket.getCipher().name };
+      socket.end();
+      resolve(result);
+    });
+    socket.on('error', reject);
+  });
+}
+
+async function startServer(dir: string, extra: Partial<WebhookServerConfig> = {}, certDir = dir): Promise<WebhookServer> {
+  const store = new FakeIdentityStore().add('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN });
+  return startWebhookServer(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      metricsPort: -1,
+      tlsCertFile: join(certDir, 'tls.crt'),
+      tlsKeyFile: join(certDir, 'tls.key'),
+      settings: defaultMutationSettings(),
+      lookupGracePeriodMs: 0,
+      processMetrics: false,
+      certificatePollIntervalMs: 0,
+      ...extra,
+    },
+    { store, logger: memoryLogger().logger },
+  );
+}
+
+describe('TLS settings on the server', () => {
+  const tmp = tempDir();
+  let pki: TestPki;
+  before(() => {
+    pki = makePki(tmp.dir);
+    writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
+    writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
+  });
+  after(() => tmp.cleanup());
+
+  test('cipher suites restrict TLS 1.2 and leave TLS 1.3 available', async () => {
+    const server = await startServer(tmp.dir, { tlsCipherSuites: 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384' });
+    try {
+      const allowed = await handshake(server.port, pki.caCert, { maxVersion: 'TLSv1.2' });
+      assert.deepEqual(allowed, { protocol: 'TLSv1.2', cipher: 'ECDHE-ECDSA-AES256-GCM-SHA384' });
+      await assert.rejects(handshake(server.port, pki.caCert, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }));
+      const tls13 = await handshake(server.port, pki.caCert, {});
+      assert.equal(tls13.protocol, 'TLSv1.3');
+    } finally {
+      await server.shutdown();
+    }
+  });
+
+  test('min version 1.3 refuses TLS 1.2 clients', async () => {
+    const server = await startServer(tmp.dir, { tlsMinVersion: 'VersionTLS13' });
+    try {
+      await assert.rejects(handshake(server.port, pki.caCert, { maxVersion: 'TLSv1.2' }));
+      assert.equal((await handshake(server.port, pki.caCert, {})).protocol, 'TLSv1.3');
+    } finally {
+      await server.shutdown();
+    }
+  });
+
+  test('bad flags and unusable certificate files fail at start with a clear error', async () => {
+    await assert.rejects(startServer(tmp.dir, { tlsCipherSuites: 'TLS_NOPE' }), /unknown cipher suite "TLS_NOPE"/);
+    await assert.rejects(startServer(tmp.dir, { tlsMinVersion: '1.4' }), /--tls-min-version/);
+    await assert.rejects(startServer(tmp.dir, { tlsCertFile: join(tmp.dir, 'missing.crt') }), /cannot read the serving certificate.*--tls-cert/);
+    const other = makePki(tmp.dir, 'other');
+    writeFileSync(join(tmp.dir, 'mismatch.key'), other.key);
+    await assert.rejects(startServer(tmp.dir, { tlsKeyFile: join(tmp.dir, 'mismatch.key') }), /key does not match/);
+  });
+});
+
+/** Fires requests continuously (new connections and one keep-alive agent, HTTP/1.1 and HTTP/2) until stopped. */
+function load(url: string, ca: string): { stop(): Promise<{ ok: number; failures: string[]; fingerprints: Set<string> }> } {
+  let running = true;
+  let ok = 0;
+  const failures: string[] = [];
+  const fingerprints = new Set<string>();
+  const agent = new Agent({ keepAlive: true, maxSockets: 2, ca });
+  const body = JSON.stringify(exampleReview({ apiVersion: 'admission.k8s.io/v1' }));
+  const headers = { 'content-type': 'application/json' };
+  const worker = async (kind: number): Promise<void> => {
+    while (running) {
+      try {
+        const res = kind === 0
+          ? await request1(url, { path: '/mutate', body, headers, ca })
+          : kind === 1
+            ? await request1(url, { path: '/mutate', body, headers, ca, agent })
+            : await request2(url, { path: '/mutate', body, headers, ca });
+        if (res.status !== 200 || !res.body.includes('"patchType":"JSONPatch"')) failures.push(`status ${res.status}`);
+        else ok++;
+        if (res.fingerprint256) fingerprints.add(res.fingerprint256);
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }
+  };
+  const workers = [0, 0, 1, 1, 2, 2].map((k) => worker(k));
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+      agent.destroy();
+      return { ok, failures, fingerprints };
+    },
+  };
+}
+
+async function waitForFingerprint(url: string, ca: string, fingerprint: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const res = await request1(url, { path: '/healthz', method: 'GET', ca });
+    if (res.fingerprint256 === fingerprint) return;
+    if (Date.now() > deadline) assert.fail(`server still presents ${res.fingerprint256}, expected ${fingerprint}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('certificate rotation under load', () => {
+  test('in-place rewrite of tls.crt/tls.key: no request fails, new connections get the new certificate', async () => {
+    const tmp = tempDir();
+    const first = makePki(tmp.dir, 'first');
+    writeFileSync(join(tmp.dir, 'tls.crt'), first.cert);
+    writeFileSync(join(tmp.dir, 'tls.key'), first.key);
+    const server = await startServer(tmp.dir);
+    try {
+      const traffic = load(server.url, first.caCert);
+      await new Promise((r) => setTimeout(r, 150));
+      const second = makePki(tmp.dir, 'second');
+      writeFileSync(join(tmp.dir, 'tls.crt'), second.cert);
+      writeFileSync(join(tmp.dir, 'tls.key'), second.key);
+      await waitForFingerprint(server.url, first.caCert, second.fingerprint256);
+      await new Promise((r) => setTimeout(r, 150));
+      const result = await traffic.stop();
+      assert.deepEqual(result.failures, []);
+      assert.ok(result.ok > 20, `only ${result.ok} requests`);
+      assert.ok(result.fingerprints.has(first.fingerprint256) && result.fingerprints.has(second.fingerprint256));
+      assert.equal(server.certificate().fingerprint256, second.fingerprint256);
+      // An invalid pair (cert without matching key) is rejected and the current one kept.
+      const third = makePki(tmp.dir, 'third');
+      writeFileSync(join(tmp.dir, 'tls.crt'), third.cert);
+      await server.reloadCertificate();
+      assert.equal(server.certificate().fingerprint256, second.fingerprint256);
+      const res = await request1(server.url, { path: '/healthz', method: 'GET', ca: first.caCert });
+      assert.equal(res.fingerprint256, second.fingerprint256);
+      const reloads = await server.metrics.certificateReloads.get();
+      assert.ok(reloads.values.some((v) => v.labels.result === 'ok' && v.value >= 1));
+      assert.ok(reloads.values.some((v) => v.labels.result === 'error' && v.value >= 1));
+    } finally {
+      await server.shutdown();
+      tmp.cleanup();
+    }
+  });
+
+  test('Kubernetes atomic ..data symlink swap: no request fails, new connections get the new certificate', async () => {
+    const tmp = tempDir();
+    const secret = join(tmp.dir, 'secret');
+    mkdirSync(secret);
+    const first = makePki(tmp.dir, 'first');
+    const writeVersion = (name: string, pki: TestPki) => {
+      mkdirSync(join(secret, name));
+      writeFileSync(join(secret, name, 'tls.crt'), pki.cert);
+      writeFileSync(join(secret, name, 'tls.key'), pki.key);
+      symlinkSync(name, join(secret, '..data_tmp'));
+      renameSync(join(secret, '..data_tmp'), join(secret, '..data'));
+    };
+    writeVersion('..2026_11_28_15_00_00.000000001', first);
+    symlinkSync('..data/tls.crt', join(secret, 'tls.crt'));
+    symlinkSync('..data/tls.key', join(secret, 'tls.key'));
+    const server = await startServer(tmp.dir, {}, secret);
+    try {
+      const traffic = load(server.url, first.caCert);
+      await new Promise((r) => setTimeout(r, 150));
+      const second = makePki(tmp.dir, 'second');
+      writeVersion('..2026_11_28_16_00_00.000000002', second);
+      await waitForFingerprint(server.url, first.caCert, second.fingerprint256);
+      await new Promise((r) => setTimeout(r, 150));
+      const result = await traffic.stop();
+      assert.deepEqual(result.failures, []);
+      assert.ok(result.fingerprints.has(first.fingerprint256) && result.fingerprints.has(second.fingerprint256));
+    } finally {
+      await server.shutdown();
+      tmp.cleanup();
+    }
+  });
+});
