@@ -58,6 +58,10 @@ export interface MintServiceAccountTokenOptions {
   expirationSeconds?: number;
   /** Like `--service-account-max-token-expiration`: longer requests are shortened, with a warning. */
   maxExpirationSeconds?: number;
+  /** Lower bound, default 600 as the TokenRequest API. Only tests lower it (`irsa exec`'s hidden lifetime flag). */
+  minExpirationSeconds?: number;
+  /** Name of the lifetime in error messages, default `--expiration`. */
+  expirationField?: string;
   /** Bind to a Pod (kubelet-projected tokens always are). */
   pod?: ObjectRef;
   /** Node info of a Pod-bound token (`name` alone when the Node object is unknown). */
@@ -104,11 +108,16 @@ function checkName(value: string, field: string): void {
  * @example
  * checkExpirationSeconds(300) // throws: may not specify a duration less than 10 minutes
  */
-export function checkExpirationSeconds(expirationSeconds: number, maxExpirationSeconds?: number, field = '--expiration'): { expirationSeconds: number; warnings: string[] } {
-  if (!Number.isSafeInteger(expirationSeconds)) {
+export function checkExpirationSeconds(
+  expirationSeconds: number,
+  maxExpirationSeconds?: number,
+  field = '--expiration',
+  minExpirationSeconds = MIN_EXPIRATION_SECONDS,
+): { expirationSeconds: number; warnings: string[] } {
+  if (!Number.isSafeInteger(expirationSeconds) || expirationSeconds <= 0) {
     throw new OidcError('ERR_OIDC_INVALID_EXPIRATION', `${field}: ${String(expirationSeconds)} is not a whole number of seconds; pass e.g. 3600`);
   }
-  if (expirationSeconds < MIN_EXPIRATION_SECONDS) {
+  if (expirationSeconds < minExpirationSeconds) {
     throw new OidcError('ERR_OIDC_INVALID_EXPIRATION', `${field}: may not specify a duration less than 10 minutes (got ${expirationSeconds}; use ${MIN_EXPIRATION_SECONDS} or more)`);
   }
   if (expirationSeconds > MAX_EXPIRATION_SECONDS) {
@@ -143,7 +152,7 @@ export function buildServiceAccountClaims(options: MintServiceAccountTokenOption
     throw new OidcError('ERR_OIDC_INVALID_CLAIM', 'node information is only set on Pod-bound tokens; add the pod name and uid');
   }
   const requested = options.expirationSeconds ?? DEFAULT_EXPIRATION_SECONDS;
-  const checked = checkExpirationSeconds(requested, options.maxExpirationSeconds);
+  const checked = checkExpirationSeconds(requested, options.maxExpirationSeconds, options.expirationField, options.minExpirationSeconds);
   let lifetime = checked.expirationSeconds;
   const iat = Math.floor(now.getTime() / 1000);
   let warnafter: number | undefined;
