@@ -8,3 +8,9 @@ export { loadServiceAccountFiles, parseServiceAccountManifests } from './service
 export type { ServiceAccountFilesOptions } from './service-account-files.js';
 export { applyAdditions, documentValue, findPods, getAt, ManifestError, parseManifests, POD_TEMPLATE_PATHS, stringifyManifests } from './manifests.js';
 export type { ManifestDocument, ManifestFormat, ManifestSet, PodLocation } from './manifests.js';
+export { buildCredentialsConfig, buildCredentialsSecret, CREDENTIALS_SECRET_KEY, OPENSHIFT_TOKEN_PATH, parseCredentialsRequests, parseProviderArn, planCredentialsRequestRole, renderCredentialsSecretYaml, skipReason } from './credentials-secret.js';
+export type { CredentialsConfigOptions, CredentialsRequest, CredentialsRequestFilterOptions, CredentialsRequestRolePlan, CredentialsSecret, CredentialsSecretOptions, IdentityProviderRef, PlanRoleOptions, StatementEntry } from './credentials-secret.js';
+export { MAX_TOKEN_AGE_MS, refreshJitterMs, TokenRefresher, tokenNeedsRefresh, tokenRefreshAt, writeTokenFileAtomic } from './token-refresher.js';
+export type { IssuedToken, RefreshTimers, TokenFileSpec, TokenFileState, TokenRefresherOptions } from './token-refresher.js';
+export { expandEnvReferences, findContainerTokenFiles, localTokenPath, resolveContainerEnv, tokenPathRewriter } from './projected-tokens.js';
+export type { ContainerSpec, ContainerTokenFile, ContainerTokens, PodSpecLike, TokenVolumeMount } from './projected-tokens.js';
