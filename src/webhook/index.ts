@@ -27,3 +27,12 @@ export { defaultMutationSettings } from './constants.js';
 export type { MutationSettings } from './constants.js';
 export { ConfigMapConfigError, ContainerCredentialsConfigError, JsonPatchError, WebhookError } from './errors.js';
 export type { WebhookErrorCode } from './errors.js';
+export { createFileIdentityStore, createKubernetesIdentityStore } from './identity-cache.js';
+export type {
+  FileIdentityStoreOptions,
+  IdentitySourceKind,
+  IdentityStoreCommonOptions,
+  IdentityStoreEvents,
+  KubernetesIdentityStoreOptions,
+  ManagedIdentityStore,
+} from './identity-cache.js';
