@@ -1,0 +1,51 @@
+/**
+ * The IAM policy language: parse and validate documents (AWS's messages and size quotas), compile them once,
+ * evaluate requests with AWS's algorithm and explain the decision, audit IRSA trust policies, build the IRSA
+ * trust policy, and the AWS managed policies as data. Pure: no I/O, no HTTP, no Kubernetes.
+ * @module
+ */
+export { parsePolicy, validatePolicy, policySize, detectPolicyKind, lintPolicy, MESSAGES, SIZE_LIMITS } from './parse.js';
+export type { ParsedPolicy, ParsePolicyOptions, PolicyWarning, ValidationResult } from './parse.js';
+export { compilePolicy, createPolicyCache, documentHash, PolicyCache, CompiledPolicy } from './compile.js';
+export type { CompilePolicyOptions } from './compile.js';
+export { prepareContext, PreparedContext } from './context.js';
+export { evaluatePolicies, accessDeniedMessage, arnMatchText } from './evaluate.js';
+export type { PolicySet, EvaluateOptions } from './evaluate.js';
+export { evaluationToJson, renderEvaluationText, renderAuditText } from './render.js';
+export type { EvaluationJson } from './render.js';
+export { auditTrustPolicy, AUDIT_RULES, SEVERITY_ORDER } from './audit.js';
+export type { AuditFinding, AuditOptions, AuditReport, Severity } from './audit.js';
+export { buildIrsaTrustPolicy, oidcProviderArn, STS_AUDIENCE } from './trust.js';
+export type { IrsaTrustPolicyOptions } from './trust.js';
+export {
+  buildWebIdentityContext,
+  decodeJwtPayload,
+  issuerHostPath,
+  parseOidcProviderArn,
+  ASSUME_ROLE_WITH_WEB_IDENTITY,
+} from './web-identity.js';
+export type { OidcProviderArn, WebIdentityContextOptions, WebIdentityRequest } from './web-identity.js';
+export { AWS_MANAGED_POLICIES, getManagedPolicy } from './managed.js';
+export type { ManagedPolicy } from './managed.js';
+export { referenceEvaluate } from './reference.js';
+export type { ReferencePolicySet } from './reference.js';
+export { PolicyError, MalformedPolicyDocumentError, PolicySizeLimitError, POLICY_ERROR_CODES } from './errors.js';
+export type { PolicyErrorCode } from './errors.js';
+export { BASE_OPERATORS } from './operators.js';
+export type {
+  ConditionValue,
+  ContextKeyValue,
+  Decision,
+  EvaluationResult,
+  NotAppliedReason,
+  PolicyDocument,
+  PolicyKind,
+  PolicyRole,
+  PolicyStatement,
+  PrincipalType,
+  RequestContext,
+  RequestPrincipal,
+  StatementRef,
+  StatementTrace,
+  StringOrList,
+} from './types.js';

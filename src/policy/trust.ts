@@ -1,0 +1,86 @@
+/**
+ * The IRSA trust policy of the seed procedure: trust one OIDC provider for `sts:AssumeRoleWithWebIdentity`,
+ * pinned to one service account (`<issuer>:sub`) and the STS audience (`<issuer>:aud`).
+ * @module
+ */
+import { PolicyError } from './errors.js';
+import { issuerHostPath, parseOidcProviderArn, ASSUME_ROLE_WITH_WEB_IDENTITY } from './web-identity.js';
+import type { PolicyDocument } from './types.js';
+
+/** The audience IRSA tokens carry for STS. */
+export const STS_AUDIENCE = 'sts.amazonaws.com';
+
+/** Inputs of {@link buildIrsaTrustPolicy}: a provider ARN, or an issuer URL and the account that registered it. */
+export interface IrsaTrustPolicyOptions {
+  providerArn?: string;
+  issuer?: string;
+  accountId?: string;
+  /** Partition of the ARN built from `issuer` (default `aws`). */
+  partition?: string;
+  namespace: string;
+  /** A ServiceAccount name, or `*` for every ServiceAccount of the namespace (switches `sub` to StringLike). */
+  serviceAccount: string;
+  /** Default `sts.amazonaws.com`. */
+  audience?: string;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function bad(message: string): never {
+  throw new PolicyError('ERR_POLICY_INPUT', message);
+}
+
+/**
+ * The provider ARN for an issuer registered in an account.
+ * @example
+ * oidcProviderArn('https://oidc.example.com/id/ABC', '111122223333') // 'arn:aws:iam::111122223333:oidc-provider/oidc.example.com/id/ABC'
+ */
+export function oidcProviderArn(issuer: string, accountId: string, partition = 'aws'): string {
+  if (!/^https:\/\//i.test(issuer)) bad(`issuer "${issuer}" must be an https:// URL (IAM registers only https issuers)`);
+  if (!/^\d{12}$/.test(accountId)) bad(`account id "${accountId}" must be 12 digits`);
+  return `arn:${partition}:iam::${accountId}:oidc-provider/${issuerHostPath(issuer)}`;
+}
+
+/**
+ * Builds the IRSA trust policy: StringEquals on `<issuer>:sub` and `<issuer>:aud`; with `serviceAccount: '*'`
+ * the `sub` condition moves to StringLike (`system:serviceaccount:<ns>:*`), as AWS requires for wildcards.
+ * @example
+ * buildIrsaTrustPolicy({ providerArn, namespace: 'default', serviceAccount: 's3-reader' })
+ */
+export function buildIrsaTrustPolicy(o: IrsaTrustPolicyOptions): PolicyDocument {
+  let providerArn: string;
+  if (o.providerArn !== undefined) {
+    if (o.issuer !== undefined || o.accountId !== undefined) bad('give either --provider-arn or --issuer with --account-id, not both');
+    parseOidcProviderArn(o.providerArn);
+    providerArn = o.providerArn;
+  } else {
+    if (o.issuer === undefined || o.accountId === undefined) bad('needs --provider-arn, or --issuer and --account-id');
+    providerArn = oidcProviderArn(o.issuer, o.accountId, o.partition);
+  }
+  const hostPath = parseOidcProviderArn(providerArn).hostPath;
+  if (o.namespace.length > 63 || !DNS_LABEL.test(o.namespace)) {
+    bad(`namespace "${o.namespace}" is not a valid Kubernetes namespace (lowercase letters, digits and "-", at most 63)`);
+  }
+  const wildcard = o.serviceAccount === '*';
+  if (!wildcard && (o.serviceAccount.length > 253 || !DNS_SUBDOMAIN.test(o.serviceAccount))) {
+    bad(`service account "${o.serviceAccount}" is not a valid name (lowercase letters, digits, "-" and ".", at most 253), or "*"`);
+  }
+  const audience = o.audience ?? STS_AUDIENCE;
+  if (audience === '' || /[*?]/.test(audience)) bad(`audience "${audience}" must be a literal client ID such as ${STS_AUDIENCE}`);
+  const sub = `system:serviceaccount:${o.namespace}:${o.serviceAccount}`;
+  const condition: Record<string, Record<string, string>> = wildcard
+    ? { StringLike: { [`${hostPath}:sub`]: sub }, StringEquals: { [`${hostPath}:aud`]: audience } }
+    : { StringEquals: { [`${hostPath}:sub`]: sub, [`${hostPath}:aud`]: audience } };
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: providerArn },
+        Action: ASSUME_ROLE_WITH_WEB_IDENTITY,
+        Condition: condition,
+      },
+    ],
+  };
+}
