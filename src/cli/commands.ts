@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { registerCredentialsSecretCommand } from './credentials-secret.js';
+import { registerInjectCommand } from './inject.js';
 import { registerKeysCommand } from './keys.js';
 import { registerOidcCommand } from './oidc.js';
 import { registerTokenCommand } from './token.js';
@@ -13,6 +14,7 @@ import { registerTokenCommand } from './token.js';
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 export const commands: RegisterCommand[] = [
+  registerInjectCommand,
   registerKeysCommand,
   registerOidcCommand,
   registerTokenCommand,

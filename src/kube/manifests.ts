@@ -36,6 +36,8 @@ export interface ManifestDocument {
   changed: boolean;
   /** YAML input: whether block sequences are indented under their key (kept for edited documents). */
   indentSeq: boolean;
+  /** YAML input: whether flow collections are written `{ a: 1 }` (true) or `{a: 1}` (false). */
+  flowCollectionPadding: boolean;
 }
 
 /** All documents of one source. */
@@ -67,7 +69,10 @@ export function parseManifests(text: string, source: string): ManifestSet {
     const start = i === 0 ? 0 : doc.range[0];
     const end = i === docs.length - 1 ? text.length : docs[i + 1]!.range[0];
     const originalText = text.slice(start, end);
-    documents.push({ source, index: i, format: 'yaml', yaml: doc, json: undefined, originalText, changed: false, indentSeq: detectIndentSeq(originalText) });
+    documents.push({
+      source, index: i, format: 'yaml', yaml: doc, json: undefined, originalText, changed: false,
+      indentSeq: detectIndentSeq(originalText), flowCollectionPadding: !/[{[][^\s}\]]/.test(originalText) || /[{[] \S/.test(originalText),
+    });
   }
   return { source, format: 'yaml', documents };
 }
@@ -88,7 +93,7 @@ function parseJsonManifests(text: string, source: string): ManifestSet {
       const line = text.slice(0, pos).split('\n').length;
       throw new ManifestError(source, index, `invalid JSON (document starting on line ${line}): ${(err as Error).message}`);
     }
-    documents.push({ source, index, format: 'json', yaml: undefined, json: value, originalText: chunk, changed: false, indentSeq: true });
+    documents.push({ source, index, format: 'json', yaml: undefined, json: value, originalText: chunk, changed: false, indentSeq: true, flowCollectionPadding: true });
     index++;
     pos = end;
   }
@@ -311,7 +316,7 @@ export function stringifyManifests(documents: readonly ManifestDocument[], forma
     const doc = documents[i]!;
     let text: string;
     if (doc.format === 'yaml' && !doc.changed) text = doc.originalText;
-    else if (doc.format === 'yaml') text = doc.yaml!.toString({ lineWidth: 0, indentSeq: doc.indentSeq });
+    else if (doc.format === 'yaml') text = doc.yaml!.toString({ lineWidth: 0, indentSeq: doc.indentSeq, flowCollectionPadding: doc.flowCollectionPadding });
     else text = new Document(doc.json).toString({ lineWidth: 0 });
     if (text === '') continue;
     if (!text.endsWith('\n')) text += '\n';

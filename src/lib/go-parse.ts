@@ -242,3 +242,39 @@ export function parseGoCsvRecord(raw: string): CsvRecordResult {
 function goQuote(s: string): string {
   return JSON.stringify(s);
 }
+
+/**
+ * Go `strconv.ParseInt(s, 0, 64)` as pflag parses int flags: base from the prefix (`0x` hex, `0o` or a leading
+ * `0` octal, `0b` binary, else decimal) and `_` allowed between digits. Throws {@link GoParseError}.
+ * @example
+ * parseGoIntBase0('0x10'); // 16
+ */
+export function parseGoIntBase0(s: string): number {
+  const fail = (why: string): never => {
+    throw new GoParseError(`strconv.ParseInt: parsing ${goQuote(s)}: ${why}`);
+  };
+  let body = s;
+  let neg = false;
+  if (body[0] === '+' || body[0] === '-') {
+    neg = body[0] === '-';
+    body = body.slice(1);
+  }
+  let base = 10;
+  let digits = body;
+  if (/^0[xX]/.test(body)) { base = 16; digits = body.slice(2); }
+  else if (/^0[oO]/.test(body)) { base = 8; digits = body.slice(2); }
+  else if (/^0[bB]/.test(body)) { base = 2; digits = body.slice(2); }
+  else if (body.length > 1 && body[0] === '0') { base = 8; digits = body.slice(1); }
+  // Underscores only between digits (or right after a base prefix), as Go's underscoreOK.
+  if (digits.includes('_')) {
+    if (!/^_?[0-9a-zA-Z]+(_[0-9a-zA-Z]+)*$/.test(digits) || (digits.startsWith('_') && base === 10)) fail('invalid syntax');
+    digits = digits.replace(/_/g, '');
+  }
+  const valid = base === 16 ? /^[0-9a-fA-F]+$/ : base === 8 ? /^[0-7]+$/ : base === 2 ? /^[01]+$/ : /^[0-9]+$/;
+  if (!valid.test(digits)) fail('invalid syntax');
+  const prefix = base === 16 ? '0x' : base === 8 ? '0o' : base === 2 ? '0b' : '';
+  let big = BigInt(`${prefix}${digits}`);
+  if (neg) big = -big;
+  if (big > INT64_MAX || big < INT64_MIN) fail('value out of range');
+  return Number(big);
+}
