@@ -5,10 +5,12 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { registerCredentialsSecretCommand } from './credentials-secret.js';
+import { registerExecCommand } from './exec.js';
 import { registerInjectCommand } from './inject.js';
 import { registerKeysCommand } from './keys.js';
 import { registerOidcCommand } from './oidc.js';
 import { registerTokenCommand } from './token.js';
+import { registerWebhookCommand } from './webhook.js';
 
 /** A command module: adds its subcommand(s) to the program; actions set `process.exitCode` through the returned code. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
@@ -19,4 +21,6 @@ export const commands: RegisterCommand[] = [
   registerOidcCommand,
   registerTokenCommand,
   registerCredentialsSecretCommand,
+  registerWebhookCommand,
+  registerExecCommand,
 ];

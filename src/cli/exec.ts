@@ -1,0 +1,291 @@
+/**
+ * `irsa exec … -- COMMAND`: runs a command as a container of a pod would run on a node: the pod is mutated like the
+ * webhook would (same engine and flags as `irsa inject`), every projected service-account token the container mounts
+ * is minted into a private temporary directory and refreshed like the kubelet does, the container's env is set with
+ * paths into those mounts rewritten, signals are forwarded, and the command's exit code is returned.
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { constants as osConstants, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import {
+  documentValue,
+  findContainerTokenFiles,
+  findPods,
+  getAt,
+  localTokenPath,
+  parseManifests,
+  resolveContainerEnv,
+  TokenRefresher,
+  tokenPathRewriter,
+  type ContainerTokenFile,
+  type PodSpecLike,
+  type ServiceAccountInfo,
+} from '../kube/index.js';
+import { UsageError } from '../lib/errors.js';
+import {
+  createSigningKey,
+  generateSigningKeyPair,
+  mintServiceAccountToken,
+  readSigningKeyFile,
+  validateIssuerUrl,
+  type SigningKey,
+} from '../oidc/index.js';
+import type { CliContext } from './context.js';
+import type { RegisterCommand } from './commands.js';
+import { setExitCode } from './main.js';
+import { addMutationOptions, loadInjector, type MutationFlagValues } from './mutation-flags.js';
+
+/** Issuer of tokens minted with the ephemeral key when no `--issuer` is given. */
+export const EPHEMERAL_ISSUER = 'https://irsa-exec.invalid';
+
+/** Variables removed from the inherited environment: they would take precedence over the pod's web identity. */
+const SHADOWING_ENV = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_SECURITY_TOKEN',
+  'AWS_PROFILE',
+  'AWS_DEFAULT_PROFILE',
+  'AWS_ROLE_ARN',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_ROLE_SESSION_NAME',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+];
+
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+interface ExecOptions extends MutationFlagValues {
+  pod?: string;
+  container?: string;
+  signingKey?: string;
+  issuer?: string;
+  awsEndpoint?: string;
+  serviceAccount?: string;
+  roleArn?: string;
+  audience?: string;
+  verbose?: boolean;
+  unsafeTokenLifetime?: string;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+async function readPod(path: string, shown: string, defaultNamespace: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--pod ${shown}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path`);
+  }
+  const set = parseManifests(text, shown);
+  const found: Array<{ pod: Record<string, unknown>; namespace: string | undefined; name: string }> = [];
+  for (const doc of set.documents) {
+    const value = documentValue(doc);
+    for (const loc of findPods(value, shown, doc.index)) {
+      const pod = getAt(value, loc.path);
+      if (isRecord(pod)) found.push({ pod, namespace: loc.namespace, name: loc.name });
+    }
+  }
+  if (found.length === 0) throw new UsageError(`--pod ${shown}: no Pod or pod template found; pass a Pod (or Deployment, Job, …) manifest`);
+  if (found.length > 1) throw new UsageError(`--pod ${shown}: holds ${found.length} pods (${found.map((f) => f.name).join(', ')}); keep the one to run in the file`);
+  const { pod, namespace } = structuredClone(found[0]!);
+  const metadata = isRecord(pod.metadata) ? pod.metadata : {};
+  if (typeof metadata.namespace !== 'string' || metadata.namespace === '') metadata.namespace = namespace ?? defaultNamespace;
+  pod.metadata = metadata;
+  return pod;
+}
+
+function isMutated(pod: PodSpecLike, containerName: string | undefined, volumeNames: readonly string[]): boolean {
+  const { container } = findContainerTokenFiles(pod, containerName);
+  if (container.env?.some((e) => e.name === 'AWS_WEB_IDENTITY_TOKEN_FILE' || e.name === 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE')) return true;
+  return (pod.spec?.volumes ?? []).some((v) => volumeNames.includes(v.name));
+}
+
+async function loadSigningKey(opts: ExecOptions, ctx: CliContext): Promise<{ key: SigningKey; issuer: string }> {
+  if (opts.signingKey !== undefined) {
+    if (opts.issuer === undefined) throw new UsageError('--signing-key needs --issuer (the iss the tokens carry, the issuer STS trusts)');
+    validateIssuerUrl(opts.issuer);
+    return { key: await readSigningKeyFile(resolve(ctx.cwd, opts.signingKey)), issuer: opts.issuer };
+  }
+  const issuer = opts.issuer ?? EPHEMERAL_ISSUER;
+  validateIssuerUrl(issuer);
+  const key = createSigningKey(generateSigningKeyPair({ type: 'ec' }).privateKey);
+  ctx.stderr.write(`irsa: exec: no --signing-key: tokens are signed with an ephemeral key (kid ${key.kid}, iss ${issuer}); nothing trusts it unless you publish it\n`);
+  return { key, issuer };
+}
+
+function parseLifetime(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--unsafe-token-lifetime ${JSON.stringify(value)}: use a whole number of seconds`);
+  return Number(value);
+}
+
+/** Starts the child; rejects with a UsageError when it cannot be started. */
+async function startChild(argv: string[], env: NodeJS.ProcessEnv, ctx: CliContext): Promise<ChildProcess> {
+  const inherit = ctx.stdout === process.stdout;
+  const child = spawn(argv[0]!, argv.slice(1), {
+    env,
+    cwd: ctx.cwd,
+    stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+  });
+  if (!inherit) {
+    child.stdout?.on('data', (chunk: Buffer) => ctx.stdout.write(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => ctx.stderr.write(chunk.toString()));
+  }
+  await new Promise<void>((done, fail) => {
+    child.once('spawn', () => done());
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') fail(new UsageError(`${argv[0]}: command not found; check the name and PATH`));
+      else if (err.code === 'EACCES') fail(new UsageError(`${argv[0]}: permission denied; make it executable`));
+      else fail(new UsageError(`${argv[0]}: cannot be started (${err.code ?? err.message})`));
+    });
+  });
+  return child;
+}
+
+/** Waits for the child and returns its exit code (128 + signal number when a signal ended it). */
+function waitForChild(child: ChildProcess): Promise<number> {
+  return new Promise((done) => {
+    child.once('close', (code, signal) => {
+      if (code !== null) done(code);
+      else done(128 + (signal ? (osConstants.signals[signal] ?? 0) : 0));
+    });
+  });
+}
+
+/** Registers `irsa exec`. */
+export const registerExecCommand: RegisterCommand = (program, ctx) => {
+  const command = program
+    .command('exec')
+    .description('run COMMAND as a container of a pod would: minted and refreshed token files, the container env, signals forwarded')
+    .argument('<command...>', 'the command and its arguments, after --')
+    .option('--pod <file>', 'Pod (or workload) manifest; mutated first unless it already is')
+    .option('--container <name>', 'container to run as (default: the default-container annotation, else the first)')
+    .option('--signing-key <file>', 'PEM private signing key of the issuer (default: an ephemeral key)')
+    .option('--issuer <url>', 'issuer URL the tokens carry as iss')
+    .option('--aws-endpoint <url>', 'set AWS_ENDPOINT_URL for SDKs that honour it (e.g. the local plane of irsa up)')
+    .option('--service-account <name>', 'without --pod: the service account to run as (with --role-arn)')
+    .option('--role-arn <arn>', 'without --pod: the role the service account is annotated with')
+    .option('--audience <aud>', 'without --pod: token audience (default --token-audience, sts.amazonaws.com)')
+    .option('-v, --verbose', 'say which token files are written and refreshed');
+  command.addOption(new Option('--unsafe-token-lifetime <seconds>', 'test only: mint every token with this lifetime, below the 600 s minimum').hideHelp());
+  addMutationOptions(command);
+  command.action(async (argv: string[], opts: ExecOptions, cmd: Command) => {
+    const lifetime = parseLifetime(opts.unsafeTokenLifetime);
+    if (opts.awsEndpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(opts.awsEndpoint)) {
+      throw new UsageError(`--aws-endpoint ${JSON.stringify(opts.awsEndpoint)}: use an http(s) URL, e.g. http://127.0.0.1:4566`);
+    }
+    const defaultNamespace = opts.namespace !== undefined && opts.namespace !== '' ? opts.namespace : 'default';
+    const injector = await loadInjector(opts, ctx);
+    for (const w of injector.loadWarnings) ctx.stderr.write(`irsa: warning: ${w}\n`);
+    const prefix = injector.settings.annotationPrefix;
+    let pod: Record<string, unknown>;
+    const extra: ServiceAccountInfo[] = [];
+    if (opts.pod !== undefined) {
+      if (opts.serviceAccount !== undefined || opts.roleArn !== undefined || opts.audience !== undefined) {
+        throw new UsageError('--service-account/--role-arn/--audience describe the identity without --pod; with --pod annotate the ServiceAccount (--service-accounts) instead');
+      }
+      pod = await readPod(resolve(ctx.cwd, opts.pod), opts.pod, defaultNamespace);
+    } else {
+      if (opts.serviceAccount === undefined || opts.roleArn === undefined) {
+        throw new UsageError('pass --pod FILE, or --service-account NAME with --role-arn ARN (and optionally --namespace, --audience)');
+      }
+      const annotations: Record<string, string> = { [`${prefix}/role-arn`]: opts.roleArn };
+      if (opts.audience !== undefined) annotations[`${prefix}/audience`] = opts.audience;
+      extra.push({ namespace: defaultNamespace, name: opts.serviceAccount, annotations });
+      pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `irsa-exec-${opts.serviceAccount}`.slice(0, 63), namespace: defaultNamespace },
+        spec: { serviceAccountName: opts.serviceAccount, containers: [{ name: opts.container ?? 'main' }] },
+      };
+    }
+    const volumeNames = [injector.settings.containerCredentialsTokenVolumeName, 'aws-iam-token'];
+    if (!isMutated(pod as PodSpecLike, opts.container, volumeNames)) {
+      const result = injector.mutatePodObject(pod, defaultNamespace, extra);
+      for (const w of result.warnings) ctx.stderr.write(`irsa: warning: ${w}\n`);
+      pod = result.pod;
+    }
+    const podSpec = pod as PodSpecLike;
+    const { container, files, mounts } = findContainerTokenFiles(podSpec, opts.container);
+    const namespace = podSpec.metadata?.namespace ?? defaultNamespace;
+    const saName = podSpec.spec?.serviceAccountName ?? (pod.spec as { serviceAccount?: string } | undefined)?.serviceAccount ?? 'default';
+    const saUid = [...extra, ...injector.serviceAccounts].find((sa) => sa.namespace === namespace && sa.name === saName)?.uid;
+    if (lifetime === undefined) {
+      for (const f of files) {
+        if (f.expirationSeconds !== undefined && f.expirationSeconds < 600) {
+          throw new UsageError(`volume ${f.volumeName}: serviceAccountToken.expirationSeconds ${f.expirationSeconds} is below the 600 s minimum; fix the manifest`);
+        }
+      }
+    }
+    const { key, issuer } = files.length > 0 ? await loadSigningKey(opts, ctx) : { key: undefined, issuer: '' };
+    const podRef = { name: podSpec.metadata?.name ?? 'irsa-exec', uid: podSpec.metadata?.uid ?? randomUUID() };
+    const nodeName = podSpec.spec?.nodeName;
+
+    const dir = await mkdtemp(join(tmpdir(), 'irsa-exec-'));
+    let refresher: TokenRefresher | undefined;
+    const handlers = new Map<NodeJS.Signals, () => void>();
+    try {
+      await chmod(dir, 0o700);
+      const mint = (file: ContainerTokenFile) => async () => {
+        const minted = await mintServiceAccountToken({
+          signingKey: key!,
+          issuer,
+          namespace,
+          serviceAccountName: saName,
+          ...(saUid ? { serviceAccountUid: saUid } : {}),
+          audiences: [file.audience ?? issuer],
+          expirationSeconds: lifetime ?? file.expirationSeconds ?? 3600,
+          ...(lifetime !== undefined ? { minExpirationSeconds: 1 } : {}),
+          expirationField: `volume ${file.volumeName} expirationSeconds`,
+          pod: podRef,
+          ...(nodeName ? { node: { name: nodeName } } : {}),
+        });
+        return {
+          token: minted.token,
+          issuedAt: minted.issuedAt,
+          expiresAt: new Date(minted.issuedAt.getTime() + minted.expirationSeconds * 1000),
+          expirationSeconds: minted.expirationSeconds,
+        };
+      };
+      refresher = new TokenRefresher({
+        files: files.map((f) => ({ path: localTokenPath(f, dir), mint: mint(f) })),
+        onRefresh: (path, token) => {
+          if (opts.verbose) ctx.stderr.write(`irsa: exec: wrote ${path} (expires ${token.expiresAt.toISOString()})\n`);
+        },
+        onError: (path, err) => ctx.stderr.write(`irsa: exec: refreshing ${path} failed: ${(err as Error).message}\n`),
+      });
+      await refresher.start();
+      const rewrite = tokenPathRewriter(mounts, dir);
+      const containerEnv = resolveContainerEnv(podSpec, container, rewrite);
+      const env: NodeJS.ProcessEnv = { ...ctx.env };
+      for (const name of SHADOWING_ENV) delete env[name];
+      Object.assign(env, containerEnv);
+      if (opts.awsEndpoint !== undefined) env.AWS_ENDPOINT_URL = opts.awsEndpoint;
+      if (opts.verbose) {
+        for (const f of files) ctx.stderr.write(`irsa: exec: ${f.containerPath} -> ${localTokenPath(f, dir)} (aud ${f.audience ?? issuer})\n`);
+      }
+      const child = await startChild(argv, env, ctx);
+      for (const signal of FORWARDED_SIGNALS) {
+        const handler = (): void => {
+          child.kill(signal);
+        };
+        handlers.set(signal, handler);
+        process.on(signal, handler);
+      }
+      setExitCode(cmd, await waitForChild(child));
+    } finally {
+      for (const [signal, handler] of handlers) process.off(signal, handler);
+      refresher?.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+};
