@@ -10,7 +10,6 @@ import { registerInjectCommand } from './inject.js';
 import { registerKeysCommand } from './keys.js';
 import { registerOidcCommand } from './oidc.js';
 import { registerTokenCommand } from './token.js';
-import { registerWebhookCommand } from './webhook.js';
 
 /** A command module: adds its subcommand(s) to the program; actions set `process.exitCode` through the returned code. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
@@ -21,6 +20,5 @@ export const commands: RegisterCommand[] = [
   registerOidcCommand,
   registerTokenCommand,
   registerCredentialsSecretCommand,
-  registerWebhookCommand,
   registerExecCommand,
 ];
