@@ -9,6 +9,7 @@ import { registerExecCommand } from './exec.js';
 import { registerInjectCommand } from './inject.js';
 import { registerKeysCommand } from './keys.js';
 import { registerOidcCommand } from './oidc.js';
+import { registerPolicyCommand } from './policy.js';
 import { registerTokenCommand } from './token.js';
 
 /** A command module: adds its subcommand(s) to the program; actions set `process.exitCode` through the returned code. */
@@ -21,4 +22,5 @@ export const commands: RegisterCommand[] = [
   registerTokenCommand,
   registerCredentialsSecretCommand,
   registerExecCommand,
+  registerPolicyCommand,
 ];

@@ -1,0 +1,410 @@
+/**
+ * `irsa policy …`: evaluate, explain and audit IAM policies; generate IRSA trust policies. A thin shell over
+ * src/policy: it reads files, builds the request context from flags and renders the results.
+ * Exit codes: 0 Allow / valid / no high finding, 1 a deny / an invalid document / a high finding, 2 bad input.
+ * @module
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../lib/errors.js';
+import {
+  auditTrustPolicy,
+  buildIrsaTrustPolicy,
+  buildWebIdentityContext,
+  compilePolicy,
+  decodeJwtPayload,
+  detectPolicyKind,
+  evaluatePolicies,
+  evaluationToJson,
+  getManagedPolicy,
+  parsePolicy,
+  PolicyError,
+  renderAuditText,
+  renderEvaluationText,
+  validatePolicy,
+  SIZE_LIMITS,
+  type CompiledPolicy,
+  type ContextKeyValue,
+  type EvaluationResult,
+  type PolicyKind,
+  type RequestPrincipal,
+  type StatementRef,
+} from '../policy/index.js';
+import type { CliContext } from './context.js';
+import { setExitCode } from './main.js';
+
+const KINDS: readonly PolicyKind[] = ['identity', 'inline', 'managed', 'boundary', 'session', 'trust', 'resource'];
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function readText(ctx: CliContext, file: string, flag: string): string {
+  const path = resolve(ctx.cwd, file);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new UsageError(`${flag} ${file}: cannot read the file (${code}); give the path of a JSON policy document`);
+  }
+}
+
+/** A policy from a file, or a shipped AWS managed policy named by ARN or name. */
+function loadPolicy(ctx: CliContext, ref: string, flag: string, kind: PolicyKind | 'auto'): CompiledPolicy {
+  const managed = existsSync(resolve(ctx.cwd, ref)) ? undefined : getManagedPolicy(ref);
+  if (managed !== undefined) {
+    const k = kind === 'auto' ? 'managed' : kind;
+    return compilePolicy(managed.document, { kind: k, name: managed.name, skipSizeCheck: true });
+  }
+  const text = readText(ctx, ref, flag);
+  let k: PolicyKind;
+  if (kind === 'auto') {
+    let doc: unknown = null;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      /* reported by parsePolicy below */
+    }
+    k = detectPolicyKind(doc);
+  } else k = kind;
+  try {
+    return compilePolicy(text, { kind: k, name: ref });
+  } catch (err) {
+    if (err instanceof PolicyError) throw new UsageError(`${flag} ${ref}: ${err.code}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Infers the principal family from its form: provider ARNs are Federated, `*.amazonaws.com` a Service. */
+export function principalFromArn(arn: string): RequestPrincipal {
+  if (/^arn:[^:]+:iam::\d{12}:(oidc|saml)-provider\//.test(arn)) return { type: 'Federated', id: arn };
+  if (!arn.startsWith('arn:') && /\.(amazonaws\.com|amazon\.com)$/.test(arn)) return { type: 'Service', id: arn };
+  if (!arn.startsWith('arn:') && !/^\d{12}$/.test(arn) && arn.includes('.')) return { type: 'Federated', id: arn };
+  const session = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(arn);
+  if (session) return { type: 'AWS', id: arn, account: session[2]!, roleArn: `arn:${session[1]}:iam::${session[2]}:role/${session[3]}` };
+  return { type: 'AWS', id: arn };
+}
+
+/** `KEY=VALUE` pairs; a repeated key is multi-valued; `KEY=[]` is an empty set. */
+export function parseContextPairs(pairs: readonly string[]): Record<string, ContextKeyValue> {
+  const acc = new Map<string, { name: string; values: string[]; multi: boolean }>();
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--context "${pair}": expected KEY=VALUE, e.g. --context aws:SourceIp=10.0.0.1`);
+    const name = pair.slice(0, eq);
+    const value = pair.slice(eq + 1);
+    const lower = name.toLowerCase();
+    const prior = acc.get(lower) ?? { name, values: [], multi: false };
+    if (value === '[]') prior.multi = true;
+    else {
+      if (prior.values.length > 0) prior.multi = true;
+      prior.values.push(value);
+    }
+    acc.set(lower, prior);
+  }
+  const out: Record<string, ContextKeyValue> = {};
+  for (const { name, values, multi } of acc.values()) out[name] = multi ? values : values[0]!;
+  return out;
+}
+
+function writeJson(ctx: CliContext, value: unknown): void {
+  ctx.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+interface EvalFlags {
+  policy?: string[];
+  boundary?: string;
+  sessionPolicy?: string[];
+  resourcePolicy?: string[];
+  action: string;
+  resource?: string;
+  principal?: string;
+  context?: string[];
+  json?: boolean;
+}
+
+function runEval(ctx: CliContext, o: EvalFlags, command: Command): void {
+  const identity = (o.policy ?? []).map((f) => loadPolicy(ctx, f, '--policy', 'auto'));
+  for (const p of identity) {
+    if (p.kind === 'trust' || p.kind === 'resource') {
+      throw new UsageError(`--policy ${p.name}: has a Principal, so it is a ${p.kind} policy; pass it with --resource-policy`);
+    }
+  }
+  const boundary = o.boundary === undefined ? null : loadPolicy(ctx, o.boundary, '--boundary', 'boundary');
+  const session = (o.sessionPolicy ?? []).map((f) => loadPolicy(ctx, f, '--session-policy', 'session'));
+  const resource = (o.resourcePolicy ?? []).map((f) => {
+    const p = loadPolicy(ctx, f, '--resource-policy', 'auto');
+    if (p.kind !== 'trust' && p.kind !== 'resource') {
+      throw new UsageError(`--resource-policy ${f}: has no Principal; a resource-based or trust policy names who it applies to`);
+    }
+    return compilePolicy(p.parsed, { kind: p.kind, name: p.name, role: 'resource' });
+  });
+  if (identity.length === 0 && resource.length === 0) {
+    throw new UsageError('policy eval: give at least one --policy FILE (or --resource-policy FILE)');
+  }
+  if (resource.length > 0 && o.principal === undefined) {
+    throw new UsageError('policy eval: a --resource-policy needs --principal ARN (who makes the request)');
+  }
+  const keys = parseContextPairs(o.context ?? []);
+  const request = {
+    action: o.action,
+    ...(o.resource === undefined ? {} : { resource: o.resource }),
+    ...(o.principal === undefined ? {} : { principal: principalFromArn(o.principal) }),
+    keys,
+  };
+  if (!/^[^:]+:[^:]+$/.test(o.action) && o.action !== '*') {
+    throw new UsageError(`--action "${o.action}": expected service:Action, e.g. s3:GetObject`);
+  }
+  const result = evaluatePolicies({ identity, boundary, session, resource }, request, { explain: true });
+  if (o.json) writeJson(ctx, evaluationToJson(result));
+  else ctx.stdout.write(renderEvaluationText(result, request));
+  setExitCode(command, result.decision === 'Allow' ? 0 : 1);
+}
+
+interface ExplainTrustFlags {
+  trustPolicy: string;
+  token?: string;
+  claims?: string;
+  providerArn: string;
+  roleArn?: string;
+  roleSessionName?: string;
+  clientId?: string[];
+  json?: boolean;
+}
+
+function readClaims(ctx: CliContext, o: ExplainTrustFlags): Record<string, unknown> {
+  if ((o.token === undefined) === (o.claims === undefined)) {
+    throw new UsageError('policy explain-trust: give exactly one of --token JWT or --claims JSON');
+  }
+  try {
+    if (o.token !== undefined) {
+      const t = o.token.includes('.') || !existsSync(resolve(ctx.cwd, o.token)) ? o.token : readText(ctx, o.token, '--token');
+      return decodeJwtPayload(t);
+    }
+    const raw = o.claims!.trim().startsWith('{') ? o.claims! : readText(ctx, o.claims!, '--claims');
+    let claims: unknown;
+    try {
+      claims = JSON.parse(raw);
+    } catch {
+      throw new UsageError(`--claims: not valid JSON; give an object such as '{"sub":"system:serviceaccount:ns:sa","aud":"sts.amazonaws.com"}'`);
+    }
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new UsageError('--claims: must be a JSON object of token claims');
+    return claims as Record<string, unknown>;
+  } catch (err) {
+    if (err instanceof PolicyError) throw new UsageError(`--token: ${err.message}`);
+    throw err;
+  }
+}
+
+function runExplainTrust(ctx: CliContext, o: ExplainTrustFlags, command: Command): void {
+  const claims = readClaims(ctx, o);
+  const trust = loadPolicy(ctx, o.trustPolicy, '--trust-policy', 'trust');
+  let req;
+  try {
+    req = buildWebIdentityContext({
+      providerArn: o.providerArn,
+      claims,
+      ...(o.roleArn === undefined ? {} : { roleArn: o.roleArn }),
+      ...(o.roleSessionName === undefined ? {} : { roleSessionName: o.roleSessionName }),
+      ...(o.clientId === undefined ? {} : { clientIds: o.clientId }),
+    });
+  } catch (err) {
+    if (err instanceof PolicyError) throw new UsageError(`--provider-arn: ${err.message}`);
+    throw err;
+  }
+  const results: Array<{ action: string; result: EvaluationResult }> = req.requiredActions.map((action) => ({
+    action,
+    result: evaluatePolicies({ resource: [trust] }, { ...req.context, action }, { explain: true }),
+  }));
+  const failed = results.find((r) => r.result.decision !== 'Allow');
+  const decision = failed === undefined ? 'Allow' : failed.result.decision;
+  const matched: StatementRef[] = [];
+  const reasons: string[] = [];
+  for (const r of results) {
+    for (const m of r.result.matchedStatements) if (!matched.includes(m)) matched.push(m);
+    if (r.result.decision !== 'Allow') for (const x of r.result.reasons) reasons.push(`${r.action}: ${x}`);
+  }
+  if (decision === 'Allow') reasons.push(...results[0]!.result.reasons);
+  if (o.json) {
+    writeJson(ctx, {
+      decision,
+      matchedStatements: matched,
+      reasons,
+      context: req.context,
+      notes: req.notes,
+      actions: results.map((r) => ({ action: r.action, ...evaluationToJson(r.result) })),
+    });
+  } else {
+    const lines = [`${decision}: ${req.requiredActions.join(' + ')} with ${o.providerArn}`];
+    lines.push('  request context (as STS builds it; token signature NOT verified):');
+    for (const [k, v] of Object.entries(req.context.keys ?? {})) lines.push(`    ${k} = ${JSON.stringify(v)}`);
+    for (const n of req.notes) lines.push(`  note: ${n}`);
+    ctx.stdout.write(lines.join('\n') + '\n');
+    for (const r of results) ctx.stdout.write(renderEvaluationText(r.result, { action: r.action }).replace(/^/gm, '  ').replace(/ +$/gm, ''));
+  }
+  setExitCode(command, decision === 'Allow' ? 0 : 1);
+}
+
+interface AuditFlags {
+  json?: boolean;
+  providerArn?: string;
+  clientId?: string[];
+  operator?: boolean;
+  accountId?: string;
+}
+
+function runAudit(ctx: CliContext, files: string[], o: AuditFlags, command: Command): void {
+  const reports = files.map((file) => {
+    const text = readText(ctx, file, 'audit');
+    let parsed;
+    try {
+      parsed = parsePolicy(text, { kind: 'trust' });
+    } catch (err) {
+      if (err instanceof PolicyError) throw new UsageError(`${file}: ${err.code}: ${err.message} (not a valid trust policy)`);
+      throw err;
+    }
+    const report = auditTrustPolicy(parsed, {
+      ...(o.providerArn === undefined ? {} : { providerArn: o.providerArn }),
+      ...(o.clientId === undefined ? {} : { clientIds: o.clientId }),
+      ...(o.accountId === undefined ? {} : { accountId: o.accountId }),
+      roleKind: o.operator ? 'operator' : 'workload',
+    });
+    return { file, ...report };
+  });
+  if (o.json) writeJson(ctx, reports);
+  else for (const r of reports) ctx.stdout.write(renderAuditText(r.file, r));
+  setExitCode(command, reports.some((r) => r.failed) ? 1 : 0);
+}
+
+function runValidate(ctx: CliContext, files: string[], o: { kind?: string; json?: boolean }, command: Command): void {
+  if (o.kind !== undefined && !(KINDS as readonly string[]).includes(o.kind)) {
+    throw new UsageError(`--kind ${o.kind}: expected one of ${KINDS.join(', ')}`);
+  }
+  const results = files.map((file) => {
+    const text = readText(ctx, file, 'validate');
+    let kind = o.kind as PolicyKind | undefined;
+    if (kind === undefined) {
+      let doc: unknown = null;
+      try {
+        doc = JSON.parse(text);
+      } catch {
+        /* reported as a syntax error */
+      }
+      kind = detectPolicyKind(doc);
+    }
+    return { file, ...validatePolicy(text, { kind }) };
+  });
+  if (o.json) writeJson(ctx, results);
+  else {
+    for (const r of results) {
+      if (r.valid) ctx.stdout.write(`${r.file}: valid ${r.kind} policy (${r.size}/${SIZE_LIMITS[r.kind]} characters)\n`);
+      else ctx.stdout.write(`${r.file}: ${r.error!.code}: ${r.error!.message}\n`);
+      for (const w of r.warnings) {
+        ctx.stdout.write(`  warning ${w.code}${w.statement === null ? '' : ` (statement #${w.statement})`}: ${w.message}\n`);
+      }
+    }
+  }
+  setExitCode(command, results.every((r) => r.valid) ? 0 : 1);
+}
+
+interface TrustFlags {
+  providerArn?: string;
+  issuer?: string;
+  accountId?: string;
+  partition?: string;
+  namespace: string;
+  serviceAccount: string;
+  audience?: string;
+}
+
+function runTrust(ctx: CliContext, o: TrustFlags): void {
+  try {
+    const doc = buildIrsaTrustPolicy({
+      ...(o.providerArn === undefined ? {} : { providerArn: o.providerArn }),
+      ...(o.issuer === undefined ? {} : { issuer: o.issuer }),
+      ...(o.accountId === undefined ? {} : { accountId: o.accountId }),
+      ...(o.partition === undefined ? {} : { partition: o.partition }),
+      ...(o.audience === undefined ? {} : { audience: o.audience }),
+      namespace: o.namespace,
+      serviceAccount: o.serviceAccount,
+    });
+    writeJson(ctx, doc);
+  } catch (err) {
+    if (err instanceof PolicyError) throw new UsageError(`policy trust: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Registers `irsa policy` and its subcommands. */
+export function registerPolicyCommand(program: Command, ctx: CliContext): void {
+  const policy = program.command('policy').description('evaluate, explain and audit IAM policies; generate IRSA trust policies');
+
+  policy
+    .command('eval')
+    .description('evaluate a request against identity, boundary, session and resource policies (AWS algorithm) and explain it')
+    .option('--policy <file>', 'identity policy file, or an AWS managed policy ARN/name (repeatable)', collect)
+    .option('--boundary <file>', 'permissions boundary policy file')
+    .option('--session-policy <file>', 'session policy file (repeatable)', collect)
+    .option('--resource-policy <file>', 'resource-based or trust policy file (repeatable)', collect)
+    .requiredOption('--action <action>', 'the action, e.g. s3:GetObject')
+    .option('--resource <arn>', 'the resource ARN (default *)')
+    .option('--principal <arn>', 'who makes the request (needed with --resource-policy)')
+    .option('--context <key=value>', 'a condition key; repeat a key for a multi-valued key; KEY=[] is an empty set', collect)
+    .option('--json', 'print {"decision", "matchedStatements", "reasons", "statements"}')
+    .action(function (this: Command, o: EvalFlags) {
+      runEval(ctx, o, this);
+    });
+
+  policy
+    .command('explain-trust')
+    .description('explain whether a web-identity token may assume a role: builds the context STS builds from the claims')
+    .requiredOption('--trust-policy <file>', "the role's trust policy")
+    .option('--token <jwt>', 'the token, or a file holding it; the payload is decoded WITHOUT verifying the signature')
+    .option('--claims <json>', 'the token claims as a JSON object (or a file holding them)')
+    .requiredOption('--provider-arn <arn>', 'the IAM OIDC provider ARN the token is presented for')
+    .option('--role-arn <arn>', 'the role being assumed')
+    .option('--role-session-name <name>', 'sets sts:RoleSessionName')
+    .option('--client-id <id>', "one of the provider's client IDs (repeatable): picks the accepted aud", collect)
+    .option('--json', 'print JSON')
+    .action(function (this: Command, o: ExplainTrustFlags) {
+      runExplainTrust(ctx, o, this);
+    });
+
+  policy
+    .command('audit')
+    .description('audit IRSA trust policies for known holes; exit code 1 on any high or critical finding')
+    .argument('<files...>', 'trust policy files')
+    .option('--provider-arn <arn>', 'the provider the role should trust (checks keys and principal against it)')
+    .option('--client-id <id>', "the provider's client IDs (repeatable): a missing aud is high when there are several", collect)
+    .option('--account-id <id>', "the role's account (flags other accounts trusted without ExternalId)")
+    .option('--operator', 'OpenShift operator role (ccoctl writes no aud condition by design)')
+    .option('--json', 'print JSON')
+    .action(function (this: Command, files: string[], o: AuditFlags) {
+      runAudit(ctx, files, o, this);
+    });
+
+  policy
+    .command('validate')
+    .description("validate policy documents with AWS's MalformedPolicyDocument messages, size quotas and lint warnings")
+    .argument('<files...>', 'policy files')
+    .option('--kind <kind>', `identity|inline|managed|boundary|session|trust|resource (default: trust/resource when a Principal is present, else managed)`)
+    .option('--json', 'print JSON')
+    .action(function (this: Command, files: string[], o: { kind?: string; json?: boolean }) {
+      runValidate(ctx, files, o, this);
+    });
+
+  policy
+    .command('trust')
+    .description('print the IRSA trust policy for a service account (StringEquals on <issuer>:sub and :aud)')
+    .option('--provider-arn <arn>', 'the IAM OIDC provider ARN')
+    .option('--issuer <url>', 'the issuer URL (with --account-id, instead of --provider-arn)')
+    .option('--account-id <id>', 'the account that registered the provider')
+    .option('--partition <p>', 'ARN partition with --issuer', 'aws')
+    .requiredOption('--namespace <ns>', 'the service account namespace')
+    .requiredOption('--service-account <name>', "the service account name, or '*' for every one of the namespace (StringLike)")
+    .option('--audience <aud>', 'the audience', 'sts.amazonaws.com')
+    .action((o: TrustFlags) => {
+      runTrust(ctx, o);
+    });
+}
