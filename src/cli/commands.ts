@@ -11,6 +11,7 @@ import { registerKeysCommand } from './keys.js';
 import { registerOidcCommand } from './oidc.js';
 import { registerPolicyCommand } from './policy.js';
 import { registerTokenCommand } from './token.js';
+import { registerWebhookCommand } from './webhook.js';
 
 /** A command module: adds its subcommand(s) to the program; actions set `process.exitCode` through the returned code. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
@@ -21,6 +22,7 @@ export const commands: RegisterCommand[] = [
   registerOidcCommand,
   registerTokenCommand,
   registerCredentialsSecretCommand,
+  registerWebhookCommand,
   registerExecCommand,
   registerPolicyCommand,
 ];

@@ -133,7 +133,7 @@ export function request1(url: string, options: { method?: string; path: string; 
         headers: options.headers ?? {},
         ca: options.ca,
         agent: options.agent ?? false,
-        ALPNProtocols: ['http/1.1'],
+        ...({ ALPNProtocols: ['http/1.1'] } as object), // passed through to tls.connect (not in the https types)
       },
       (res) => {
         const chunks: Buffer[] = [];
