@@ -14,3 +14,11 @@ export { MAX_TOKEN_AGE_MS, refreshJitterMs, TokenRefresher, tokenNeedsRefresh, t
 export type { IssuedToken, RefreshTimers, TokenFileSpec, TokenFileState, TokenRefresherOptions } from './token-refresher.js';
 export { expandEnvReferences, findContainerTokenFiles, localTokenPath, resolveContainerEnv, tokenPathRewriter } from './projected-tokens.js';
 export type { ContainerSpec, ContainerTokenFile, ContainerTokens, PodSpecLike, TokenVolumeMount } from './projected-tokens.js';
+export { createKubeApi, KubeApiError, loadKubeConfig, startListWatch } from './api-client.js';
+export type { KubeApi, KubeStatus, ListWatch, ListWatchHandlers, LoadKubeConfigOptions, StartListWatchOptions, WatchEvent, WatchRestartReason } from './api-client.js';
+export { reduceServiceAccount, ServiceAccountIndex, startServiceAccountWatch } from './service-account-watch.js';
+export type { ServiceAccountWatch, ServiceAccountWatchOptions } from './service-account-watch.js';
+export { startConfigMapWatch } from './config-map-watch.js';
+export type { ConfigMapData, ConfigMapWatch, ConfigMapWatchOptions } from './config-map-watch.js';
+export { watchConfigFile, watchPath } from './file-watch.js';
+export type { ConfigFileWatch, ConfigReload, PathWatch, WatchConfigFileOptions, WatchPathOptions } from './file-watch.js';

@@ -36,3 +36,12 @@ export type {
   KubernetesIdentityStoreOptions,
   ManagedIdentityStore,
 } from './identity-cache.js';
+export {
+  createWebhookCertificates,
+  DEFAULT_WEBHOOK_NAMESPACE,
+  DEFAULT_WEBHOOK_SERVICE_NAME,
+  serviceDnsNames,
+  WEBHOOK_CERT_FILES,
+  writeWebhookCertificates,
+} from './certs.js';
+export type { CreateWebhookCertificatesOptions, WebhookCertificates } from './certs.js';
