@@ -27,7 +27,7 @@ import {
   SET_ANY,
   SET_NONE,
 } from './operators.js';
-import { P_ANY, P_EXACT, P_PREFIX, P_TEMPLATE, displayPattern, globMatch, resolveTemplate, type CompiledPattern } from './pattern.js';
+import { P_ANY, P_EXACT, P_PREFIX, P_TEMPLATE, displayPattern, globMatch, matchPattern, resolveTemplate, type CompiledPattern } from './pattern.js';
 import { ipInNetwork, parseDate, parseIpNetwork, parseNumber } from './values.js';
 import { prepareContext, type PreparedContext } from './context.js';
 import type { CompiledCondition, CompiledPolicy, CompiledPrincipal, CompiledStatement } from './compile.js';
@@ -187,7 +187,11 @@ function positive(c: CompiledCondition, r: string, ctx: PreparedContext): boolea
     const ps = c.patterns;
     for (let i = 0; i < ps.length; i++) {
       const cp = ps[i]!;
-      const t = stringValue(cp, ctx, false);
+      if (cp.kind !== P_TEMPLATE) {
+        if (matchPattern(cp, r)) return true;
+        continue;
+      }
+      const t = resolveTemplate(cp.parts!, ctx, false);
       if (t !== null && globMatch(t, 0, t.length, r, 0, r.length)) return true;
     }
     return false;
