@@ -194,6 +194,7 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
   const drainWaiters = new Set<() => void>();
   const sessions = new Set<ServerHttp2Session>();
   const http1Sockets = new Map<Socket, number>(); // socket → requests in flight on it
+  const http1Responses = new Set<AnyResponse>(); // to add `connection: close` when shutdown starts mid-request
 
   function requestDone(socket: Socket | undefined): void {
     active--;
@@ -287,8 +288,12 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
         (outcome) => {
           const payload = encodeAdmissionReview(review, outcome.response);
           if (!res.headersSent && !res.writableEnded) {
-            res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-            res.end(payload);
+            try {
+              res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+              res.end(payload);
+            } catch (err) {
+              logger.debug({ err, uid: review.request.uid }, 'client went away before the response');
+            }
           }
           recordAdmission(outcome);
           metrics.admissionDuration.labels(outcome.response.patch !== undefined ? 'mutated' : 'unchanged').observe((clock() - start) / 1000);
@@ -327,6 +332,7 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
     if (socket !== undefined) {
       http1Sockets.set(socket, (http1Sockets.get(socket) ?? 0) + 1);
       if (shuttingDown) res.setHeader('connection', 'close');
+      else http1Responses.add(res);
     }
     let finished = false;
     const finish = (status: number, bytes: number, uid?: string, instrumented = true): void => {
@@ -338,6 +344,7 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
     };
     res.once('close', () => {
       if (!finished) finish(499, 0);
+      if (socket !== undefined) http1Responses.delete(res);
       requestDone(socket);
     });
     switch (path) {
@@ -437,10 +444,12 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
   logger.info({ port, metricsPort, fingerprint256: initialPair.fingerprint256 }, 'webhook listening');
 
   let shutdownPromise: Promise<ShutdownResult> | undefined;
-  async function shutdown(timeoutMs = config.shutdownTimeoutMs ?? 10_000): Promise<ShutdownResult> {
+  function shutdown(timeoutMs = config.shutdownTimeoutMs ?? 10_000): Promise<ShutdownResult> {
     if (shutdownPromise) return shutdownPromise;
     shuttingDown = true;
     reloader.stop();
+    for (const res of http1Responses) if (!res.headersSent) res.setHeader('connection', 'close');
+    http1Responses.clear();
     shutdownPromise = (async () => {
       const closed = new Promise<void>((r) => server.close(() => r()));
       const metricsClosed = metricsServer ? new Promise<void>((r) => metricsServer!.close(() => r())) : Promise.resolve();
