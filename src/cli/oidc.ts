@@ -36,9 +36,9 @@ export function parsePort(value: string, flag = '--port'): number {
   return port;
 }
 
-async function readTextFile(path: string, flag: string): Promise<string> {
+async function readTextFile(cwd: string, path: string, flag: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readFile(resolve(cwd, path), 'utf8');
   } catch {
     throw new UsageError(`${flag} ${path}: cannot be read; check the path`);
   }
@@ -110,7 +110,7 @@ export const registerOidcCommand: RegisterCommand = (program, ctx) => {
       if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together; pass both or neither');
       const site = await loadSite(opts, ctx);
       const tls = opts.tlsCert !== undefined && opts.tlsKey !== undefined
-        ? { cert: await readTextFile(resolve(ctx.cwd, opts.tlsCert), '--tls-cert'), key: await readTextFile(resolve(ctx.cwd, opts.tlsKey), '--tls-key') }
+        ? { cert: await readTextFile(ctx.cwd, opts.tlsCert, '--tls-cert'), key: await readTextFile(ctx.cwd, opts.tlsKey, '--tls-key') }
         : undefined;
       const port = opts.port === undefined ? (tls ? 8443 : 8080) : parsePort(opts.port);
       let server;
@@ -142,7 +142,7 @@ export const registerOidcCommand: RegisterCommand = (program, ctx) => {
     .argument('<url>', 'https://HOST[/PATH] (the host serving jwks_uri)')
     .option('--ca-file <file>', 'PEM CA bundle to trust (private CAs)')
     .action(async (url: string, opts: { caFile?: string }, _command: Command) => {
-      const ca = opts.caFile === undefined ? undefined : await readTextFile(resolve(ctx.cwd, opts.caFile), '--ca-file');
+      const ca = opts.caFile === undefined ? undefined : await readTextFile(ctx.cwd, opts.caFile, '--ca-file');
       const result = await fetchIssuerThumbprint(url, ca === undefined ? {} : { ca });
       ctx.stdout.write(`${result.thumbprint}\n`);
       ctx.stderr.write(`thumbprint of ${result.subject}\n`);
