@@ -260,7 +260,8 @@ export function parsePolicy(input: string | PolicyDocument, options: ParsePolicy
   const statements: PolicyStatement[] = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
   const trustLike = kind === 'trust' || kind === 'resource';
   const version = doc.Version ?? null;
-  if (version !== '2012-10-17' && !(trustLike && version !== null)) malformed(MESSAGES.version);
+  // Trust and resource policies still accept 2008-10-17 (and default to it); identity policies need 2012-10-17.
+  if (version !== '2012-10-17' && !trustLike) malformed(MESSAGES.version);
 
   // "legacy parsing": exact-case Effect, Date values, ARN shapes
   for (const s of statements) {
