@@ -305,7 +305,10 @@ export function auditTrustPolicy(input: string | PolicyDocument | ParsedPolicy, 
       problem: `MaxSessionDuration is ${options.maxSessionDuration} s: stolen session credentials stay valid longer than an hour.`,
       fix: 'Keep MaxSessionDuration at 3600 for workload roles.' });
   }
-  findings.sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || (a.statement?.index ?? -1) - (b.statement?.index ?? -1));
+  findings.sort((a, b) =>
+    SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
+    (a.statement?.index ?? -1) - (b.statement?.index ?? -1) ||
+    Number(a.id.slice(1)) - Number(b.id.slice(1)));
   const highest = findings.length === 0 ? null : findings[0]!.severity;
   return { findings, highest, failed: highest === 'critical' || highest === 'high' };
 }
