@@ -64,6 +64,11 @@ function newKeyPair(bits: number): { pem: string; forgeKey: forge.pki.rsa.Privat
   return { pem, forgeKey, forgePublic: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
 }
 
+/** node-forge writes CRLF; Kubernetes tooling and diffs expect LF. */
+function toLf(pem: string): string {
+  return pem.replace(/\r\n/g, '\n');
+}
+
 function serialNumber(): string {
   const bytes = randomBytes(16);
   bytes[0] = bytes[0]! & 0x7f; // positive INTEGER
@@ -114,7 +119,7 @@ export function createWebhookCertificates(options: CreateWebhookCertificatesOpti
       { name: 'subjectKeyIdentifier' },
     ]);
     caCert.sign(pair.forgeKey, md());
-    caCertPem = forge.pki.certificateToPem(caCert);
+    caCertPem = toLf(forge.pki.certificateToPem(caCert));
     caKeyPem = pair.pem;
     caKey = pair.forgeKey;
   }
@@ -144,7 +149,7 @@ export function createWebhookCertificates(options: CreateWebhookCertificatesOpti
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
   cert.sign(caKey, md());
-  const certPem = forge.pki.certificateToPem(cert);
+  const certPem = toLf(forge.pki.certificateToPem(cert));
 
   return {
     caCert: caCertPem,
