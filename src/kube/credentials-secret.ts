@@ -229,8 +229,13 @@ export function planCredentialsRequestRole(request: CredentialsRequest, options:
   if (options.infraName === '') throw new UsageError('--infra-name is empty; pass the name ccoctl got as --name');
   const fullName = `${options.infraName}-${namespace}-${secretName}`;
   const roleName = fullName.slice(0, 64);
-  const subjects = serviceAccounts.map((sa) => `"system:serviceaccount:${namespace}:${sa}"`);
-  const condition = ` { "StringEquals": { "${options.provider.issuerHostPath}:sub": [ ${subjects.join(' , ')} ] } }`;
+  // ccoctl's own spacing: `[ "first" ` then ` , "next"` for each further account, then ` ]`
+  let list = '';
+  for (const [i, sa] of serviceAccounts.entries()) {
+    list = i === 0 ? `[ "system:serviceaccount:${namespace}:${sa}" ` : `${list} , "system:serviceaccount:${namespace}:${sa}"`;
+  }
+  list += ' ]';
+  const condition = ` { "StringEquals": { "${options.provider.issuerHostPath}:sub": ${list} } }`;
   const trustPolicy = `{ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Principal": { "Federated": "${options.provider.providerArn}" }, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": ${condition} } ] }`;
   const statements = (provider.statementEntries ?? []).map((entry) => {
     const statement: Record<string, unknown> = { Effect: entry.effect, Action: entry.action ?? null, Resource: entry.resource };
