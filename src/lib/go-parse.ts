@@ -36,7 +36,7 @@ export function tryParseGoInt(s: string): number | undefined {
     const c = s.charCodeAt(j);
     if (c < 48 || c > 57) return undefined;
   }
-  if (n - i <= 15) return Number(s);
+  if (n - i <= 15) return Number(s) + 0; // + 0 turns "-0" into 0, as Go
   const big = BigInt(s);
   if (big > INT64_MAX || big < INT64_MIN) return undefined;
   return Number(big);
