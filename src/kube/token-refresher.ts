@@ -164,23 +164,26 @@ export class TokenRefresher {
   /** Refreshes the files that are due now; safe to call at any time (calls do not overlap). */
   async refreshDue(): Promise<void> {
     if (this.#running) return this.#running;
-    this.#running = (async () => {
+    const run = this.#refreshDueNow();
+    this.#running = run;
+    try {
+      await run;
+    } finally {
+      if (this.#running === run) this.#running = undefined;
+    }
+  }
+
+  async #refreshDueNow(): Promise<void> {
+    const now = this.#now();
+    for (const entry of this.#entries) {
+      const token = entry.state.token;
+      if (token && !tokenNeedsRefresh(token, now, entry.jitterMs)) continue;
       try {
-        const now = this.#now();
-        for (const entry of this.#entries) {
-          const token = entry.state.token;
-          if (token && !tokenNeedsRefresh(token, now, entry.jitterMs)) continue;
-          try {
-            await this.#refresh(entry);
-          } catch (error) {
-            this.#options.onError?.(entry.spec.path, error);
-          }
-        }
-      } finally {
-        this.#running = undefined;
+        await this.#refresh(entry);
+      } catch (error) {
+        this.#options.onError?.(entry.spec.path, error);
       }
-    })();
-    return this.#running;
+    }
   }
 
   /** Stops refreshing (files are left in place). */
