@@ -5,14 +5,47 @@
  */
 import type { RequestContext, RequestPrincipal } from './types.js';
 import type { VariableSource } from './pattern.js';
+import { parseDate, parseIpNetwork, parseNumber, type IpNetwork } from './values.js';
 
-/** One key's values. `multi` is true when the caller gave an array. */
+/**
+ * One key's values. `multi` is true when the caller gave an array. Parsed forms (numbers, dates, IP addresses,
+ * lower case) are computed on first use and kept, so several conditions on one key parse it once.
+ */
 export class ContextValue {
   readonly values: string[];
   readonly multi: boolean;
+  private numbers: number[] | null;
+  private dates: number[] | null;
+  private ips: Array<IpNetwork | null> | null;
+  private lowers: string[] | null;
+
   constructor(values: string[], multi: boolean) {
     this.values = values;
     this.multi = multi;
+    this.numbers = null;
+    this.dates = null;
+    this.ips = null;
+    this.lowers = null;
+  }
+
+  number(i: number): number {
+    if (this.numbers === null) this.numbers = this.values.map(parseNumber);
+    return this.numbers[i]!;
+  }
+
+  date(i: number): number {
+    if (this.dates === null) this.dates = this.values.map(parseDate);
+    return this.dates[i]!;
+  }
+
+  ip(i: number): IpNetwork | null {
+    if (this.ips === null) this.ips = this.values.map(parseIpNetwork);
+    return this.ips[i]!;
+  }
+
+  lower(i: number): string {
+    if (this.lowers === null) this.lowers = this.values.map((v) => v.toLowerCase());
+    return this.lowers[i]!;
   }
 }
 
@@ -27,27 +60,15 @@ export class PreparedContext implements VariableSource {
   readonly action: string;
   readonly actionLower: string;
   readonly resource: string;
-  /** Positions of the first five colons of `resource` (-1 when fewer). */
-  readonly colons: number[];
   readonly principal: RequestPrincipal | null;
   readonly principalAccount: string | null;
   readonly keys: Map<string, ContextValue>;
-  /** Names as the caller wrote them, by lower-cased name (for explanations). */
-  readonly keyNames: Map<string, string>;
 
   constructor(ctx: RequestContext) {
     if (typeof ctx.action !== 'string' || ctx.action === '') throw new TypeError('request context needs an action');
     this.action = ctx.action;
     this.actionLower = ctx.action.toLowerCase();
     this.resource = ctx.resource ?? '*';
-    const colons = [-1, -1, -1, -1, -1];
-    let at = -1;
-    for (let i = 0; i < 5; i++) {
-      at = this.resource.indexOf(':', at + 1);
-      if (at === -1) break;
-      colons[i] = at;
-    }
-    this.colons = colons;
     this.principal = ctx.principal ?? null;
     let account: string | null = null;
     if (this.principal !== null && this.principal.type === 'AWS') {
@@ -56,13 +77,14 @@ export class PreparedContext implements VariableSource {
     }
     this.principalAccount = account;
     this.keys = new Map();
-    this.keyNames = new Map();
     const keys = ctx.keys ?? {};
     for (const name of Object.keys(keys)) {
       const raw = keys[name]!;
       const lower = name.toLowerCase();
       let value: ContextValue;
-      if (Array.isArray(raw)) {
+      if (typeof raw === 'string') {
+        value = new ContextValue([raw], false);
+      } else if (Array.isArray(raw)) {
         const values: string[] = [];
         for (const v of raw as ReadonlyArray<string | number | boolean>) values.push(str(v));
         value = new ContextValue(values, true);
@@ -72,7 +94,6 @@ export class PreparedContext implements VariableSource {
       const prior = this.keys.get(lower);
       if (prior !== undefined) value = new ContextValue(prior.values.concat(value.values), true);
       this.keys.set(lower, value);
-      this.keyNames.set(lower, name);
     }
   }
 

@@ -28,8 +28,8 @@ import {
   SET_NONE,
 } from './operators.js';
 import { P_ANY, P_EXACT, P_PREFIX, P_TEMPLATE, displayPattern, globMatch, matchPattern, resolveTemplate, type CompiledPattern } from './pattern.js';
-import { ipInNetwork, parseDate, parseIpNetwork, parseNumber } from './values.js';
-import { prepareContext, type PreparedContext } from './context.js';
+import { ipInNetwork } from './values.js';
+import { prepareContext, type ContextValue, type PreparedContext } from './context.js';
 import type { CompiledCondition, CompiledPolicy, CompiledPrincipal, CompiledStatement } from './compile.js';
 import type { Decision, EvaluationResult, NotAppliedReason, RequestContext, StatementRef, StatementTrace } from './types.js';
 
@@ -172,21 +172,23 @@ function compareNumbers(base: number, x: number, y: number): boolean {
   }
 }
 
-/** The positive operator on one request value: true iff it holds for some policy value (OR). */
-function positive(c: CompiledCondition, r: string, ctx: PreparedContext): boolean {
+/** The positive operator on request value `i` of `cv`: true iff it holds for some policy value (OR). */
+function positive(c: CompiledCondition, cv: ContextValue, i: number, ctx: PreparedContext): boolean {
   const base = c.base;
   if (base === B_STRING_EQUALS || base === B_BINARY) {
+    const r = cv.values[i]!;
     const ps = c.patterns;
-    for (let i = 0; i < ps.length; i++) {
-      const cp = ps[i]!;
+    for (let j = 0; j < ps.length; j++) {
+      const cp = ps[j]!;
       if (cp.kind === P_TEMPLATE ? resolveTemplate(cp.parts!, ctx, false) === r : cp.text === r) return true;
     }
     return false;
   }
   if (base === B_STRING_LIKE) {
+    const r = cv.values[i]!;
     const ps = c.patterns;
-    for (let i = 0; i < ps.length; i++) {
-      const cp = ps[i]!;
+    for (let j = 0; j < ps.length; j++) {
+      const cp = ps[j]!;
       if (cp.kind !== P_TEMPLATE) {
         if (matchPattern(cp, r)) return true;
         continue;
@@ -197,30 +199,31 @@ function positive(c: CompiledCondition, r: string, ctx: PreparedContext): boolea
     return false;
   }
   if (base === B_STRING_EQUALS_IC || base === B_BOOL) {
-    const lr = r.toLowerCase();
+    const lr = cv.lower(i);
     const ps = c.patterns;
-    for (let i = 0; i < ps.length; i++) {
-      if (stringValue(ps[i]!, ctx, true) === lr) return true;
+    for (let j = 0; j < ps.length; j++) {
+      if (stringValue(ps[j]!, ctx, true) === lr) return true;
     }
     return false;
   }
   if (base === B_ARN) {
+    const r = cv.values[i]!;
     const ps = c.patterns;
-    for (let i = 0; i < ps.length; i++) if (matchArnPattern(ps[i]!, r, ctx)) return true;
+    for (let j = 0; j < ps.length; j++) if (matchArnPattern(ps[j]!, r, ctx)) return true;
     return false;
   }
   if (base >= B_NUMERIC_EQ && base <= B_DATE_GE) {
-    const x = base >= B_DATE_EQ ? parseDate(r) : parseNumber(r);
+    const x = base >= B_DATE_EQ ? cv.date(i) : cv.number(i);
     if (x !== x) return false;
     const ns = c.numbers;
-    for (let i = 0; i < ns.length; i++) if (compareNumbers(base, x, ns[i]!)) return true;
+    for (let j = 0; j < ns.length; j++) if (compareNumbers(base, x, ns[j]!)) return true;
     return false;
   }
   if (base === B_IP) {
-    const a = parseIpNetwork(r);
+    const a = cv.ip(i);
     if (a === null) return false;
     const ns = c.networks;
-    for (let i = 0; i < ns.length; i++) if (ipInNetwork(a, ns[i]!)) return true;
+    for (let j = 0; j < ns.length; j++) if (ipInNetwork(a, ns[j]!)) return true;
     return false;
   }
   return false;
@@ -242,14 +245,14 @@ export function conditionHolds(c: CompiledCondition, ctx: PreparedContext): bool
   }
   const values = cv.values;
   if (c.set === SET_NONE && values.length === 1) {
-    return positive(c, values[0]!, ctx) !== c.negated;
+    return positive(c, cv, 0, ctx) !== c.negated;
   }
   if (c.set === SET_ALL) {
-    for (let i = 0; i < values.length; i++) if (positive(c, values[i]!, ctx) === c.negated) return false;
+    for (let i = 0; i < values.length; i++) if (positive(c, cv, i, ctx) === c.negated) return false;
     return true;
   }
   // ForAnyValue, and a plain operator on a multi-valued key (treated as ForAnyValue)
-  for (let i = 0; i < values.length; i++) if (positive(c, values[i]!, ctx) !== c.negated) return true;
+  for (let i = 0; i < values.length; i++) if (positive(c, cv, i, ctx) !== c.negated) return true;
   return false;
 }
 
