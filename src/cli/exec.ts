@@ -226,6 +226,7 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
         }
       }
     }
+    resolveContainerEnv(podSpec, container); // refuse unresolvable env before minting anything
     const { key, issuer } = files.length > 0 ? await loadSigningKey(opts, ctx) : { key: undefined, issuer: '' };
     const podRef = { name: podSpec.metadata?.name ?? 'irsa-exec', uid: podSpec.metadata?.uid ?? randomUUID() };
     const nodeName = podSpec.spec?.nodeName;
