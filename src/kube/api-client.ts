@@ -115,12 +115,15 @@ export function createKubeApi(kubeConfig: KubeConfig): KubeApi {
 
   return {
     async getJson(path, options = {}) {
-      const signals: AbortSignal[] = [];
-      if (options.signal) signals.push(options.signal);
-      if (options.timeoutMs) signals.push(AbortSignal.timeout(Math.max(1, Math.ceil(options.timeoutMs))));
-      const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+      // One local controller linked to the caller's signal and the timeout (no AbortSignal.any: its listeners
+      // linger on long-lived signals until garbage collection).
+      const local = new AbortController();
+      const onAbort = (): void => local.abort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.signal?.aborted) local.abort();
+      const timer = options.timeoutMs ? setTimeout(() => local.abort(new Error(`timed out after ${options.timeoutMs} ms`)), Math.max(1, Math.ceil(options.timeoutMs))) : undefined;
       try {
-        const res = await open(path, signal);
+        const res = await open(path, local.signal);
         const chunks: Buffer[] = [];
         for await (const chunk of res) chunks.push(chunk as Buffer);
         const text = Buffer.concat(chunks).toString('utf8');
@@ -132,7 +135,11 @@ export function createKubeApi(kubeConfig: KubeConfig): KubeApi {
         }
         return { status: res.statusCode ?? 0, body };
       } catch (err) {
-        throw new KubeApiError('ERR_KUBE_API_REQUEST', `GET ${path} failed: ${(err as Error).message}`, { cause: err });
+        const reason = local.signal.aborted && local.signal.reason instanceof Error && !options.signal?.aborted ? local.signal.reason.message : (err as Error).message;
+        throw new KubeApiError('ERR_KUBE_API_REQUEST', `GET ${path} failed: ${reason}`, { cause: err });
+      } finally {
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
       }
     },
 
@@ -244,6 +251,8 @@ export interface StartListWatchOptions {
 export interface ListWatch {
   /** Stops the loop and closes its watch connection. */
   stop(): void;
+  /** Ends the current watch and lists again (e.g. after the cache was cleared). */
+  relist(): void;
   /** Resolves once the loop has ended after `stop()`. */
   done: Promise<void>;
 }
@@ -266,6 +275,8 @@ export function startListWatch(options: StartListWatchOptions, handlers: ListWat
   const pageSize = options.pageSize ?? 500;
   const watchTimeout = options.watchTimeoutSeconds ?? (() => 300 + Math.floor(random() * 300));
   let failures = 0;
+  let relistRequested = false;
+  let watchController: AbortController | undefined;
 
   const query = (extra: Record<string, string>): string => {
     const params = new URLSearchParams({ ...options.query, ...extra });
@@ -326,6 +337,10 @@ export function startListWatch(options: StartListWatchOptions, handlers: ListWat
     let rv = resourceVersion;
     const opened = Date.now();
     let sawEvent = false;
+    const wc = new AbortController();
+    watchController = wc;
+    const stopWatch = (): void => wc.abort();
+    controller.signal.addEventListener('abort', stopWatch, { once: true });
     await options.api.watch(
       query({ watch: '1', resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: String(watchTimeout()) }),
       (event) => {
@@ -343,11 +358,14 @@ export function startListWatch(options: StartListWatchOptions, handlers: ListWat
         failures = 0;
         if (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED') handlers.event(event.type, event.object);
       },
-      { signal: controller.signal },
+      { signal: wc.signal },
     ).catch((err: unknown) => {
       // keep the progress made before the failure
       (err as { resourceVersion?: string }).resourceVersion = rv;
       throw err;
+    }).finally(() => {
+      controller.signal.removeEventListener('abort', stopWatch);
+      watchController = undefined;
     });
     if (!sawEvent && Date.now() - opened < 1000) failures++;
     return rv;
@@ -372,9 +390,14 @@ export function startListWatch(options: StartListWatchOptions, handlers: ListWat
         continue;
       }
       while (!controller.signal.aborted) {
+        if (relistRequested) {
+          relistRequested = false;
+          break;
+        }
         try {
           rv = await watchFrom(rv);
           if (controller.signal.aborted) return;
+          if (relistRequested) continue;
           // The server ended the stream (timeoutSeconds): not a fault, re-watch from where we are.
           options.onRestart?.('closed', `watch ${options.path} ended by the server`);
           if (failures > 0) await backoff();
@@ -398,6 +421,10 @@ export function startListWatch(options: StartListWatchOptions, handlers: ListWat
   return {
     stop() {
       controller.abort();
+    },
+    relist() {
+      relistRequested = true;
+      watchController?.abort();
     },
     done,
   };

@@ -21,6 +21,8 @@ export interface ConfigMapWatchOptions {
 
 export interface ConfigMapWatch {
   isSynced(): boolean;
+  /** Lists again (reports the ConfigMap's current data). */
+  relist(): void;
   stop(): void;
   done: Promise<void>;
 }
@@ -76,5 +78,5 @@ export function startConfigMapWatch(options: ConfigMapWatchOptions): ConfigMapWa
       },
     },
   );
-  return { isSynced: () => synced, stop: () => lw.stop(), done: lw.done };
+  return { isSynced: () => synced, relist: () => lw.relist(), stop: () => lw.stop(), done: lw.done };
 }

@@ -88,6 +88,8 @@ export interface ServiceAccountWatch {
   /** The current index (replaced wholesale after each relist; do not keep a reference). */
   index(): ServiceAccountIndex;
   isSynced(): boolean;
+  /** Lists again (the index is replaced when the list completes). */
+  relist(): void;
   stop(): void;
   done: Promise<void>;
 }
@@ -148,6 +150,7 @@ export function startServiceAccountWatch(options: ServiceAccountWatchOptions): S
   return {
     index: () => current,
     isSynced: () => synced,
+    relist: () => lw.relist(),
     stop: () => lw.stop(),
     done: lw.done,
   };

@@ -297,8 +297,13 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
 
     const sleep = (ms: number): Promise<void> =>
       new Promise((r) => {
-        const t = setTimeout(r, ms);
-        abort.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+        const done = (): void => {
+          clearTimeout(t);
+          abort.signal.removeEventListener('abort', done);
+          r();
+        };
+        const t = setTimeout(done, ms);
+        abort.signal.addEventListener('abort', done, { once: true });
       });
 
     void (async () => {
@@ -361,6 +366,9 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
       const index = saWatch.index();
       for (const sa of [...index.values()]) index.delete(sa.namespace, sa.name);
       cmEntries = undefined;
+      // upstream's entries come back with the next informer resync; here a relist refills both at once
+      saWatch.relist();
+      cmWatch?.relist();
     },
     ready: () => (saSynced && cmSynced) || closed ? Promise.resolve() : new Promise<void>((r) => readyWaiters.push(r)),
     async close() {

@@ -250,6 +250,8 @@ describe('Kubernetes identity store', () => {
       );
       store.clear();
       assert.equal(store.dump(), '{}');
+      assert.equal(store.size(), 0);
+      await eventually(() => store.size() === 2, 'a relist to refill the cleared cache');
       await store.close();
     } finally {
       await local.stop();
@@ -306,7 +308,15 @@ describe('Kubernetes identity store: the pod-identity-webhook ConfigMap', () => 
     await eventually(() => store.configMapEntries()?.exact.has('default/back'), 'the re-created ConfigMap');
   });
 
+  test('clear() empties the entries, a relist brings them back', async () => {
+    assert.ok(store.configMapEntries());
+    store.clear();
+    assert.equal(store.configMapEntries(), undefined);
+    await eventually(() => store.configMapEntries()?.exact.has('default/back'), 'the relist');
+  });
+
   test('recovers after the ConfigMap watch gets 410 Gone', async () => {
+    await eventually(() => api.watcherCount('configmaps') === 1, 'the ConfigMap watch to be connected');
     api.expireWatches('configmaps');
     api.upsertConfigMap('eks', 'pod-identity-webhook', { config: JSON.stringify({ 'default/after-gone': { RoleARN: ARN } }) });
     await eventually(() => store.configMapEntries()?.exact.has('default/after-gone'), 'relist after 410');
