@@ -56,7 +56,7 @@ export function renderAuditText(file: string, report: AuditReport): string {
   if (report.findings.length === 0) return `${file}: no findings\n`;
   const lines = [`${file}: ${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} (highest: ${report.highest})`];
   for (const f of report.findings) {
-    const where = f.statement === null ? 'policy' : `statement ${describeRef({ policy: file, role: 'resource', sid: f.statement.sid, index: f.statement.index, effect: 'Allow' })}`;
+    const where = f.statement === null ? 'policy' : `statement #${f.statement.index}${f.statement.sid === null ? '' : `, Sid "${f.statement.sid}"`}`;
     lines.push(`  ${f.severity.toUpperCase().padEnd(8)} ${f.id} ${f.rule} (${where})`);
     lines.push(`           ${f.problem}`);
     lines.push(`           fix: ${f.fix}`);

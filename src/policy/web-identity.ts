@@ -13,6 +13,9 @@ export const TAGS_CLAIM = 'https://aws.amazon.com/tags';
 /** Claim holding the source identity. */
 export const SOURCE_IDENTITY_CLAIM = 'https://aws.amazon.com/source_identity';
 
+/** Claims STS reads: the ones with condition keys, the registered JWT ones it checks, and the AWS session claims. */
+const STANDARD_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'azp', 'amr', 'email', TAGS_CLAIM, SOURCE_IDENTITY_CLAIM]);
+
 const PROVIDER_ARN = /^arn:([^:]+):iam::(\d{12}):oidc-provider\/(.+)$/;
 
 /** The parts of an IAM OIDC provider ARN. */
@@ -135,6 +138,10 @@ export function buildWebIdentityContext(o: WebIdentityContextOptions): WebIdenti
       required.push('sts:TagSession');
     }
     if (Array.isArray(t.transitive_tag_keys)) keys['sts:TransitiveTagKeys'] = t.transitive_tag_keys.map(String);
+  }
+  const unusable = Object.keys(c).filter((k) => !STANDARD_CLAIMS.has(k));
+  if (unusable.length > 0) {
+    notes.push(`claims ${unusable.map((k) => JSON.stringify(k)).join(', ')} are not available as condition keys (STS exposes only sub, aud, amr, azp, oaud and email); constrain namespaces through sub`);
   }
   keys['aws:PrincipalAccount'] = accountId;
   keys['aws:FederatedProvider'] = o.providerArn;

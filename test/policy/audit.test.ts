@@ -237,6 +237,10 @@ test('web-identity context: keys exactly as STS builds them', () => {
   const none = buildWebIdentityContext({ providerArn: PROVIDER, claims: { sub: 's', aud: 'x' }, clientIds: ['sts.amazonaws.com'] });
   assert.match(none.notes.join(' '), /STS rejects the token/);
   assert.throws(() => buildWebIdentityContext({ providerArn: 'arn:aws:iam::1:role/x', claims: {} }), { code: 'ERR_POLICY_INPUT' });
+  // Kubernetes' own claims are not condition keys
+  const k8s = buildWebIdentityContext({ providerArn: PROVIDER, claims: { iss: 'https://x', sub: 's', aud: ['sts.amazonaws.com'], 'kubernetes.io': { namespace: 'default' } } });
+  assert.match(k8s.notes.join(' '), /"kubernetes\.io" are not available as condition keys/);
+  assert.equal(Object.keys(k8s.context.keys!).some((k) => k.includes('kubernetes')), false);
 });
 
 test('decodeJwtPayload: decodes without verifying; rejects non-JWTs', () => {
