@@ -112,7 +112,7 @@ test('never removes or reorders a field the user wrote, and never modifies the i
         const keys = Object.keys(c);
         assert.deepEqual(Object.keys(o).slice(0, keys.length), keys, `${list}[${i}] key order`);
         for (const key of keys) {
-          const value = (c as Record<string, unknown>)[key];
+          const value: unknown = (c as Record<string, unknown>)[key];
           if ((key === 'env' || key === 'volumeMounts') && Array.isArray(value)) assert.deepEqual(o[key].slice(0, value.length), value, `${list}[${i}].${key} prefix`);
           else if (!((key === 'env' || key === 'volumeMounts') && value === null)) assert.deepEqual(o[key], value, `${list}[${i}].${key}`);
         }
