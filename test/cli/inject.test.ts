@@ -228,3 +228,17 @@ test('golden: every fixture through irsa inject gives the fixture\'s patched pod
   }
   assert.ok(count >= 18 + 6, `${count} fixtures`);
 });
+
+test('the examples/ manifests inject as their comments say', async () => {
+  const root = resolve(here, '../..');
+  const pod = await run(['inject', '-f', 'examples/workloads/pod.yaml', '--service-accounts', 'examples/service-accounts', '-o', 'patch'], '', root);
+  assert.equal(pod.code, 0, pod.stderr);
+  assert.match(pod.stdout, /"AWS_ROLE_ARN","value":"arn:aws:iam::111122223333:role\/s3-reader"/);
+  const deploy = await run(['inject', '-f', 'examples/workloads/deployment.yaml', '--service-accounts', 'examples/service-accounts', '-o', 'json'], '', root);
+  assert.equal(deploy.code, 0, deploy.stderr);
+  const [d] = deploy.stdout.trim().split(/\n(?=\{)/).map((s) => JSON.parse(s));
+  assert.deepEqual(d.spec.template.spec.containers.map((c: any) => c.env?.length ?? 0), [3, 0], 'metrics sidecar skipped');
+  const cron = await run(['inject', '-f', 'examples/workloads/cronjob.yaml', '--config-map', 'examples/pod-identity-webhook-configmap.yaml', '-o', 'json'], '', root);
+  assert.equal(cron.code, 0, cron.stderr);
+  assert.match(cron.stdout, /role\/test-reporter/);
+});
