@@ -36,6 +36,7 @@ export interface RequestRecord {
   method: string;
   path: string;
   query: Record<string, string>;
+  authorization?: string | undefined;
 }
 
 function status(code: number, reason: string, message: string): Record<string, unknown> {
@@ -264,7 +265,7 @@ export class FakeApiServer {
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const query = Object.fromEntries(url.searchParams);
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query });
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query, authorization: req.headers.authorization });
     for (const f of this.failures) {
       if (f.remaining > 0 && f.match.test(url.pathname + url.search)) {
         f.remaining--;
