@@ -84,9 +84,9 @@ export interface TokenFileSpec {
   mint(): Promise<IssuedToken>;
 }
 
-/** Timer functions, injectable for tests. */
+/** Timer functions, injectable for tests (`fn` returns a promise that settles when the refresh round is done). */
 export interface RefreshTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
+  setTimeout(fn: () => Promise<void>, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
@@ -121,7 +121,7 @@ interface Entry {
 
 const defaultTimers: RefreshTimers = {
   setTimeout: (fn, ms) => {
-    const handle = setTimeout(fn, ms);
+    const handle = setTimeout(() => void fn(), ms);
     handle.unref();
     return handle;
   },
@@ -217,8 +217,9 @@ export class TokenRefresher {
       // a failed refresh leaves refreshAt in the past: retry after a second rather than spinning
       if (at !== undefined) next = Math.min(next, Math.max(at + 1, now + (at <= now ? 1000 : 0)));
     }
-    this.#timer = this.#timers.setTimeout(() => {
-      void this.refreshDue().finally(() => this.#schedule());
-    }, Math.max(0, next - now));
+    this.#timer = this.#timers.setTimeout(
+      () => this.refreshDue().catch((error: unknown) => this.#options.onError?.('', error)).finally(() => this.#schedule()),
+      Math.max(0, next - now),
+    );
   }
 }

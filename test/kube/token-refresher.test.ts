@@ -54,11 +54,11 @@ describe('writeTokenFileAtomic', () => {
 function fakeTime(start: number): { now: () => Date; timers: RefreshTimers; advance(ms: number): Promise<void>; pending(): number } {
   let now = start;
   let seq = 0;
-  const queue = new Map<number, { at: number; fn: () => void }>();
+  const queue = new Map<number, { at: number; fn: () => Promise<void> }>();
   return {
     now: () => new Date(now),
     timers: {
-      setTimeout: (fn, ms) => {
+      setTimeout: (fn: () => Promise<void>, ms: number) => {
         const id = ++seq;
         queue.set(id, { at: now + ms, fn });
         return id;
@@ -74,8 +74,7 @@ function fakeTime(start: number): { now: () => Date; timers: RefreshTimers; adva
         if (!due) break;
         queue.delete(due[0]);
         now = Math.max(now, due[1].at);
-        due[1].fn();
-        await new Promise((r) => setTimeout(r, 25)); // let the refresh (real file I/O) settle
+        await due[1].fn(); // the refresh round, file I/O included
       }
       now = end;
     },
