@@ -49,6 +49,7 @@ interface DiscoveryOptions {
   publicKey: string[];
   out: string;
   layout?: string;
+  format: string;
 }
 
 interface ServeOptions {
@@ -85,10 +86,12 @@ export const registerOidcCommand: RegisterCommand = (program, ctx) => {
     .requiredOption('--public-key <file>', 'PEM public key to publish; repeat for rotation', collect)
     .requiredOption('--out <dir>', 'directory laid out as the bucket / web root')
     .option('--layout <layout>', 's3: keys.json (ccoctl, rosa); kubernetes: openid/v1/jwks (kube-apiserver)', 's3')
+    .option('--format <format>', 'apiserver: compact, as kube-apiserver serves them; ccoctl: ccoctl\'s indented files (RSA only)', 'apiserver')
     .action(async (opts: DiscoveryOptions) => {
+      if (opts.format !== 'apiserver' && opts.format !== 'ccoctl') throw new UsageError(`--format ${JSON.stringify(opts.format)}: use apiserver or ccoctl`);
       validateIssuerUrl(opts.issuer);
       const keys = await readPublicKeyFiles(opts.publicKey.map((p) => resolve(ctx.cwd, p)));
-      const docs = buildIssuerDocuments({ issuer: opts.issuer, publicKeys: keys, layout: parseLayout(opts.layout) });
+      const docs = buildIssuerDocuments({ issuer: opts.issuer, publicKeys: keys, layout: parseLayout(opts.layout), style: opts.format });
       const written = await writeIssuerDocuments(resolve(ctx.cwd, opts.out), docs);
       for (const path of written) ctx.stdout.write(`wrote ${path}\n`);
       ctx.stdout.write(`jwks_uri ${docs.discovery.jwks_uri}\n`);

@@ -61,11 +61,29 @@ export function buildDiscoveryDocument(input: { issuer: string; jwksUri: string;
   };
 }
 
+/** `apiserver`: kube-apiserver's compact documents (default); `ccoctl`: ccoctl's indented files, byte for byte. */
+export type IssuerDocumentStyle = 'apiserver' | 'ccoctl';
+
 export interface BuildIssuerDocumentsOptions {
   issuer: string;
   publicKeys: readonly KeyObject[];
   /** Default `s3`. */
   layout?: IssuerLayout;
+  /** Default `apiserver`. */
+  style?: IssuerDocumentStyle;
+}
+
+/**
+ * ccoctl's discovery document (its template verbatim: tab then 4-space indentation, RS256 only, and a
+ * `claims_supported` list with `sub` twice).
+ */
+function ccoctlDiscovery(issuer: string, jwksUri: string): string {
+  const list = (items: string[]): string => `[\n${items.map((i) => `        "${i}"`).join(',\n')}\n    ]`;
+  return `{\n\t"issuer": "${issuer}",\n\t"jwks_uri": "${jwksUri}",\n` +
+    `    "response_types_supported": ${list(['id_token'])},\n` +
+    `    "subject_types_supported": ${list(['public'])},\n` +
+    `    "id_token_signing_alg_values_supported": ${list(['RS256'])},\n` +
+    `    "claims_supported": ${list(['aud', 'exp', 'sub', 'iat', 'iss', 'sub'])}\n}`;
 }
 
 /**
@@ -84,6 +102,22 @@ export function buildIssuerDocuments(options: BuildIssuerDocumentsOptions): Issu
   const jwks = buildJwks(options.publicKeys);
   const path = jwksPath(layout);
   const discovery = buildDiscoveryDocument({ issuer, jwksUri: issuerDocumentUrl(issuer, path), algorithms: jwks.keys.map((k) => k.alg) });
+  if (options.style === 'ccoctl') {
+    if (jwks.keys.some((k) => k.kty !== 'RSA')) {
+      throw new OidcError('ERR_OIDC_UNSUPPORTED_KEY', 'the ccoctl format publishes RSA keys only (ccoctl: "Public key is not of type RSA"); drop the EC keys or use the apiserver format');
+    }
+    const jwksType = layout === 'kubernetes' ? CONTENT_TYPE_JWK_SET : CONTENT_TYPE_JSON;
+    return {
+      issuer,
+      layout,
+      discovery,
+      jwks,
+      files: [
+        { path: DISCOVERY_PATH, body: ccoctlDiscovery(issuer, discovery.jwks_uri), contentType: CONTENT_TYPE_JSON },
+        { path, body: JSON.stringify({ keys: jwks.keys }, null, 4), contentType: jwksType },
+      ],
+    };
+  }
   return {
     issuer,
     layout,

@@ -45,7 +45,7 @@ export type { EcServiceAccountJwk, RsaServiceAccountJwk, ServiceAccountJwk, Serv
 export { issuerDocumentUrl, validateIssuerUrl } from './issuer.js';
 export type { ValidatedIssuer } from './issuer.js';
 export { buildDiscoveryDocument, buildIssuerDocuments, jwksPath } from './discovery.js';
-export type { BuildIssuerDocumentsOptions, IssuerDocuments, IssuerFile, IssuerLayout, OpenIdConfiguration } from './discovery.js';
+export type { BuildIssuerDocumentsOptions, IssuerDocuments, IssuerDocumentStyle, IssuerFile, IssuerLayout, OpenIdConfiguration } from './discovery.js';
 export { readIssuerDirectory, writeIssuerDocuments } from './publish.js';
 export type { IssuerDirectory } from './publish.js';
 export { buildServiceAccountClaims, checkExpirationSeconds, mintServiceAccountToken } from './token.js';
