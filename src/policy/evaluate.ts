@@ -83,6 +83,7 @@ function matchArnPattern(cp: CompiledPattern, v: string, ctx: PreparedContext): 
     case P_PREFIX:
       return v.startsWith(cp.text);
     case P_TEMPLATE: {
+      if (!v.startsWith(cp.head)) return false;
       const t = resolveTemplate(cp.parts!, ctx, false);
       return t !== null && arnMatchText(t, v);
     }
@@ -276,6 +277,23 @@ const F_DENY = 1;
 const F_ALLOW = 2;
 const F_SESSION_ARN = 4;
 
+function scanPolicy(policy: CompiledPolicy, ctx: PreparedContext, matched: StatementRef[], trace: StatementTrace[] | null): number {
+  let flags = 0;
+  const sts = policy.statements;
+  for (let s = 0; s < sts.length; s++) {
+    const st = sts[s]!;
+    const code = matchStatement(st, ctx);
+    const hit = code === MATCH || code === MATCH_SESSION;
+    if (hit) {
+      matched.push(st.ref);
+      if (st.deny) flags |= F_DENY;
+      else flags |= code === MATCH_SESSION ? F_ALLOW | F_SESSION_ARN : F_ALLOW;
+    }
+    if (trace !== null) trace.push({ statement: st.ref, applied: hit, reason: hit ? null : explainMiss(st, ctx, code) });
+  }
+  return flags;
+}
+
 function scan(
   policies: readonly CompiledPolicy[] | null | undefined,
   ctx: PreparedContext,
@@ -284,20 +302,7 @@ function scan(
 ): number {
   if (policies === null || policies === undefined) return 0;
   let flags = 0;
-  for (let p = 0; p < policies.length; p++) {
-    const sts = policies[p]!.statements;
-    for (let s = 0; s < sts.length; s++) {
-      const st = sts[s]!;
-      const code = matchStatement(st, ctx);
-      const hit = code === MATCH || code === MATCH_SESSION;
-      if (hit) {
-        matched.push(st.ref);
-        if (st.deny) flags |= F_DENY;
-        else flags |= code === MATCH_SESSION ? F_ALLOW | F_SESSION_ARN : F_ALLOW;
-      }
-      if (trace !== null) trace.push({ statement: st.ref, applied: hit, reason: hit ? null : explainMiss(st, ctx, code) });
-    }
-  }
+  for (let p = 0; p < policies.length; p++) flags |= scanPolicy(policies[p]!, ctx, matched, trace);
   return flags;
 }
 
@@ -321,7 +326,7 @@ export function evaluatePolicies(set: PolicySet, context: RequestContext | Prepa
   const boundary = set.boundary ?? null;
   const session = set.session ?? null;
   const idFlags = scan(set.identity, ctx, matched, trace);
-  const bFlags = boundary === null ? 0 : scan([boundary], ctx, matched, trace);
+  const bFlags = boundary === null ? 0 : scanPolicy(boundary, ctx, matched, trace);
   const sFlags = scan(session, ctx, matched, trace);
   const rFlags = scan(set.resource, ctx, matched, trace);
   let decision: Decision;

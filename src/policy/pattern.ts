@@ -41,11 +41,21 @@ export class CompiledPattern {
   /** The pattern as written, for explanations. */
   readonly source: string;
   readonly parts: TemplatePart[] | null;
+  /** For templates: the literal text before the first variable or wildcard; a match must start with it. */
+  readonly head: string;
   constructor(kind: number, text: string, source: string, parts: TemplatePart[] | null) {
     this.kind = kind;
     this.text = text;
     this.source = source;
     this.parts = parts;
+    let head = '';
+    if (parts !== null && parts.length > 0 && parts[0]!.literal !== null) {
+      const lit = parts[0]!.literal;
+      let end = 0;
+      while (end < lit.length && lit.charCodeAt(end) !== STAR && lit.charCodeAt(end) !== QMARK) end++;
+      head = lit.slice(0, end);
+    }
+    this.head = head;
   }
 }
 
