@@ -21,6 +21,7 @@ export type { OidcErrorCode } from './errors.js';
 export { keyIdFromPublicKey } from './kid.js';
 export {
   createSigningKey,
+  ensureSigningKeyPair,
   exportPrivateKeyPem,
   exportPublicKeyPem,
   generateSigningKeyPair,
@@ -32,6 +33,7 @@ export {
   writeSigningKeyPair,
 } from './keys.js';
 export type {
+  EnsuredSigningKeyPair,
   GenerateSigningKeyPairOptions,
   RsaKeyBits,
   SigningAlgorithm,

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
   buildIssuerDocuments,
   buildJwks,
+  ensureSigningKeyPair,
   exportPrivateKeyPem,
   exportPublicKeyPem,
   keyIdFromPublicKey,
@@ -170,5 +172,22 @@ describe('key files', () => {
         return true;
       });
     }
+  });
+});
+
+describe('ensureSigningKeyPair', () => {
+  test('creates the pair once, then reuses the private key (and restores a missing public key)', async () => {
+    const stateDir = join(dir, 'state', 'keys');
+    const first = await ensureSigningKeyPair(stateDir, { type: 'ec' });
+    assert.equal(first.created, true);
+    assert.equal(statSync(first.privateKeyPath).mode & 0o777, 0o600);
+    const second = await ensureSigningKeyPair(stateDir);
+    assert.equal(second.created, false);
+    assert.equal(second.kid, first.kid);
+    assert.equal(second.key.alg, 'ES256');
+    rmSync(second.publicKeyPath);
+    const third = await ensureSigningKeyPair(stateDir);
+    assert.equal(third.kid, first.kid);
+    assert.equal(keyIdFromPublicKey(parsePublicKeysPem(openssl(['pkey', '-pubin', '-in', third.publicKeyPath]).toString(), 'pub')[0]!), first.kid);
   });
 });
