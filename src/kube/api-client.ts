@@ -108,6 +108,8 @@ export function createKubeApi(kubeConfig: KubeConfig): KubeApi {
     const transport = isHttps ? https : http;
     return await new Promise((resolve, reject) => {
       const req = transport.request(url, { ...opts, ...(signal ? { signal } : {}) }, resolve);
+      // TCP keep-alive probes notice a peer that vanished without closing (long-lived watch connections).
+      req.on('socket', (socket) => socket.setKeepAlive(true, 30_000));
       req.on('error', reject);
       req.end();
     });
@@ -239,6 +241,8 @@ export interface StartListWatchOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   /** Seconds the server keeps one watch open (`timeoutSeconds`); default random 300..600 as client-go. */
   watchTimeoutSeconds?: () => number;
+  /** A watch still open this long after its `timeoutSeconds` is taken for a dead connection (default 30 s). */
+  stallMarginMs?: number;
   /** Uniform random in [0, 1) for jitter (injectable for tests). */
   random?: () => number;
   /** Per-request timeout of a list page (ms); default 60 s. */
@@ -341,8 +345,15 @@ export function startListWatch(options: StartListWatchOptions, handlers: ListWat
     watchController = wc;
     const stopWatch = (): void => wc.abort();
     controller.signal.addEventListener('abort', stopWatch, { once: true });
+    const timeoutSeconds = watchTimeout();
+    // The server ends the stream after timeoutSeconds; still open well after that means a dead connection.
+    let stalled = false;
+    const watchdog = setTimeout(() => {
+      stalled = true;
+      wc.abort();
+    }, timeoutSeconds * 1000 + (options.stallMarginMs ?? 30_000));
     await options.api.watch(
-      query({ watch: '1', resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: String(watchTimeout()) }),
+      query({ watch: '1', resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) }),
       (event) => {
         if (event.type === 'ERROR') {
           const status = event.object as KubeStatus;
@@ -364,9 +375,13 @@ export function startListWatch(options: StartListWatchOptions, handlers: ListWat
       (err as { resourceVersion?: string }).resourceVersion = rv;
       throw err;
     }).finally(() => {
+      clearTimeout(watchdog);
       controller.signal.removeEventListener('abort', stopWatch);
       watchController = undefined;
     });
+    if (stalled && !controller.signal.aborted) {
+      throw Object.assign(new KubeApiError('ERR_KUBE_WATCH_DROPPED', `watch ${options.path}: stream still open ${options.stallMarginMs ?? 30_000} ms after timeoutSeconds=${timeoutSeconds}; reconnecting`), { resourceVersion: rv });
+    }
     if (!sawEvent && Date.now() - opened < 1000) failures++;
     return rv;
   }

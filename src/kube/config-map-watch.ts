@@ -16,7 +16,7 @@ export interface ConfigMapWatchOptions {
   onData: (data: ConfigMapData) => void;
   onSynced?: () => void;
   onRestart?: (reason: WatchRestartReason, detail: string) => void;
-  listWatch?: Pick<StartListWatchOptions, 'backoff' | 'random' | 'watchTimeoutSeconds' | 'listTimeoutMs'>;
+  listWatch?: Pick<StartListWatchOptions, 'backoff' | 'random' | 'watchTimeoutSeconds' | 'listTimeoutMs' | 'stallMarginMs'>;
 }
 
 export interface ConfigMapWatch {

@@ -80,7 +80,7 @@ export interface ServiceAccountWatchOptions {
   onSynced?: () => void;
   onRestart?: (reason: WatchRestartReason, detail: string) => void;
   /** Passed to the list+watch loop (page size, backoff, jitter source, watch timeout). */
-  listWatch?: Pick<StartListWatchOptions, 'pageSize' | 'backoff' | 'random' | 'watchTimeoutSeconds' | 'listTimeoutMs'>;
+  listWatch?: Pick<StartListWatchOptions, 'pageSize' | 'backoff' | 'random' | 'watchTimeoutSeconds' | 'listTimeoutMs' | 'stallMarginMs'>;
 }
 
 /** The running watch and what it holds. */

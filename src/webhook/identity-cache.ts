@@ -91,7 +91,7 @@ export interface KubernetesIdentityStoreOptions extends IdentityStoreCommonOptio
   lookupRateLimit?: { perSecond?: number; burst?: number };
   lookupRequestTimeoutMs?: number;
   /** Tuning of the list+watch loops (page size, reconnect backoff, jitter, watch timeout). */
-  listWatch?: Pick<StartListWatchOptions, 'pageSize' | 'backoff' | 'random' | 'watchTimeoutSeconds' | 'listTimeoutMs'>;
+  listWatch?: Pick<StartListWatchOptions, 'pageSize' | 'backoff' | 'random' | 'watchTimeoutSeconds' | 'listTimeoutMs' | 'stallMarginMs'>;
   /** Monotonic clock in ms (default `performance.now`). */
   now?: () => number;
 }

@@ -128,3 +128,30 @@ test('startListWatch: failing re-watches (HTTP 500) back off and resume from the
     await api.stop();
   }
 });
+
+test('startListWatch: a watch left open past its timeoutSeconds (dead connection) is replaced, events keep flowing', async () => {
+  const api = new FakeApiServer(); // never ends a watch on its own: every stream looks stalled after timeoutSeconds
+  await api.start();
+  const seen: string[] = [];
+  const restarts: string[] = [];
+  const lw = startListWatch(
+    {
+      api: createKubeApi(loadKubeConfig({ kubeApi: api.url })),
+      path: '/api/v1/serviceaccounts',
+      watchTimeoutSeconds: () => 0,
+      stallMarginMs: 100,
+      backoff: { initialMs: 5, maxMs: 20 },
+      onRestart: (r) => restarts.push(r),
+    },
+    { beginList: () => {}, listItem: () => {}, endList: () => {}, abortList: () => {}, event: (type, o) => seen.push(`${type}:${(o.metadata as { name: string }).name}`) },
+  );
+  try {
+    await eventually(() => restarts.includes('dropped'), 'the stalled watch to be replaced');
+    api.upsertServiceAccount('default', 'after-stall');
+    await eventually(() => seen.includes('ADDED:after-stall'), 'events on the new watch');
+  } finally {
+    lw.stop();
+    await lw.done;
+    await api.stop();
+  }
+});
