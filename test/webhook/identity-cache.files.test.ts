@@ -98,3 +98,28 @@ describe('file identity store', () => {
     await eventually(() => store.size() === 3, 'the reload after clear');
   });
 });
+
+test('a ServiceAccount directory mounted from a ConfigMap follows the ..data symlink swap', async () => {
+  const vol = await mkdtemp(join(tmpdir(), 'irsa-sa-volume-'));
+  const { symlink, rename } = await import('node:fs/promises');
+  await mkdir(join(vol, '..v1'));
+  await writeFile(join(vol, '..v1', 'accounts.yaml'), sa('default', 'first', { [ROLE]: ARN }));
+  await symlink('..v1', join(vol, '..data'));
+  await symlink('..data/accounts.yaml', join(vol, 'accounts.yaml'));
+  const store = createFileIdentityStore({ serviceAccounts: vol, filePollIntervalMs: 0 });
+  try {
+    await store.ready();
+    assert.equal((await store.lookupServiceAccount('default', 'first')).source, 'cache');
+    await mkdir(join(vol, '..v2'));
+    await writeFile(join(vol, '..v2', 'accounts.yaml'), sa('default', 'second', { [ROLE]: ARN }));
+    await symlink('..v2', join(vol, '..data_tmp'));
+    await rename(join(vol, '..data_tmp'), join(vol, '..data'));
+    await rm(join(vol, '..v1'), { recursive: true });
+    await eventually(async () => (await store.lookupServiceAccount('default', 'second')).source === 'cache', 'the swapped content');
+    assert.equal((await store.lookupServiceAccount('default', 'first')).source, 'miss');
+    assert.equal(store.size(), 1);
+  } finally {
+    await store.close();
+    await rm(vol, { recursive: true, force: true });
+  }
+});
