@@ -166,8 +166,13 @@ export function goFilepathJoin(...elements: string[]): string {
     if (e === '') continue;
     joined = joined === '' ? e : `${joined}/${e}`;
   }
-  return joined === '' ? '' : goPathClean(joined);
+  if (joined === '') return '';
+  // Already clean (the usual "/var/run/.../serviceaccount" + "token"): skip the split/join.
+  if (!CLEAN_NEEDED.test(joined)) return joined;
+  return goPathClean(joined);
 }
+
+const CLEAN_NEEDED = /\/\/|(?:^|\/)\.\.?(?:\/|$)|.\/$/;
 
 /** Go `path.Clean` (the Unix rules `filepath.Clean` follows on Linux). */
 export function goPathClean(p: string): string {

@@ -62,7 +62,7 @@ test('filepath.Join (Linux) cleans like Go', () => {
     [['/var/run/secrets/eks.amazonaws.com/serviceaccount', 'token'], '/var/run/secrets/eks.amazonaws.com/serviceaccount/token'],
     [['/a/', 'token'], '/a/token'], [['/a//b/./c/', 'd'], '/a/b/c/d'], [['/a/b', '../t'], '/a/t'], [['/', '..', 'x'], '/x'],
     [['', 'token'], 'token'], [['', ''], ''], [['a', ''], 'a'], [['/con-creds-mount-path', 'con-creds-token-path'], '/con-creds-mount-path/con-creds-token-path'],
-    [['../a', '../../b'], '../../b'], [['/a', 'b/'], '/a/b'],
+    [['../a', '../../b'], '../../b'], [['/a', 'b/'], '/a/b'], [['.', ''], '.'], [['/', ''], '/'], [['a', 'b'], 'a/b'], [['/a', '.hidden'], '/a/.hidden'], [['/a', '..b'], '/a/..b'],
   ];
   for (const [input, want] of cases) assert.equal(goFilepathJoin(...input), want, input.join(' + '));
 });
