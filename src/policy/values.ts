@@ -19,11 +19,11 @@ export function parseDate(s: string): number {
   const t = s.trim();
   if (!ISO_DATE.test(t)) return NaN;
   let norm = t.toUpperCase();
-  if (/^\d{4}$/.test(norm)) norm += '-01-01';
-  else if (/^\d{4}-\d{2}$/.test(norm)) norm += '-01';
+  if (/^\d{4}-\d{2}$/.test(norm)) norm += '-01';
+  // an hour without minutes, and zones without a colon, in the form Date.parse reads
+  norm = norm.replace(/T(\d{2})(?=$|Z|[+-])/, 'T$1:00').replace(/([+-]\d{2})(\d{2})$/, '$1:$2').replace(/(T[^+-]*[+-]\d{2})$/, '$1:00');
   // A date-time without a zone is UTC for IAM, not local time as in Date.parse.
-  if (norm.includes('T') && !/(Z|[+-]\d{2}(:?\d{2})?)$/.test(norm)) norm += 'Z';
-  if (/T\d{2}$/.test(norm)) norm = norm.replace(/T(\d{2})$/, 'T$1:00Z');
+  if (norm.includes('T') && !/(Z|[+-]\d{2}:\d{2})$/.test(norm)) norm += 'Z';
   return Date.parse(norm);
 }
 
