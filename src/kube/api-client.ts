@@ -357,7 +357,7 @@ export function startListWatch(options: StartListWatchOptions, handlers: ListWat
       (event) => {
         if (event.type === 'ERROR') {
           const status = event.object as KubeStatus;
-          if (status.code === 410) throw new Gone(`watch ${options.path}: ${status.message ?? 'resourceVersion too old'}`);
+          if (status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone') throw new Gone(`watch ${options.path}: ${status.message ?? 'resourceVersion too old'}`);
           throw new KubeApiError('ERR_KUBE_WATCH_ERROR', `watch ${options.path}: ERROR event: ${status.message ?? JSON.stringify(status)}`, {
             status: status.code ?? 0,
             kubeStatus: status,
