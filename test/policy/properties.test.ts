@@ -6,7 +6,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { compilePolicy, evaluatePolicies, referenceEvaluate, type PolicyDocument, type PolicyStatement, type RequestContext } from '../../src/policy/index.js';
+import {
+  auditTrustPolicy,
+  buildIrsaTrustPolicy,
+  buildWebIdentityContext,
+  compilePolicy,
+  evaluatePolicies,
+  referenceEvaluate,
+  type PolicyDocument,
+  type PolicyStatement,
+  type RequestContext,
+} from '../../src/policy/index.js';
 
 const ACTIONS = ['s3:GetObject', 's3:PutObject', 'iam:GetRole', 'sts:GetCallerIdentity', 'S3:listbucket'];
 const ACTION_PATTERNS = ['*', 's3:*', 's3:Get*', 'iam:Get?ole', 's3:GetObject', 'S3:PUTOBJECT', 'sts:*', 's3:*Bucket', 'iam:*'];
@@ -127,5 +137,23 @@ test('explain does not change the decision', () => {
       assert.equal(b.trace!.filter((t) => t.applied).length, b.matchedStatements.length);
     }),
     { numRuns: 300 },
+  );
+});
+
+test('the generated IRSA trust policy passes its own audit and admits exactly its service account', () => {
+  const label = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/);
+  const provider = 'arn:aws:iam::111122223333:oidc-provider/oidc.example.com/id/ABC';
+  fc.assert(
+    fc.property(label, label, label, (ns, sa, otherSa) => {
+      const doc = buildIrsaTrustPolicy({ providerArn: provider, namespace: ns, serviceAccount: sa });
+      assert.deepEqual(auditTrustPolicy(doc, { clientIds: ['sts.amazonaws.com'], providerArn: provider }).findings, []);
+      const trust = compilePolicy(doc, { kind: 'trust', name: 'trust' });
+      const decide = (sub: string, aud: string) =>
+        evaluatePolicies({ resource: [trust] }, buildWebIdentityContext({ providerArn: provider, claims: { sub, aud: [aud] } }).context).decision;
+      assert.equal(decide(`system:serviceaccount:${ns}:${sa}`, 'sts.amazonaws.com'), 'Allow');
+      assert.equal(decide(`system:serviceaccount:${ns}:${sa}`, 'openshift'), 'ImplicitDeny');
+      if (otherSa !== sa) assert.equal(decide(`system:serviceaccount:${ns}:${otherSa}`, 'sts.amazonaws.com'), 'ImplicitDeny');
+    }),
+    { numRuns: 200 },
   );
 });
