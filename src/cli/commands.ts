@@ -11,12 +11,14 @@ import { registerKeysCommand } from './keys.js';
 import { registerOidcCommand } from './oidc.js';
 import { registerPolicyCommand } from './policy.js';
 import { registerTokenCommand } from './token.js';
+import { registerUpCommand } from './up.js';
 import { registerWebhookCommand } from './webhook.js';
 
 /** A command module: adds its subcommand(s) to the program; actions set `process.exitCode` through the returned code. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 export const commands: RegisterCommand[] = [
+  registerUpCommand,
   registerInjectCommand,
   registerKeysCommand,
   registerOidcCommand,

@@ -1,0 +1,249 @@
+/**
+ * `irsa up`: the chain on one machine. It keeps its state in a directory (default `./.irsa`): the issuer's
+ * signing key, the TLS material, and an `env` file; then serves the issuer's discovery document and JWKS and runs
+ * the pod identity webhook over the ServiceAccount manifests of a folder (default `examples/service-accounts`),
+ * until SIGINT/SIGTERM.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../lib/errors.js';
+import { createLogger, type Logger } from '../lib/log.js';
+import {
+  buildIssuerDocuments,
+  createIssuerServer,
+  createIssuerSite,
+  DISCOVERY_PATH,
+  ensureSigningKeyPair,
+  S3_JWKS_PATH,
+  type IssuerServer,
+} from '../oidc/index.js';
+import {
+  createFileIdentityStore,
+  createWebhookCertificates,
+  defaultMutationSettings,
+  WEBHOOK_CERT_FILES,
+  writeWebhookCertificates,
+  type ManagedIdentityStore,
+} from '../webhook/index.js';
+import { startWebhookServer, type WebhookServer } from '../webhook/server.js';
+import type { RegisterCommand } from './commands.js';
+import type { CliContext } from './context.js';
+
+/** Tokens carry this issuer unless `--issuer` says otherwise: a name IAM would accept (https, no port). */
+export const DEFAULT_LOCAL_ISSUER = 'https://oidc.irsa.local';
+
+export interface UpOptions {
+  stateDir: string;
+  host: string;
+  issuer: string;
+  issuerPort: number;
+  webhookPort: number;
+  metricsPort: number;
+  serviceAccounts: string;
+  configMap: string;
+  awsDefaultRegion: string;
+  logFormat?: 'json' | 'text';
+  logLevel: string;
+}
+
+/** What `startUp` started; `stop()` shuts everything down (webhook drains in-flight requests first). */
+export interface RunningUp {
+  issuer: string;
+  issuerUrl: string;
+  webhookUrl: string;
+  metricsUrl: string | undefined;
+  signingKeyPath: string;
+  caCertPath: string;
+  envPath: string;
+  stop(): Promise<void>;
+}
+
+function parsePort(flag: string, value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new UsageError(`${flag} ${JSON.stringify(value)}: use a TCP port from 0 to 65535 (0 picks a free one)`);
+  return port;
+}
+
+async function ensureTls(dir: string, host: string): Promise<{ cert: string; key: string; ca: string }> {
+  const paths = { cert: join(dir, WEBHOOK_CERT_FILES.cert), key: join(dir, WEBHOOK_CERT_FILES.key), ca: join(dir, WEBHOOK_CERT_FILES.caCert) };
+  if (!existsSync(paths.cert) || !existsSync(paths.key) || !existsSync(paths.ca)) {
+    const extraIp = host === '127.0.0.1' || host === '::1' || host === '0.0.0.0' || host === '::' ? [] : [host];
+    const isIp = /^[\d.]+$|:/.test(host);
+    await writeWebhookCertificates(
+      dir,
+      createWebhookCertificates({ localhost: true, ...(isIp ? { ipAddresses: extraIp } : { dnsNames: [host] }) }),
+    );
+  }
+  return paths;
+}
+
+function envFile(up: Omit<RunningUp, 'stop' | 'envPath'>): string {
+  return [
+    '# Written by `irsa up`: source it to point irsa commands at this local chain.',
+    `export IRSA_ISSUER=${up.issuer}`,
+    `export IRSA_ISSUER_URL=${up.issuerUrl}`,
+    `export IRSA_SIGNING_KEY=${up.signingKeyPath}`,
+    `export IRSA_WEBHOOK_URL=${up.webhookUrl}`,
+    `export IRSA_WEBHOOK_CA=${up.caCertPath}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Starts the issuer server and the webhook with state in `options.stateDir`; reuses keys and certificates found
+ * there. Throws UsageError for unusable flags or busy ports.
+ * @example
+ * const up = await startUp({ ...defaults, stateDir: '.irsa' }, logger);
+ * process.once('SIGINT', () => void up.stop());
+ */
+export async function startUp(options: UpOptions, logger: Logger): Promise<RunningUp> {
+  const stateDir = resolve(options.stateDir);
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const signing = await ensureSigningKeyPair(join(stateDir, 'keys'));
+  const tls = await ensureTls(join(stateDir, 'tls'), options.host);
+  const [certPem, keyPem] = await Promise.all([readFile(tls.cert), readFile(tls.key)]);
+  const documents = buildIssuerDocuments({ issuer: options.issuer, publicKeys: [signing.key.publicKey] });
+
+  const started: Array<() => Promise<unknown>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of started.reverse()) await stop().catch((err: unknown) => logger.warn({ err }, 'stopping a component failed'));
+  };
+  try {
+    const issuerServer: IssuerServer = await createIssuerServer({
+      site: createIssuerSite(documents.issuer, documents.files),
+      host: options.host,
+      port: options.issuerPort,
+      tls: { cert: certPem, key: keyPem },
+    });
+    started.push(() => issuerServer.close());
+
+    const store: ManagedIdentityStore = createFileIdentityStore({
+      ...(options.serviceAccounts ? { serviceAccounts: options.serviceAccounts } : {}),
+      ...(options.configMap ? { configMap: options.configMap } : {}),
+      logger,
+    });
+    started.push(() => store.close());
+    await store.ready();
+    const settings = { ...defaultMutationSettings(), awsDefaultRegion: options.awsDefaultRegion };
+    const webhook: WebhookServer = await startWebhookServer(
+      {
+        host: options.host,
+        port: options.webhookPort,
+        metricsPort: options.metricsPort,
+        tlsCertFile: tls.cert,
+        tlsKeyFile: tls.key,
+        settings,
+        lookupGracePeriodMs: 0,
+      },
+      { store, logger },
+    );
+    started.push(() => webhook.shutdown());
+
+    const up = {
+      issuer: documents.issuer,
+      issuerUrl: issuerServer.url,
+      webhookUrl: `${webhook.url}/mutate`,
+      metricsUrl: webhook.metricsUrl === undefined ? undefined : `${webhook.metricsUrl}/metrics`,
+      signingKeyPath: signing.privateKeyPath,
+      caCertPath: tls.ca,
+    };
+    const envPath = join(stateDir, 'env');
+    await writeFile(envPath, envFile(up));
+    return { ...up, envPath, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+      throw new UsageError(`a port is ${e.code === 'EADDRINUSE' ? 'already in use' : 'not allowed'} (${e.message}); choose others with --issuer-port, --webhook-port, --metrics-port (0 picks free ones)`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+function summary(up: RunningUp, options: UpOptions, cwd: string): string {
+  const rel = (p: string): string => {
+    const r = relative(cwd, p);
+    return r === '' ? '.' : r.startsWith('..') ? p : r;
+  };
+  const sa = options.serviceAccounts ? rel(options.serviceAccounts) : '(none)';
+  return [
+    'irsa up: the local IRSA chain is running (Ctrl-C stops it)',
+    '',
+    `  issuer     ${up.issuer}  (tokens carry it as iss)`,
+    `             served at ${up.issuerUrl}/${DISCOVERY_PATH} and ${up.issuerUrl}/${S3_JWKS_PATH}`,
+    `  webhook    ${up.webhookUrl}  (AdmissionReview v1/v1beta1; CA ${rel(up.caCertPath)})`,
+    `             ServiceAccounts from ${sa}, watched for changes`,
+    `  metrics    ${up.metricsUrl ?? '(disabled)'}`,
+    `  state      ${rel(resolve(options.stateDir))}  (signing key ${rel(up.signingKeyPath)})`,
+    '',
+    'Environment for irsa commands:',
+    `  source ${rel(up.envPath)}`,
+    '',
+    'Try:',
+    `  ./bin/irsa inject -f examples/workloads/pod.yaml --service-accounts ${sa}`,
+    `  ./bin/irsa exec --pod examples/workloads/pod.yaml --service-accounts ${sa} --signing-key ${rel(up.signingKeyPath)} --issuer ${up.issuer} -- env`,
+    `  curl --cacert ${rel(up.caCertPath)} ${up.issuerUrl}/${DISCOVERY_PATH}`,
+    '',
+  ].join('\n');
+}
+
+/** Resolves when SIGINT/SIGTERM arrives (the second one exits at once). */
+function waitForSignal(logger: Logger): Promise<void> {
+  return new Promise((resolveSignal) => {
+    let count = 0;
+    const handler = (signal: NodeJS.Signals): void => {
+      count++;
+      if (count > 1) process.exit(1);
+      logger.info({ signal }, 'stopping');
+      resolveSignal();
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+  });
+}
+
+export const registerUpCommand: RegisterCommand = (program: Command, ctx: CliContext) => {
+  const defaultSas = join(ctx.cwd, 'examples', 'service-accounts');
+  program
+    .command('up')
+    .description('run the local IRSA chain: issuer (discovery + JWKS) and pod identity webhook, state in ./.irsa')
+    .option('--state-dir <dir>', 'where keys, certificates and the env file live', '.irsa')
+    .option('--host <addr>', 'address every server listens on', '127.0.0.1')
+    .option('--issuer <url>', 'issuer URL the tokens carry (https, no port, as IAM requires)', DEFAULT_LOCAL_ISSUER)
+    .option('--issuer-port <port>', 'HTTPS port serving the discovery document and JWKS (0 = any free port)', '8441')
+    .option('--webhook-port <port>', 'HTTPS port of the webhook (0 = any free port)', '8443')
+    .option('--metrics-port <port>', 'HTTP port of the webhook metrics (0 = any free port)', '9999')
+    .option('--service-accounts <path>', 'ServiceAccount manifests (file or folder) the webhook reads', existsSync(defaultSas) ? relative(ctx.cwd, defaultSas) : undefined)
+    .option('--config-map <file>', 'a pod-identity-webhook ConfigMap manifest')
+    .option('--aws-default-region <region>', 'region injected as AWS_REGION/AWS_DEFAULT_REGION (empty = none)', '')
+    .option('--log-format <format>', 'json or text (default: text on a terminal)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .action(async (raw: Record<string, string | undefined>) => {
+      if (raw.logFormat !== undefined && raw.logFormat !== 'json' && raw.logFormat !== 'text') throw new UsageError(`--log-format ${JSON.stringify(raw.logFormat)}: use json or text`);
+      if (!['trace', 'debug', 'info', 'warn', 'error'].includes(raw.logLevel ?? '')) throw new UsageError(`--log-level ${JSON.stringify(raw.logLevel)}: use trace, debug, info, warn or error`);
+      const options: UpOptions = {
+        stateDir: resolve(ctx.cwd, raw.stateDir ?? '.irsa'),
+        host: raw.host ?? '127.0.0.1',
+        issuer: raw.issuer ?? DEFAULT_LOCAL_ISSUER,
+        issuerPort: parsePort('--issuer-port', raw.issuerPort ?? '8441'),
+        webhookPort: parsePort('--webhook-port', raw.webhookPort ?? '8443'),
+        metricsPort: parsePort('--metrics-port', raw.metricsPort ?? '9999'),
+        serviceAccounts: raw.serviceAccounts ? resolve(ctx.cwd, raw.serviceAccounts) : '',
+        configMap: raw.configMap ? resolve(ctx.cwd, raw.configMap) : '',
+        awsDefaultRegion: raw.awsDefaultRegion ?? '',
+        logLevel: raw.logLevel ?? 'info',
+        ...(raw.logFormat ? { logFormat: raw.logFormat as 'json' | 'text' } : {}),
+      };
+      for (const [flag, path] of [['--service-accounts', options.serviceAccounts], ['--config-map', options.configMap]] as const) {
+        if (path && !existsSync(path)) throw new UsageError(`${flag} ${path}: no such file or folder`);
+      }
+      const logger = createLogger({ level: options.logLevel as 'info', name: 'irsa-up', ...(options.logFormat ? { format: options.logFormat } : {}) });
+      const up = await startUp(options, logger);
+      ctx.stdout.write(summary(up, options, ctx.cwd));
+      await waitForSignal(logger);
+      await up.stop();
+    });
+};
