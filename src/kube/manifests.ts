@@ -4,7 +4,7 @@
  * live in each workload kind; and additive edits (JSON Patch `add`) applied to YAML nodes in place.
  * @module
  */
-import { Document, isMap, isScalar, isSeq, parseAllDocuments, type Node, type ParsedNode } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Node, type ParsedNode } from 'yaml';
 import { IrsaError } from '../lib/errors.js';
 
 /** Bad manifest input: the message names the source, the document (1-based) and the field. Exit code 2. */
@@ -55,9 +55,20 @@ export interface ManifestSet {
  */
 export function parseManifests(text: string, source: string): ManifestSet {
   const first = text.replace(/^\uFEFF/, '').trimStart()[0];
-  if (first === '{' || first === '[') return parseJsonManifests(text, source);
-  const docs = parseAllDocuments(text, { uniqueKeys: false, prettyErrors: true });
-  if (!Array.isArray(docs)) return { source, format: 'yaml', documents: [] }; // an empty stream
+  if (first === '{' || first === '[') {
+    try {
+      return parseJsonManifests(text, source);
+    } catch (err) {
+      // `{"kind": ...` is JSON and gets JSON's error; `{kind: Pod}` may be YAML in flow style.
+      if (!(err instanceof ManifestError) || /^\s*(?:\[|\{\s*["}])/.test(text.replace(/^\uFEFF/, ''))) throw err;
+    }
+  }
+  let docs = parseAllDocuments(text, { uniqueKeys: false, prettyErrors: true }) as Document.Parsed[];
+  // A stream of only comments has no document; keep its text as one empty document.
+  if (docs.length === 0) {
+    if (text.trim() === '') return { source, format: 'yaml', documents: [] };
+    docs = [parseDocument(text, { uniqueKeys: false, prettyErrors: true })];
+  }
   const documents: ManifestDocument[] = [];
   for (let i = 0; i < docs.length; i++) {
     const doc = docs[i]!;

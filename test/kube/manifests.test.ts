@@ -54,6 +54,10 @@ test('parseManifests: YAML errors carry the line; JSON streams; empty input', ()
   assert.deepEqual(json.documents.map(documentValue).map((v) => (v as { kind: string }).kind), ['Pod', 'Service']);
   assert.throws(() => parseManifests('{"kind":"Pod"}\n{"kind":', 'x.json'), /x\.json, document 2: invalid JSON/);
   assert.deepEqual(parseManifests('', 'empty.yaml').documents.length, 0);
+  // YAML in flow style is YAML, not broken JSON; a comment-only stream is kept.
+  const flow = parseManifests('{kind: Pod, metadata: {name: a}}\n', 'flow.yaml');
+  assert.deepEqual([flow.format, documentValue(flow.documents[0]!)], ['yaml', { kind: 'Pod', metadata: { name: 'a' } }]);
+  assert.equal(stringifyManifests(parseManifests('# only a comment\n', 'c.yaml').documents, 'yaml'), '# only a comment\n');
   // Duplicate keys are accepted (upstream fixtures have them); the last one wins, as with kubectl.
   assert.equal((documentValue(parseManifests('kind: Pod\nkind: Job\n', 'd.yaml').documents[0]!) as { kind: string }).kind, 'Job');
 });
