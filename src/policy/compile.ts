@@ -124,6 +124,13 @@ export class CompiledPrincipal {
   }
 }
 
+const ROLE_NAMES: Record<PolicyRole, string> = {
+  identity: 'identity-based policy',
+  boundary: 'permissions boundary',
+  session: 'session policy',
+  resource: 'resource-based policy',
+};
+
 /** A compiled statement. */
 export class CompiledStatement {
   readonly index: number;
@@ -141,6 +148,8 @@ export class CompiledStatement {
   readonly principalNeverMatches: boolean;
   readonly conditions: CompiledCondition[];
   readonly ref: StatementRef;
+  /** The reason given when this statement allows a request (built once). */
+  readonly allowedBy: string;
   readonly source: PolicyStatement;
 
   constructor(s: PolicyStatement, index: number, kind: PolicyKind, variables: boolean, name: string, role: PolicyRole) {
@@ -166,6 +175,8 @@ export class CompiledStatement {
       }
     }
     this.ref = { policy: name, role, sid: this.sid, index, effect: this.deny ? 'Deny' : 'Allow' };
+    const statement = this.sid === null ? `#${index}` : `#${index} (Sid "${this.sid}")`;
+    this.allowedBy = `allowed by ${ROLE_NAMES[role]} "${name}" statement ${statement}`;
   }
 }
 

@@ -277,7 +277,7 @@ const F_DENY = 1;
 const F_ALLOW = 2;
 const F_SESSION_ARN = 4;
 
-function scanPolicy(policy: CompiledPolicy, ctx: PreparedContext, matched: StatementRef[], trace: StatementTrace[] | null): number {
+function scanPolicy(policy: CompiledPolicy, ctx: PreparedContext, matched: CompiledStatement[], trace: StatementTrace[] | null): number {
   let flags = 0;
   const sts = policy.statements;
   for (let s = 0; s < sts.length; s++) {
@@ -285,7 +285,7 @@ function scanPolicy(policy: CompiledPolicy, ctx: PreparedContext, matched: State
     const code = matchStatement(st, ctx);
     const hit = code === MATCH || code === MATCH_SESSION;
     if (hit) {
-      matched.push(st.ref);
+      matched.push(st);
       if (st.deny) flags |= F_DENY;
       else flags |= code === MATCH_SESSION ? F_ALLOW | F_SESSION_ARN : F_ALLOW;
     }
@@ -297,7 +297,7 @@ function scanPolicy(policy: CompiledPolicy, ctx: PreparedContext, matched: State
 function scan(
   policies: readonly CompiledPolicy[] | null | undefined,
   ctx: PreparedContext,
-  matched: StatementRef[],
+  matched: CompiledStatement[],
   trace: StatementTrace[] | null,
 ): number {
   if (policies === null || policies === undefined) return 0;
@@ -306,11 +306,11 @@ function scan(
   return flags;
 }
 
-const ROLE_LABEL = {
-  identity: 'an identity-based policy',
-  boundary: 'a permissions boundary',
-  session: 'a session policy',
-  resource: 'a resource-based policy',
+const DENY_PHRASE = {
+  identity: 'with an explicit deny in an identity-based policy',
+  boundary: 'with an explicit deny in a permissions boundary',
+  session: 'with an explicit deny in a session policy',
+  resource: 'with an explicit deny in a resource-based policy',
 } as const;
 
 /**
@@ -322,7 +322,7 @@ const ROLE_LABEL = {
 export function evaluatePolicies(set: PolicySet, context: RequestContext | PreparedContext, options?: EvaluateOptions): EvaluationResult {
   const ctx = prepareContext(context);
   const trace: StatementTrace[] | null = options?.explain === true ? [] : null;
-  const matched: StatementRef[] = [];
+  const matched: CompiledStatement[] = [];
   const boundary = set.boundary ?? null;
   const session = set.session ?? null;
   const idFlags = scan(set.identity, ctx, matched, trace);
@@ -333,9 +333,10 @@ export function evaluatePolicies(set: PolicySet, context: RequestContext | Prepa
   const reasons: string[] = [];
   if (((idFlags | bFlags | sFlags | rFlags) & F_DENY) !== 0) {
     decision = 'ExplicitDeny';
-    for (const ref of matched) {
-      if (ref.effect === 'Deny') {
-        const phrase = `with an explicit deny in ${ROLE_LABEL[ref.role]}`;
+    for (let i = 0; i < matched.length; i++) {
+      const st = matched[i]!;
+      if (st.deny) {
+        const phrase = DENY_PHRASE[st.ref.role];
         if (!reasons.includes(phrase)) reasons.push(phrase);
       }
     }
@@ -346,10 +347,9 @@ export function evaluatePolicies(set: PolicySet, context: RequestContext | Prepa
     const resourcePath = (rFlags & F_ALLOW) !== 0 && ((rFlags & F_SESSION_ARN) !== 0 || (boundaryOk && sessionOk));
     if (identityPath || resourcePath) {
       decision = 'Allow';
-      for (const ref of matched) {
-        if (ref.effect === 'Allow' && (identityPath || ref.role === 'resource')) {
-          reasons.push(`allowed by ${ROLE_LABEL[ref.role].replace(/^an? /, '')} "${ref.policy}" statement ${describeRef(ref)}`);
-        }
+      for (let i = 0; i < matched.length; i++) {
+        const st = matched[i]!;
+        if (!st.deny && (identityPath || st.ref.role === 'resource')) reasons.push(st.allowedBy);
       }
     } else {
       decision = 'ImplicitDeny';
@@ -365,7 +365,9 @@ export function evaluatePolicies(set: PolicySet, context: RequestContext | Prepa
       }
     }
   }
-  return { decision, matchedStatements: matched, reasons, trace };
+  const refs: StatementRef[] = [];
+  for (let i = 0; i < matched.length; i++) refs.push(matched[i]!.ref);
+  return { decision, matchedStatements: refs, reasons, trace };
 }
 
 /** `#0 (Sid "X")` */
