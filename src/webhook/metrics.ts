@@ -3,7 +3,7 @@
  * default): upstream's names, types, labels and buckets, plus irsa-kit's own (`irsa_webhook_*`).
  * @module
  */
-import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** What the metrics read from the identity store when scraped. */
 export interface MetricsSource {
@@ -27,8 +27,8 @@ export interface WebhookMetrics {
   httpRequestCount: Counter<'verb' | 'path' | 'code'>;
   /** Upstream `http_request_latencies{verb,path}`, microseconds. */
   httpRequestLatencies: Histogram<'verb' | 'path'>;
-  /** Upstream `http_request_duration_microseconds{verb,path}` (summary without quantiles). */
-  httpRequestDurationMicroseconds: Summary<'verb' | 'path'>;
+  /** Upstream `http_request_duration_microseconds{verb,path}` (summary without quantiles: `_sum` and `_count`). */
+  httpRequestDurationMicroseconds: SumCountSummary;
   /** Upstream `pod_identity_webhook_pod_count{method}`. */
   podCount: Counter<'method'>;
   /** Upstream `pod_identity_webhook_missing_sa_count`. */
@@ -49,6 +49,57 @@ export interface WebhookMetrics {
   storeEvents: MetricsStoreEvents;
   /** Records one instrumented request (upstream's three HTTP families). */
   observeRequest(verb: string, path: string, code: number, seconds: number): void;
+}
+
+/** One `verb`/`path` series of a {@link SumCountSummary}. */
+export interface SumCountChild {
+  observe(value: number): void;
+}
+
+/**
+ * A summary with no quantiles, as upstream declares it (Go `SummaryOpts` without objectives): only `_sum` and
+ * `_count` per `verb`/`path`. prom-client's Summary keeps a t-digest per series even without percentiles, which
+ * costs more than the rest of the metrics together on the admission hot path.
+ */
+export class SumCountSummary {
+  readonly type = 'summary';
+  readonly aggregator = 'sum';
+  #series = new Map<string, { labels: { verb: string; path: string }; sum: number; count: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+
+  labels(verb: string, path: string): SumCountChild {
+    const key = `${verb} ${path}`;
+    let series = this.#series.get(key);
+    if (series === undefined) {
+      series = { labels: { verb, path }, sum: 0, count: 0 };
+      this.#series.set(key, series);
+    }
+    const s = series;
+    return {
+      observe(value: number) {
+        s.sum += value;
+        s.count += 1;
+      },
+    };
+  }
+
+  /** prom-client's collection interface (what `Registry#metrics()` reads). */
+  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Array<{ labels: Record<string, string>; value: number; metricName: string }> }> {
+    const values: Array<{ labels: Record<string, string>; value: number; metricName: string }> = [];
+    for (const s of this.#series.values()) {
+      values.push({ labels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: s.labels, value: s.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    this.#series.clear();
+  }
 }
 
 /** Upstream's latency buckets, in microseconds. */
@@ -82,13 +133,11 @@ export function createWebhookMetrics(options: { source: MetricsSource; processMe
     buckets: UPSTREAM_LATENCY_BUCKETS,
     registers,
   });
-  const httpRequestDurationMicroseconds = new Summary({
-    name: 'http_request_duration_microseconds',
-    help: 'Response latency summary in microseconds for each verb and path.',
-    labelNames: ['verb', 'path'] as const,
-    percentiles: [],
-    registers,
-  });
+  const httpRequestDurationMicroseconds = new SumCountSummary(
+    'http_request_duration_microseconds',
+    'Response latency summary in microseconds for each verb and path.',
+  );
+  registry.registerMetric(httpRequestDurationMicroseconds as unknown as Parameters<Registry['registerMetric']>[0]);
   const podCount = new Counter({
     name: 'pod_identity_webhook_pod_count',
     help: 'Indicator to how many pods are using sts web identity or container credentials',

@@ -10,9 +10,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../lib/log.js';
-import { AdmissionReviewError, decodeAdmissionReview, encodeAdmissionReview } from './admission.js';
+import { AdmissionReviewError, decodeAdmissionReview, encodeAdmissionReview, type DecodedAdmissionReview } from './admission.js';
 import type { MutationSettings } from './constants.js';
-import { createAdmissionHandler, type AdmissionOutcome } from './handler.js';
+import { createAdmissionHandler, type AdmissionHandler, type AdmissionOutcome } from './handler.js';
 import type { IdentityStore } from './identity-store.js';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.js';
 import { CertificateReloader, loadCertificatePair, tlsSettingsFromFlags, type CertificatePair } from './tls.js';
@@ -154,6 +154,269 @@ function modeLabel(mode: string): string {
   return mode === 'container-credentials' ? 'container_credentials' : 'sts_web_identity';
 }
 
+/** What every request of one server shares (set once; the request path reads it instead of closing over it). */
+class ServerState {
+  shuttingDown = false;
+  active = 0;
+  readonly drainWaiters = new Set<() => void>();
+  readonly sessions = new Set<ServerHttp2Session>();
+  /** HTTP/1.1 socket → requests in flight on it. */
+  readonly http1Sockets = new Map<Socket, number>();
+  /** HTTP/1.1 responses in flight, to add `connection: close` when shutdown starts mid-request. */
+  readonly http1Responses = new Set<AnyResponse>();
+  readonly debug: boolean;
+  readonly lookupGracePeriodMs: number;
+
+  constructor(
+    readonly store: IdentityStore & IdentityStoreExtras,
+    readonly logger: Logger,
+    readonly metrics: WebhookMetrics,
+    readonly handler: AdmissionHandler,
+    config: WebhookServerConfig,
+    readonly clock: () => number,
+    readonly maxBody: number,
+    readonly requestTimeoutMs: number,
+  ) {
+    this.debug = config.enableDebuggingHandlers === true;
+    this.lookupGracePeriodMs = config.lookupGracePeriodMs;
+  }
+}
+
+const kExchange = Symbol('irsa.exchange');
+
+/** One request/response pair on its way through the server (all fields set up front: one shape, no closures). */
+class Exchange {
+  readonly start: number;
+  readonly path: string;
+  readonly socket: Socket | undefined;
+  chunks: Buffer[] = [];
+  size = 0;
+  /** The body is complete or abandoned. */
+  done = false;
+  /** Metrics and access log were written. */
+  finished = false;
+  timer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(
+    readonly state: ServerState,
+    readonly req: AnyRequest,
+    readonly res: AnyResponse,
+  ) {
+    this.start = state.clock();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    this.path = q < 0 ? url : url.slice(0, q);
+    this.socket = req.httpVersionMajor === 1 ? (req.socket as Socket) : undefined;
+  }
+
+  /** Records the request once: upstream's HTTP metrics (instrumented routes only) and the access log line. */
+  finish(status: number, uid?: string, instrumented = true): void {
+    if (this.finished) return;
+    this.finished = true;
+    const { metrics, logger, clock } = this.state;
+    const seconds = (clock() - this.start) / 1000;
+    if (instrumented) metrics.observeRequest(this.req.method ?? 'GET', this.path, status, seconds);
+    if (logger.isLevelEnabled('debug')) {
+      const req = this.req;
+      logger.debug({ method: req.method, path: req.url, status, protocol: `HTTP/${req.httpVersion}`, userAgent: req.headers['user-agent'], bodyBytes: this.size, durationMs: Math.round(seconds * 1e6) / 1000, uid }, 'request');
+    }
+  }
+
+  seconds(): number {
+    return (this.state.clock() - this.start) / 1000;
+  }
+}
+
+function exchangeOf(emitter: object): Exchange {
+  return (emitter as { [kExchange]: Exchange })[kExchange];
+}
+
+function onRequest(state: ServerState, req: AnyRequest, res: AnyResponse): void {
+  const ex = new Exchange(state, req, res);
+  (res as unknown as { [kExchange]: Exchange })[kExchange] = ex;
+  state.active++;
+  if (ex.socket !== undefined) {
+    state.http1Sockets.set(ex.socket, (state.http1Sockets.get(ex.socket) ?? 0) + 1);
+    if (state.shuttingDown) res.setHeader('connection', 'close');
+    else state.http1Responses.add(res);
+  }
+  res.once('close', onResponseClose);
+  switch (ex.path) {
+    case '/mutate':
+      startMutate(ex);
+      return;
+    case '/healthz':
+      req.resume();
+      sendText(res, 200, 'ok');
+      ex.finish(200, undefined, false);
+      return;
+    case '/readyz': {
+      req.resume();
+      const ready = state.store.isSynced() && !state.shuttingDown;
+      sendText(res, ready ? 200 : 503, ready ? 'ok' : state.shuttingDown ? 'shutting down' : 'not ready: ServiceAccounts not synced yet');
+      ex.finish(ready ? 200 : 503, undefined, false);
+      return;
+    }
+    default:
+      req.resume();
+      if (state.debug && ex.path === '/debug/alpha/deny') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(DEBUG_DENY_BODY);
+        ex.finish(200);
+        return;
+      }
+      if (state.debug && ex.path === '/debug/alpha/500') {
+        sendText(res, 500, 'test error\n');
+        ex.finish(500);
+        return;
+      }
+      sendText(res, 404, '404 page not found\n');
+      ex.finish(404, undefined, false);
+  }
+}
+
+function onResponseClose(this: AnyResponse): void {
+  const ex = exchangeOf(this);
+  const { state, socket } = ex;
+  if (!ex.finished) ex.finish(499);
+  if (ex.timer !== undefined) clearTimeout(ex.timer);
+  state.active--;
+  if (socket !== undefined) {
+    state.http1Responses.delete(this);
+    const n = (state.http1Sockets.get(socket) ?? 1) - 1;
+    if (state.http1Sockets.has(socket)) state.http1Sockets.set(socket, n);
+    if (state.shuttingDown && n === 0) socket.end();
+  }
+  if (state.active === 0) for (const w of state.drainWaiters) w();
+}
+
+/** `/mutate`: content type → body (capped, timed) → decode → admit → encode. */
+function startMutate(ex: Exchange): void {
+  const { req, res, state } = ex;
+  if (!isJsonContentType(req.headers['content-type'])) {
+    req.resume();
+    sendText(res, 415, CONTENT_TYPE_ERROR, { 'x-content-type-options': 'nosniff' });
+    ex.finish(415);
+    return;
+  }
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > state.maxBody) {
+    tooLarge(ex, Number(declared));
+    return;
+  }
+  (req as unknown as { [kExchange]: Exchange })[kExchange] = ex;
+  ex.timer = setTimeout(onBodyTimeout, state.requestTimeoutMs, ex);
+  req.on('data', onBodyData);
+  req.on('error', onBodyError);
+  req.on('end', onBodyEnd);
+}
+
+function onBodyTimeout(ex: Exchange): void {
+  ex.timer = undefined;
+  if (ex.done) return;
+  ex.done = true;
+  sendText(ex.res, 408, 'request body not received in time\n', ex.socket !== undefined ? { connection: 'close' } : undefined);
+  ex.finish(408);
+  ex.req.destroy();
+}
+
+function onBodyData(this: AnyRequest, chunk: Buffer): void {
+  const ex = exchangeOf(this);
+  if (ex.done) return;
+  ex.size += chunk.length;
+  if (ex.size > ex.state.maxBody) {
+    ex.done = true;
+    tooLarge(ex, ex.size);
+    return;
+  }
+  ex.chunks.push(chunk);
+}
+
+function onBodyError(this: AnyRequest): void {
+  const ex = exchangeOf(this);
+  if (ex.done) return;
+  ex.done = true;
+  ex.finish(499);
+}
+
+function onBodyEnd(this: AnyRequest): void {
+  const ex = exchangeOf(this);
+  if (ex.done) return;
+  ex.done = true;
+  if (ex.timer !== undefined) {
+    clearTimeout(ex.timer);
+    ex.timer = undefined;
+  }
+  const body = ex.chunks.length === 1 ? ex.chunks[0]! : Buffer.concat(ex.chunks, ex.size);
+  ex.chunks = [];
+  let review: DecodedAdmissionReview;
+  try {
+    review = decodeAdmissionReview(body);
+  } catch (err) {
+    const message = err instanceof AdmissionReviewError ? err.message : `cannot decode the AdmissionReview: ${(err as Error).message}`;
+    sendText(ex.res, 400, `${message}\n`);
+    ex.state.metrics.admissionDuration.labels('invalid').observe(ex.seconds());
+    ex.finish(400);
+    return;
+  }
+  void admit(ex, review);
+}
+
+async function admit(ex: Exchange, review: DecodedAdmissionReview): Promise<void> {
+  const { state, res } = ex;
+  let outcome: AdmissionOutcome;
+  try {
+    outcome = await state.handler.admit(review);
+  } catch (err) {
+    // Our own trouble (e.g. the store failed): never deny the pod; the API server applies failurePolicy.
+    state.logger.error({ err, uid: review.request.uid }, 'admission failed');
+    sendText(res, 500, 'internal error while admitting the pod\n');
+    state.metrics.admissionDuration.labels('error').observe(ex.seconds());
+    ex.finish(500, review.request.uid);
+    return;
+  }
+  const payload = encodeAdmissionReview(review, outcome.response);
+  if (!res.headersSent && !res.writableEnded) {
+    try {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+      res.end(payload);
+    } catch (err) {
+      state.logger.debug({ err, uid: review.request.uid }, 'client went away before the response');
+    }
+  }
+  recordAdmission(state, outcome);
+  state.metrics.admissionDuration.labels(outcome.response.patch !== undefined ? 'mutated' : 'unchanged').observe(ex.seconds());
+  ex.finish(200, review.request.uid);
+}
+
+function tooLarge(ex: Exchange, size: number): void {
+  ex.size = size;
+  sendText(ex.res, 413, `request body too large: ${size} bytes, the limit is ${ex.state.maxBody} bytes (the API server's own limit)\n`, ex.socket !== undefined ? { connection: 'close' } : undefined);
+  ex.finish(413);
+  ex.req.resume();
+}
+
+/** Metrics and logs of one admission, from its outcome (the handler itself neither counts nor logs). */
+function recordAdmission(state: ServerState, outcome: AdmissionOutcome): void {
+  const { metrics, logger } = state;
+  if (outcome.lookup !== 'skipped') metrics.lookups.labels(outcome.lookup).inc();
+  if (outcome.identity !== undefined) {
+    const method = modeLabel(outcome.identity.mode);
+    metrics.podCount.labels(method).inc();
+    if (outcome.response.patch !== undefined) metrics.mutations.labels(method).inc();
+  }
+  if (outcome.missedServiceAccount) {
+    metrics.missingServiceAccounts.inc();
+    logger.warn({ pod: outcome.podName, namespace: outcome.namespace, serviceAccount: outcome.serviceAccountName, uid: outcome.response.uid, gracePeriodMs: state.lookupGracePeriodMs }, 'ServiceAccount not found after the lookup grace period; pod admitted without AWS credentials');
+  }
+  if (outcome.error !== undefined) {
+    logger.error({ err: outcome.error, pod: outcome.podName, namespace: outcome.namespace, uid: outcome.response.uid }, 'mutation failed; pod admitted unchanged');
+  }
+  if (outcome.identity !== undefined && outcome.response.patch !== undefined && logger.isLevelEnabled('debug')) {
+    logger.debug({ pod: outcome.podName, namespace: outcome.namespace, serviceAccount: outcome.serviceAccountName, mode: outcome.identity.mode, source: outcome.identity.source }, 'pod mutated');
+  }
+}
+
 /**
  * Starts the admission server (TLS) and the metrics server. Resolves once both listen; rejects with a clear
  * error if the certificate files are unusable, a TLS flag is invalid or a port is taken.
@@ -189,211 +452,23 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
     ...(deps.random !== undefined ? { random: deps.random } : {}),
   });
 
-  let shuttingDown = false;
-  let active = 0;
-  const drainWaiters = new Set<() => void>();
-  const sessions = new Set<ServerHttp2Session>();
-  const http1Sockets = new Map<Socket, number>(); // socket → requests in flight on it
-  const http1Responses = new Set<AnyResponse>(); // to add `connection: close` when shutdown starts mid-request
-
-  function requestDone(socket: Socket | undefined): void {
-    active--;
-    if (socket !== undefined) {
-      const n = (http1Sockets.get(socket) ?? 1) - 1;
-      if (http1Sockets.has(socket)) http1Sockets.set(socket, n);
-      if (shuttingDown && n === 0) socket.end();
-    }
-    if (active === 0) for (const w of drainWaiters) w();
-  }
-
-  function logAccess(req: AnyRequest, status: number, bodyBytes: number, ms: number, uid: string | undefined): void {
-    if (!logger.isLevelEnabled('debug')) return;
-    logger.debug({ method: req.method, path: req.url, status, protocol: `HTTP/${req.httpVersion}`, userAgent: req.headers['user-agent'], bodyBytes, durationMs: Math.round(ms * 1000) / 1000, uid }, 'request');
-  }
-
-  function recordAdmission(outcome: AdmissionOutcome): void {
-    if (outcome.lookup !== 'skipped') metrics.lookups.labels(outcome.lookup).inc();
-    if (outcome.identity !== undefined) {
-      const method = modeLabel(outcome.identity.mode);
-      metrics.podCount.labels(method).inc();
-      if (outcome.response.patch !== undefined) metrics.mutations.labels(method).inc();
-    }
-    if (outcome.missedServiceAccount) {
-      metrics.missingServiceAccounts.inc();
-      logger.warn({ pod: outcome.podName, namespace: outcome.namespace, serviceAccount: outcome.serviceAccountName, uid: outcome.response.uid, gracePeriodMs: config.lookupGracePeriodMs }, 'ServiceAccount not found after the lookup grace period; pod admitted without AWS credentials');
-    }
-    if (outcome.error !== undefined) {
-      logger.error({ err: outcome.error, pod: outcome.podName, namespace: outcome.namespace, uid: outcome.response.uid }, 'mutation failed; pod admitted unchanged');
-    }
-    if (outcome.identity !== undefined && outcome.response.patch !== undefined && logger.isLevelEnabled('debug')) {
-      logger.debug({ pod: outcome.podName, namespace: outcome.namespace, serviceAccount: outcome.serviceAccountName, mode: outcome.identity.mode, source: outcome.identity.source }, 'pod mutated');
-    }
-  }
-
-  /** `/mutate`: content type → body (capped, timed) → decode → admit → encode. */
-  function handleMutate(req: AnyRequest, res: AnyResponse, start: number, finish: (status: number, bytes: number, uid?: string) => void): void {
-    if (!isJsonContentType(req.headers['content-type'])) {
-      sendText(res, 415, CONTENT_TYPE_ERROR, { 'x-content-type-options': 'nosniff' });
-      finish(415, 0);
-      return;
-    }
-    const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > maxBody) {
-      tooLarge(req, res, Number(declared), finish);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const timer = setTimeout(() => {
-      if (done) return;
-      done = true;
-      sendText(res, 408, 'request body not received in time\n', req.httpVersionMajor === 1 ? { connection: 'close' } : undefined);
-      finish(408, size);
-      req.destroy();
-    }, requestTimeoutMs);
-    req.on('data', (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > maxBody) {
-        done = true;
-        clearTimeout(timer);
-        tooLarge(req, res, size, finish);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      finish(499, size);
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      let review;
-      try {
-        review = decodeAdmissionReview(body);
-      } catch (err) {
-        const message = err instanceof AdmissionReviewError ? err.message : `cannot decode the AdmissionReview: ${(err as Error).message}`;
-        sendText(res, 400, `${message}\n`);
-        metrics.admissionDuration.labels('invalid').observe((clock() - start) / 1000);
-        finish(400, size);
-        return;
-      }
-      handler.admit(review).then(
-        (outcome) => {
-          const payload = encodeAdmissionReview(review, outcome.response);
-          if (!res.headersSent && !res.writableEnded) {
-            try {
-              res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-              res.end(payload);
-            } catch (err) {
-              logger.debug({ err, uid: review.request.uid }, 'client went away before the response');
-            }
-          }
-          recordAdmission(outcome);
-          metrics.admissionDuration.labels(outcome.response.patch !== undefined ? 'mutated' : 'unchanged').observe((clock() - start) / 1000);
-          finish(200, size, review.request.uid);
-        },
-        (err: unknown) => {
-          // Our own trouble (e.g. the store failed): never deny the pod; the API server applies failurePolicy.
-          logger.error({ err, uid: review.request.uid }, 'admission failed');
-          sendText(res, 500, 'internal error while admitting the pod\n');
-          metrics.admissionDuration.labels('error').observe((clock() - start) / 1000);
-          finish(500, size, review.request.uid);
-        },
-      );
-    });
-  }
-
-  function tooLarge(req: AnyRequest, res: AnyResponse, size: number, finish: (status: number, bytes: number) => void): void {
-    sendText(res, 413, `request body too large: ${size} bytes, the limit is ${maxBody} bytes (the API server's own limit)\n`, req.httpVersionMajor === 1 ? { connection: 'close' } : undefined);
-    finish(413, size);
-    req.resume();
-  }
-
-  function debugDeny(res: AnyResponse): number {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(DEBUG_DENY_BODY);
-    return 200;
-  }
-
-  function onRequest(req: AnyRequest, res: AnyResponse): void {
-    const start = clock();
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    const socket = req.httpVersionMajor === 1 ? (req.socket as Socket) : undefined;
-    active++;
-    if (socket !== undefined) {
-      http1Sockets.set(socket, (http1Sockets.get(socket) ?? 0) + 1);
-      if (shuttingDown) res.setHeader('connection', 'close');
-      else http1Responses.add(res);
-    }
-    let finished = false;
-    const finish = (status: number, bytes: number, uid?: string, instrumented = true): void => {
-      if (finished) return;
-      finished = true;
-      const seconds = (clock() - start) / 1000;
-      if (instrumented) metrics.observeRequest(req.method ?? 'GET', path, status, seconds);
-      logAccess(req, status, bytes, seconds * 1000, uid);
-    };
-    res.once('close', () => {
-      if (!finished) finish(499, 0);
-      if (socket !== undefined) http1Responses.delete(res);
-      requestDone(socket);
-    });
-    switch (path) {
-      case '/mutate':
-        handleMutate(req, res, start, finish);
-        return;
-      case '/healthz':
-        sendText(res, 200, 'ok');
-        finish(200, 0, undefined, false);
-        return;
-      case '/readyz': {
-        const ready = store.isSynced() && !shuttingDown;
-        sendText(res, ready ? 200 : 503, ready ? 'ok' : shuttingDown ? 'shutting down' : 'not ready: ServiceAccounts not synced yet');
-        finish(ready ? 200 : 503, 0, undefined, false);
-        return;
-      }
-      default:
-        if (debug && path === '/debug/alpha/deny') {
-          req.resume();
-          finish(debugDeny(res), 0);
-          return;
-        }
-        if (debug && path === '/debug/alpha/500') {
-          req.resume();
-          sendText(res, 500, 'test error\n');
-          finish(500, 0);
-          return;
-        }
-        req.resume();
-        sendText(res, 404, '404 page not found\n');
-        finish(404, 0, undefined, false);
-    }
-  }
+  const state = new ServerState(store, logger, metrics, handler, config, clock, maxBody, requestTimeoutMs);
 
   const server = createSecureServer({ ...reloader.secureContextOptions(), allowHTTP1: true });
   // Node applies these to the HTTP/1.1 connections of an allowHTTP1 server (not in @types/node).
   const http1Limits = server as unknown as { headersTimeout: number; requestTimeout: number };
   http1Limits.headersTimeout = config.headersTimeoutMs ?? 10_000;
   http1Limits.requestTimeout = requestTimeoutMs;
-  server.on('request', onRequest);
+  server.on('request', (req: AnyRequest, res: AnyResponse) => onRequest(state, req, res));
   server.on('session', (session: ServerHttp2Session) => {
-    sessions.add(session);
-    session.once('close', () => sessions.delete(session));
-    if (shuttingDown) session.close();
+    state.sessions.add(session);
+    session.once('close', () => state.sessions.delete(session));
+    if (state.shuttingDown) session.close();
   });
   server.on('secureConnection', (socket: TLSSocket) => {
     if (socket.alpnProtocol === 'h2') return;
-    http1Sockets.set(socket, 0);
-    socket.once('close', () => http1Sockets.delete(socket));
+    state.http1Sockets.set(socket, 0);
+    socket.once('close', () => state.http1Sockets.delete(socket));
   });
   server.on('tlsClientError', (err: Error) => logger.debug({ err: err.message }, 'TLS handshake failed'));
 
@@ -446,7 +521,8 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
   let shutdownPromise: Promise<ShutdownResult> | undefined;
   function shutdown(timeoutMs = config.shutdownTimeoutMs ?? 10_000): Promise<ShutdownResult> {
     if (shutdownPromise) return shutdownPromise;
-    shuttingDown = true;
+    const { sessions, http1Sockets, http1Responses, drainWaiters } = state;
+    state.shuttingDown = true;
     reloader.stop();
     for (const res of http1Responses) if (!res.headersSent) res.setHeader('connection', 'close');
     http1Responses.clear();
@@ -457,7 +533,7 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
       for (const session of sessions) session.close();
       for (const [socket, n] of http1Sockets) if (n === 0) socket.end();
       let forced = false;
-      if (active > 0) {
+      if (state.active > 0) {
         let timer: NodeJS.Timeout | undefined;
         const drained = new Promise<boolean>((r) => {
           const waiter = () => r(true);
@@ -468,7 +544,7 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
         clearTimeout(timer);
       }
       if (forced) {
-        logger.error({ inFlight: active, timeoutMs }, 'graceful server shutdown failed, server has been force closed');
+        logger.error({ inFlight: state.active, timeoutMs }, 'graceful server shutdown failed, server has been force closed');
       }
       for (const session of sessions) session.destroy();
       for (const socket of http1Sockets.keys()) socket.destroy();
@@ -489,7 +565,7 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
     metrics,
     certificate: () => reloader.current,
     reloadCertificate: () => reloader.reload(),
-    inFlight: () => active,
+    inFlight: () => state.active,
     shutdown,
   };
 }
