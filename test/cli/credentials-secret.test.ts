@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { runCli, tempDir } from '../oidc/helpers.js';
+import { runCli } from '../oidc/cli-helpers.js';
+import { tempDir } from '../oidc/helpers.js';
 
 const dir = tempDir();
 const ROLE = 'arn:aws:iam::123456789012:role/r';

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { before, describe, test } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { runCli, segment, tempDir } from '../oidc/helpers.js';
+import { runCli } from '../oidc/cli-helpers.js';
+import { segment, tempDir } from '../oidc/helpers.js';
 
 const dir = tempDir();
 const root = join(import.meta.dirname, '..', '..');

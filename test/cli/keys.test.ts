@@ -3,7 +3,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { keyIdFromPublicKey, parsePublicKeysPem } from '../../src/oidc/index.js';
-import { openssl, runCli, tempDir } from '../oidc/helpers.js';
+import { runCli } from '../oidc/cli-helpers.js';
+import { openssl, tempDir } from '../oidc/helpers.js';
 
 const dir = tempDir();
 

@@ -3,8 +3,12 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
-import { openssl, runCli, tempDir } from '../oidc/helpers.js';
+import { createServer } from 'node:tls';
+import { runCli } from '../oidc/cli-helpers.js';
+import { openssl, tempDir } from '../oidc/helpers.js';
+import { createTestChain } from '../oidc/tls-chain.js';
 
 const dir = tempDir();
 const root = join(import.meta.dirname, '..', '..');
@@ -98,6 +102,29 @@ describe('irsa oidc serve', () => {
       const run = await runCli(['oidc', 'serve', ...args], dir);
       assert.equal(run.code, 2, args.join(' '));
       assert.match(run.stderr, message);
+    }
+  });
+});
+
+describe('irsa oidc thumbprint', () => {
+  test('prints the lowercase hex thumbprint of the top intermediate; unreadable --ca-file exits 2', async () => {
+    const chain = createTestChain(tempDir());
+    const server = createServer({ key: chain.leafKey, cert: chain.leaf + chain.intermediate }, (socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const run = await runCli(['oidc', 'thumbprint', `https://127.0.0.1:${port}`, '--ca-file', chain.rootPath], dir);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, `${chain.sha1(chain.intermediate)}\n`);
+      assert.match(run.stderr, /irsa test intermediate/);
+      const missing = await runCli(['oidc', 'thumbprint', `https://127.0.0.1:${port}`, '--ca-file', 'nope.pem'], dir);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /--ca-file nope\.pem: cannot be read/);
+      const untrusted = await runCli(['oidc', 'thumbprint', `https://127.0.0.1:${port}`], dir);
+      assert.equal(untrusted.code, 1);
+      assert.match(untrusted.stderr, /not trusted; pass --ca-file/);
+    } finally {
+      server.close();
     }
   });
 });

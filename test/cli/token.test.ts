@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { runCli, segment, tempDir } from '../oidc/helpers.js';
+import { runCli } from '../oidc/cli-helpers.js';
+import { segment, tempDir } from '../oidc/helpers.js';
 
 const dir = tempDir();
 const ISSUER = 'https://oidc.example.com/c1';

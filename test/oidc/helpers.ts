@@ -1,36 +1,13 @@
 /**
- * Test helpers of the issuer-side tests: in-process CLI runs, openssl, temporary directories.
+ * Test helpers of the issuer-side tests: openssl, temporary directories, token segments (no CLI import, so library
+ * tests do not load every command module).
  * @module
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { after } from 'node:test';
-import type { CliContext } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
-
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `irsa argv…` in-process with a fake context. */
-export async function runCli(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const ctx: CliContext = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    stdin: Readable.from([]),
-    env,
-    cwd,
-  };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
-}
 
 /** Runs openssl synchronously; throws with its stderr when it fails. */
 export function openssl(args: string[], input?: string | Buffer): Buffer {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createServer, type Server } from 'node:tls';
 import { fetchIssuerThumbprint, OidcError, selectThumbprintCertificate, thumbprintFromChain } from '../../src/oidc/index.js';
-import { runCli, tempDir } from './helpers.js';
+import { tempDir } from './helpers.js';
 import { createTestChain, type TestChain } from './tls-chain.js';
 
 const dir = tempDir();
@@ -81,15 +81,5 @@ describe('fetchIssuerThumbprint over TLS', () => {
       return true;
     });
     await assert.rejects(fetchIssuerThumbprint('http://127.0.0.1'), { code: 'ERR_OIDC_INVALID_ISSUER' });
-  });
-
-  test('irsa oidc thumbprint prints the lowercase hex thumbprint', async () => {
-    const port = await serve([chain.leaf, chain.intermediate]);
-    const run = await runCli(['oidc', 'thumbprint', `https://127.0.0.1:${port}`, '--ca-file', chain.rootPath], dir);
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.stdout, `${chain.sha1(chain.intermediate)}\n`);
-    const missing = await runCli(['oidc', 'thumbprint', `https://127.0.0.1:${port}`, '--ca-file', 'nope.pem'], dir);
-    assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /--ca-file nope\.pem: cannot be read/);
   });
 });
