@@ -29,8 +29,8 @@ function parseLayout(value: string | undefined): IssuerLayout {
   return layout;
 }
 
-/** Parses a TCP port option; exported for the other issuer commands. */
-export function parsePort(value: string, flag = '--port'): number {
+/** Parses a TCP port option. */
+function parsePort(value: string, flag = '--port'): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) throw new UsageError(`${flag} ${JSON.stringify(value)}: use a port number 0-65535`);
   return port;

@@ -12,8 +12,8 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 /** The audience `irsa token` and `irsa exec` use when none is given: the IRSA webhook's default. */
 export const DEFAULT_TOKEN_AUDIENCE = 'sts.amazonaws.com';
 
-/** Parses a whole number of seconds (exported for `irsa exec`). */
-export function parseSeconds(value: string, flag: string): number {
+/** Parses a whole number of seconds. */
+function parseSeconds(value: string, flag: string): number {
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag} ${JSON.stringify(value)}: use a whole number of seconds, e.g. 3600`);
   return Number(value);
 }

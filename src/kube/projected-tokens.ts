@@ -117,7 +117,11 @@ export function tokenPathRewriter(mounts: readonly TokenVolumeMount[], root: str
   };
 }
 
-/** The local path of a token file under `root`. */
+/**
+ * The local path of a token file under `root` (`root/VOLUME/PATH`).
+ * @example
+ * localTokenPath({ volumeName: 'aws-iam-token', path: 'token', containerPath: '…' }, '/tmp/x') // '/tmp/x/aws-iam-token/token'
+ */
 export function localTokenPath(file: ContainerTokenFile, root: string): string {
   return posix.join(root, file.volumeName, file.path);
 }
@@ -138,7 +142,11 @@ function fieldRefValue(pod: PodSpecLike, fieldPath: string): string | undefined 
   return undefined;
 }
 
-/** Kubernetes' `$(VAR)` expansion: earlier variables only, `$$` escapes, unknown references kept verbatim. */
+/**
+ * Kubernetes' `$(VAR)` expansion: earlier variables only, `$$` escapes, unknown references kept verbatim.
+ * @example
+ * expandEnvReferences('$(A)-$(B)-$$(A)', new Map([['A', 'x']])) // 'x-$(B)-$(A)'
+ */
 export function expandEnvReferences(value: string, defined: ReadonlyMap<string, string>): string {
   return value.replace(/\$\$|\$\(([^)]*)\)/g, (match, name: string | undefined) => {
     if (match === '$$') return '$';
