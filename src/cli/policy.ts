@@ -108,6 +108,15 @@ export function parseContextPairs(pairs: readonly string[]): Record<string, Cont
   return out;
 }
 
+/** Lint warnings of the policies used, on stderr: accepted by IAM, probably not what was meant. */
+function writeWarnings(ctx: CliContext, policies: readonly CompiledPolicy[]): void {
+  for (const p of policies) {
+    for (const w of p.parsed.warnings) {
+      ctx.stderr.write(`warning: ${p.name}${w.statement === null ? '' : ` statement #${w.statement}`}: ${w.message} (${w.code})\n`);
+    }
+  }
+}
+
 function writeJson(ctx: CliContext, value: unknown): void {
   ctx.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
@@ -158,7 +167,10 @@ function runEval(ctx: CliContext, o: EvalFlags, command: Command): void {
   }
   const result = evaluatePolicies({ identity, boundary, session, resource }, request, { explain: true });
   if (o.json) writeJson(ctx, evaluationToJson(result));
-  else ctx.stdout.write(renderEvaluationText(result, request));
+  else {
+    ctx.stdout.write(renderEvaluationText(result, request));
+    writeWarnings(ctx, [...identity, ...(boundary === null ? [] : [boundary]), ...session, ...resource]);
+  }
   setExitCode(command, result.decision === 'Allow' ? 0 : 1);
 }
 
@@ -242,6 +254,7 @@ function runExplainTrust(ctx: CliContext, o: ExplainTrustFlags, command: Command
     for (const n of req.notes) lines.push(`  note: ${n}`);
     ctx.stdout.write(lines.join('\n') + '\n');
     for (const r of results) ctx.stdout.write(renderEvaluationText(r.result, { action: r.action }).replace(/^/gm, '  ').replace(/ +$/gm, ''));
+    writeWarnings(ctx, [trust]);
   }
   setExitCode(command, decision === 'Allow' ? 0 : 1);
 }

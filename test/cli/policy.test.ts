@@ -190,6 +190,9 @@ test('validate: AWS messages, exit 1 for an invalid document, warnings', async (
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /bad\.json: MalformedPolicyDocument: Syntax errors in policy\./);
   file('warn.json', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*', Condition: { StringEquals: { 's3:prefix': 'home/*' } } }] });
+  const evalWarn = await run(['eval', '--policy', 'warn.json', '--action', 's3:ListBucket', '--context', 's3:prefix=home/x']);
+  assert.equal(evalWarn.code, 1);
+  assert.match(evalWarn.stderr, /^warning: warn\.json statement #0: StringEquals on "s3:prefix" compares "\*" and "\?" literally; use StringLike for wildcards\. \(W_WILDCARD_IN_STRING_EQUALS\)$/m);
   const warn = await run(['validate', 'warn.json']);
   assert.equal(warn.code, 0);
   assert.match(warn.stdout, /warning W_WILDCARD_IN_STRING_EQUALS \(statement #0\)/);
