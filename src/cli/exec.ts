@@ -110,16 +110,23 @@ function isMutated(pod: PodSpecLike, containerName: string | undefined, volumeNa
 }
 
 async function loadSigningKey(opts: ExecOptions, ctx: CliContext): Promise<{ key: SigningKey; issuer: string }> {
-  if (opts.signingKey !== undefined) {
-    if (opts.issuer === undefined) throw new UsageError('--signing-key needs --issuer (the iss the tokens carry, the issuer STS trusts)');
-    validateIssuerUrl(opts.issuer);
-    return { key: await readSigningKeyFile(resolve(ctx.cwd, opts.signingKey)), issuer: opts.issuer };
+  // `source .irsa/env` (written by irsa up) sets IRSA_SIGNING_KEY and IRSA_ISSUER
+  const keyPath = opts.signingKey ?? nonEmpty(ctx.env.IRSA_SIGNING_KEY);
+  const issuerUrl = opts.issuer ?? nonEmpty(ctx.env.IRSA_ISSUER);
+  if (keyPath !== undefined) {
+    if (issuerUrl === undefined) throw new UsageError('--signing-key needs --issuer (the iss the tokens carry, the issuer STS trusts; IRSA_ISSUER also works)');
+    validateIssuerUrl(issuerUrl);
+    return { key: await readSigningKeyFile(resolve(ctx.cwd, keyPath)), issuer: issuerUrl };
   }
-  const issuer = opts.issuer ?? EPHEMERAL_ISSUER;
+  const issuer = issuerUrl ?? EPHEMERAL_ISSUER;
   validateIssuerUrl(issuer);
   const key = createSigningKey(generateSigningKeyPair({ type: 'ec' }).privateKey);
   ctx.stderr.write(`irsa: exec: no --signing-key: tokens are signed with an ephemeral key (kid ${key.kid}, iss ${issuer}); nothing trusts it unless you publish it\n`);
   return { key, issuer };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
 }
 
 function parseLifetime(value: string | undefined): number | undefined {
@@ -169,8 +176,8 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
     .argument('<command...>', 'the command and its arguments, after --')
     .option('--pod <file>', 'Pod (or workload) manifest; mutated first unless it already is')
     .option('--container <name>', 'container to run as (default: the default-container annotation, else the first)')
-    .option('--signing-key <file>', 'PEM private signing key of the issuer (default: an ephemeral key)')
-    .option('--issuer <url>', 'issuer URL the tokens carry as iss')
+    .option('--signing-key <file>', 'PEM private signing key of the issuer (default: $IRSA_SIGNING_KEY, else an ephemeral key)')
+    .option('--issuer <url>', 'issuer URL the tokens carry as iss (default: $IRSA_ISSUER)')
     .option('--aws-endpoint <url>', 'set AWS_ENDPOINT_URL for SDKs that honour it (e.g. the local plane of irsa up)')
     .option('--service-account <name>', 'without --pod: the service account to run as (with --role-arn)')
     .option('--role-arn <arn>', 'without --pod: the role the service account is annotated with')

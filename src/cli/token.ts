@@ -19,8 +19,8 @@ function parseSeconds(value: string, flag: string): number {
 }
 
 interface TokenOptions {
-  signingKey: string;
-  issuer: string;
+  signingKey?: string;
+  issuer?: string;
   namespace: string;
   serviceAccount: string;
   audience?: string[];
@@ -38,8 +38,8 @@ export const registerTokenCommand: RegisterCommand = (program, ctx) => {
   program
     .command('token')
     .description('mint a projected service-account token as kube-apiserver issues it (TokenRequest)')
-    .requiredOption('--signing-key <file>', 'PEM private signing key (irsa keys create)')
-    .requiredOption('--issuer <url>', 'issuer URL, the token iss')
+    .option('--signing-key <file>', 'PEM private signing key (irsa keys create; default: $IRSA_SIGNING_KEY, set by .irsa/env)')
+    .option('--issuer <url>', 'issuer URL, the token iss (default: $IRSA_ISSUER)')
     .requiredOption('--namespace <ns>', 'service account namespace')
     .requiredOption('--service-account <name>', 'service account name')
     .option('--audience <aud>', `audience; repeat for several (default ${DEFAULT_TOKEN_AUDIENCE})`, collect)
@@ -56,11 +56,15 @@ export const registerTokenCommand: RegisterCommand = (program, ctx) => {
       if (opts.nodeUid !== undefined && opts.nodeName === undefined) throw new UsageError('--node-uid needs --node-name');
       if (opts.nodeName !== undefined && opts.podName === undefined) throw new UsageError('--node-name is only set on Pod-bound tokens; add --pod-name and --pod-uid');
       const expirationSeconds = parseSeconds(opts.expiration, '--expiration');
-      validateIssuerUrl(opts.issuer);
-      const signingKey = await readSigningKeyFile(resolve(ctx.cwd, opts.signingKey));
+      const keyPath = opts.signingKey ?? (ctx.env.IRSA_SIGNING_KEY || undefined);
+      const issuer = opts.issuer ?? (ctx.env.IRSA_ISSUER || undefined);
+      if (keyPath === undefined) throw new UsageError('--signing-key FILE is required (or IRSA_SIGNING_KEY, set by: source .irsa/env)');
+      if (issuer === undefined) throw new UsageError('--issuer URL is required (or IRSA_ISSUER, set by: source .irsa/env)');
+      validateIssuerUrl(issuer);
+      const signingKey = await readSigningKeyFile(resolve(ctx.cwd, keyPath));
       const minted = await mintServiceAccountToken({
         signingKey,
-        issuer: opts.issuer,
+        issuer,
         namespace: opts.namespace,
         serviceAccountName: opts.serviceAccount,
         ...(opts.serviceAccountUid ? { serviceAccountUid: opts.serviceAccountUid } : {}),
@@ -70,7 +74,7 @@ export const registerTokenCommand: RegisterCommand = (program, ctx) => {
         ...(opts.nodeName ? { node: { name: opts.nodeName, ...(opts.nodeUid ? { uid: opts.nodeUid } : {}) } } : {}),
       });
       for (const warning of minted.warnings) ctx.stderr.write(`irsa: warning: ${warning}\n`);
-      if (minted.expirationSeconds > 3600) ctx.stderr.write(`irsa: warning: this token is valid for ${minted.expirationSeconds} s; it is a real credential wherever ${opts.issuer} is trusted\n`);
+      if (minted.expirationSeconds > 3600) ctx.stderr.write(`irsa: warning: this token is valid for ${minted.expirationSeconds} s; it is a real credential wherever ${issuer} is trusted\n`);
       if (opts.output === 'json') {
         ctx.stdout.write(`${JSON.stringify({ token: minted.token, header: minted.header, claims: minted.claims, expirationTimestamp: minted.expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z') }, null, 2)}\n`);
       } else {

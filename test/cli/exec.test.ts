@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { before, describe, test } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { runCli } from '../oidc/cli-helpers.js';
+import { cleanEnv, runCli } from '../oidc/cli-helpers.js';
 import { segment, tempDir } from '../oidc/helpers.js';
 
 const dir = tempDir();
@@ -106,8 +106,9 @@ spec:
 
 describe('irsa exec', () => {
   test('direct identity: env and a verifiable token file in a private directory, removed afterwards', async () => {
-    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIAOUTSIDE', AWS_SECRET_ACCESS_KEY: 'x', AWS_PROFILE: 'admin' };
-    const run = await runCli(['exec', '--namespace', 'team-a', '--service-account', 'app', '--role-arn', ROLE, '--signing-key', 'k/sa-signer.key', '--issuer', ISSUER,
+    // outside credentials would shadow the web identity; the key and issuer come from irsa up's env variables
+    const env = cleanEnv({ AWS_ACCESS_KEY_ID: 'AKIAOUTSIDE', AWS_SECRET_ACCESS_KEY: 'x', AWS_PROFILE: 'admin', IRSA_SIGNING_KEY: 'k/sa-signer.key', IRSA_ISSUER: ISSUER });
+    const run = await runCli(['exec', '--namespace', 'team-a', '--service-account', 'app', '--role-arn', ROLE,
       '--aws-endpoint', 'http://127.0.0.1:4566', '--aws-default-region', 'eu-west-1', '--', process.execPath, '-e', REPORT], dir, env);
     assert.equal(run.code, 0, run.stderr);
     const r = report(run.stdout);
@@ -211,7 +212,7 @@ const timer = setInterval(() => {
 describe('irsa exec as a process (./bin/irsa)', () => {
   function start(script: string): { child: ReturnType<typeof spawn>; lines: AsyncIterableIterator<string> } {
     const child = spawn(process.execPath, [join(root, 'bin', 'irsa'), 'exec', '--service-account', 'app', '--role-arn', ROLE, '--signing-key', join(dir, 'k', 'sa-signer.key'), '--issuer', ISSUER, '--', process.execPath, '-e', script],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IRSA_FROM_SOURCE: '1' } });
+      { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv({ IRSA_FROM_SOURCE: '1' }) });
     return { child, lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator]() };
   }
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { runCli } from '../oidc/cli-helpers.js';
+import { cleanEnv, runCli } from '../oidc/cli-helpers.js';
 import { segment, tempDir } from '../oidc/helpers.js';
 
 const dir = tempDir();
@@ -66,8 +66,20 @@ describe('irsa token', () => {
       assert.match(run.stderr, message);
       assert.equal(run.stdout, '');
     }
+    const missing = await runCli(['token', '--namespace', 'a', '--service-account', 'b'], dir);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--signing-key FILE is required \(or IRSA_SIGNING_KEY, set by: source \.irsa\/env\)/);
     const port = await runCli(['token', '--issuer', 'https://h:444', '--namespace', 'a', '--service-account', 'b', '--signing-key', 'k/sa-signer.key'], dir);
     assert.equal(port.code, 2);
     assert.match(port.stderr, /must not contain a port/);
+  });
+
+  test('defaults --signing-key and --issuer from IRSA_SIGNING_KEY / IRSA_ISSUER (irsa up\'s env file)', async () => {
+    const env = cleanEnv({ IRSA_SIGNING_KEY: join(dir, 'k', 'sa-signer.key'), IRSA_ISSUER: ISSUER });
+    const run = await runCli(['token', '--namespace', 'a', '--service-account', 'b'], dir, env);
+    assert.equal(run.code, 0, run.stderr);
+    const jwks = JSON.parse(readFileSync(join(dir, 'site', 'keys.json'), 'utf8')) as JSONWebKeySet;
+    const { payload } = await jwtVerify(run.stdout.trim(), createLocalJWKSet(jwks), { issuer: ISSUER });
+    assert.equal(payload.sub, 'system:serviceaccount:a:b');
   });
 });

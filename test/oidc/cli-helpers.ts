@@ -12,8 +12,16 @@ export interface CliRun {
   stderr: string;
 }
 
+/** The test process's environment without the `irsa up` variables some commands default from. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  if (!('IRSA_SIGNING_KEY' in extra)) delete env.IRSA_SIGNING_KEY;
+  if (!('IRSA_ISSUER' in extra)) delete env.IRSA_ISSUER;
+  return env;
+}
+
 /** Runs `irsa argv…` in-process with a fake context. */
-export async function runCli(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
+export async function runCli(argv: string[], cwd: string, env: NodeJS.ProcessEnv = cleanEnv()): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const ctx: CliContext = {
