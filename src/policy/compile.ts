@@ -6,7 +6,7 @@
  */
 import { parsePolicy, type ParsedPolicy, type ParsePolicyOptions } from './parse.js';
 import { compilePattern, type CompiledPattern } from './pattern.js';
-import { parseOperator, B_NUMERIC_EQ, B_DATE_EQ, B_DATE_GE, B_STRING_EQUALS_IC, B_STRING_LIKE, B_ARN, B_BOOL } from './operators.js';
+import { parseOperator, B_STRING_EQUALS_IC, B_STRING_LIKE, B_ARN, B_BOOL } from './operators.js';
 import { IpNetwork, parseDate, parseIpNetwork, parseNumber } from './values.js';
 import type { PolicyDocument, PolicyKind, PolicyStatement, PrincipalType, StatementRef, PolicyRole } from './types.js';
 
@@ -73,16 +73,6 @@ export class CompiledCondition {
         for (const v of raw) this.nullWants.push(v.toLowerCase() === 'true');
         break;
     }
-  }
-
-  /** Whether this is a numeric or date comparison (uses `numbers`). */
-  get numeric(): boolean {
-    return this.base >= B_NUMERIC_EQ && this.base <= B_DATE_GE;
-  }
-
-  /** Whether the base operator compares dates. */
-  get date(): boolean {
-    return this.base >= B_DATE_EQ && this.base <= B_DATE_GE;
   }
 }
 
