@@ -454,7 +454,8 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
 
   const state = new ServerState(store, logger, metrics, handler, config, clock, maxBody, requestTimeoutMs);
 
-  const server = createSecureServer({ ...reloader.secureContextOptions(), allowHTTP1: true });
+  // noDelay: Node's https server sets it, an http2 server does not; without it Nagle holds back response segments.
+  const server = createSecureServer({ ...reloader.secureContextOptions(), allowHTTP1: true, noDelay: true } as Parameters<typeof createSecureServer>[0]);
   // Node applies these to the HTTP/1.1 connections of an allowHTTP1 server (not in @types/node).
   const http1Limits = server as unknown as { headersTimeout: number; requestTimeout: number };
   http1Limits.headersTimeout = config.headersTimeoutMs ?? 10_000;
