@@ -45,3 +45,21 @@ export {
   writeWebhookCertificates,
 } from './certs.js';
 export type { CreateWebhookCertificatesOptions, WebhookCertificates } from './certs.js';
+export { ADMISSION_API_VERSIONS, AdmissionReviewError, decodeAdmissionReview, encodeAdmissionReview } from './admission.js';
+export type { AdmissionApiVersion, AdmissionRequest, AdmissionResponse, DecodedAdmissionReview } from './admission.js';
+export { createAdmissionHandler } from './handler.js';
+export type { AdmissionHandler, AdmissionHandlerOptions, AdmissionOutcome } from './handler.js';
+export { isJsonContentType, MAX_REVIEW_BYTES, startWebhookServer } from './server.js';
+export type { IdentityStoreExtras, ShutdownResult, WebhookServer, WebhookServerConfig, WebhookServerDeps } from './server.js';
+export { createWebhookMetrics, SumCountSummary } from './metrics.js';
+export type { MetricsSource, MetricsStoreEvents, WebhookMetrics } from './metrics.js';
+export {
+  ACCEPTED_CIPHER_SUITES,
+  CertificateReloader,
+  loadCertificatePair,
+  parseTlsCipherSuites,
+  parseTlsMinVersion,
+  TlsConfigError,
+  tlsSettingsFromFlags,
+} from './tls.js';
+export type { CertificatePair, CertificateReloaderOptions, TlsSettings } from './tls.js';
