@@ -11,6 +11,7 @@ import {
   createIssuerServer,
   createIssuerSite,
   fetchIssuerThumbprint,
+  keyIdFromPublicKey,
   readIssuerDirectory,
   readPublicKeyFiles,
   writeIssuerDocuments,
@@ -47,6 +48,7 @@ async function readTextFile(cwd: string, path: string, flag: string): Promise<st
 interface DiscoveryOptions {
   issuer: string;
   publicKey: string[];
+  removeKid?: string[];
   out: string;
   layout?: string;
   format: string;
@@ -83,14 +85,21 @@ export const registerOidcCommand: RegisterCommand = (program, ctx) => {
     .command('discovery')
     .description('write .well-known/openid-configuration and the JWKS for an issuer and its public keys')
     .requiredOption('--issuer <url>', 'issuer URL (https, no port, no query, no fragment), the iss of every token')
-    .requiredOption('--public-key <file>', 'PEM public key to publish; repeat for rotation', collect)
+    .requiredOption('--public-key <file>', 'PEM public key, or a published JWKS (keys.json) to keep its keys; repeat for rotation', collect)
+    .option('--remove-kid <kid>', 'leave out the key with this kid (after a rotation); repeatable', collect)
     .requiredOption('--out <dir>', 'directory laid out as the bucket / web root')
     .option('--layout <layout>', 's3: keys.json (ccoctl, rosa); kubernetes: openid/v1/jwks (kube-apiserver)', 's3')
     .option('--format <format>', 'apiserver: compact, as kube-apiserver serves them; ccoctl: ccoctl\'s indented files (RSA only)', 'apiserver')
     .action(async (opts: DiscoveryOptions) => {
       if (opts.format !== 'apiserver' && opts.format !== 'ccoctl') throw new UsageError(`--format ${JSON.stringify(opts.format)}: use apiserver or ccoctl`);
       validateIssuerUrl(opts.issuer);
-      const keys = await readPublicKeyFiles(opts.publicKey.map((p) => resolve(ctx.cwd, p)));
+      const all = await readPublicKeyFiles(opts.publicKey.map((p) => resolve(ctx.cwd, p)));
+      const remove = new Set(opts.removeKid ?? []);
+      const keys = all.filter((k) => !remove.has(keyIdFromPublicKey(k)));
+      for (const kid of remove) {
+        if (!all.some((k) => keyIdFromPublicKey(k) === kid)) throw new UsageError(`--remove-kid ${kid}: no such key among the --public-key files; check the kid`);
+      }
+      if (keys.length === 0) throw new UsageError('--remove-kid removes every key; keep at least one');
       const docs = buildIssuerDocuments({ issuer: opts.issuer, publicKeys: keys, layout: parseLayout(opts.layout), style: opts.format });
       const written = await writeIssuerDocuments(resolve(ctx.cwd, opts.out), docs);
       for (const path of written) ctx.stdout.write(`wrote ${path}\n`);

@@ -3,7 +3,7 @@
  * (RSA private keys as PKCS#1 `RSA PRIVATE KEY`, EC as SEC1 `EC PRIVATE KEY`, public keys as SPKI `PUBLIC KEY`).
  * @module
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PUBLIC_KEY_FILE, SIGNING_KEY_FILE } from './constants.js';
@@ -141,11 +141,13 @@ export function parseSigningKeyPem(text: string, source: string): SigningKey {
 
 /**
  * Parses every public key in PEM text (SPKI `PUBLIC KEY`, PKCS#1 `RSA PUBLIC KEY`, or a `CERTIFICATE`'s key),
- * as kube-apiserver's `--service-account-key-file` does. A private key is refused: pass its `.pub` instead.
+ * as kube-apiserver's `--service-account-key-file` does, or in a published JWKS (JSON `{"keys":[…]}`, for rotation).
+ * A private key is refused: pass its `.pub` instead.
  * @example
  * const [publicKey] = parsePublicKeysPem(readFileSync('sa-signer.pub', 'utf8'), 'sa-signer.pub');
  */
 export function parsePublicKeysPem(text: string, source: string): KeyObject[] {
+  if (/^\s*\{/.test(text)) return parsePublicJwks(text, source);
   const blocks = pemBlocks(text);
   if (blocks.some((b) => PRIVATE_LABELS.has(b.label) || b.label === 'ENCRYPTED PRIVATE KEY')) {
     throw new OidcError('ERR_OIDC_PUBLIC_KEY_EXPECTED', `${source}: holds a private key; pass the public key instead (e.g. ${PUBLIC_KEY_FILE}, or: openssl pkey -in FILE -pubout)`);
@@ -162,6 +164,31 @@ export function parsePublicKeysPem(text: string, source: string): KeyObject[] {
   if (keys.length === 0) {
     throw new OidcError('ERR_OIDC_INVALID_KEY', `${source}: no PEM public key found; pass a PEM "PUBLIC KEY" file (irsa keys create writes ${PUBLIC_KEY_FILE})`);
   }
+  for (const key of keys) signingAlgorithm(key, source);
+  return keys;
+}
+
+/** Public keys of a published JWKS (`keys.json`, `openid/v1/jwks`): rotation merges the keys already published. */
+function parsePublicJwks(text: string, source: string): KeyObject[] {
+  let set: { keys?: unknown };
+  try {
+    set = JSON.parse(text) as { keys?: unknown };
+  } catch (cause) {
+    throw new OidcError('ERR_OIDC_INVALID_KEY', `${source}: looks like JSON but does not parse; pass a PEM public key or a JWKS file`, { cause });
+  }
+  if (!Array.isArray(set.keys)) throw new OidcError('ERR_OIDC_INVALID_KEY', `${source}: JSON without a "keys" array; pass a PEM public key or a JWKS file`);
+  const keys: KeyObject[] = [];
+  for (const [i, jwk] of set.keys.entries()) {
+    if (typeof jwk !== 'object' || jwk === null || 'd' in jwk) {
+      throw new OidcError('ERR_OIDC_PUBLIC_KEY_EXPECTED', `${source}: keys[${i}] is not a public JWK; publish public keys only`);
+    }
+    try {
+      keys.push(createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
+    } catch (cause) {
+      throw new OidcError('ERR_OIDC_INVALID_KEY', `${source}: keys[${i}] is not a valid RSA or EC JWK; fix or remove it`, { cause });
+    }
+  }
+  if (keys.length === 0) throw new OidcError('ERR_OIDC_INVALID_KEY', `${source}: the JWKS has no keys; pass a PEM public key`);
   for (const key of keys) signingAlgorithm(key, source);
   return keys;
 }

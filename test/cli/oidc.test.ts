@@ -66,6 +66,32 @@ describe('irsa oidc discovery', () => {
   });
 });
 
+describe('key rotation with irsa oidc discovery', () => {
+  test('merge the published keys.json with a new key, then remove the old kid', async () => {
+    await keys('old');
+    await keys('new', 'ec');
+    const step = async (out: string, args: string[]): Promise<Array<{ kid: string }>> => {
+      const run = await runCli(['oidc', 'discovery', '--issuer', 'https://oidc.example.com', ...args, '--out', out], dir);
+      assert.equal(run.code, 0, run.stderr);
+      return (JSON.parse(readFileSync(join(dir, out, 'keys.json'), 'utf8')) as { keys: Array<{ kid: string }> }).keys;
+    };
+    const [oldKey] = await step('rot1', ['--public-key', 'old/sa-signer.pub']);
+    const both = await step('rot2', ['--public-key', 'rot1/keys.json', '--public-key', 'new/sa-signer.pub']);
+    assert.equal(both.length, 2);
+    assert.equal(both[0]!.kid, oldKey!.kid);
+    assert.equal(readFileSync(join(dir, 'rot2', 'keys.json'), 'utf8').slice(0, 60), readFileSync(join(dir, 'rot1', 'keys.json'), 'utf8').slice(0, 60));
+    const after = await step('rot3', ['--public-key', 'rot2/keys.json', '--remove-kid', oldKey!.kid]);
+    assert.deepEqual(after.map((k) => k.kid), [both[1]!.kid]);
+    const unknown = await runCli(['oidc', 'discovery', '--issuer', 'https://oidc.example.com', '--public-key', 'rot3/keys.json', '--remove-kid', 'nope', '--out', 'x'], dir);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /--remove-kid nope: no such key/);
+    writeFileSync(join(dir, 'private.jwks'), JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b', d: 'c' }] }));
+    const priv = await runCli(['oidc', 'discovery', '--issuer', 'https://oidc.example.com', '--public-key', 'private.jwks', '--out', 'x'], dir);
+    assert.equal(priv.code, 2);
+    assert.match(priv.stderr, /private\.jwks: keys\[0\] is not a public JWK/);
+  });
+});
+
 describe('irsa oidc serve', () => {
   test('serves a discovery directory until SIGTERM (spawned ./bin/irsa)', async () => {
     await keys('e');
