@@ -220,3 +220,37 @@ describe('debugging handlers', () => {
     }
   });
 });
+
+describe('as irsa up starts it', () => {
+  test('certificates from createWebhookCertificates, ServiceAccounts from files, metrics wired to the store', async () => {
+    const { createWebhookCertificates, writeWebhookCertificates } = await import('../../src/webhook/certs.js');
+    const { createFileIdentityStore } = await import('../../src/webhook/identity-cache.js');
+    const { createWebhookMetrics } = await import('../../src/webhook/metrics.js');
+    const tmp = tempDir();
+    const certs = createWebhookCertificates({ localhost: true });
+    const paths = await writeWebhookCertificates(join(tmp.dir, 'tls'), certs);
+    writeFileSync(join(tmp.dir, 'sa.yaml'), `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: default\n  annotations:\n    eks.amazonaws.com/role-arn: ${ROLE_ARN}\n`);
+    let store: ReturnType<typeof createFileIdentityStore> | undefined;
+    const metrics = createWebhookMetrics({ source: { size: () => store?.size() ?? 0 }, processMetrics: false });
+    store = createFileIdentityStore({ serviceAccounts: join(tmp.dir, 'sa.yaml'), events: metrics.storeEvents });
+    await store.ready();
+    const server = await startWebhookServer(
+      { host: '127.0.0.1', port: 0, metricsPort: 0, tlsCertFile: paths.cert, tlsKeyFile: paths.key, settings: defaultMutationSettings(), lookupGracePeriodMs: 0 },
+      { store, logger: memoryLogger().logger, metrics },
+    );
+    try {
+      const res = await request1(server.url, { path: '/mutate', body: JSON.stringify(exampleReview({ apiVersion: 'admission.k8s.io/v1' })), headers: JSON_HEADERS, ca: certs.caCert });
+      assert.equal(res.status, 200);
+      assert.match(res.body, /"patchType":"JSONPatch"/);
+      const ready = await request1(server.url, { path: '/readyz', method: 'GET', ca: certs.caCert });
+      assert.equal(ready.status, 200);
+      const text = await get(`${server.metricsUrl}/metrics`);
+      assert.match(text.body, /irsa_webhook_serviceaccount_cache_size 1/);
+      assert.match(text.body, /irsa_webhook_config_reloads_total\{source="serviceaccounts",result="ok"\}/);
+    } finally {
+      await server.shutdown();
+      await store.close();
+      tmp.cleanup();
+    }
+  });
+});
