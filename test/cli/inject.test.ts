@@ -242,3 +242,16 @@ test('the examples/ manifests inject as their comments say', async () => {
   assert.equal(cron.code, 0, cron.stderr);
   assert.match(cron.stdout, /role\/test-reporter/);
 });
+
+test('end to end: ./bin/irsa inject reads stdin and exits 2 on bad input', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const root = resolve(here, '../..');
+  const input = `${SA}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: pod\nspec:\n${podSpec('  ')}`;
+  const ok = spawnSync(join(root, 'bin/irsa'), ['inject', '-f', '-', '-o', 'patch'], { input, encoding: 'utf8', cwd: root });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /^\[\{"op":"add","path":"\/spec\/volumes"/);
+  const bad = spawnSync(join(root, 'bin/irsa'), ['inject', '-f', '-'], { input: 'kind: Pod\nmetadata: [x\n', encoding: 'utf8', cwd: root });
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stdout, '');
+  assert.match(bad.stderr, /^irsa: <stdin>, document 1: invalid YAML/);
+});
