@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { defaultWebhookFlags, parseWebhookFlags, planWebhook, runWebhook, WEBHOOK_FLAGS, type WebhookFlags } from '../../src/cli/webhook.js';
+import { createServer, type Server } from 'node:http';
+import { defaultWebhookFlags, fetchInstanceIdentity, partitionOfRegion, parseWebhookFlags, planWebhook, runWebhook, WEBHOOK_FLAGS, type WebhookFlags } from '../../src/cli/webhook.js';
 import { exampleReview, makePki, memoryLogger, request1, ROLE_ARN, tempDir } from '../webhook/server-helpers.js';
 
 function ctx() {
@@ -134,19 +135,20 @@ test('irsa webhook: --help lists flags with defaults; bad flags exit 2 with the 
   assert.match(refused.err(), /--in-cluster=false/);
 });
 
-test('runWebhook: offline ServiceAccounts, mutates over TLS, first signal drains and resolves 0', async () => {
+/** Runs `irsa webhook` in-process with offline ServiceAccounts; returns the first /mutate answer that has a patch. */
+async function runOffline(roleArn: string, extraFlags: string[], env: Record<string, string> = {}): Promise<string> {
   const tmp = tempDir();
   try {
     const pki = makePki(tmp.dir);
     writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
     writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
-    writeFileSync(join(tmp.dir, 'sa.yaml'), `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: default\n  annotations:\n    eks.amazonaws.com/role-arn: ${ROLE_ARN}\n`);
-    const { flags, errors } = parseWebhookFlags(['--in-cluster=false', '--port=0', '--metrics-port=0', '--tls-cert', 'tls.crt', '--tls-key=tls.key', '--service-accounts', 'sa.yaml', '--aws-default-region=us-east-1']);
+    writeFileSync(join(tmp.dir, 'sa.yaml'), `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: default\n  annotations:\n    eks.amazonaws.com/role-arn: ${roleArn}\n`);
+    const { flags, errors } = parseWebhookFlags(['--in-cluster=false', '--port=0', '--metrics-port=0', '--tls-cert', 'tls.crt', '--tls-key=tls.key', '--service-accounts', 'sa.yaml', ...extraFlags]);
     assert.deepEqual(errors, []);
     const handlers = new Map<string, () => void>();
     const log = memoryLogger();
     const exits: number[] = [];
-    const running = runWebhook(flags, { ...ctx().ctx, cwd: tmp.dir }, { onSignal: (s, h) => handlers.set(s, h), exit: (c) => exits.push(c), logger: log.logger });
+    const running = runWebhook(flags, { ...ctx().ctx, cwd: tmp.dir, env }, { onSignal: (s, h) => handlers.set(s, h), exit: (c) => exits.push(c), logger: log.logger });
     let port: number | undefined;
     for (let i = 0; i < 200 && port === undefined; i++) {
       port = log.lines().find((l) => l.msg === 'webhook listening')?.port as number | undefined;
@@ -165,7 +167,51 @@ test('runWebhook: offline ServiceAccounts, mutates over TLS, first signal drains
     handlers.get('SIGTERM')!();
     assert.equal(await running, 0);
     assert.deepEqual(exits, []);
+    return body;
   } finally {
     tmp.cleanup();
   }
+}
+
+function patchText(body: string): string {
+  return Buffer.from((JSON.parse(body) as { response: { patch: string } }).response.patch, 'base64').toString();
+}
+
+test('runWebhook: offline ServiceAccounts, mutates over TLS, first signal drains and resolves 0', async () => {
+  const body = await runOffline(ROLE_ARN, ['--aws-default-region=us-east-1']);
+  assert.match(patchText(body), /"AWS_REGION","value":"us-east-1"/);
+});
+
+/** A local stand-in for EC2 instance metadata (IMDSv2). */
+async function startImds(region: string): Promise<{ url: string; server: Server; tokens: number }> {
+  const state = { tokens: 0 };
+  const server = createServer((req, res) => {
+    if (req.method === 'PUT' && req.url === '/latest/api/token' && req.headers['x-aws-ec2-metadata-token-ttl-seconds'] === '21600') {
+      state.tokens++;
+      res.end('tok-123');
+    } else if (req.url === '/latest/dynamic/instance-identity/document' && req.headers['x-aws-ec2-metadata-token'] === 'tok-123') {
+      res.setHeader('content-type', 'text/plain');
+      res.end(JSON.stringify({ accountId: '444455556666', region, instanceId: 'i-0abc' }));
+    } else {
+      res.statusCode = 401;
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server, get tokens() { return state.tokens; } };
+}
+
+test('--compose-role-arn: account and partition from IMDSv2 compose ARNs from bare role names', async () => {
+  for (const [region, partition] of [['us-west-2', 'aws'], ['cn-north-1', 'aws-cn'], ['us-gov-west-1', 'aws-us-gov'], ['us-iso-east-1', 'aws-iso'], ['us-isob-east-1', 'aws-iso-b'], ['eusc-de-east-1', 'aws-eusc']]) {
+    assert.equal(partitionOfRegion(region), partition, region);
+  }
+  const imds = await startImds('cn-north-1');
+  try {
+    assert.deepEqual(await fetchInstanceIdentity({ endpoint: imds.url }), { accountId: '444455556666', region: 'cn-north-1', partition: 'aws-cn' });
+    const body = await runOffline('s3-reader', ['--compose-role-arn'], { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url });
+    assert.match(patchText(body), /"AWS_ROLE_ARN","value":"arn:aws-cn:iam::444455556666:role\/s3-reader"/);
+  } finally {
+    imds.server.close();
+  }
+  await assert.rejects(fetchInstanceIdentity({ endpoint: 'http://127.0.0.1:1', timeoutMs: 500 }), /--compose-role-arn: cannot read the instance identity/);
 });
