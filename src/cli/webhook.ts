@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '../lib/errors.js';
+import { IrsaError, UsageError } from '../lib/errors.js';
 import { GoParseError, parseGoDurationMs, parseGoIntBase0, tryParseGoBool } from '../lib/go-parse.js';
 import { createLogger, type Logger, type LogFormat } from '../lib/log.js';
 import { defaultMutationSettings, type MutationSettings } from '../webhook/constants.js';
@@ -16,7 +16,6 @@ import { startWebhookServer, type WebhookServer, type WebhookServerConfig } from
 import { parseTlsCipherSuites, parseTlsMinVersion, TlsConfigError } from '../webhook/tls.js';
 import type { RegisterCommand } from './commands.js';
 import type { CliContext } from './context.js';
-import { setExitCode } from './main.js';
 import { registerWebhookCertsCommand } from './webhook-certs.js';
 
 /** Every flag of `irsa webhook`, typed. Names are the flags' names camelCased; durations are in ms. */
@@ -583,7 +582,8 @@ export const registerWebhookCommand: RegisterCommand = (program: Command, ctx: C
         return;
       }
       const code = await runWebhook(flags, ctx);
-      if (code !== 0) setExitCode(command, code);
+      // Not setExitCode from main.js: importing main here would make a cycle (main → commands → webhook).
+      if (code !== 0) throw new IrsaError('ERR_WEBHOOK_SHUTDOWN', 'the webhook did not shut down cleanly (see the log above)', { exitCode: code });
     });
   // Subcommands inherit the parent's help and excess-argument settings; `certs` is an ordinary commander command.
   registerWebhookCertsCommand(webhook, ctx).helpOption('-h, --help', 'display help for command').allowExcessArguments(false);

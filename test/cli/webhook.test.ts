@@ -2,9 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
 import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+// Imported before main.js on purpose: `irsa up` imports this module directly, which must not hit an import cycle.
 import { defaultWebhookFlags, fetchInstanceIdentity, partitionOfRegion, parseWebhookFlags, planWebhook, runWebhook, WEBHOOK_FLAGS, type WebhookFlags } from '../../src/cli/webhook.js';
+import { main } from '../../src/cli/main.js';
 import { exampleReview, makePki, memoryLogger, request1, ROLE_ARN, tempDir } from '../webhook/server-helpers.js';
 
 function ctx() {
@@ -104,6 +107,15 @@ test('every upstream flag name is accepted', () => {
   ];
   const names = new Set(WEBHOOK_FLAGS.map((f) => f.name));
   for (const name of upstream) assert.ok(names.has(name), name);
+});
+
+test('the args of deploy/base/deployment.yaml parse and plan without errors', () => {
+  const deployment = parseYaml(readFileSync(new URL('../../deploy/base/deployment.yaml', import.meta.url), 'utf8')) as { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } };
+  const { flags, errors } = parseWebhookFlags(deployment.spec.template.spec.containers[0]!.args);
+  assert.deepEqual(errors, []);
+  const plan = planWebhook(flags, '/');
+  assert.equal(plan.server.port, 8443);
+  assert.equal(plan.source.kind, 'kubernetes');
 });
 
 test('planWebhook: in-cluster refused with the fix; TLS flags checked; settings mapped', () => {
