@@ -241,9 +241,11 @@ export const registerUpCommand: RegisterCommand = (program: Command, ctx: CliCon
         if (path && !existsSync(path)) throw new UsageError(`${flag} ${path}: no such file or folder`);
       }
       const logger = createLogger({ level: options.logLevel as 'info', name: 'irsa-up', ...(options.logFormat ? { format: options.logFormat } : {}) });
+      // Handlers go in before anything is printed: a signal that lands between the two would kill the process.
+      const stopRequested = waitForSignal(logger);
       const up = await startUp(options, logger);
       ctx.stdout.write(summary(up, options, ctx.cwd));
-      await waitForSignal(logger);
+      await stopRequested;
       await up.stop();
     });
 };
