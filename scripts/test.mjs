@@ -26,6 +26,7 @@ if (files.length === 0) {
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-  { stdio: 'inherit' },
+  // Tests that spawn bin/irsa exercise the sources, never a stale dist/.
+  { stdio: 'inherit', env: { ...process.env, IRSA_FROM_SOURCE: '1' } },
 );
 process.exit(result.status ?? 1);

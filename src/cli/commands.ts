@@ -14,17 +14,17 @@ import { registerTokenCommand } from './token.js';
 import { registerUpCommand } from './up.js';
 import { registerWebhookCommand } from './webhook.js';
 
-/** A command module: adds its subcommand(s) to the program; actions set `process.exitCode` through the returned code. */
+/** A command module: adds its subcommand(s) to the program; actions report a non-zero exit with `setExitCode` or by throwing. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 export const commands: RegisterCommand[] = [
   registerUpCommand,
+  registerWebhookCommand,
   registerInjectCommand,
+  registerExecCommand,
   registerKeysCommand,
   registerOidcCommand,
   registerTokenCommand,
   registerCredentialsSecretCommand,
-  registerWebhookCommand,
-  registerExecCommand,
   registerPolicyCommand,
 ];
