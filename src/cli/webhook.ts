@@ -13,7 +13,7 @@ import { defaultMutationSettings, type MutationSettings } from '../webhook/const
 import { createFileIdentityStore, createKubernetesIdentityStore, type ManagedIdentityStore } from '../webhook/identity-cache.js';
 import { createWebhookMetrics } from '../webhook/metrics.js';
 import { startWebhookServer, type WebhookServer, type WebhookServerConfig } from '../webhook/server.js';
-import { parseTlsCipherSuites, parseTlsMinVersion, TlsConfigError } from '../webhook/tls.js';
+import { loadCertificatePair, parseTlsCipherSuites, parseTlsMinVersion, TlsConfigError, tlsSettingsFromFlags } from '../webhook/tls.js';
 import type { RegisterCommand } from './commands.js';
 import type { CliContext } from './context.js';
 import { registerWebhookCertsCommand } from './webhook-certs.js';
@@ -499,6 +499,13 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
     const endpoint = ctx.env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
     const identity = await fetchInstanceIdentity(endpoint ? { endpoint } : {});
     plan.settings.composeRoleArn = { accountId: identity.accountId, partition: identity.partition };
+  }
+  // Check the certificate before connecting anywhere: a wrong path is the most common first-run mistake.
+  try {
+    await loadCertificatePair(plan.server.tlsCertFile, plan.server.tlsKeyFile, tlsSettingsFromFlags({ tlsMinVersion: flags.tlsMinVersion, tlsCipherSuites: flags.tlsCipherSuites }));
+  } catch (err) {
+    if (err instanceof TlsConfigError) throw new UsageError(err.message, { cause: err });
+    throw err;
   }
   const logger = proc.logger ?? createLogger({ level: plan.logLevel, name: 'irsa-webhook', ...(plan.logFormat ? { format: plan.logFormat } : {}) });
   let store: ManagedIdentityStore | undefined;

@@ -145,6 +145,9 @@ test('irsa webhook: --help lists flags with defaults; bad flags exit 2 with the 
   const refused = ctx();
   assert.equal(await main(['webhook'], refused.ctx), 2);
   assert.match(refused.err(), /--in-cluster=false/);
+  const noCert = ctx();
+  assert.equal(await main(['webhook', '--in-cluster=false', '--tls-cert=/nonexistent/tls.crt', '--service-accounts=/tmp'], noCert.ctx), 2);
+  assert.match(noCert.err(), /cannot read the serving certificate.*--tls-cert/);
 });
 
 /** Runs `irsa webhook` in-process with offline ServiceAccounts; returns the first /mutate answer that has a patch. */
