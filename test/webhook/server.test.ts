@@ -254,3 +254,34 @@ describe('as irsa up starts it', () => {
     }
   });
 });
+
+describe('slow clients', () => {
+  test('a body not received within requestTimeoutMs gets 408 and the connection is closed', async () => {
+    const { connect } = await import('node:tls');
+    const tmp = tempDir();
+    const pki = makePki(tmp.dir);
+    writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
+    writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
+    const server = await startWebhookServer(
+      { host: '127.0.0.1', port: 0, metricsPort: -1, tlsCertFile: join(tmp.dir, 'tls.crt'), tlsKeyFile: join(tmp.dir, 'tls.key'), settings: defaultMutationSettings(), lookupGracePeriodMs: 0, requestTimeoutMs: 200, processMetrics: false },
+      { store: new FakeIdentityStore(), logger: memoryLogger().logger },
+    );
+    try {
+      const response = await new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port: server.port, ca: pki.caCert, servername: 'localhost', ALPNProtocols: ['http/1.1'] }, () => {
+          socket.write('POST /mutate HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"request":');
+        });
+        let text = '';
+        socket.on('data', (c: Buffer) => (text += c.toString()));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      assert.match(response, /^HTTP\/1.1 408/);
+      assert.match(response, /request body not received in time/);
+      assert.equal(server.inFlight(), 0);
+    } finally {
+      await server.shutdown();
+      tmp.cleanup();
+    }
+  });
+});
