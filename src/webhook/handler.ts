@@ -58,7 +58,7 @@ function formatDuration(ms: number): string {
 export function createAdmissionHandler(options: AdmissionHandlerOptions): AdmissionHandler {
   const { store, settings } = options;
   const random = options.random ?? Math.random;
-  const grace = formatDuration(options.lookupGracePeriodMs);
+  const within = options.lookupGracePeriodMs > 0 ? ` within ${formatDuration(options.lookupGracePeriodMs)}` : '';
 
   async function admit(review: DecodedAdmissionReview): Promise<AdmissionOutcome> {
     const request = review.request;
@@ -95,7 +95,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
       if (lookup.source === 'miss') {
         outcome.missedServiceAccount = true;
         outcome.response.warnings = [
-          `ServiceAccount ${namespace}/${serviceAccountName} not found within ${grace}: pod admitted without AWS IAM credentials; recreate it once the ServiceAccount exists`,
+          `ServiceAccount ${namespace}/${serviceAccountName} not found${within}: pod admitted without AWS IAM credentials; recreate it once the ServiceAccount exists`,
         ];
       }
       return outcome;

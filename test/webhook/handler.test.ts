@@ -43,6 +43,10 @@ test('a ServiceAccount missing after the grace period: allowed with a warning na
   assert.equal(outcome.missedServiceAccount, true);
   assert.equal(outcome.lookup, 'miss');
   assert.match(outcome.response.warnings?.[0] ?? '', /ServiceAccount default\/late-sa not found within 2s/);
+  const noGrace = await createAdmissionHandler({ store, settings, lookupGracePeriodMs: 0 }).admit(review('late-sa'));
+  assert.match(noGrace.response.warnings?.[0] ?? '', /^ServiceAccount default\/late-sa not found: pod admitted without AWS IAM credentials/);
+  const subSecond = await createAdmissionHandler({ store, settings, lookupGracePeriodMs: 250 }).admit(review('late-sa'));
+  assert.match(subSecond.response.warnings?.[0] ?? '', /not found within 250ms/);
 });
 
 test('a missing ServiceAccount mapped by the ConfigMap is mutated, not a miss', async () => {
