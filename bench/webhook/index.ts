@@ -1,7 +1,9 @@
 /**
  * HTTPS load on `/mutate` with a realistic AdmissionReview (autocannon, 32 connections, HTTP/1.1 over TLS), against
  * irsa-kit's webhook server and, in the same run, a bare Node HTTPS server answering a fixed response of the same
- * size. Server and load generator are separate processes pinned to different cores (`taskset -c 0` / `-c 1`).
+ * size, and that bare server plus `JSON.parse` of the body. Server and load generator are separate processes pinned
+ * to different cores (`taskset -c 0` / `-c 1`); rounds alternate between the servers; server CPU per request is
+ * read from each server's `process_cpu_seconds_total`.
  * Goal: ≥ 0.85× the bare server's requests/s and p99 ≤ 1.5× the bare server's.
  * @module
  */
@@ -46,7 +48,7 @@ function firstLine(child: ChildProcess): Promise<string> {
   });
 }
 
-async function startServer(mode: 'webhook' | 'bare', dir: string): Promise<{ url: string; metricsUrl: string; stop(): Promise<void> }> {
+async function startServer(mode: 'webhook' | 'bare' | 'parse', dir: string): Promise<{ url: string; metricsUrl: string; stop(): Promise<void> }> {
   const child = pinned(0, [join(here, 'server-child.ts'), mode, dir]);
   const { port, metricsPort } = JSON.parse(await firstLine(child)) as { port: number; metricsPort: number };
   return {
@@ -109,23 +111,28 @@ export async function run(short: boolean): Promise<void> {
     const duration = short ? 1 : 10 / rounds;
     const warmup = 1;
     console.log(`HTTPS POST /mutate, review ${body.length} B, response ${response.length} B, 32 connections, ${rounds} interleaved rounds of ${duration.toFixed(1)} s per server; servers on core 0, autocannon on core 1`);
-    const servers = { bare: await startServer('bare', dir), webhook: await startServer('webhook', dir) };
-    let results: Record<'bare' | 'webhook', LoadResult[]>;
+    // `parse` (bare + JSON.parse of the body) shows the floor for any server that reads the review at all.
+    const servers = { bare: await startServer('bare', dir), parse: await startServer('parse', dir), webhook: await startServer('webhook', dir) };
+    let results: Record<'bare' | 'parse' | 'webhook', LoadResult[]>;
     try {
-      const child = pinned(1, [join(here, 'load-child.ts'), JSON.stringify({ targets: [{ name: 'bare', url: servers.bare.url, metricsUrl: servers.bare.metricsUrl }, { name: 'webhook', url: servers.webhook.url, metricsUrl: servers.webhook.metricsUrl }], body, connections: 32, rounds, duration, warmup })]);
-      results = JSON.parse(await firstLine(child)) as Record<'bare' | 'webhook', LoadResult[]>;
+      const targets = (['bare', 'parse', 'webhook'] as const).map((name) => ({ name, url: servers[name].url, metricsUrl: servers[name].metricsUrl }));
+      const child = pinned(1, [join(here, 'load-child.ts'), JSON.stringify({ targets, body, connections: 32, rounds, duration, warmup })]);
+      results = JSON.parse(await firstLine(child)) as Record<'bare' | 'parse' | 'webhook', LoadResult[]>;
     } finally {
-      await Promise.all([servers.bare.stop(), servers.webhook.stop()]);
+      await Promise.all([servers.bare.stop(), servers.parse.stop(), servers.webhook.stop()]);
     }
     const bare = summarise(results.bare);
+    const parse = summarise(results.parse);
     const webhook = summarise(results.webhook);
     console.log(row('bare node:https', bare, results.bare));
+    console.log(row('bare + JSON.parse', parse, results.parse));
     console.log(row('irsa webhook', webhook, results.webhook));
     const throughput = webhook.requestsPerSecond / bare.requestsPerSecond;
     const tail = webhook.p99 / Math.max(bare.p99, 1);
     const cpu = bare.cpuMicrosPerRequest / webhook.cpuMicrosPerRequest;
     console.log(`ratio: ${throughput.toFixed(2)}x bare req/s (goal >= 0.85), p99 ${tail.toFixed(2)}x bare (goal <= 1.5): ${throughput >= 0.85 && tail <= 1.5 ? 'goal met' : 'goal NOT met'}`);
     console.log(`CPU per request: webhook ${webhook.cpuMicrosPerRequest.toFixed(0)} µs vs bare ${bare.cpuMicrosPerRequest.toFixed(0)} µs = ${cpu.toFixed(2)}x bare throughput when CPU-bound (robust to noisy neighbours)`);
+    console.log(`reading the review alone (bare + JSON.parse): ${(parse.requestsPerSecond / bare.requestsPerSecond).toFixed(2)}x bare req/s, ${parse.cpuMicrosPerRequest.toFixed(0)} µs CPU/request; webhook = ${(webhook.requestsPerSecond / parse.requestsPerSecond).toFixed(2)}x of that`);
     if (webhook.errors > 0 || webhook.non2xx > 0) console.log(`warning: the webhook had ${webhook.errors} errors and ${webhook.non2xx} non-2xx answers`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,9 @@
 /**
  * Benchmark server process (run pinned to one core): `webhook` starts irsa-kit's webhook server over an in-memory
  * store of 1,000 annotated ServiceAccounts; `bare` starts a plain Node HTTPS server that reads the body and answers
- * a fixed response. Prints `{"port":N}` on stdout, exits on SIGTERM.
- * Usage: server-child.ts webhook|bare <dir with tls.crt, tls.key, response.json>
+ * a fixed response; `parse` is `bare` plus `JSON.parse` of the body (the floor for any server that reads the review).
+ * Prints `{"port":N,"metricsPort":M}` on stdout, exits on SIGTERM.
+ * Usage: server-child.ts webhook|bare|parse <dir with tls.crt, tls.key, response.json>
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -52,9 +53,14 @@ if (mode === 'webhook') {
   process.once('SIGTERM', () => void server.shutdown(1000).then(() => process.exit(0)));
 } else {
   const response = readFileSync(join(dir, 'response.json'));
+  const parse = mode === 'parse';
   const server = createServer({ cert: readFileSync(join(dir, 'tls.crt')), key: readFileSync(join(dir, 'tls.key')) }, (req, res) => {
-    req.on('data', () => {});
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      if (parse) chunks.push(chunk);
+    });
     req.on('end', () => {
+      if (parse) JSON.parse(Buffer.concat(chunks).toString('utf8'));
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': response.length });
       res.end(response);
     });
