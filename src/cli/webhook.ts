@@ -250,7 +250,9 @@ function setValue(flags: WebhookFlags, spec: FlagSpec, raw: string, shown: strin
         return undefined;
       }
       case 'trace': {
-        if (raw !== '' && raw !== ':0' && !/^[^:]+\.go:[0-9]+$/.test(raw)) return invalid('syntax error: expect file.go:234');
+        // klog: '' or exactly `file:line`, the file containing a dot, the line an integer.
+        const fields = raw.split(':');
+        if (raw !== '' && (fields.length !== 2 || !fields[0]!.includes('.') || !/^[+-]?[0-9]+$/.test(fields[1]!))) return invalid('syntax error: expect file.go:234');
         target[spec.key] = raw;
         return undefined;
       }

@@ -85,6 +85,8 @@ test('bad arguments: one clear error each, pflag wording', () => {
     [['-v=high'], /invalid argument "high" for "-v" flag/],
     [['--stderrthreshold=LOUD'], /unknown severity/],
     [['--vmodule=handler'], /expect comma-separated list/],
+    [['--log_backtrace_at=handler:12'], /expect file.go:234/],
+    [['--log_backtrace_at=:0'], /expect file.go:234/],
     [['--', 'extra'], /unexpected argument "extra"/],
   ];
   for (const [argv, message] of cases) {
