@@ -5,9 +5,9 @@
  * while it is still valid, as the kubelet does.
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from '../lib/atomic-file.js';
 
 /** Tokens are refreshed at the latest this long after issue, whatever their lifetime (kubelet's maxTTL). */
 export const MAX_TOKEN_AGE_MS = 24 * 3600 * 1000;
@@ -62,19 +62,7 @@ export function tokenNeedsRefresh(token: Pick<IssuedToken, 'expiresAt' | 'expira
  */
 export async function writeTokenFileAtomic(path: string, content: string, mode = 0o600): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = join(dirname(path), `..${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', mode);
-  try {
-    await handle.writeFile(content);
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(path, content, mode);
 }
 
 /** One token file the refresher keeps fresh. */

@@ -4,8 +4,9 @@
  * @module
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../lib/atomic-file.js';
 import { PUBLIC_KEY_FILE, SIGNING_KEY_FILE } from './constants.js';
 import { OidcError } from './errors.js';
 import { keyIdFromPublicKey } from './kid.js';
@@ -244,22 +245,6 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function writeFileAtomic(path: string, data: string, mode: number): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const handle = await open(tmp, 'w', mode);
-  try {
-    await handle.writeFile(data);
-    await handle.chmod(mode);
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
 
 /**
  * Generates a key pair and writes `sa-signer.key` (mode 0600) and `sa-signer.pub` into `dir` (created if needed),
