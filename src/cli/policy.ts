@@ -27,6 +27,7 @@ import {
   type CompiledPolicy,
   type ContextKeyValue,
   type EvaluationResult,
+  type IrsaTrustPolicyOptions,
   type PolicyKind,
   type RequestPrincipal,
   type StatementRef,
@@ -321,28 +322,9 @@ function runValidate(ctx: CliContext, files: string[], o: { kind?: string; json?
   setExitCode(command, results.every((r) => r.valid) ? 0 : 1);
 }
 
-interface TrustFlags {
-  providerArn?: string;
-  issuer?: string;
-  accountId?: string;
-  partition?: string;
-  namespace: string;
-  serviceAccount: string;
-  audience?: string;
-}
-
-function runTrust(ctx: CliContext, o: TrustFlags): void {
+function runTrust(ctx: CliContext, flags: IrsaTrustPolicyOptions): void {
   try {
-    const doc = buildIrsaTrustPolicy({
-      ...(o.providerArn === undefined ? {} : { providerArn: o.providerArn }),
-      ...(o.issuer === undefined ? {} : { issuer: o.issuer }),
-      ...(o.accountId === undefined ? {} : { accountId: o.accountId }),
-      ...(o.partition === undefined ? {} : { partition: o.partition }),
-      ...(o.audience === undefined ? {} : { audience: o.audience }),
-      namespace: o.namespace,
-      serviceAccount: o.serviceAccount,
-    });
-    writeJson(ctx, doc);
+    writeJson(ctx, buildIrsaTrustPolicy(flags));
   } catch (err) {
     if (err instanceof PolicyError) throw new UsageError(`policy trust: ${err.message}`);
     throw err;
@@ -417,7 +399,7 @@ export function registerPolicyCommand(program: Command, ctx: CliContext): void {
     .requiredOption('--namespace <ns>', 'the service account namespace')
     .requiredOption('--service-account <name>', "the service account name, or '*' for every one of the namespace (StringLike)")
     .option('--audience <aud>', 'the audience', 'sts.amazonaws.com')
-    .action((o: TrustFlags) => {
+    .action((o: IrsaTrustPolicyOptions) => {
       runTrust(ctx, o);
     });
 }
