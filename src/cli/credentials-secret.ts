@@ -37,6 +37,21 @@ interface CredentialsSecretCliOptions {
   output: string;
 }
 
+type RolePlan = ReturnType<typeof planCredentialsRequestRole>;
+
+/** The role plan as printed: the policies as objects rather than the JSON strings ccoctl passes to IAM. */
+function rolePlanView(role: RolePlan): Record<string, unknown> {
+  return {
+    roleName: role.roleName,
+    roleArn: role.roleArn,
+    description: role.description,
+    trustPolicy: JSON.parse(role.trustPolicy) as unknown,
+    permissionPolicy: JSON.parse(role.permissionPolicy) as unknown,
+    createRoleInput: role.createRoleInput,
+    putRolePolicyInput: role.putRolePolicyInput,
+  };
+}
+
 function parseBool(value: string, flag: string): boolean {
   if (value === 'true') return true;
   if (value === 'false') return false;
@@ -103,7 +118,7 @@ export const registerCredentialsSecretCommand: RegisterCommand = (program, ctx) 
         throw new UsageError(`--credentials-request ${opts.credentialsRequest}: cannot be read; check the path`);
       }
       const requests = parseCredentialsRequests(text, opts.credentialsRequest);
-      const results: Array<{ secret: CredentialsSecret; role: ReturnType<typeof planCredentialsRequestRole> }> = [];
+      const results: Array<{ secret: CredentialsSecret; role: RolePlan }> = [];
       for (const request of requests) {
         const skip = skipReason(request, { enableTechPreview: opts.enableTechPreview === true });
         if (skip !== undefined) {
@@ -118,18 +133,7 @@ export const registerCredentialsSecretCommand: RegisterCommand = (program, ctx) 
       }
       if (results.length === 0) throw new UsageError(`${opts.credentialsRequest}: every CredentialsRequest was skipped; see the notes above`);
       if (opts.output === 'json') {
-        const out = results.map(({ secret, role }) => ({
-          secret,
-          role: {
-            roleName: role.roleName,
-            roleArn: role.roleArn,
-            description: role.description,
-            trustPolicy: JSON.parse(role.trustPolicy) as unknown,
-            permissionPolicy: JSON.parse(role.permissionPolicy) as unknown,
-            createRoleInput: role.createRoleInput,
-            putRolePolicyInput: role.putRolePolicyInput,
-          },
-        }));
+        const out = results.map(({ secret, role }) => ({ secret, role: rolePlanView(role) }));
         ctx.stdout.write(`${JSON.stringify(out.length === 1 ? out[0] : out, null, 2)}\n`);
         return;
       }
@@ -138,15 +142,7 @@ export const registerCredentialsSecretCommand: RegisterCommand = (program, ctx) 
         docs.push(renderCredentialsSecretYaml(secret));
         docs.push(
           `# IAM role for ${role.secretRef.namespace}/${role.secretRef.name} (ccoctl aws create-iam-roles --dry-run)\n` +
-            stringify({
-              roleName: role.roleName,
-              roleArn: role.roleArn,
-              description: role.description,
-              trustPolicy: JSON.parse(role.trustPolicy) as unknown,
-              permissionPolicy: JSON.parse(role.permissionPolicy) as unknown,
-              createRoleInput: role.createRoleInput,
-              putRolePolicyInput: role.putRolePolicyInput,
-            }, { lineWidth: 0, version: '1.1' }).trimEnd(),
+            stringify(rolePlanView(role), { lineWidth: 0, version: '1.1' }).trimEnd(),
         );
       }
       ctx.stdout.write(`${docs.join('\n---\n')}\n`);
