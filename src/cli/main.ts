@@ -3,12 +3,23 @@
  * (0 success, 1 a negative answer such as a deny, 2 bad input).
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { IrsaError } from '../lib/errors.js';
 import { commands } from './commands.js';
 import { processContext, type CliContext } from './context.js';
 
-const VERSION = '0.1.0';
+/**
+ * The package version, read once from package.json (two folders up from both src/cli/ and dist/cli/), so that
+ * `irsa --version` and `irsa webhook --version` can never disagree with what npm installed.
+ */
+const VERSION = readPackageVersion();
+
+function readPackageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  if (typeof pkg.version !== 'string') throw new TypeError('package.json has no "version" string');
+  return pkg.version;
+}
 
 /** Builds the program; commands write through `ctx` and report their exit code through `ctx.exitCode`. */
 export function buildProgram(ctx: CliContext): Command {
@@ -23,6 +34,9 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride();
   for (const register of commands) register(program, ctx);
   for (const sub of program.commands) applyDefaults(sub, ctx);
+  // The root's options (--version, --help) count only before the command name, so `irsa webhook --version` reaches
+  // the webhook's own flag parser (upstream's `--version`). Set after registering: subcommands do not inherit it.
+  program.enablePositionalOptions();
   return program;
 }
 

@@ -587,7 +587,9 @@ export const registerWebhookCommand: RegisterCommand = (program: Command, ctx: C
       }
       if (errors.length > 0) throw new UsageError(`${errors.join('; ')} (irsa webhook --help lists the flags)`);
       if (flags.version) {
-        ctx.stdout.write('v0.1.0\n');
+        // Upstream prints its version as `v0.1.0` (a bare `v` + semver, section 1 of the spec); ours is the package
+        // version, which the root program read from package.json (`.version()` with no argument returns it).
+        ctx.stdout.write(`v${command.parent?.version() ?? ''}\n`);
         return;
       }
       const code = await runWebhook(flags, ctx);
