@@ -15,6 +15,7 @@ import { loadServiceAccountFiles } from '../kube/service-account-files.js';
 import { CONFIG_MAP_KEY, CONFIG_MAP_NAME, DEFAULT_ANNOTATION_PREFIX, defaultMutationSettings } from './constants.js';
 import {
   buildServiceAccountEntry,
+  lookupConfigMap,
   parseConfigMapConfig,
   parseContainerCredentialsConfig,
   type ConfigMapEntries,
@@ -187,7 +188,8 @@ interface PendingLookup {
  * The store for real clusters: ServiceAccounts by list+watch in all namespaces, the ConfigMap when
  * `watchConfigMap`, the Pod Identity file when set. A lookup that misses the cache waits for the watch and, at the
  * same time, GETs that ServiceAccount (one wait and one GET per key however many lookups share it; 404 ⇒ miss at
- * once) up to the grace period.
+ * once) up to the grace period. A key the ConfigMap resolves never waits: it is answered from the cache at once
+ * (`source: 'cache'`, no `serviceAccount`), as upstream counts a ConfigMap hit as found in its cache.
  * @example
  * const store = createKubernetesIdentityStore({ kubeconfig: '/root/.kube/config', namespace: 'eks', watchConfigMap: true });
  * const { serviceAccount, source } = await store.lookupServiceAccount('default', 'app');
@@ -261,7 +263,14 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
         }
         const config = data[CONFIG_MAP_KEY];
         const entries = config === undefined ? emptyConfigMapEntries() : configMapEntriesOf(config, logger, where);
-        if (entries) cmEntries = entries;
+        if (entries) {
+          cmEntries = entries;
+          // lookups waiting out the grace period for a key the new ConfigMap resolves are answered now
+          for (const [key, p] of pending) {
+            const slash = key.indexOf('/');
+            if (lookupConfigMap(entries, key.slice(0, slash), key.slice(slash + 1))) p.settle({ serviceAccount: undefined, source: 'cache' });
+          }
+        }
         events.configReloaded?.('configmap', entries !== undefined);
       },
       onSynced() {
@@ -342,6 +351,15 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
       if (hit) {
         events.lookup?.('cache');
         return { serviceAccount: hit, source: 'cache' };
+      }
+      // A key the ConfigMap resolves (exact `ns/name`, `prefix*/name`, `*/name`) is found in the cache, as upstream's
+      // `Get` (spec 4.3) counts a cmCache hit: answer now with no ServiceAccount and let resolveIdentity take the
+      // ConfigMap entry, instead of holding the admission for the grace period. No background GET either: upstream's
+      // only warms saCache, while our index is fed by the watch alone (a GET result is handed to waiters, never
+      // stored), so it would spend rate-limiter tokens that real misses need and change nothing for this pod.
+      if (cmEntries !== undefined && lookupConfigMap(cmEntries, namespace, name) !== undefined) {
+        events.lookup?.('cache');
+        return { serviceAccount: undefined, source: 'cache' };
       }
       if (grace <= 0 || closed) {
         events.lookup?.('miss');

@@ -57,6 +57,12 @@ export class FakeApiServer {
   bookmarks = true;
   /** How a too-old resourceVersion is refused: an ERROR event in a 200 stream, or HTTP 410. */
   goneMode: 'event' | 'http' = 'event';
+  /**
+   * Single GETs whose path matches are held unanswered (an API that never replies) until `releaseHeldGets()`;
+   * `heldGets` counts the ones waiting.
+   */
+  holdGets: RegExp | undefined = undefined;
+  #held: Array<() => void> = [];
 
   #rv = 100;
   #objects = new Map<string, Stored>();
@@ -218,6 +224,17 @@ export class FakeApiServer {
     }
   }
 
+  /** Single GETs held by `holdGets` right now. */
+  get heldGets(): number {
+    return this.#held.length;
+  }
+
+  /** Stops holding single GETs and answers the held ones. */
+  releaseHeldGets(): void {
+    this.holdGets = undefined;
+    for (const release of this.#held.splice(0)) release();
+  }
+
   releaseWatchEvents(): void {
     this.holdWatchEvents = false;
     for (const w of this.#watchers) this.#flush(w);
@@ -279,6 +296,17 @@ export class FakeApiServer {
     }
     if ((m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/(serviceaccounts|configmaps)\/([^/]+)$/))) {
       if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+      if (this.holdGets?.test(url.pathname)) {
+        await new Promise<void>((r) => {
+          this.#held.push(r);
+          // a client that gives up (its timeout or abort) is no longer held
+          res.on('close', () => {
+            const i = this.#held.indexOf(r);
+            if (i >= 0) this.#held.splice(i, 1);
+          });
+        });
+        if (res.destroyed) return;
+      }
       const [ns, kind, name] = [decodeURIComponent(m[1]!), m[2] as Kind, decodeURIComponent(m[3]!)];
       const found = this.#objects.get(`${kind}/${ns}/${name}`);
       if (!found) return this.#json(res, 404, { ...status(404, 'NotFound', `${kind} "${name}" not found`), details: { name, kind } });
