@@ -18,8 +18,17 @@ export class IrsaError extends Error {
   }
 }
 
+/**
+ * Every code the shared library raises: `ERR_USAGE` ({@link UsageError}) and `ERR_GO_PARSE` (`GoParseError`, defined
+ * beside the Go parsers in `go-parse.ts`). Each area's `errors.ts` lists its codes the same way; the registry test
+ * (test/lib/errors-registry.test.ts) checks them against each other and against docs/errors.md.
+ */
+export const LIB_ERROR_CODES = ['ERR_USAGE', 'ERR_GO_PARSE'] as const;
+export type LibErrorCode = (typeof LIB_ERROR_CODES)[number];
+
 /** Bad input on the command line or in a file the user named: exit code 2, message names the field and the fix. */
 export class UsageError extends IrsaError {
+  declare readonly code: 'ERR_USAGE';
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('ERR_USAGE', message, { ...options, exitCode: 2 });
   }

@@ -5,8 +5,15 @@
  */
 import { IrsaError } from '../lib/errors.js';
 
+/**
+ * Every code a {@link PolicyError} can carry (the area's registry; docs/errors.md lists each). `MalformedPolicyDocument`
+ * and `LimitExceeded` are AWS's wire codes, spelled as AWS does; another area that answers with them (the AWS plane)
+ * imports these errors instead of defining the codes again.
+ */
+export const POLICY_ERROR_CODES = ['MalformedPolicyDocument', 'LimitExceeded', 'ERR_POLICY_INPUT'] as const;
+
 /** Every code a {@link PolicyError} can carry. */
-export type PolicyErrorCode = 'MalformedPolicyDocument' | 'LimitExceeded' | 'ERR_POLICY_INPUT';
+export type PolicyErrorCode = (typeof POLICY_ERROR_CODES)[number];
 
 /** A policy document AWS would reject, or an input the engine cannot use. */
 export class PolicyError extends IrsaError {
@@ -42,6 +49,3 @@ export class PolicySizeLimitError extends PolicyError {
     this.limit = limit;
   }
 }
-
-/** Every policy error code, for the error-code catalogue test. */
-export const POLICY_ERROR_CODES: readonly PolicyErrorCode[] = ['MalformedPolicyDocument', 'LimitExceeded', 'ERR_POLICY_INPUT'];

@@ -4,10 +4,30 @@
  */
 import { IrsaError } from '../lib/errors.js';
 
-export type WebhookErrorCode =
-  | 'ERR_CONTAINER_CREDENTIALS_CONFIG'
-  | 'ERR_CONFIG_MAP_CONFIG'
-  | 'ERR_JSON_PATCH';
+/** Every code a {@link WebhookError} can carry. */
+export const WEBHOOK_ERROR_CODES = ['ERR_CONTAINER_CREDENTIALS_CONFIG', 'ERR_CONFIG_MAP_CONFIG', 'ERR_JSON_PATCH'] as const;
+export type WebhookErrorCode = (typeof WEBHOOK_ERROR_CODES)[number];
+
+/** Codes of `TlsConfigError` (defined with the TLS settings in `tls.ts`): bad `--tls-*` flags or certificate files. */
+export const TLS_CONFIG_ERROR_CODES = ['ERR_TLS_MIN_VERSION', 'ERR_TLS_CIPHER_SUITE', 'ERR_TLS_CERTIFICATE'] as const;
+export type TlsConfigErrorCode = (typeof TLS_CONFIG_ERROR_CODES)[number];
+
+/** Code of `AdmissionReviewError` (defined with the review codec in `admission.ts`): a `/mutate` body answered 400. */
+export const ADMISSION_REVIEW_ERROR_CODES = ['ERR_ADMISSION_REVIEW_INVALID'] as const;
+
+/** Code `irsa webhook` exits with (a plain `IrsaError`, src/cli/webhook.ts) when its graceful shutdown failed. */
+export const WEBHOOK_SHUTDOWN_ERROR_CODES = ['ERR_WEBHOOK_SHUTDOWN'] as const;
+
+/**
+ * Every code of the webhook area, whichever class carries it (the area's registry; docs/errors.md lists each).
+ * `TlsConfigError` and `AdmissionReviewError` live beside the code that raises them; their codes are listed here.
+ */
+export const WEBHOOK_AREA_ERROR_CODES = [
+  ...WEBHOOK_ERROR_CODES,
+  ...TLS_CONFIG_ERROR_CODES,
+  ...ADMISSION_REVIEW_ERROR_CODES,
+  ...WEBHOOK_SHUTDOWN_ERROR_CODES,
+] as const;
 
 /** Base of webhook errors; `code` narrows with `switch`. */
 export class WebhookError extends IrsaError {
@@ -24,7 +44,7 @@ export class ContainerCredentialsConfigError extends WebhookError {
   }
 }
 
-/** The `pod-identity-webhook` ConfigMap's `data.config` could not be read. */
+/** The `pod-identity-webhook` ConfigMap file (`--config-map FILE`) cannot be read: not YAML, no such ConfigMap, `data.config` not a string or not JSON. */
 export class ConfigMapConfigError extends WebhookError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('ERR_CONFIG_MAP_CONFIG', message, { ...options, exitCode: 2 });

@@ -23,6 +23,7 @@ import {
   type IdentityOptions,
 } from './identity.js';
 import type { IdentityStore, LookupSource, ServiceAccountLookup } from './identity-store.js';
+import { ConfigMapConfigError } from './errors.js';
 
 /** Which source an event is about. */
 export type IdentitySourceKind = 'serviceaccounts' | 'configmap' | 'container-credentials';
@@ -412,16 +413,20 @@ function configFromConfigMapFile(content: string): string {
   }
   if (asJson !== undefined && !isConfigMap(asJson)) return content; // the bare config JSON
   const docs = asJson !== undefined ? [asJson] : parseAllDocuments(content).map((d) => {
-    if (d.errors.length > 0) throw new Error(`not YAML: ${d.errors[0]!.message}`);
+    if (d.errors.length > 0) throw new ConfigMapConfigError(`not YAML: ${d.errors[0]!.message}`);
     return d.toJSON() as unknown;
   });
   const maps = docs.flatMap((d) => (isList(d) ? (d as { items: unknown[] }).items : [d])).filter(isConfigMap);
   const chosen = maps.find((m) => m.metadata?.name === CONFIG_MAP_NAME) ?? (maps.length === 1 ? maps[0] : undefined);
-  if (!chosen) throw new Error(`no ConfigMap named ${CONFIG_MAP_NAME} in the file`);
+  if (!chosen) throw new ConfigMapConfigError(`no ConfigMap named ${CONFIG_MAP_NAME} in the file`);
   const config = chosen.data?.[CONFIG_MAP_KEY];
   if (config === undefined) return '{}';
-  if (typeof config !== 'string') throw new Error(`data.${CONFIG_MAP_KEY} must be a string holding JSON`);
-  JSON.parse(config); // invalid JSON rejects the whole file: the last good entries stay
+  if (typeof config !== 'string') throw new ConfigMapConfigError(`data.${CONFIG_MAP_KEY} must be a string holding JSON`);
+  try {
+    JSON.parse(config); // invalid JSON rejects the whole file: the last good entries stay
+  } catch (cause) {
+    throw new ConfigMapConfigError(`data.${CONFIG_MAP_KEY} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
   return config;
 }
 
