@@ -152,7 +152,7 @@ export const WEBHOOK_FLAGS: readonly FlagSpec[] = [
   { name: 'tls-cert', key: 'tlsCert', kind: 'string', usage: '(out-of-cluster) TLS certificate file path' },
   { name: 'tls-cipher-suites', key: 'tlsCipherSuites', kind: 'string', usage: 'Comma-separated list of cipher suites (IANA names as Go spells them); empty = defaults' },
   { name: 'tls-min-version', key: 'tlsMinVersion', kind: 'string', usage: 'Minimum TLS version: 1.0, 1.1, 1.2, 1.3 or VersionTLS10..VersionTLS13; empty = 1.2' },
-  { name: 'in-cluster', key: 'inCluster', kind: 'bool', usage: 'Use in-cluster authentication and certificate request API', note: 'true (the default, as upstream) is refused: pass --in-cluster=false with --tls-cert/--tls-key' },
+  { name: 'in-cluster', key: 'inCluster', kind: 'bool', usage: 'Use in-cluster authentication and certificate request API', note: 'an explicit true is refused (the CSR API no longer signs); when absent, irsa webhook reads --tls-cert/--tls-key as with --in-cluster=false' },
   { name: 'service-name', key: 'serviceName', kind: 'string', usage: '(in-cluster) The service name fronting this webhook (accepted, unused)' },
   { name: 'namespace', key: 'namespace', kind: 'string', usage: '(in-cluster) The namespace of the pod-identity-webhook ConfigMap (--watch-config-map)' },
   { name: 'tls-secret', key: 'tlsSecret', kind: 'string', usage: '(in-cluster) The secret name for storing the TLS serving cert (accepted, unused)' },
@@ -580,7 +580,10 @@ export const registerWebhookCommand: RegisterCommand = (program: Command, ctx: C
     .argument('[flags...]', 'EKS webhook flags')
     .action(async (_args: string[], _opts: unknown, command: Command) => {
       const argv = command.args;
-      const { flags, errors } = parseWebhookFlags(argv);
+      const { flags, errors, set } = parseWebhookFlags(argv);
+      // Upstream's default --in-cluster=true (CSR-issued certificate) cannot work; only an explicit true is refused,
+      // without the flag the certificate comes from --tls-cert/--tls-key as every upstream manifest configures it.
+      if (!set.has('in-cluster')) flags.inCluster = false;
       if (flags.help) {
         ctx.stdout.write(webhookHelp());
         return;

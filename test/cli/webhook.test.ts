@@ -145,11 +145,15 @@ test('irsa webhook: --help lists flags with defaults; bad flags exit 2 with the 
   assert.equal(await main(['webhook', '--in-cluster=false', '--bogus'], bad.ctx), 2);
   assert.match(bad.err(), /unknown flag: --bogus/);
   const refused = ctx();
-  assert.equal(await main(['webhook'], refused.ctx), 2);
+  assert.equal(await main(['webhook', '--in-cluster=true', '--service-accounts=/tmp'], refused.ctx), 2);
   assert.match(refused.err(), /--in-cluster=false/);
   const noCert = ctx();
   assert.equal(await main(['webhook', '--in-cluster=false', '--tls-cert=/nonexistent/tls.crt', '--service-accounts=/tmp'], noCert.ctx), 2);
   assert.match(noCert.err(), /cannot read the serving certificate.*--tls-cert/);
+  // Without --in-cluster the certificate files are used (upstream's CSR default is not assumed).
+  const implicit = ctx();
+  assert.equal(await main(['webhook', '--tls-cert=/nonexistent/tls.crt', '--service-accounts=/tmp'], implicit.ctx), 2);
+  assert.match(implicit.err(), /cannot read the serving certificate.*--tls-cert/);
 });
 
 /** Runs `irsa webhook` in-process with offline ServiceAccounts; returns the first /mutate answer that has a patch. */
