@@ -36,7 +36,7 @@ import {
 } from '../oidc/index.js';
 import type { CliContext } from './context.js';
 import type { RegisterCommand } from './commands.js';
-import { setExitCode } from './main.js';
+import { setExitCode } from './exit-code.js';
 import { addMutationOptions, loadInjector, type MutationFlagValues } from './mutation-flags.js';
 
 /** Issuer of tokens minted with the ephemeral key when no `--issuer` is given. */

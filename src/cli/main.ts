@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { IrsaError } from '../lib/errors.js';
 import { commands } from './commands.js';
 import { processContext, type CliContext } from './context.js';
+import { exitCodeOf } from './exit-code.js';
 
 /**
  * The package version, read once from package.json (two folders up from both src/cli/ and dist/cli/), so that
@@ -21,7 +22,7 @@ function readPackageVersion(): string {
   return pkg.version;
 }
 
-/** Builds the program; commands write through `ctx` and report their exit code through `ctx.exitCode`. */
+/** Builds the program; commands write through `ctx` and report a non-zero exit with `setExitCode` or by throwing. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('irsa')
     .description('IAM Roles for Service Accounts, end to end: webhook, issuer, policy engine and tools')
@@ -45,9 +46,6 @@ function applyDefaults(command: Command, ctx: CliContext): void {
   for (const sub of command.commands) applyDefaults(sub, ctx);
 }
 
-/** An action's result: its exit code (undefined means 0). */
-export type ActionResult = number | void;
-
 /**
  * Runs the CLI with `argv` (without node and script) and returns the exit code; never throws for user errors.
  * @example
@@ -57,8 +55,8 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
   const program = buildProgram(ctx);
   let code = 0;
   program.hook('postAction', (_this, action) => {
-    const result = (action as Command & { _irsaExitCode?: number })._irsaExitCode;
-    if (typeof result === 'number') code = result;
+    const result = exitCodeOf(action);
+    if (result !== undefined) code = result;
   });
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -66,11 +64,6 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
   } catch (err) {
     return reportError(err, ctx);
   }
-}
-
-/** Sets the exit code of the command being run (used by actions that answer "no" without an error, e.g. a deny). */
-export function setExitCode(command: Command, code: number): void {
-  (command as Command & { _irsaExitCode?: number })._irsaExitCode = code;
 }
 
 function reportError(err: unknown, ctx: CliContext): number {

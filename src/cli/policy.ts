@@ -33,7 +33,7 @@ import {
   type StatementRef,
 } from '../policy/index.js';
 import type { CliContext } from './context.js';
-import { setExitCode } from './main.js';
+import { setExitCode } from './exit-code.js';
 
 const KINDS: readonly PolicyKind[] = ['identity', 'inline', 'managed', 'boundary', 'session', 'trust', 'resource'];
 

@@ -596,7 +596,6 @@ export const registerWebhookCommand: RegisterCommand = (program: Command, ctx: C
         return;
       }
       const code = await runWebhook(flags, ctx);
-      // Not setExitCode from main.js: importing main here would make a cycle (main → commands → webhook).
       if (code !== 0) throw new IrsaError('ERR_WEBHOOK_SHUTDOWN', 'the webhook did not shut down cleanly (see the log above)', { exitCode: code });
     });
   // Subcommands inherit the parent's help and excess-argument settings; `certs` is an ordinary commander command.
