@@ -8,8 +8,20 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
-import { KubeConfig } from '@kubernetes/client-node';
+import { createRequire } from 'node:module';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { IrsaError } from '../lib/errors.js';
+
+const requireModule = createRequire(import.meta.url);
+
+/**
+ * client-node takes ~0.4 s to load; only the Kubernetes source needs it, so it is loaded on first use (a
+ * synchronous require of the ES module, Node ≥ 20.19) rather than by every `irsa` command at start-up.
+ */
+function newKubeConfig(): KubeConfig {
+  const clientNode = requireModule('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
+  return new clientNode.KubeConfig();
+}
 
 /** Where the API server is: upstream's `--kubeconfig` / `--kube-api` (both empty ⇒ in-cluster). */
 export interface LoadKubeConfigOptions {
@@ -26,7 +38,7 @@ export interface LoadKubeConfigOptions {
  * const kc = loadKubeConfig({ kubeApi: 'http://127.0.0.1:8001' });
  */
 export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = newKubeConfig();
   const kubeApi = options.kubeApi || undefined;
   if (options.kubeconfig) {
     kc.loadFromFile(options.kubeconfig);
