@@ -64,6 +64,16 @@ test('encodes the response with upstream key order, TypeMeta echoed only when se
   assert.deepEqual(parsed.response.warnings, ['careful "here"']);
 });
 
+test('encodes the patch as base64 of its UTF-8 JSON, ASCII or not', () => {
+  for (const value of ['plain ascii', 'café', '€ and 🚀', '\u00ff\u0100', 'lone \ud800 surrogate']) {
+    const patch = [{ op: 'add', path: '/spec/containers/0/env/-', value: { name: 'GREETING', value } }];
+    const body = encodeAdmissionReview({}, { uid: 'u', allowed: true, patch });
+    const encoded = JSON.parse(body).response.patch as string;
+    assert.equal(encoded, Buffer.from(JSON.stringify(patch), 'utf8').toString('base64'), value);
+    assert.deepEqual(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')), patch, value);
+  }
+});
+
 test('omits an empty patch and empty warnings', () => {
   assert.equal(encodeAdmissionReview({}, { uid: 'u', allowed: true, patch: [], warnings: [] }), '{"response":{"uid":"u","allowed":true}}');
 });
