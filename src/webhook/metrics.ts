@@ -49,7 +49,19 @@ export interface WebhookMetrics {
   storeEvents: MetricsStoreEvents;
   /** Records one instrumented request (upstream's three HTTP families). */
   observeRequest(verb: string, path: string, code: number, seconds: number): void;
+  /** Records one admission's duration by result (`irsa_webhook_admission_duration_seconds`). */
+  observeAdmission(result: AdmissionResult, seconds: number): void;
+  /** Counts one ServiceAccount lookup by how it was answered. */
+  countLookup(outcome: 'cache' | 'api' | 'miss'): void;
+  /** Counts one pod with an identity (`pod_identity_webhook_pod_count`) and, if patched, one mutation. */
+  countPod(method: PodIdentityMethod, mutated: boolean): void;
 }
+
+/** The `result` label of `irsa_webhook_admission_duration_seconds`. */
+export type AdmissionResult = 'mutated' | 'unchanged' | 'invalid' | 'error';
+
+/** The `method`/`mode` label of the pod counters. */
+export type PodIdentityMethod = 'sts_web_identity' | 'container_credentials';
 
 /** One `verb`/`path` series of a {@link SumCountSummary}. */
 export interface SumCountChild {
@@ -203,6 +215,18 @@ export function createWebhookMetrics(options: { source: MetricsSource; processMe
     registers,
   });
 
+  // Children bound once to every label value the admission path uses: prom-client's labels() builds a label
+  // object and closures on each call.
+  const admissionChildren: Record<AdmissionResult, ReturnType<typeof admissionDuration.labels>> = {
+    mutated: admissionDuration.labels('mutated'),
+    unchanged: admissionDuration.labels('unchanged'),
+    invalid: admissionDuration.labels('invalid'),
+    error: admissionDuration.labels('error'),
+  };
+  const lookupChildren = { cache: lookups.labels('cache'), api: lookups.labels('api'), miss: lookups.labels('miss') };
+  const podChildren = { sts_web_identity: podCount.labels('sts_web_identity'), container_credentials: podCount.labels('container_credentials') };
+  const mutationChildren = { sts_web_identity: mutations.labels('sts_web_identity'), container_credentials: mutations.labels('container_credentials') };
+
   // Pre-bound children for the hot path (POST /mutate 200).
   const countChildren = new Map<string, ReturnType<typeof httpRequestCount.labels>>();
   const latencyChildren = new Map<string, { hist: ReturnType<typeof httpRequestLatencies.labels>; sum: ReturnType<typeof httpRequestDurationMicroseconds.labels> }>();
@@ -241,6 +265,16 @@ export function createWebhookMetrics(options: { source: MetricsSource; processMe
       const micros = seconds * 1e6;
       latency.hist.observe(micros);
       latency.sum.observe(micros);
+    },
+    observeAdmission(result, seconds) {
+      admissionChildren[result].observe(seconds);
+    },
+    countLookup(outcome) {
+      lookupChildren[outcome].inc();
+    },
+    countPod(method, mutated) {
+      podChildren[method].inc();
+      if (mutated) mutationChildren[method].inc();
     },
   };
 }

@@ -14,7 +14,7 @@ import { AdmissionReviewError, decodeAdmissionReview, encodeAdmissionReview, typ
 import type { MutationSettings } from './constants.js';
 import { createAdmissionHandler, type AdmissionHandler, type AdmissionOutcome } from './handler.js';
 import type { IdentityStore } from './identity-store.js';
-import { createWebhookMetrics, type WebhookMetrics } from './metrics.js';
+import { createWebhookMetrics, type PodIdentityMethod, type WebhookMetrics } from './metrics.js';
 import { CertificateReloader, loadCertificatePair, tlsSettingsFromFlags, type CertificatePair } from './tls.js';
 
 /** The API server's own request size limit: no AdmissionReview can be larger. */
@@ -150,7 +150,7 @@ function urlHost(host: string | undefined): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function modeLabel(mode: string): string {
+function modeLabel(mode: string): PodIdentityMethod {
   return mode === 'container-credentials' ? 'container_credentials' : 'sts_web_identity';
 }
 
@@ -355,7 +355,7 @@ function onBodyEnd(this: AnyRequest): void {
   } catch (err) {
     const message = err instanceof AdmissionReviewError ? err.message : `cannot decode the AdmissionReview: ${(err as Error).message}`;
     sendText(ex.res, 400, `${message}\n`);
-    ex.state.metrics.admissionDuration.labels('invalid').observe(ex.seconds());
+    ex.state.metrics.observeAdmission('invalid', ex.seconds());
     ex.finish(400);
     return;
   }
@@ -371,7 +371,7 @@ async function admit(ex: Exchange, review: DecodedAdmissionReview): Promise<void
     // Our own trouble (e.g. the store failed): never deny the pod; the API server applies failurePolicy.
     state.logger.error({ err, uid: review.request.uid }, 'admission failed');
     sendText(res, 500, 'internal error while admitting the pod\n');
-    state.metrics.admissionDuration.labels('error').observe(ex.seconds());
+    state.metrics.observeAdmission('error', ex.seconds());
     ex.finish(500, review.request.uid);
     return;
   }
@@ -385,7 +385,7 @@ async function admit(ex: Exchange, review: DecodedAdmissionReview): Promise<void
     }
   }
   recordAdmission(state, outcome);
-  state.metrics.admissionDuration.labels(outcome.response.patch !== undefined ? 'mutated' : 'unchanged').observe(ex.seconds());
+  state.metrics.observeAdmission(outcome.response.patch !== undefined ? 'mutated' : 'unchanged', ex.seconds());
   ex.finish(200, review.request.uid);
 }
 
@@ -399,12 +399,8 @@ function tooLarge(ex: Exchange, size: number): void {
 /** Metrics and logs of one admission, from its outcome (the handler itself neither counts nor logs). */
 function recordAdmission(state: ServerState, outcome: AdmissionOutcome): void {
   const { metrics, logger } = state;
-  if (outcome.lookup !== 'skipped') metrics.lookups.labels(outcome.lookup).inc();
-  if (outcome.identity !== undefined) {
-    const method = modeLabel(outcome.identity.mode);
-    metrics.podCount.labels(method).inc();
-    if (outcome.response.patch !== undefined) metrics.mutations.labels(method).inc();
-  }
+  if (outcome.lookup !== 'skipped') metrics.countLookup(outcome.lookup);
+  if (outcome.identity !== undefined) metrics.countPod(modeLabel(outcome.identity.mode), outcome.response.patch !== undefined);
   if (outcome.missedServiceAccount) {
     metrics.missingServiceAccounts.inc();
     logger.warn({ pod: outcome.podName, namespace: outcome.namespace, serviceAccount: outcome.serviceAccountName, uid: outcome.response.uid, gracePeriodMs: state.lookupGracePeriodMs }, 'ServiceAccount not found after the lookup grace period; pod admitted without AWS credentials');

@@ -41,3 +41,25 @@ test('store events count watch restarts and config reloads', async () => {
   assert.match(text, /irsa_webhook_watch_restarts_total\{resource="serviceaccounts",reason="gone"\} 2/);
   assert.match(text, /irsa_webhook_config_reloads_total\{source="container-credentials",result="error"\} 1/);
 });
+
+test('admission recorders update their labelled series, and only the ones used appear', async () => {
+  const m = createWebhookMetrics({ source: { size: () => 0 } });
+  m.observeAdmission('mutated', 0.002);
+  m.observeAdmission('mutated', 0.003);
+  m.countLookup('cache');
+  m.countLookup('miss');
+  m.countLookup('cache');
+  m.countPod('sts_web_identity', true);
+  m.countPod('container_credentials', false);
+  const text = await m.registry.metrics();
+  assert.match(text, /irsa_webhook_admission_duration_seconds_count\{result="mutated"\} 2\n/);
+  assert.match(text, /irsa_webhook_admission_duration_seconds_bucket\{le="0.0025",result="mutated"\} 1\n/);
+  assert.doesNotMatch(text, /result="unchanged"|result="invalid"|result="error"/);
+  assert.match(text, /irsa_webhook_serviceaccount_lookups_total\{outcome="cache"\} 2\n/);
+  assert.match(text, /irsa_webhook_serviceaccount_lookups_total\{outcome="miss"\} 1\n/);
+  assert.doesNotMatch(text, /outcome="api"/);
+  assert.match(text, /pod_identity_webhook_pod_count\{method="sts_web_identity"\} 1\n/);
+  assert.match(text, /pod_identity_webhook_pod_count\{method="container_credentials"\} 1\n/);
+  assert.match(text, /irsa_webhook_mutations_total\{mode="sts_web_identity"\} 1\n/);
+  assert.doesNotMatch(text, /irsa_webhook_mutations_total\{mode="container_credentials"\}/);
+});
