@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 // Imported before main.js on purpose: `irsa up` imports this module directly, which must not hit an import cycle.
-import { defaultWebhookFlags, fetchInstanceIdentity, partitionOfRegion, parseWebhookFlags, planWebhook, runWebhook, WEBHOOK_FLAGS, type WebhookFlags } from '../../src/cli/webhook.js';
+import { fetchInstanceIdentity, partitionOfRegion, planWebhook, runWebhook } from '../../src/cli/webhook.js';
+import { defaultWebhookFlags, parseWebhookFlags, WEBHOOK_FLAGS, type WebhookFlags } from '../../src/cli/webhook-flags.js';
 import { main } from '../../src/cli/main.js';
 import { exampleReview, makePki, memoryLogger, request1, ROLE_ARN, tempDir } from '../webhook/server-helpers.js';
 
