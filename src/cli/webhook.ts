@@ -12,7 +12,8 @@ import { defaultMutationSettings, type MutationSettings } from '../webhook/const
 import { createFileIdentityStore, createKubernetesIdentityStore, type ManagedIdentityStore } from '../webhook/identity-cache.js';
 import { createWebhookMetrics } from '../webhook/metrics.js';
 import { startWebhookServer, type WebhookServer, type WebhookServerConfig } from '../webhook/server.js';
-import { loadCertificatePair, parseTlsCipherSuites, parseTlsMinVersion, TlsConfigError, tlsSettingsFromFlags } from '../webhook/tls.js';
+import { TlsConfigError } from '../webhook/errors.js';
+import { loadCertificatePair, parseTlsCipherSuites, parseTlsMinVersion, tlsSettingsFromFlags } from '../webhook/tls.js';
 import type { RegisterCommand } from './commands.js';
 import type { CliContext } from './context.js';
 import { registerWebhookCertsCommand } from './webhook-certs.js';

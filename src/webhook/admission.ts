@@ -3,19 +3,11 @@
  * validate a request body, encode the response review the API server expects (TypeMeta echoed, uid echoed).
  * @module
  */
-import { IrsaError } from '../lib/errors.js';
+import { AdmissionReviewError } from './errors.js';
 
 /** The review API versions the webhook answers (the API server sends the first one the configuration lists). */
 export const ADMISSION_API_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type AdmissionApiVersion = (typeof ADMISSION_API_VERSIONS)[number];
-
-/** The body is not an AdmissionReview the webhook can answer (HTTP 400; the API server applies `failurePolicy`). */
-export class AdmissionReviewError extends IrsaError {
-  readonly statusCode = 400;
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super('ERR_ADMISSION_REVIEW_INVALID', message, options);
-  }
-}
 
 /** The request half of an AdmissionReview, as far as the webhook reads it. */
 export interface AdmissionRequest {

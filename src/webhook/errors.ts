@@ -8,26 +8,25 @@ import { IrsaError } from '../lib/errors.js';
 export const WEBHOOK_ERROR_CODES = ['ERR_CONTAINER_CREDENTIALS_CONFIG', 'ERR_CONFIG_MAP_CONFIG', 'ERR_JSON_PATCH'] as const;
 export type WebhookErrorCode = (typeof WEBHOOK_ERROR_CODES)[number];
 
-/** Codes of `TlsConfigError` (defined with the TLS settings in `tls.ts`): bad `--tls-*` flags or certificate files. */
+/** Codes of {@link TlsConfigError}: bad `--tls-*` flags or certificate files. */
 export const TLS_CONFIG_ERROR_CODES = ['ERR_TLS_MIN_VERSION', 'ERR_TLS_CIPHER_SUITE', 'ERR_TLS_CERTIFICATE'] as const;
 export type TlsConfigErrorCode = (typeof TLS_CONFIG_ERROR_CODES)[number];
 
-/** Code of `AdmissionReviewError` (defined with the review codec in `admission.ts`): a `/mutate` body answered 400. */
+/** Code of {@link AdmissionReviewError}: a `/mutate` body answered 400. */
 export const ADMISSION_REVIEW_ERROR_CODES = ['ERR_ADMISSION_REVIEW_INVALID'] as const;
+export type AdmissionReviewErrorCode = (typeof ADMISSION_REVIEW_ERROR_CODES)[number];
 
 /** Code `irsa webhook` exits with (a plain `IrsaError`, src/cli/webhook.ts) when its graceful shutdown failed. */
 export const WEBHOOK_SHUTDOWN_ERROR_CODES = ['ERR_WEBHOOK_SHUTDOWN'] as const;
 
-/**
- * Every code of the webhook area, whichever class carries it (the area's registry; docs/errors.md lists each).
- * `TlsConfigError` and `AdmissionReviewError` live beside the code that raises them; their codes are listed here.
- */
+/** Every code of the webhook area, whichever class carries it (the area's registry; docs/errors.md lists each). */
 export const WEBHOOK_AREA_ERROR_CODES = [
   ...WEBHOOK_ERROR_CODES,
   ...TLS_CONFIG_ERROR_CODES,
   ...ADMISSION_REVIEW_ERROR_CODES,
   ...WEBHOOK_SHUTDOWN_ERROR_CODES,
 ] as const;
+export type WebhookAreaErrorCode = (typeof WEBHOOK_AREA_ERROR_CODES)[number];
 
 /** Base of webhook errors; `code` narrows with `switch`. */
 export class WebhookError extends IrsaError {
@@ -55,5 +54,22 @@ export class ConfigMapConfigError extends WebhookError {
 export class JsonPatchError extends WebhookError {
   constructor(message: string) {
     super('ERR_JSON_PATCH', message);
+  }
+}
+
+/** A TLS setting the user gave is not one upstream accepts, or the certificate files are unusable. */
+export class TlsConfigError extends IrsaError {
+  declare readonly code: TlsConfigErrorCode;
+  constructor(code: TlsConfigErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, { ...options, exitCode: 2 });
+  }
+}
+
+/** The body is not an AdmissionReview the webhook can answer (HTTP 400; the API server applies `failurePolicy`). */
+export class AdmissionReviewError extends IrsaError {
+  declare readonly code: AdmissionReviewErrorCode;
+  readonly statusCode = 400;
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ERR_ADMISSION_REVIEW_INVALID', message, options);
   }
 }

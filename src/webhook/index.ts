@@ -25,8 +25,20 @@ export { applyJsonPatch, escapeJsonPointer, parseJsonPointer, unescapeJsonPointe
 export type { JsonPatchOperation } from './json-patch.js';
 export { defaultMutationSettings } from './constants.js';
 export type { MutationSettings } from './constants.js';
-export { ConfigMapConfigError, ContainerCredentialsConfigError, JsonPatchError, WebhookError } from './errors.js';
-export type { WebhookErrorCode } from './errors.js';
+export {
+  ADMISSION_REVIEW_ERROR_CODES,
+  AdmissionReviewError,
+  ConfigMapConfigError,
+  ContainerCredentialsConfigError,
+  JsonPatchError,
+  TLS_CONFIG_ERROR_CODES,
+  TlsConfigError,
+  WEBHOOK_AREA_ERROR_CODES,
+  WEBHOOK_ERROR_CODES,
+  WEBHOOK_SHUTDOWN_ERROR_CODES,
+  WebhookError,
+} from './errors.js';
+export type { AdmissionReviewErrorCode, TlsConfigErrorCode, WebhookAreaErrorCode, WebhookErrorCode } from './errors.js';
 export { createFileIdentityStore, createKubernetesIdentityStore } from './identity-cache.js';
 export type {
   FileIdentityStoreOptions,
@@ -45,21 +57,20 @@ export {
   writeWebhookCertificates,
 } from './certs.js';
 export type { CreateWebhookCertificatesOptions, WebhookCertificates } from './certs.js';
-export { ADMISSION_API_VERSIONS, AdmissionReviewError, decodeAdmissionReview, encodeAdmissionReview } from './admission.js';
+export { ADMISSION_API_VERSIONS, decodeAdmissionReview, encodeAdmissionReview } from './admission.js';
 export type { AdmissionApiVersion, AdmissionRequest, AdmissionResponse, DecodedAdmissionReview } from './admission.js';
 export { createAdmissionHandler } from './handler.js';
 export type { AdmissionHandler, AdmissionHandlerOptions, AdmissionOutcome } from './handler.js';
 export { isJsonContentType, MAX_REVIEW_BYTES, startWebhookServer } from './server.js';
 export type { IdentityStoreExtras, ShutdownResult, WebhookServer, WebhookServerConfig, WebhookServerDeps } from './server.js';
 export { createWebhookMetrics, SumCountSummary } from './metrics.js';
-export type { MetricsSource, MetricsStoreEvents, WebhookMetrics } from './metrics.js';
+export type { AdmissionResult, MetricsSource, MetricsStoreEvents, PodIdentityMethod, WebhookMetrics } from './metrics.js';
 export {
   ACCEPTED_CIPHER_SUITES,
   CertificateReloader,
   loadCertificatePair,
   parseTlsCipherSuites,
   parseTlsMinVersion,
-  TlsConfigError,
   tlsSettingsFromFlags,
 } from './tls.js';
 export type { CertificatePair, CertificateReloaderOptions, TlsSettings } from './tls.js';

@@ -9,15 +9,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
-import { IrsaError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
-
-/** A TLS setting the user gave is not one upstream accepts, or the certificate files are unusable. */
-export class TlsConfigError extends IrsaError {
-  constructor(code: 'ERR_TLS_MIN_VERSION' | 'ERR_TLS_CIPHER_SUITE' | 'ERR_TLS_CERTIFICATE', message: string, options: { cause?: unknown } = {}) {
-    super(code, message, { ...options, exitCode: 2 });
-  }
-}
+import { TlsConfigError } from './errors.js';
 
 const MIN_VERSIONS: Record<string, SecureVersion> = {
   '1.0': 'TLSv1',

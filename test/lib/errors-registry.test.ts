@@ -15,18 +15,18 @@ import { KUBE_API_ERROR_CODES, KUBE_ERROR_CODES } from '../../src/kube/errors.js
 import { KubeApiError } from '../../src/kube/api-client.js';
 import { ManifestError } from '../../src/kube/manifests.js';
 import {
+  AdmissionReviewError,
   ConfigMapConfigError,
   ContainerCredentialsConfigError,
   JsonPatchError,
   TLS_CONFIG_ERROR_CODES,
+  TlsConfigError,
   WEBHOOK_AREA_ERROR_CODES,
   WEBHOOK_ERROR_CODES,
   WebhookError,
   type TlsConfigErrorCode,
   type WebhookErrorCode,
 } from '../../src/webhook/errors.js';
-import { TlsConfigError } from '../../src/webhook/tls.js';
-import { AdmissionReviewError } from '../../src/webhook/admission.js';
 import { OIDC_ERROR_CODES, OidcError, type OidcErrorCode } from '../../src/oidc/errors.js';
 import { MalformedPolicyDocumentError, POLICY_ERROR_CODES, PolicyError, PolicySizeLimitError, type PolicyErrorCode } from '../../src/policy/errors.js';
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdmissionReviewError, decodeAdmissionReview, encodeAdmissionReview } from '../../src/webhook/admission.js';
+import { decodeAdmissionReview, encodeAdmissionReview } from '../../src/webhook/admission.js';
+import { AdmissionReviewError } from '../../src/webhook/errors.js';
 import { exampleReview } from './server-helpers.js';
 
 test('decodes the upstream example review (no apiVersion) and keeps TypeMeta as sent', () => {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { connect as tlsConnect, type SecureVersion } from 'node:tls';
 import { defaultMutationSettings } from '../../src/webhook/constants.js';
 import { startWebhookServer, type WebhookServerConfig, type WebhookServer } from '../../src/webhook/server.js';
-import { parseTlsCipherSuites, parseTlsMinVersion, TlsConfigError } from '../../src/webhook/tls.js';
+import { TlsConfigError } from '../../src/webhook/errors.js';
+import { parseTlsCipherSuites, parseTlsMinVersion } from '../../src/webhook/tls.js';
 import { exampleReview, FakeIdentityStore, makePki, memoryLogger, request1, request2, ROLE_ARN, tempDir, type TestPki } from './server-helpers.js';
 
 test('--tls-min-version accepts exactly upstream spellings', () => {
