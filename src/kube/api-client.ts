@@ -10,7 +10,7 @@ import https from 'node:https';
 import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { IrsaError } from '../lib/errors.js';
+import { KubeApiError, type KubeStatus } from './errors.js';
 
 const requireModule = createRequire(import.meta.url);
 
@@ -59,28 +59,6 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig 
     kc.loadFromCluster();
   }
   return kc;
-}
-
-/** Why a Kubernetes API call failed; `status` is the HTTP status (0 for a network error or timeout). */
-export class KubeApiError extends IrsaError {
-  readonly status: number;
-  /** The Kubernetes `Status` object from the body, when the server sent one. */
-  readonly kubeStatus: KubeStatus | undefined;
-  constructor(code: string, message: string, options: { status?: number; kubeStatus?: KubeStatus; cause?: unknown } = {}) {
-    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
-    this.status = options.status ?? 0;
-    this.kubeStatus = options.kubeStatus;
-  }
-}
-
-/** The API's `Status` object (`kind: Status`), as sent in error bodies and watch ERROR events. */
-export interface KubeStatus {
-  kind?: string;
-  apiVersion?: string;
-  status?: string;
-  message?: string;
-  reason?: string;
-  code?: number;
 }
 
 /** One event of a watch stream. */

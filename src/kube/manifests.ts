@@ -5,18 +5,7 @@
  * @module
  */
 import { Document, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Node, type ParsedNode } from 'yaml';
-import { IrsaError } from '../lib/errors.js';
-
-/** Bad manifest input: the message names the source, the document (1-based) and the field. Exit code 2. */
-export class ManifestError extends IrsaError {
-  readonly source: string;
-  readonly documentIndex: number | undefined;
-  constructor(source: string, documentIndex: number | undefined, message: string) {
-    super('ERR_MANIFEST', `${source}${documentIndex === undefined ? '' : `, document ${documentIndex + 1}`}: ${message}`, { exitCode: 2 });
-    this.source = source;
-    this.documentIndex = documentIndex;
-  }
-}
+import { ManifestError } from './errors.js';
 
 export type ManifestFormat = 'yaml' | 'json';
 

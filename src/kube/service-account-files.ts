@@ -5,7 +5,8 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { documentValue, ManifestError, parseManifests } from './manifests.js';
+import { ManifestError } from './errors.js';
+import { documentValue, parseManifests } from './manifests.js';
 import { parseServiceAccount, type ServiceAccountInfo } from './service-account.js';
 
 /** Options of {@link loadServiceAccountFiles} and {@link parseServiceAccountManifests}. */

@@ -11,9 +11,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IrsaError, LIB_ERROR_CODES, UsageError } from '../../src/lib/errors.js';
 import { GoParseError } from '../../src/lib/go-parse.js';
-import { KUBE_API_ERROR_CODES, KUBE_ERROR_CODES } from '../../src/kube/errors.js';
-import { KubeApiError } from '../../src/kube/api-client.js';
-import { ManifestError } from '../../src/kube/manifests.js';
+import { KUBE_API_ERROR_CODES, KUBE_ERROR_CODES, KubeApiError, ManifestError } from '../../src/kube/errors.js';
 import {
   AdmissionReviewError,
   ConfigMapConfigError,
