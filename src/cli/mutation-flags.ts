@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { documentValue, loadServiceAccountFiles, ManifestError, parseManifests, type ServiceAccountInfo } from '../kube/index.js';
-import { UsageError } from '../lib/errors.js';
-import { GoParseError, parseGoBool, parseGoIntBase0 } from '../lib/go-parse.js';
+import { GoParseError, UsageError } from '../lib/errors.js';
+import { parseGoBool, parseGoIntBase0 } from '../lib/go-parse.js';
 import { CONFIG_MAP_KEY, CONFIG_MAP_NAME, defaultMutationSettings, type MutationSettings } from '../webhook/constants.js';
 import {
   applyJsonPatch,

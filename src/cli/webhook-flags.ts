@@ -3,7 +3,8 @@
  * booleans only as `--name=false`), Go durations and integers, klog's flags; parsing is a pure function.
  * @module
  */
-import { GoParseError, parseGoDurationMs, parseGoIntBase0, tryParseGoBool } from '../lib/go-parse.js';
+import { GoParseError } from '../lib/errors.js';
+import { parseGoDurationMs, parseGoIntBase0, tryParseGoBool } from '../lib/go-parse.js';
 import type { LogFormat } from '../lib/log.js';
 import { defaultMutationSettings } from '../webhook/constants.js';
 /** Every flag of `irsa webhook`, typed. Names are the flags' names camelCased; durations are in ms. */

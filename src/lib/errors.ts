@@ -19,9 +19,9 @@ export class IrsaError extends Error {
 }
 
 /**
- * Every code the shared library raises: `ERR_USAGE` ({@link UsageError}) and `ERR_GO_PARSE` (`GoParseError`, defined
- * beside the Go parsers in `go-parse.ts`). Each area's `errors.ts` lists its codes the same way; the registry test
- * (test/lib/errors-registry.test.ts) checks them against each other and against docs/errors.md.
+ * Every code the shared library raises: `ERR_USAGE` ({@link UsageError}) and `ERR_GO_PARSE` ({@link GoParseError}).
+ * Each area's `errors.ts` lists its codes the same way; the registry test (test/lib/errors-registry.test.ts) checks
+ * them against each other and against docs/errors.md.
  */
 export const LIB_ERROR_CODES = ['ERR_USAGE', 'ERR_GO_PARSE'] as const;
 export type LibErrorCode = (typeof LIB_ERROR_CODES)[number];
@@ -31,5 +31,13 @@ export class UsageError extends IrsaError {
   declare readonly code: 'ERR_USAGE';
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('ERR_USAGE', message, { ...options, exitCode: 2 });
+  }
+}
+
+/** A value Go would refuse; the message follows Go's (`strconv.ParseInt: parsing "x": invalid syntax`). */
+export class GoParseError extends IrsaError {
+  declare readonly code: 'ERR_GO_PARSE';
+  constructor(message: string) {
+    super('ERR_GO_PARSE', message, { exitCode: 2 });
   }
 }

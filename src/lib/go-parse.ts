@@ -4,14 +4,7 @@
  * `time.ParseDuration`, `path/filepath.Join` (Linux) and one record of `encoding/csv`.
  * @module
  */
-import { IrsaError } from './errors.js';
-
-/** A value Go would refuse; the message follows Go's (`strconv.ParseInt: parsing "x": invalid syntax`). */
-export class GoParseError extends IrsaError {
-  constructor(message: string) {
-    super('ERR_GO_PARSE', message, { exitCode: 2 });
-  }
-}
+import { GoParseError } from './errors.js';
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;

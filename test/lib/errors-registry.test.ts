@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IrsaError, LIB_ERROR_CODES, UsageError } from '../../src/lib/errors.js';
-import { GoParseError } from '../../src/lib/go-parse.js';
+import { GoParseError, IrsaError, LIB_ERROR_CODES, UsageError } from '../../src/lib/errors.js';
 import { KUBE_API_ERROR_CODES, KUBE_ERROR_CODES, KubeApiError, ManifestError } from '../../src/kube/errors.js';
 import {
   AdmissionReviewError,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { GoParseError } from '../../src/lib/errors.js';
 import {
-  GoParseError,
   goFilepathJoin,
   parseGoBool,
   parseGoCsvRecord,
