@@ -16,7 +16,7 @@ export {
   S3_JWKS_PATH,
   SIGNING_KEY_FILE,
 } from './constants.js';
-export { OidcError } from './errors.js';
+export { OIDC_ERROR_CODES, OidcError } from './errors.js';
 export type { OidcErrorCode } from './errors.js';
 export { keyIdFromPublicKey } from './kid.js';
 export {

@@ -1,16 +1,27 @@
 /**
- * The error-code registry (STYLE rules 7–8): each area's `errors.ts` lists its codes; this test checks that the
- * codes are unique across areas, that every code raised anywhere in src/ is registered (and every registered one is
- * raised), that docs/errors.md documents exactly the registered codes with the class that carries each, and that
- * every error class sets `name` to its class name and carries its `code`.
+ * The error-code registry (STYLE rules 6–8): each area's `errors.ts` defines its error classes and lists its codes;
+ * this test checks that every error class of src/ lives in its area's errors.ts and is exported by name from the
+ * area's index.ts together with the code lists, that the codes are unique across areas, that every code raised
+ * anywhere in src/ is registered (and every registered one is raised), that docs/errors.md documents exactly the
+ * registered codes with the class that carries each, and that every error class sets `name` to its class name and
+ * carries its `code`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as libErrors from '../../src/lib/errors.js';
+import * as kubeErrors from '../../src/kube/errors.js';
+import * as webhookErrors from '../../src/webhook/errors.js';
+import * as oidcErrors from '../../src/oidc/errors.js';
+import * as policyErrors from '../../src/policy/errors.js';
+import * as kubeIndex from '../../src/kube/index.js';
+import * as webhookIndex from '../../src/webhook/index.js';
+import * as oidcIndex from '../../src/oidc/index.js';
+import * as policyIndex from '../../src/policy/index.js';
 import { GoParseError, IrsaError, LIB_ERROR_CODES, UsageError } from '../../src/lib/errors.js';
-import { KUBE_API_ERROR_CODES, KUBE_ERROR_CODES, KubeApiError, ManifestError } from '../../src/kube/errors.js';
+import { KUBE_API_ERROR_CODES, KUBE_ERROR_CODES, KubeApiError, ManifestError, type KubeApiErrorCode, type ManifestErrorCode } from '../../src/kube/errors.js';
 import {
   AdmissionReviewError,
   ConfigMapConfigError,
@@ -21,6 +32,7 @@ import {
   WEBHOOK_AREA_ERROR_CODES,
   WEBHOOK_ERROR_CODES,
   WebhookError,
+  type AdmissionReviewErrorCode,
   type TlsConfigErrorCode,
   type WebhookErrorCode,
 } from '../../src/webhook/errors.js';
@@ -41,15 +53,25 @@ type Area = keyof typeof AREAS;
 const areaOf = new Map<string, Area>();
 for (const [area, codes] of Object.entries(AREAS) as Array<[Area, readonly string[]]>) for (const code of codes) areaOf.set(code, area);
 
+/** Each area's errors module (src/<area>/errors.ts), and its index.ts where the area has one (src/lib has none). */
+const ERRORS_MODULES: Record<Area, Record<string, unknown>> = { lib: libErrors, kube: kubeErrors, webhook: webhookErrors, oidc: oidcErrors, policy: policyErrors };
+const INDEX_MODULES: Partial<Record<Area, Record<string, unknown>>> = { kube: kubeIndex, webhook: webhookIndex, oidc: oidcIndex, policy: policyIndex };
+
 // Compile-time: the code types of the classes are exactly the registered lists (npm run typecheck fails on drift).
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const typeChecks: [
   Equals<ConstructorParameters<typeof TlsConfigError>[0], TlsConfigErrorCode>,
+  Equals<TlsConfigError['code'], TlsConfigErrorCode>,
+  Equals<AdmissionReviewError['code'], AdmissionReviewErrorCode>,
   Equals<WebhookError['code'], WebhookErrorCode>,
+  Equals<ConstructorParameters<typeof KubeApiError>[0], KubeApiErrorCode>,
+  Equals<KubeApiError['code'], KubeApiErrorCode>,
+  Equals<ManifestError['code'], ManifestErrorCode>,
   Equals<OidcError['code'], OidcErrorCode>,
   Equals<PolicyError['code'], PolicyErrorCode>,
   Equals<UsageError['code'], 'ERR_USAGE'>,
-] = [true, true, true, true, true];
+  Equals<GoParseError['code'], 'ERR_GO_PARSE'>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
 void typeChecks;
 
 interface Sample {
@@ -61,7 +83,10 @@ interface Sample {
 }
 
 const cause = new Error('underlying');
-/** One instance per class and code, built as src/ builds them. A new IrsaError subclass must be added here. */
+/**
+ * One instance per class and code, built as src/ builds them. A new IrsaError subclass must be added here. The one
+ * code carried by the base class itself is `ERR_WEBHOOK_SHUTDOWN` (thrown by src/cli/webhook.ts).
+ */
 const SAMPLES: Sample[] = [
   { cls: IrsaError, error: new IrsaError('ERR_WEBHOOK_SHUTDOWN', 'the webhook did not shut down cleanly', { exitCode: 1 }), fixedStatus: false },
   { cls: UsageError, error: new UsageError('--port x: use a number', { cause }), fixedStatus: true },
@@ -140,6 +165,40 @@ function docRows(): DocRow[] {
     });
   return rows;
 }
+
+test('every error class lives in its area\'s errors.ts, exported by name there and from the area\'s index.ts with the code lists', () => {
+  const misplaced: string[] = [];
+  const notExported: string[] = [];
+  for (const [name, { file }] of irsaErrorClasses()) {
+    const area = /^src\/(\w+)\/errors\.ts$/.exec(file.split('\\').join('/'))?.[1];
+    if (area === undefined || !Object.hasOwn(ERRORS_MODULES, area)) {
+      misplaced.push(`${name} (${file})`);
+      continue;
+    }
+    const cls = ERRORS_MODULES[area as Area][name];
+    if (typeof cls !== 'function' || !(cls.prototype instanceof IrsaError || cls === IrsaError)) notExported.push(`${name} (${file})`);
+  }
+  assert.deepEqual(misplaced, [], 'error classes defined outside src/<area>/errors.ts: move them there');
+  assert.deepEqual(notExported, [], 'error classes not exported from their errors.ts');
+  const missingFromIndex: string[] = [];
+  for (const [area, errors] of Object.entries(ERRORS_MODULES) as Array<[Area, Record<string, unknown>]>) {
+    const index = INDEX_MODULES[area];
+    assert.equal(index !== undefined, existsSync(join(ROOT, 'src', area, 'index.ts')), `${area}: INDEX_MODULES in this test is out of date`);
+    if (index === undefined) continue;
+    for (const [name, value] of Object.entries(errors)) {
+      const isErrorClass = typeof value === 'function' && (value as { prototype: unknown }).prototype instanceof IrsaError;
+      if ((isErrorClass || name.endsWith('_ERROR_CODES')) && index[name] !== value) missingFromIndex.push(`${name} (src/${area}/index.ts)`);
+    }
+  }
+  assert.deepEqual(missingFromIndex, [], 'export these from the area\'s index.ts, from ./errors.js');
+  // every sample's class comes from the errors module of the area its code is registered in (the base class aside)
+  for (const { cls, error } of SAMPLES) {
+    if (cls === IrsaError) continue;
+    const area = areaOf.get(error.code);
+    assert.ok(area, `${cls.name} ${error.code}: registered`);
+    assert.equal(ERRORS_MODULES[area][cls.name], cls, `${cls.name} carries ${error.code}, registered in ${area}: define it in src/${area}/errors.ts`);
+  }
+});
 
 test('every code is registered once: unique within its area and across areas', () => {
   const seen = new Map<string, string[]>();
@@ -236,7 +295,8 @@ test('AWS wire codes keep AWS\'s spelling and fault, and the base of each area n
   for (const e of SAMPLES.map((s) => s.error)) {
     if (e instanceof PolicyError) assert.ok((POLICY_ERROR_CODES as readonly string[]).includes(e.code));
     if (e instanceof OidcError) assert.ok((OIDC_ERROR_CODES as readonly string[]).includes(e.code));
-    if (e instanceof WebhookError || e instanceof TlsConfigError || e instanceof AdmissionReviewError) assert.equal(areaOf.get(e.code), 'webhook');
-    if (e instanceof KubeApiError || e instanceof ManifestError) assert.equal(areaOf.get(e.code), 'kube');
+    if (e instanceof WebhookError) assert.ok((WEBHOOK_ERROR_CODES as readonly string[]).includes(e.code));
+    if (e instanceof TlsConfigError) assert.ok((TLS_CONFIG_ERROR_CODES as readonly string[]).includes(e.code));
+    if (e instanceof KubeApiError) assert.ok((KUBE_API_ERROR_CODES as readonly string[]).includes(e.code));
   }
 });
