@@ -2,30 +2,18 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import type { CliContext } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
 import { applyJsonPatch } from '../../src/webhook/index.js';
 import { listFixtureFiles, loadFixture, stripGoArtefacts } from '../webhook/fixture-harness.js';
+import { runCli, type CliRun } from './capture.js';
 
 const ROLE = 'arn:aws:iam::111122223333:role/s3-reader';
 const TOKEN_FILE = '/var/run/secrets/eks.amazonaws.com/serviceaccount/token';
 
-async function run(argv: string[], stdin = '', cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const ctx: CliContext = {
-    stdout: { write: (s: string) => { stdout += s; return true; } },
-    stderr: { write: (s: string) => { stderr += s; return true; } },
-    stdin: Readable.from([stdin]),
-    env: {},
-    cwd,
-  };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
+function run(argv: string[], stdin = '', cwd = process.cwd()): Promise<CliRun> {
+  return runCli(argv, { stdin, cwd });
 }
 
 function tmp(files: Record<string, string>): string {

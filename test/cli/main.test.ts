@@ -4,23 +4,15 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { main } from '../../src/cli/main.js';
+import { captureContext } from './capture.js';
 
 const root = new URL('../../', import.meta.url);
 const packageVersion = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string }).version;
 
-function ctx() {
-  let out = '';
-  let err = '';
-  return {
-    ctx: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, stdin: process.stdin, env: {}, cwd: process.cwd() },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 test('irsa --version / -V print the package version from package.json and exit 0', async () => {
   for (const argv of [['--version'], ['-V']]) {
-    const c = ctx();
+    const c = captureContext();
     assert.equal(await main(argv, c.ctx), 0, argv.join(' '));
     assert.equal(c.out(), `${packageVersion}\n`, argv.join(' '));
     assert.equal(c.err(), '');
@@ -34,7 +26,7 @@ test('irsa webhook --version prints upstream\'s format (v + version) and exits 0
     ['webhook', '--port=8443', '--in-cluster=false', '--version'],
   ];
   for (const argv of cases) {
-    const c = ctx();
+    const c = captureContext();
     assert.equal(await main(argv, c.ctx), 0, argv.join(' '));
     assert.equal(c.out(), `v${packageVersion}\n`, argv.join(' '));
     assert.equal(c.err(), '', argv.join(' '));
@@ -42,7 +34,7 @@ test('irsa webhook --version prints upstream\'s format (v + version) and exits 0
 });
 
 test('irsa webhook --version=false does not print a version (the flag is parsed as upstream\'s bool)', async () => {
-  const c = ctx();
+  const c = captureContext();
   // --help stops before serving; what matters is that no version line was printed.
   assert.equal(await main(['webhook', '--version=false', '--help'], c.ctx), 0);
   assert.doesNotMatch(c.out(), new RegExp(`^v?${packageVersion.replace(/\./g, '\\.')}$`, 'm'));
@@ -50,7 +42,7 @@ test('irsa webhook --version=false does not print a version (the flag is parsed 
 });
 
 test('irsa webhook --version with a bad flag reports the flag (exit 2), as upstream parses flags first', async () => {
-  const c = ctx();
+  const c = captureContext();
   assert.equal(await main(['webhook', '--no-such-flag', '--version'], c.ctx), 2);
   assert.equal(c.out(), '');
   assert.match(c.err(), /no-such-flag/);

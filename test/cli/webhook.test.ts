@@ -10,16 +10,8 @@ import { fetchInstanceIdentity, partitionOfRegion, planWebhook, runWebhook } fro
 import { defaultWebhookFlags, parseWebhookFlags, WEBHOOK_FLAGS, type WebhookFlags } from '../../src/cli/webhook-flags.js';
 import { main } from '../../src/cli/main.js';
 import { exampleReview, makePki, memoryLogger, request1, ROLE_ARN, tempDir } from '../webhook/server-helpers.js';
+import { captureContext } from './capture.js';
 
-function ctx() {
-  let out = '';
-  let err = '';
-  return {
-    ctx: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, stdin: process.stdin, env: {}, cwd: process.cwd() },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 test('defaults are upstream\'s (grace period 2s is ours)', () => {
   const { flags, errors } = parseWebhookFlags([]);
@@ -138,21 +130,21 @@ test('planWebhook: in-cluster refused with the fix; TLS flags checked; settings 
 });
 
 test('irsa webhook: --help lists flags with defaults; bad flags exit 2 with the message', async () => {
-  const help = ctx();
+  const help = captureContext();
   assert.equal(await main(['webhook', '--help'], help.ctx), 0);
   assert.match(help.out(), /--service-account-lookup-grace-period duration\n.*\(default 2s\).*upstream's default is 0/);
   assert.match(help.out(), /-v, --v Level/);
-  const bad = ctx();
+  const bad = captureContext();
   assert.equal(await main(['webhook', '--in-cluster=false', '--bogus'], bad.ctx), 2);
   assert.match(bad.err(), /unknown flag: --bogus/);
-  const refused = ctx();
+  const refused = captureContext();
   assert.equal(await main(['webhook', '--in-cluster=true', '--service-accounts=/tmp'], refused.ctx), 2);
   assert.match(refused.err(), /--in-cluster=false/);
-  const noCert = ctx();
+  const noCert = captureContext();
   assert.equal(await main(['webhook', '--in-cluster=false', '--tls-cert=/nonexistent/tls.crt', '--service-accounts=/tmp'], noCert.ctx), 2);
   assert.match(noCert.err(), /cannot read the serving certificate.*--tls-cert/);
   // Without --in-cluster the certificate files are used (upstream's CSR default is not assumed).
-  const implicit = ctx();
+  const implicit = captureContext();
   assert.equal(await main(['webhook', '--tls-cert=/nonexistent/tls.crt', '--service-accounts=/tmp'], implicit.ctx), 2);
   assert.match(implicit.err(), /cannot read the serving certificate.*--tls-cert/);
 });
@@ -170,7 +162,7 @@ async function runOffline(roleArn: string, extraFlags: string[], env: Record<str
     const handlers = new Map<string, () => void>();
     const log = memoryLogger();
     const exits: number[] = [];
-    const running = runWebhook(flags, { ...ctx().ctx, cwd: tmp.dir, env }, { onSignal: (s, h) => handlers.set(s, h), exit: (c) => exits.push(c), logger: log.logger });
+    const running = runWebhook(flags, { ...captureContext().ctx, cwd: tmp.dir, env }, { onSignal: (s, h) => handlers.set(s, h), exit: (c) => exits.push(c), logger: log.logger });
     let port: number | undefined;
     for (let i = 0; i < 200 && port === undefined; i++) {
       port = log.lines().find((l) => l.msg === 'webhook listening')?.port as number | undefined;

@@ -2,15 +2,9 @@
  * Runs `irsa` in-process with a fake context (for the CLI tests of the issuer side).
  * @module
  */
-import { Readable } from 'node:stream';
-import type { CliContext } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
+import { runCli as runCapturedCli, type CliRun } from '../cli/capture.js';
 
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { CliRun };
 
 /** The test process's environment without the `irsa up` variables some commands default from. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -21,17 +15,7 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs `irsa argv…` in-process with a fake context. */
-export async function runCli(argv: string[], cwd: string, env: NodeJS.ProcessEnv = cleanEnv()): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const ctx: CliContext = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    stdin: Readable.from([]),
-    env,
-    cwd,
-  };
-  const code = await main(argv, ctx);
-  return { code, stdout, stderr };
+export function runCli(argv: string[], cwd: string, env: NodeJS.ProcessEnv = cleanEnv()): Promise<CliRun> {
+  return runCapturedCli(argv, { cwd, env });
 }
 
