@@ -186,13 +186,16 @@ interface ExplainTrustFlags {
   json?: boolean;
 }
 
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+
 function readClaims(ctx: CliContext, o: ExplainTrustFlags): Record<string, unknown> {
   if ((o.token === undefined) === (o.claims === undefined)) {
     throw new UsageError('policy explain-trust: give exactly one of --token JWT or --claims JSON');
   }
   try {
     if (o.token !== undefined) {
-      const t = o.token.includes('.') || !existsSync(resolve(ctx.cwd, o.token)) ? o.token : readText(ctx, o.token, '--token');
+      // a path holds dots too (/var/run/secrets/eks.amazonaws.com/…): read an existing file unless the value is a compact JWS
+      const t = COMPACT_JWS.test(o.token) || !existsSync(resolve(ctx.cwd, o.token)) ? o.token : readText(ctx, o.token, '--token');
       return decodeJwtPayload(t);
     }
     const raw = o.claims!.trim().startsWith('{') ? o.claims! : readText(ctx, o.claims!, '--claims');

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -119,6 +119,18 @@ test('bad input exits 2 with a one-line message naming the file and the fix', as
     assert.match(r.stderr, message, args.join(' '));
     assert.equal(r.stderr.trim().split('\n').length <= 2, true, `short message for ${args.join(' ')}: ${r.stderr}`);
   }
+});
+
+test('explain-trust --token reads a file whose path has dots (the pod token path), not only a bare name', async () => {
+  const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const token = `${enc({ alg: 'RS256', kid: 'k' })}.${enc({ sub: 'system:serviceaccount:default:app', aud: ['sts.amazonaws.com'] })}.sig`;
+  mkdirSync(join(dir, 'secrets', 'eks.amazonaws.com', 'serviceaccount'), { recursive: true });
+  file('secrets/eks.amazonaws.com/serviceaccount/token', `${token}\n`);
+  const r = await run(['explain-trust', '--trust-policy', 'trust.json', '--provider-arn', PROVIDER, '--token', 'secrets/eks.amazonaws.com/serviceaccount/token']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^Allow: sts:AssumeRoleWithWebIdentity/);
+  file('token.jwt', token);
+  assert.equal((await run(['explain-trust', '--trust-policy', 'trust.json', '--provider-arn', PROVIDER, '--token', 'token.jwt'])).code, 0);
 });
 
 test('explain-trust: claims or an unverified token; the context STS builds; exit 0/1', async () => {
