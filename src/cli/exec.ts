@@ -292,7 +292,7 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
       setExitCode(cmd, await waitForChild(child));
     } finally {
       for (const [signal, handler] of handlers) process.off(signal, handler);
-      refresher?.stop();
+      await refresher?.stop();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -121,7 +121,7 @@ const defaultTimers: RefreshTimers = {
  * @example
  * const refresher = new TokenRefresher({ files: [{ path, mint: () => mintServiceAccountToken(opts) }] });
  * await refresher.start(); // files written
- * // … refresher.stop();
+ * // … await refresher.stop();
  */
 export class TokenRefresher {
   readonly #entries: Entry[];
@@ -164,6 +164,7 @@ export class TokenRefresher {
   async #refreshDueNow(): Promise<void> {
     const now = this.#now();
     for (const entry of this.#entries) {
+      if (this.#stopped) return;
       const token = entry.state.token;
       if (token && !tokenNeedsRefresh(token, now, entry.jitterMs)) continue;
       try {
@@ -174,11 +175,15 @@ export class TokenRefresher {
     }
   }
 
-  /** Stops refreshing (files are left in place). */
-  stop(): void {
+  /**
+   * Stops refreshing and waits for a refresh in progress to settle: nothing is written once the promise resolves, so
+   * the caller may remove the directory (files written before are left in place).
+   */
+  async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     this.#timer = undefined;
+    await this.#running;
   }
 
   /** Current state of every file. */
@@ -188,6 +193,7 @@ export class TokenRefresher {
 
   async #refresh(entry: Entry): Promise<void> {
     const token = await entry.spec.mint();
+    if (this.#stopped) return; // stopped while minting: the caller may be removing the directory
     await this.#writeFile(entry.spec.path, token.token);
     entry.jitterMs = refreshJitterMs(token.expirationSeconds, this.#random);
     entry.state.token = token;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
@@ -134,6 +134,39 @@ describe('TokenRefresher', () => {
     await time.advance(2_000);
     assert.equal(readFileSync(path, 'utf8'), 'token-2');
     refresher.stop();
+  });
+
+  test('stop() waits for a refresh in progress, which then writes nothing (irsa exec removes the directory next)', async () => {
+    const time = fakeTime(T0);
+    const root = join(dir, 'r4');
+    const path = join(root, 'vol', 'token');
+    let release: () => void = () => {};
+    let block = false;
+    let n = 0;
+    const refresher = new TokenRefresher({
+      files: [{ path, mint: async () => {
+        if (block) await new Promise<void>((done) => { release = done; });
+        return token(time.now().getTime(), 600, `token-${++n}`);
+      } }],
+      now: time.now,
+      timers: time.timers,
+      random: () => 0,
+    });
+    await refresher.start();
+    block = true;
+    const round = time.advance(481_000); // the refresh round starts and waits in mint
+    await new Promise((done) => setImmediate(done));
+    let stopped = false;
+    const stopping = refresher.stop().then(() => { stopped = true; });
+    await new Promise((done) => setImmediate(done));
+    assert.equal(stopped, false, 'stop() resolves only after the refresh in progress settled');
+    release();
+    await stopping;
+    await round;
+    assert.equal(readFileSync(path, 'utf8'), 'token-1');
+    rmSync(root, { recursive: true, force: true });
+    await new Promise((done) => setTimeout(done, 20));
+    assert.equal(existsSync(root), false, 'no write recreated the removed directory');
   });
 
   test('jitter (at most 10 s) brings the refresh forward', async () => {
