@@ -144,8 +144,9 @@ async function startChild(argv: string[], env: NodeJS.ProcessEnv, ctx: CliContex
     stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'],
   });
   if (!inherit) {
-    child.stdout?.on('data', (chunk: Buffer) => ctx.stdout.write(chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => ctx.stderr.write(chunk.toString()));
+    // decode as a stream: a UTF-8 character may be split across chunks
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => ctx.stdout.write(chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => ctx.stderr.write(chunk));
   }
   await new Promise<void>((done, fail) => {
     child.once('spawn', () => done());

@@ -176,6 +176,15 @@ describe('irsa exec', () => {
     }
   });
 
+  test('output of the command is passed on intact when a UTF-8 character is split across writes', async () => {
+    const base = ['exec', '--service-account', 'app', '--role-arn', ROLE, '--signing-key', 'k/sa-signer.key', '--issuer', ISSUER, '--'];
+    const split = "const b = Buffer.from('é€'); for (const s of [process.stdout, process.stderr]) { s.write(b.subarray(0, 1)); setTimeout(() => s.write(b.subarray(1, 3)), 30); setTimeout(() => s.write(b.subarray(3)), 60); }";
+    const run = await runCli([...base, process.execPath, '-e', split], dir);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'é€');
+    assert.equal(run.stderr, 'é€');
+  });
+
   test('without --signing-key an ephemeral key is used and said so on stderr', async () => {
     const run = await runCli(['exec', '--service-account', 'app', '--role-arn', ROLE, '--', process.execPath, '-e', REPORT], dir);
     assert.equal(run.code, 0, run.stderr);
