@@ -107,10 +107,9 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
       return outcome;
     }
     outcome.identity = identity;
-    // The request's namespace wins over the pod's own (upstream overwrites it before mutating).
-    const target = metadata !== undefined && metadata.namespace !== namespace ? { ...pod, metadata: { ...metadata, namespace } } : pod;
+    // The request's namespace (which wins over the pod's own) only matters for the lookup above: mutatePod never reads it.
     try {
-      const result = mutatePod(target, identity, mutateOptions, random);
+      const result = mutatePod(pod, identity, mutateOptions, random);
       if (result.patch.length > 0) outcome.response.patch = result.patch;
       if (result.warnings.length > 0) outcome.response.warnings = result.warnings;
     } catch (err) {
