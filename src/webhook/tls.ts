@@ -308,8 +308,3 @@ export class CertificateReloader {
 function digest(cert: Buffer, key: Buffer): string {
   return createHash('sha256').update(cert).update('\0').update(key).digest('hex');
 }
-
-/** SHA-256 fingerprint in the `X509Certificate.fingerprint256` form, from DER bytes (e.g. `socket.getPeerCertificate().raw`). */
-export function fingerprint256(der: Buffer): string {
-  return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
-}
