@@ -148,7 +148,7 @@ function runEval(ctx: CliContext, o: EvalFlags, command: Command): void {
     if (p.kind !== 'trust' && p.kind !== 'resource') {
       throw new UsageError(`--resource-policy ${f}: has no Principal; a resource-based or trust policy names who it applies to`);
     }
-    return compilePolicy(p.parsed, { kind: p.kind, name: p.name, role: 'resource' });
+    return p; // compiled with role 'resource' already: the default for trust and resource kinds
   });
   if (identity.length === 0 && resource.length === 0) {
     throw new UsageError('policy eval: give at least one --policy FILE (or --resource-policy FILE)');
