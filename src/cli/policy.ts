@@ -51,6 +51,17 @@ function readText(ctx: CliContext, file: string, flag: string): string {
   }
 }
 
+/** The kind a document's shape suggests; text that is not JSON counts as managed (parsing reports the syntax error). */
+function detectKindOfText(text: string): PolicyKind {
+  let doc: unknown = null;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    /* reported by parsePolicy / validatePolicy */
+  }
+  return detectPolicyKind(doc);
+}
+
 /** A policy from a file, or a shipped AWS managed policy named by ARN or name. */
 function loadPolicy(ctx: CliContext, ref: string, flag: string, kind: PolicyKind | 'auto'): CompiledPolicy {
   const managed = existsSync(resolve(ctx.cwd, ref)) ? undefined : getManagedPolicy(ref);
@@ -59,16 +70,7 @@ function loadPolicy(ctx: CliContext, ref: string, flag: string, kind: PolicyKind
     return compilePolicy(managed.document, { kind: k, name: managed.name, skipSizeCheck: true });
   }
   const text = readText(ctx, ref, flag);
-  let k: PolicyKind;
-  if (kind === 'auto') {
-    let doc: unknown = null;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      /* reported by parsePolicy below */
-    }
-    k = detectPolicyKind(doc);
-  } else k = kind;
+  const k = kind === 'auto' ? detectKindOfText(text) : kind;
   try {
     return compilePolicy(text, { kind: k, name: ref });
   } catch (err) {
@@ -300,16 +302,7 @@ function runValidate(ctx: CliContext, files: string[], o: { kind?: string; json?
   }
   const results = files.map((file) => {
     const text = readText(ctx, file, 'validate');
-    let kind = o.kind as PolicyKind | undefined;
-    if (kind === undefined) {
-      let doc: unknown = null;
-      try {
-        doc = JSON.parse(text);
-      } catch {
-        /* reported as a syntax error */
-      }
-      kind = detectPolicyKind(doc);
-    }
+    const kind = (o.kind as PolicyKind | undefined) ?? detectKindOfText(text);
     return { file, ...validatePolicy(text, { kind }) };
   });
   if (o.json) writeJson(ctx, results);
