@@ -10,12 +10,12 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   applyAdditions,
+  collectServiceAccounts,
   documentValue,
   findPods,
   getAt,
   ManifestError,
   parseManifests,
-  parseServiceAccount,
   stringifyManifests,
   type ManifestDocument,
   type ManifestSet,
@@ -99,18 +99,6 @@ export const registerInjectCommand: RegisterCommand = (program, ctx) => {
     ctx.stdout.write(text);
   });
 };
-
-function collectServiceAccounts(value: unknown, prefix: string, defaultNamespace: string, out: ServiceAccountInfo[]): void {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
-  const v = value as Record<string, unknown>;
-  if (typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items)) {
-    for (const item of v.items) collectServiceAccounts(item, prefix, defaultNamespace, out);
-    return;
-  }
-  if (v.kind !== 'ServiceAccount') return;
-  const sa = parseServiceAccount(v, prefix, defaultNamespace);
-  if (sa !== undefined) out.push(sa);
-}
 
 async function readInput(path: string, shown: string): Promise<string> {
   try {

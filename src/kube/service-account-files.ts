@@ -32,19 +32,26 @@ export function parseServiceAccountManifests(
 ): ServiceAccountInfo[] {
   const defaultNamespace = options.defaultNamespace ?? 'default';
   const out: ServiceAccountInfo[] = [];
-  for (const doc of parseManifests(text, source).documents) collect(documentValue(doc), annotationPrefix, defaultNamespace, out);
+  for (const doc of parseManifests(text, source).documents) collectServiceAccounts(documentValue(doc), annotationPrefix, defaultNamespace, out);
   return out;
 }
 
-function collect(value: unknown, prefix: string, defaultNamespace: string, out: ServiceAccountInfo[]): void {
+/**
+ * Appends to `out` the ServiceAccount a parsed manifest value is, or those among the items of a `List`; other kinds
+ * are ignored. For callers that already hold parsed documents (`irsa inject` reads ServiceAccounts from its input).
+ * @example
+ * const out: ServiceAccountInfo[] = [];
+ * collectServiceAccounts(documentValue(doc), 'eks.amazonaws.com', 'default', out);
+ */
+export function collectServiceAccounts(value: unknown, annotationPrefix: string, defaultNamespace: string, out: ServiceAccountInfo[]): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
   const v = value as Record<string, unknown>;
   if (typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items)) {
-    for (const item of v.items) collect(item, prefix, defaultNamespace, out);
+    for (const item of v.items) collectServiceAccounts(item, annotationPrefix, defaultNamespace, out);
     return;
   }
   if (v.kind !== 'ServiceAccount') return;
-  const sa = parseServiceAccount(v, prefix, defaultNamespace);
+  const sa = parseServiceAccount(v, annotationPrefix, defaultNamespace);
   if (sa !== undefined) out.push(sa);
 }
 
