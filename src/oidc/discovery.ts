@@ -47,6 +47,16 @@ export function jwksPath(layout: IssuerLayout): string {
 }
 
 /**
+ * Content type of the JWKS at a path relative to the issuer: kube-apiserver's `application/jwk-set+json` at
+ * `openid/v1/jwks`, plain JSON elsewhere (the S3 layout's `keys.json`).
+ * @example
+ * jwksContentType('keys.json') // 'application/json'
+ */
+export function jwksContentType(path: string): string {
+  return path === KUBERNETES_JWKS_PATH ? CONTENT_TYPE_JWK_SET : CONTENT_TYPE_JSON;
+}
+
+/**
  * The discovery document kube-apiserver would serve: fixed member order, algorithms sorted and de-duplicated.
  * @example
  * buildDiscoveryDocument({ issuer: 'https://h', jwksUri: 'https://h/keys.json', algorithms: ['RS256'] })
@@ -102,21 +112,9 @@ export function buildIssuerDocuments(options: BuildIssuerDocumentsOptions): Issu
   const jwks = buildJwks(options.publicKeys);
   const path = jwksPath(layout);
   const discovery = buildDiscoveryDocument({ issuer, jwksUri: issuerDocumentUrl(issuer, path), algorithms: jwks.keys.map((k) => k.alg) });
-  if (options.style === 'ccoctl') {
-    if (jwks.keys.some((k) => k.kty !== 'RSA')) {
-      throw new OidcError('ERR_OIDC_UNSUPPORTED_KEY', 'the ccoctl format publishes RSA keys only (ccoctl: "Public key is not of type RSA"); drop the EC keys or use the apiserver format');
-    }
-    const jwksType = layout === 'kubernetes' ? CONTENT_TYPE_JWK_SET : CONTENT_TYPE_JSON;
-    return {
-      issuer,
-      layout,
-      discovery,
-      jwks,
-      files: [
-        { path: DISCOVERY_PATH, body: ccoctlDiscovery(issuer, discovery.jwks_uri), contentType: CONTENT_TYPE_JSON },
-        { path, body: JSON.stringify({ keys: jwks.keys }, null, 4), contentType: jwksType },
-      ],
-    };
+  const ccoctl = options.style === 'ccoctl';
+  if (ccoctl && jwks.keys.some((k) => k.kty !== 'RSA')) {
+    throw new OidcError('ERR_OIDC_UNSUPPORTED_KEY', 'the ccoctl format publishes RSA keys only (ccoctl: "Public key is not of type RSA"); drop the EC keys or use the apiserver format');
   }
   return {
     issuer,
@@ -124,8 +122,8 @@ export function buildIssuerDocuments(options: BuildIssuerDocumentsOptions): Issu
     discovery,
     jwks,
     files: [
-      { path: DISCOVERY_PATH, body: JSON.stringify(discovery), contentType: CONTENT_TYPE_JSON },
-      { path, body: serializeJwks(jwks), contentType: layout === 'kubernetes' ? CONTENT_TYPE_JWK_SET : CONTENT_TYPE_JSON },
+      { path: DISCOVERY_PATH, body: ccoctl ? ccoctlDiscovery(issuer, discovery.jwks_uri) : JSON.stringify(discovery), contentType: CONTENT_TYPE_JSON },
+      { path, body: ccoctl ? JSON.stringify({ keys: jwks.keys }, null, 4) : serializeJwks(jwks), contentType: jwksContentType(path) },
     ],
   };
 }

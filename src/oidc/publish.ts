@@ -2,10 +2,11 @@
  * Writing the issuer's documents into a directory laid out as the bucket / web root, and reading them back to serve.
  * @module
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { CONTENT_TYPE_JSON, CONTENT_TYPE_JWK_SET, DISCOVERY_PATH, KUBERNETES_JWKS_PATH, S3_JWKS_PATH } from './constants.js';
-import type { IssuerDocuments, IssuerFile } from './discovery.js';
+import { writeFileAtomic } from '../lib/atomic-file.js';
+import { CONTENT_TYPE_JSON, DISCOVERY_PATH, KUBERNETES_JWKS_PATH, S3_JWKS_PATH } from './constants.js';
+import { jwksContentType, type IssuerDocuments, type IssuerFile } from './discovery.js';
 import { OidcError } from './errors.js';
 import { validateIssuerUrl } from './issuer.js';
 
@@ -19,9 +20,7 @@ export async function writeIssuerDocuments(dir: string, documents: Pick<IssuerDo
   for (const file of documents.files) {
     const path = join(dir, ...file.path.split('/'));
     await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.tmp-${process.pid}`;
-    await writeFile(tmp, file.body, { mode: 0o644 });
-    await rename(tmp, path);
+    await writeFileAtomic(path, file.body, 0o644);
     written.push(path);
   }
   return written;
@@ -66,7 +65,7 @@ export async function readIssuerDirectory(dir: string): Promise<IssuerDirectory>
         issuer,
         files: [
           { path: DISCOVERY_PATH, body: text, contentType: CONTENT_TYPE_JSON },
-          { path: rel, body, contentType: rel === KUBERNETES_JWKS_PATH ? CONTENT_TYPE_JWK_SET : CONTENT_TYPE_JSON },
+          { path: rel, body, contentType: jwksContentType(rel) },
         ],
       };
     } catch {
