@@ -94,11 +94,12 @@ export const registerOidcCommand: RegisterCommand = (program, ctx) => {
       if (opts.format !== 'apiserver' && opts.format !== 'ccoctl') throw new UsageError(`--format ${JSON.stringify(opts.format)}: use apiserver or ccoctl`);
       validateIssuerUrl(opts.issuer);
       const all = await readPublicKeyFiles(opts.publicKey.map((p) => resolve(ctx.cwd, p)));
+      const kids = all.map(keyIdFromPublicKey);
       const remove = new Set(opts.removeKid ?? []);
-      const keys = all.filter((k) => !remove.has(keyIdFromPublicKey(k)));
       for (const kid of remove) {
-        if (!all.some((k) => keyIdFromPublicKey(k) === kid)) throw new UsageError(`--remove-kid ${kid}: no such key among the --public-key files; check the kid`);
+        if (!kids.includes(kid)) throw new UsageError(`--remove-kid ${kid}: no such key among the --public-key files; check the kid`);
       }
+      const keys = all.filter((_, i) => !remove.has(kids[i]!));
       if (keys.length === 0) throw new UsageError('--remove-kid removes every key; keep at least one');
       const docs = buildIssuerDocuments({ issuer: opts.issuer, publicKeys: keys, layout: parseLayout(opts.layout), style: opts.format });
       const written = await writeIssuerDocuments(resolve(ctx.cwd, opts.out), docs);
