@@ -296,28 +296,27 @@ export function parsePolicy(input: string | PolicyDocument, options: ParsePolicy
       if (e !== null) malformed(e);
     }
   }
+  // in IAM's order: Principal required (trust, resource), trust actions and no Resource (trust), Resource required
+  // (every other kind), no Principal (identity kinds)
   if (trustLike) {
     for (const s of statements) {
       if (!('Principal' in s) && !('NotPrincipal' in s)) malformed(MESSAGES.principalRequired);
     }
-    if (kind === 'trust') {
-      for (const s of statements) {
-        for (const a of list(s.Action ?? s.NotAction)) {
-          if (!TRUST_ACTIONS.has(a.toLowerCase()) && !isTrustWildcard(a)) malformed(MESSAGES.trustActions);
-        }
-      }
-      for (const s of statements) if ('Resource' in s || 'NotResource' in s) malformed(MESSAGES.resourceForbidden);
-    } else {
-      for (const s of statements) {
-        const r = s.Resource ?? s.NotResource;
-        if (r === undefined || (Array.isArray(r) && r.length === 0)) malformed(MESSAGES.resources);
+  }
+  if (kind === 'trust') {
+    for (const s of statements) {
+      for (const a of list(s.Action ?? s.NotAction)) {
+        if (!TRUST_ACTIONS.has(a.toLowerCase()) && !isTrustWildcard(a)) malformed(MESSAGES.trustActions);
       }
     }
+    for (const s of statements) if ('Resource' in s || 'NotResource' in s) malformed(MESSAGES.resourceForbidden);
   } else {
     for (const s of statements) {
       const r = s.Resource ?? s.NotResource;
       if (r === undefined || (Array.isArray(r) && r.length === 0)) malformed(MESSAGES.resources);
     }
+  }
+  if (!trustLike) {
     for (const s of statements) if ('Principal' in s || 'NotPrincipal' in s) malformed(MESSAGES.principalForbidden);
   }
   const parsed: ParsedPolicy = { kind, document: doc, statements, version, size, warnings: [] };
