@@ -5,6 +5,7 @@
  */
 import { parsePolicy, type ParsedPolicy } from './parse.js';
 import { parseOperator, SET_ALL } from './operators.js';
+import { hasWildcard } from './pattern.js';
 import type { PolicyDocument, PolicyStatement } from './types.js';
 
 /** Severity, most severe first. */
@@ -117,10 +118,6 @@ function claimOf(key: string): { prefix: string; claim: string } | null {
   // global and service keys (aws:…, sts:…) have a bare service prefix; issuer prefixes contain a dot or a slash
   if (!/[./]/.test(prefix)) return null;
   return { prefix, claim };
-}
-
-function hasWildcard(v: string): boolean {
-  return v.replace(/\$\{[*?$]\}/g, '').search(/[*?]/) !== -1;
 }
 
 /**

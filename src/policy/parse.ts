@@ -6,6 +6,7 @@
  */
 import { MalformedPolicyDocumentError, PolicyError, PolicySizeLimitError } from './errors.js';
 import { parseOperator } from './operators.js';
+import { hasWildcard } from './pattern.js';
 import { parseDate, parseIpNetwork, parseNumber } from './values.js';
 import type { PolicyDocument, PolicyKind, PolicyStatement } from './types.js';
 
@@ -441,7 +442,7 @@ export function lintPolicy(p: ParsedPolicy): PolicyWarning[] {
         if (Array.isArray(raw) && raw.length === 0) {
           add('W_EMPTY_CONDITION_VALUES', i, `${op} on "${key}" lists no values: the condition can never be true as intended.`);
         }
-        if ((o.baseName === 'StringEquals' || o.baseName === 'StringNotEquals') && values.some((v) => v.replace(/\$\{[*?$]\}/g, '').match(/[*?]/))) {
+        if ((o.baseName === 'StringEquals' || o.baseName === 'StringNotEquals') && values.some(hasWildcard)) {
           add('W_WILDCARD_IN_STRING_EQUALS', i, `${op} on "${key}" compares "*" and "?" literally; use StringLike for wildcards.`);
         }
         if (o.set === 2 && s.Effect === 'Allow') {

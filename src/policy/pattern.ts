@@ -175,13 +175,9 @@ export function globMatch(p: string, ps: number, pe: number, v: string, vs: numb
   return pi === pl;
 }
 
-/** Whether `p` contains a wildcard sentinel. */
-export function hasWildcard(p: string): boolean {
-  for (let i = 0; i < p.length; i++) {
-    const c = p.charCodeAt(i);
-    if (c === STAR || c === QMARK) return true;
-  }
-  return false;
+/** Whether a value as written holds a `*` or `?` other than the escapes `${*}` and `${?}` (for audits and lint). */
+export function hasWildcard(written: string): boolean {
+  return written.replace(/\$\{[*?$]\}/g, '').search(/[*?]/) !== -1;
 }
 
 /** Matches a non-template pattern against the whole of `v`. */
