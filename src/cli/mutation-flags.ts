@@ -195,10 +195,13 @@ export async function loadInjector(opts: MutationFlagValues, ctx: CliContext, ra
       let mutated: Record<string, unknown>;
       try {
         mutated = applyJsonPatch<Record<string, unknown>>(pod, patch);
-      } catch (err) {
-        // Only a pod without metadata/spec mappings gets here (e.g. /metadata/labels under a missing metadata).
-        mutated = applyJsonPatch<Record<string, unknown>>({ metadata: {}, spec: {}, ...pod }, patch);
-        void err;
+      } catch {
+        // Only a pod whose metadata or spec is missing or not a mapping gets here (e.g. /metadata/labels under a
+        // missing metadata, or under `metadata:` left empty, which is null): mappings stand in for them.
+        const base: Record<string, unknown> = { metadata: {}, spec: {}, ...pod };
+        if (!isRecord(base.metadata)) base.metadata = {};
+        if (!isRecord(base.spec)) base.spec = {};
+        mutated = applyJsonPatch<Record<string, unknown>>(base, patch);
       }
       return { pod: mutated, patch, warnings, identity };
     },

@@ -260,6 +260,11 @@ function addToValue(doc: ManifestDocument, path: Array<string | number>, value: 
 function addToYaml(doc: Document.Parsed, path: Array<string | number>, value: unknown): void {
   const last = path[path.length - 1];
   const parentPath = path.slice(0, -1);
+  // An empty key (`metadata:`) holds a null scalar, which setIn cannot descend into: make it a mapping, as for JSON.
+  for (let i = 1; i <= parentPath.length; i++) {
+    const node = doc.getIn(parentPath.slice(0, i), true);
+    if (isScalar(node) && node.value === null) doc.setIn(parentPath.slice(0, i), doc.createNode({}));
+  }
   const parent = parentPath.length === 0 ? doc.contents : doc.getIn(parentPath, true);
   if (isSeq(parent) && last !== undefined) {
     const index = last === '-' ? parent.items.length : Number(last);

@@ -172,6 +172,23 @@ test('bad input: message names file, document and field; exit 2; nothing on stdo
   }
 });
 
+test('empty metadata: or spec: (null in YAML and JSON) is filled in, not an error', async () => {
+  const cc = tmp({ 'cc.json': '{"identities":[{"namespace":"default","serviceAccount":"s3-reader"}]}' });
+  const cases: Array<[string, string[], string]> = [
+    ['kind: Pod\nmetadata:\nspec:\n  serviceAccountName: s3-reader\n  containers:\n  - name: app\n', ['--watch-container-credentials-config', 'cc.json'], 'metadata.labels'],
+    ['kind: Pod\nmetadata: {name: p}\nspec:\n', [], 'spec.volumes'],
+    ['{"kind":"Pod","metadata":null,"spec":{"serviceAccountName":"s3-reader","containers":[{"name":"app"}]}}', ['--watch-container-credentials-config', 'cc.json'], 'metadata.labels'],
+  ];
+  for (const [pod, flags, field] of cases) {
+    const sa = pod.includes('serviceAccountName') ? SA : SA.replace('name: s3-reader', 'name: default');
+    const r = await run(['inject', '-f', '-', ...flags, '-o', 'json'], `${sa}---\n${pod}`, cc);
+    assert.equal(r.code, 0, `${pod}: ${r.stderr}`);
+    const mutated = JSON.parse(r.stdout.trim().split(/\n(?=\{)/)[1]!);
+    if (field === 'metadata.labels') assert.deepEqual(mutated.metadata, { labels: { 'eks.amazonaws.com/pod-identity': 'enabled' } }, pod);
+    else assert.equal(mutated.spec.volumes[0].name, 'aws-iam-token', pod);
+  }
+});
+
 test('warnings go to stderr, output still written', async () => {
   const input = `${SA}---\nkind: Pod\nmetadata: {name: p}\nspec:\n  serviceAccountName: s3-reader\n  containers:\n  - name: app\n    env: [{name: AWS_ROLE_ARN, value: other}]\n`;
   const r = await run(['inject', '-f', '-'], input);

@@ -110,6 +110,15 @@ test('edits keep comments, key order, quoting and untouched documents byte for b
   assert.equal(stringifyManifests(parseManifests(text, 'x').documents, 'yaml'), text, 'no edits: identical output');
 });
 
+test('applyAdditions goes through an empty key (a null node) as through a missing one', () => {
+  const set = parseManifests('kind: Pod\nmetadata:   # empty\nspec:\n', 'p.yaml');
+  applyAdditions(set.documents[0]!, [], [
+    { op: 'add', path: '/metadata/labels', value: { a: 'b' } },
+    { op: 'add', path: '/spec/volumes', value: [{ name: 'v' }] },
+  ]);
+  assert.deepEqual(documentValue(set.documents[0]!), { kind: 'Pod', metadata: { labels: { a: 'b' } }, spec: { volumes: [{ name: 'v' }] } });
+});
+
 test('stringifyManifests converts between YAML and JSON', () => {
   const set = parseManifests('kind: Pod\nmetadata: {name: a}\n---\n---\nkind: Service\n', 's.yaml');
   assert.equal(stringifyManifests(set.documents, 'json'), '{\n  "kind": "Pod",\n  "metadata": {\n    "name": "a"\n  }\n}\n{\n  "kind": "Service"\n}\n');
