@@ -76,6 +76,15 @@ export class CompiledCondition {
   }
 }
 
+function list(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : typeof v === 'string' ? [v] : v;
+}
+
+/** `#0 (Sid "X")`: a statement as explanations name it. */
+export function describeRef(ref: StatementRef): string {
+  return ref.sid === null ? `#${ref.index}` : `#${ref.index} (Sid "${ref.sid}")`;
+}
+
 /** A compiled Principal or NotPrincipal element. */
 export class CompiledPrincipal {
   readonly any: boolean;
@@ -98,7 +107,6 @@ export class CompiledPrincipal {
     this.service = [];
     this.canonical = [];
     if (p === '*') return;
-    const list = (v: string | string[] | undefined) => (v === undefined ? [] : typeof v === 'string' ? [v] : v);
     for (const a of list(p.AWS)) {
       if (a === '*') this.awsAny = true;
       else if (/^\d{12}$/.test(a)) this.awsAccounts.push(a);
@@ -143,7 +151,6 @@ export class CompiledStatement {
   readonly source: PolicyStatement;
 
   constructor(s: PolicyStatement, index: number, kind: PolicyKind, variables: boolean, name: string, role: PolicyRole) {
-    const list = (v: string | string[] | undefined) => (v === undefined ? [] : typeof v === 'string' ? [v] : v);
     this.source = s;
     this.index = index;
     this.sid = s.Sid ?? null;
@@ -165,8 +172,7 @@ export class CompiledStatement {
       }
     }
     this.ref = { policy: name, role, sid: this.sid, index, effect: this.deny ? 'Deny' : 'Allow' };
-    const statement = this.sid === null ? `#${index}` : `#${index} (Sid "${this.sid}")`;
-    this.allowedBy = `allowed by ${ROLE_NAMES[role]} "${name}" statement ${statement}`;
+    this.allowedBy = `allowed by ${ROLE_NAMES[role]} "${name}" statement ${describeRef(this.ref)}`;
   }
 }
 

@@ -370,11 +370,6 @@ export function evaluatePolicies(set: PolicySet, context: RequestContext | Prepa
   return { decision, matchedStatements: refs, reasons, trace };
 }
 
-/** `#0 (Sid "X")` */
-export function describeRef(ref: StatementRef): string {
-  return ref.sid === null ? `#${ref.index}` : `#${ref.index} (Sid "${ref.sid}")`;
-}
-
 /**
  * AWS's AccessDenied message for a denied request (spec 6.8 wording).
  * @example

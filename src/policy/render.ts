@@ -3,7 +3,7 @@
  * in one glance (decision first, then why, then each statement).
  * @module
  */
-import { describeRef } from './evaluate.js';
+import { describeRef } from './compile.js';
 import type { EvaluationResult, StatementRef } from './types.js';
 import type { AuditReport } from './audit.js';
 
