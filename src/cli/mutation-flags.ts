@@ -229,7 +229,7 @@ async function readConfigMap(path: string, shown: string): Promise<{ entries: Co
   if (config === undefined) return { entries: parseConfigMapConfig('{}').entries, errors: [] };
   if (typeof config !== 'string') throw new ManifestError(shown, chosen.doc.index, `data.${CONFIG_MAP_KEY}: must be a string holding JSON`);
   const parsed = parseConfigMapConfig(config);
-  if (parsed.errors.length > 0 && parsed.errors[0]!.startsWith('config is not valid JSON')) {
+  if (parsed.syntaxError !== undefined) {
     throw new ManifestError(shown, chosen.doc.index, `data.${CONFIG_MAP_KEY}: ${parsed.errors[0]}`);
   }
   return parsed;

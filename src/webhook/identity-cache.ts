@@ -125,13 +125,11 @@ function dumpSettingsOf(options: IdentityStoreCommonOptions): IdentityOptions {
 
 /** Applies a ConfigMap's `data.config`; returns undefined (keep the old entries) when it is not JSON at all. */
 function configMapEntriesOf(config: string, logger: Logger, where: string): ConfigMapEntries | undefined {
-  try {
-    JSON.parse(config);
-  } catch (err) {
-    logger.error({ source: where, err: (err as Error).message }, 'ConfigMap config is not valid JSON; keeping the previous entries');
+  const { entries, errors, syntaxError } = parseConfigMapConfig(config);
+  if (syntaxError !== undefined) {
+    logger.error({ source: where, err: syntaxError }, 'ConfigMap config is not valid JSON; keeping the previous entries');
     return undefined;
   }
-  const { entries, errors } = parseConfigMapConfig(config);
   for (const message of errors) logger.warn({ source: where }, message);
   return entries;
 }
@@ -422,11 +420,6 @@ function configFromConfigMapFile(content: string): string {
   const config = chosen.data?.[CONFIG_MAP_KEY];
   if (config === undefined) return '{}';
   if (typeof config !== 'string') throw new ConfigMapConfigError(`data.${CONFIG_MAP_KEY} must be a string holding JSON`);
-  try {
-    JSON.parse(config); // invalid JSON rejects the whole file: the last good entries stay
-  } catch (cause) {
-    throw new ConfigMapConfigError(`data.${CONFIG_MAP_KEY} is not valid JSON: ${(cause as Error).message}`, { cause });
-  }
   return config;
 }
 
@@ -500,8 +493,9 @@ export function createFileIdentityStore(options: FileIdentityStoreOptions = {}):
       path,
       ...pollOpt,
       parse(content) {
-        const config = configFromConfigMapFile(content);
-        const { entries, errors } = parseConfigMapConfig(config);
+        const { entries, errors, syntaxError } = parseConfigMapConfig(configFromConfigMapFile(content));
+        // invalid JSON rejects the whole file: the last good entries stay
+        if (syntaxError !== undefined) throw new ConfigMapConfigError(`data.${CONFIG_MAP_KEY} is not valid JSON: ${syntaxError}`);
         for (const message of errors) logger.warn({ source: path }, message);
         return entries;
       },

@@ -104,13 +104,14 @@ const ENTRY_FIELDS: Record<string, keyof IdentityEntry> = {
 };
 
 /**
- * Parses the ConfigMap's `data.config` JSON (spec 4.4). Never throws: invalid JSON gives no entries and one error;
+ * Parses the ConfigMap's `data.config` JSON (spec 4.4). Never throws: invalid JSON gives no entries, one error and
+ * `syntaxError` (JSON.parse's message, for callers that keep their previous entries rather than apply none);
  * a key without `/` (which crashes upstream) or an entry of the wrong shape is skipped with an error. Values are
  * verbatim (no audience default, no clamp, `TokenExpiration: 0` = the flag), as upstream.
  * @example
  * parseConfigMapConfig('{"*\/app":{"RoleARN":"arn:aws:iam::111122223333:role/r","Audience":"sts.amazonaws.com"}}').entries.wildcard.get('app')?.roleArn;
  */
-export function parseConfigMapConfig(json: string): { entries: ConfigMapEntries; errors: string[] } {
+export function parseConfigMapConfig(json: string): { entries: ConfigMapEntries; errors: string[]; syntaxError?: string } {
   const exact = new Map<string, IdentityEntry>();
   const wildcard = new Map<string, IdentityEntry>();
   const prefixed: Array<{ namespacePrefix: string; name: string; entry: IdentityEntry }> = [];
@@ -119,8 +120,9 @@ export function parseConfigMapConfig(json: string): { entries: ConfigMapEntries;
   try {
     parsed = JSON.parse(json);
   } catch (err) {
-    errors.push(`config is not valid JSON: ${(err as Error).message}`);
-    return { entries: { exact, prefixed, wildcard }, errors };
+    const syntaxError = (err as Error).message;
+    errors.push(`config is not valid JSON: ${syntaxError}`);
+    return { entries: { exact, prefixed, wildcard }, errors, syntaxError };
   }
   if (parsed === null) return { entries: { exact, prefixed, wildcard }, errors };
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {

@@ -67,7 +67,9 @@ test('parseConfigMapConfig: exact, prefix and * keys; values verbatim; Go case-i
 
 test('parseConfigMapConfig: bad input never throws', () => {
   assert.match(parseConfigMapConfig('{nope').errors[0]!, /not valid JSON/);
+  assert.match(parseConfigMapConfig('{nope').syntaxError ?? '', /JSON/, 'invalid JSON is told apart from skipped keys');
   assert.match(parseConfigMapConfig('[1]').errors[0]!, /must be a JSON object/);
+  assert.equal(parseConfigMapConfig('[1]').syntaxError, undefined);
   const r = parseConfigMapConfig('{"noslash":{"RoleARN":"x"},"a/b":{"RoleARN":5},"c/d":"str","e/f":{"RoleARN":"ok"},"g/h":{"TokenExpiration":1.5}}');
   assert.equal(r.errors.length, 4);
   assert.match(r.errors[0]!, /"noslash": expected "namespace\/serviceaccount"/);
