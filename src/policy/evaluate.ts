@@ -27,7 +27,7 @@ import {
   SET_ANY,
   SET_NONE,
 } from './operators.js';
-import { P_ANY, P_EXACT, P_PREFIX, P_TEMPLATE, displayPattern, globMatch, matchPattern, resolveTemplate, type CompiledPattern } from './pattern.js';
+import { P_GLOB, P_TEMPLATE, displayPattern, globMatch, matchPattern, resolveTemplate, type CompiledPattern } from './pattern.js';
 import { ipInNetwork } from './values.js';
 import { prepareContext, type ContextValue, type PreparedContext } from './context.js';
 import type { CompiledCondition, CompiledPolicy, CompiledPrincipal, CompiledStatement } from './compile.js';
@@ -76,19 +76,15 @@ export function arnMatchText(p: string, v: string): boolean {
 
 function matchArnPattern(cp: CompiledPattern, v: string, ctx: PreparedContext): boolean {
   switch (cp.kind) {
-    case P_ANY:
-      return true;
-    case P_EXACT:
-      return cp.text === v;
-    case P_PREFIX:
-      return v.startsWith(cp.text);
     case P_TEMPLATE: {
       if (!v.startsWith(cp.head)) return false;
       const t = resolveTemplate(cp.parts!, ctx, false);
       return t !== null && arnMatchText(t, v);
     }
-    default:
+    case P_GLOB:
       return arnMatchText(cp.text, v);
+    default: // any, exact, prefix: a wildcard can only be last, where ARN and plain matching agree
+      return matchPattern(cp, v);
   }
 }
 
@@ -97,9 +93,7 @@ function actionMatches(st: CompiledStatement, ctx: PreparedContext): boolean {
   const list = st.actions;
   let hit = false;
   for (let i = 0; i < list.length; i++) {
-    const cp = list[i]!;
-    const k = cp.kind;
-    if (k === P_ANY || (k === P_EXACT ? cp.text === a : k === P_PREFIX ? a.startsWith(cp.text) : globMatch(cp.text, 0, cp.text.length, a, 0, a.length))) {
+    if (matchPattern(list[i]!, a)) {
       hit = true;
       break;
     }
