@@ -179,6 +179,8 @@ class TokenBucket {
 }
 
 interface PendingLookup {
+  namespace: string;
+  name: string;
   promise: Promise<ServiceAccountLookup>;
   settle(result: ServiceAccountLookup): void;
 }
@@ -214,6 +216,11 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
     if (!(saSynced && cmSynced) && !closed) return;
     for (const w of readyWaiters.splice(0)) w();
   };
+  const watchRestarted = (kind: 'serviceaccounts' | 'configmap', reason: WatchRestartReason, detail: string): void => {
+    // the server ending a watch after its timeoutSeconds is routine
+    (reason === 'closed' ? logger.debug : logger.warn).call(logger, { kind, reason, detail }, 'watch restarted');
+    events.watchRestarted?.(kind, reason);
+  };
 
   const saWatch: ServiceAccountWatch = startServiceAccountWatch({
     api,
@@ -226,9 +233,9 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
         return;
       }
       // a relist: wake whoever the new list answers
-      for (const [key, p] of pending) {
-        const slash = key.indexOf('/');
-        const hit = saWatch.index().get(key.slice(0, slash), key.slice(slash + 1));
+      const index = saWatch.index();
+      for (const p of pending.values()) {
+        const hit = index.get(p.namespace, p.name);
         if (hit) p.settle({ serviceAccount: hit, source: 'cache' });
       }
     },
@@ -238,10 +245,7 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
       events.synced?.();
       checkReady();
     },
-    onRestart(reason, detail) {
-      (reason === 'closed' ? logger.debug : logger.warn).call(logger, { kind: 'serviceaccounts', reason, detail }, 'watch restarted');
-      events.watchRestarted?.('serviceaccounts', reason);
-    },
+    onRestart: (reason, detail) => watchRestarted('serviceaccounts', reason, detail),
   });
 
   let cmWatch: ConfigMapWatch | undefined;
@@ -265,9 +269,8 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
         if (entries) {
           cmEntries = entries;
           // lookups waiting out the grace period for a key the new ConfigMap resolves are answered now
-          for (const [key, p] of pending) {
-            const slash = key.indexOf('/');
-            if (lookupConfigMap(entries, key.slice(0, slash), key.slice(slash + 1))) p.settle({ serviceAccount: undefined, source: 'cache' });
+          for (const p of pending.values()) {
+            if (lookupConfigMap(entries, p.namespace, p.name)) p.settle({ serviceAccount: undefined, source: 'cache' });
           }
         }
         events.configReloaded?.('configmap', entries !== undefined);
@@ -276,10 +279,7 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
         cmSynced = true;
         checkReady();
       },
-      onRestart(reason, detail) {
-        (reason === 'closed' ? logger.debug : logger.warn).call(logger, { kind: 'configmap', reason, detail }, 'watch restarted');
-        events.watchRestarted?.('configmap', reason);
-      },
+      onRestart: (reason, detail) => watchRestarted('configmap', reason, detail),
     });
   }
 
@@ -300,7 +300,7 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
       if (pending.get(key) === entry) pending.delete(key);
       resolve(result);
     }
-    const entry: PendingLookup = { promise, settle };
+    const entry: PendingLookup = { namespace, name, promise, settle };
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}`;
 
     const sleep = (ms: number): Promise<void> =>
