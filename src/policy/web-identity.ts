@@ -80,6 +80,16 @@ function claimString(v: unknown): string | null {
   return null;
 }
 
+/** The scalar members of a list claim, as strings (objects and nulls dropped). */
+function claimStrings(values: readonly unknown[]): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    const s = claimString(v);
+    if (s !== null) out.push(s);
+  }
+  return out;
+}
+
 /**
  * Builds the trust-policy request context STS evaluates for a web-identity token.
  * @example
@@ -94,7 +104,7 @@ export function buildWebIdentityContext(o: WebIdentityContextOptions): WebIdenti
   const c = o.claims;
   const sub = claimString(c.sub);
   if (sub !== null) keys[`${hostPath}:sub`] = sub;
-  const audList = Array.isArray(c.aud) ? c.aud.map(claimString).filter((x): x is string => x !== null) : claimString(c.aud) !== null ? [claimString(c.aud)!] : [];
+  const audList = Array.isArray(c.aud) ? claimStrings(c.aud) : claimStrings([c.aud]);
   const azp = claimString(c.azp);
   if (azp !== null) {
     keys[`${hostPath}:aud`] = azp;
@@ -112,7 +122,7 @@ export function buildWebIdentityContext(o: WebIdentityContextOptions): WebIdenti
     if (audList.length > 1) notes.push(`token has ${audList.length} audiences; ${hostPath}:aud is the accepted one, "${chosen}"`);
   }
   if (c.amr !== undefined) {
-    const amr = Array.isArray(c.amr) ? c.amr.map(claimString).filter((x): x is string => x !== null) : [claimString(c.amr) ?? ''];
+    const amr = Array.isArray(c.amr) ? claimStrings(c.amr) : [claimString(c.amr) ?? ''];
     keys[`${hostPath}:amr`] = amr;
   }
   const email = claimString(c.email);
