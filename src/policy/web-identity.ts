@@ -153,7 +153,10 @@ export function buildWebIdentityContext(o: WebIdentityContextOptions): WebIdenti
   if (unusable.length > 0) {
     notes.push(`claims ${unusable.map((k) => JSON.stringify(k)).join(', ')} are not available as condition keys (STS exposes only sub, aud, amr, azp, oaud and email); constrain namespaces through sub`);
   }
+  // what STS sets for an OIDC caller (spec 2.5): the provider's account, type User, userid the provider ARN
   keys['aws:PrincipalAccount'] = accountId;
+  keys['aws:PrincipalType'] = 'User';
+  keys['aws:userid'] = o.providerArn;
   keys['aws:FederatedProvider'] = o.providerArn;
   if (o.now !== undefined) {
     keys['aws:CurrentTime'] = o.now.toISOString().replace(/\.\d{3}Z$/, 'Z');

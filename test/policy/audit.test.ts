@@ -223,6 +223,8 @@ test('web-identity context: keys exactly as STS builds them', () => {
     'aws:TagKeys': ['team', 'env'],
     'sts:TransitiveTagKeys': ['team'],
     'aws:PrincipalAccount': '111122223333',
+    'aws:PrincipalType': 'User',
+    'aws:userid': PROVIDER,
     'aws:FederatedProvider': PROVIDER,
     'aws:CurrentTime': '2026-01-02T03:04:05Z',
     'aws:EpochTime': '1767323045',
@@ -257,4 +259,14 @@ test('trust evaluation with required actions: TagSession must be allowed too', (
   const req = buildWebIdentityContext({ providerArn: PROVIDER, claims: { sub: 'system:serviceaccount:default:my-sa', aud: 'sts.amazonaws.com', 'https://aws.amazon.com/tags': { principal_tags: { a: ['b'] } } } });
   const decisions = req.requiredActions.map((action) => evaluatePolicies({ resource: [p] }, { ...req.context, action }).decision);
   assert.deepEqual(decisions, ['Allow', 'ImplicitDeny']);
+});
+
+test('trust evaluation sees the principal keys STS sets for an OIDC caller (aws:PrincipalType User, aws:userid the provider ARN)', () => {
+  const req = buildWebIdentityContext({ providerArn: PROVIDER, claims: { sub: 'system:serviceaccount:default:my-sa', aud: 'sts.amazonaws.com' } });
+  const decide = (condition: PolicyStatement['Condition']) =>
+    evaluatePolicies({ resource: [compilePolicy(trust(condition), { kind: 'trust', name: 'trust' })] }, req.context).decision;
+  assert.equal(decide({ StringEquals: { 'aws:PrincipalType': 'User', [SUB]: 'system:serviceaccount:default:my-sa' } }), 'Allow');
+  assert.equal(decide({ StringEquals: { 'aws:userid': PROVIDER, [SUB]: 'system:serviceaccount:default:my-sa' } }), 'Allow');
+  assert.equal(decide({ StringNotEquals: { 'aws:PrincipalType': 'User' } }), 'ImplicitDeny');
+  assert.equal(decide({ Null: { 'aws:PrincipalArn': 'true' } }), 'Allow'); // absent for OIDC callers
 });
