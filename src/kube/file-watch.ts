@@ -87,6 +87,7 @@ export function watchPath(options: WatchPathOptions): PathWatch {
   async function startWatcher(): Promise<void> {
     if (closed || watcher) return;
     const dir = (await isDirectory()) ? options.path : dirname(options.path);
+    if (closed || watcher) return; // closed (or started by another caller) during the stat
     try {
       watcher = fsWatch(dir, { persistent: false, recursive: dir === options.path }, () => trigger());
       watcher.on('error', () => {

@@ -5,7 +5,9 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs, { type FSWatcher } from 'node:fs';
 import { mkdtemp, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { watchConfigFile, watchPath } from '../../src/kube/file-watch.js';
@@ -133,6 +135,29 @@ describe('watchConfigFile', () => {
       await eventually(() => w.current()?.v === 2, 'the change');
     } finally {
       w.close();
+    }
+  });
+
+  test('close() right after start leaves no directory watcher open (the watcher is made after an async stat)', async () => {
+    const original = fs.watch;
+    const open = new Set<FSWatcher>();
+    const counting = (...args: Parameters<typeof fs.watch>): FSWatcher => {
+      const watcher = original(...args);
+      open.add(watcher);
+      watcher.on('close', () => open.delete(watcher));
+      return watcher;
+    };
+    (fs as { watch: unknown }).watch = counting;
+    syncBuiltinESMExports(); // the module's named import of watch follows
+    try {
+      const w = watchPath({ path: join(dir, 'plain.json'), onChange: () => {}, pollIntervalMs: 0 });
+      w.close();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(open.size, 0);
+    } finally {
+      fs.watch = original;
+      syncBuiltinESMExports();
+      for (const watcher of open) watcher.close();
     }
   });
 });
