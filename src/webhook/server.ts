@@ -214,8 +214,8 @@ class Exchange {
   finish(status: number, uid?: string, instrumented = true): void {
     if (this.finished) return;
     this.finished = true;
-    const { metrics, logger, clock } = this.state;
-    const seconds = (clock() - this.start) / 1000;
+    const { metrics, logger } = this.state;
+    const seconds = this.seconds();
     if (instrumented) metrics.observeRequest(this.req.method ?? 'GET', this.path, status, seconds);
     if (logger.isLevelEnabled('debug')) {
       const req = this.req;
