@@ -33,7 +33,7 @@ export interface WebhookMetrics {
   podCount: Counter<'method'>;
   /** Upstream `pod_identity_webhook_missing_sa_count`. */
   missingServiceAccounts: Counter<string>;
-  /** `irsa_webhook_admission_duration_seconds{api_version,result}`. */
+  /** `irsa_webhook_admission_duration_seconds{result}`. */
   admissionDuration: Histogram<'result'>;
   /** `irsa_webhook_mutations_total{mode}`. */
   mutations: Counter<'mode'>;
