@@ -241,7 +241,19 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
 
     const dir = await mkdtemp(join(tmpdir(), 'irsa-exec-'));
     let refresher: TokenRefresher | undefined;
+    let child: ChildProcess | undefined;
+    let early: NodeJS.Signals | undefined;
+    // Handled from now until the directory is gone, so no signal ends irsa with the token directory or an orphaned
+    // command left behind: forwarded once the command runs; before that, one that would end it means it never starts.
     const handlers = new Map<NodeJS.Signals, () => void>();
+    for (const signal of FORWARDED_SIGNALS) {
+      const handler = (): void => {
+        if (child !== undefined) child.kill(signal);
+        else if (signal !== 'SIGWINCH') early ??= signal;
+      };
+      handlers.set(signal, handler);
+      process.on(signal, handler);
+    }
     try {
       await chmod(dir, 0o700);
       const mint = (file: ContainerTokenFile) => async () => {
@@ -282,19 +294,19 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
       if (opts.verbose) {
         for (const f of files) ctx.stderr.write(`irsa: exec: ${f.containerPath} -> ${localTokenPath(f, dir)} (aud ${f.audience ?? issuer})\n`);
       }
-      const child = await startChild(argv, env, ctx);
-      for (const signal of FORWARDED_SIGNALS) {
-        const handler = (): void => {
-          child.kill(signal);
-        };
-        handlers.set(signal, handler);
-        process.on(signal, handler);
+      if (early === undefined) child = await startChild(argv, env, ctx);
+      if (early !== undefined) {
+        if (child === undefined) {
+          setExitCode(cmd, 128 + (osConstants.signals[early] ?? 0)); // the command never ran
+          return;
+        }
+        child.kill(early); // arrived while it was starting
       }
-      setExitCode(cmd, await waitForChild(child));
+      setExitCode(cmd, await waitForChild(child!));
     } finally {
-      for (const [signal, handler] of handlers) process.off(signal, handler);
       await refresher?.stop();
       await rm(dir, { recursive: true, force: true });
+      for (const [signal, handler] of handlers) process.off(signal, handler);
     }
   });
 };

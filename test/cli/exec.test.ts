@@ -2,9 +2,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { before, describe, test } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import type { CliContext } from '../../src/cli/context.js';
+import { main } from '../../src/cli/main.js';
 import { cleanEnv, runCli } from '../oidc/cli-helpers.js';
 import { segment, tempDir } from '../oidc/helpers.js';
 
@@ -183,6 +187,37 @@ describe('irsa exec', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, 'é€');
     assert.equal(run.stderr, 'é€');
+  });
+
+  test('a signal that arrives before the command starts: the command never runs, exit 128+signal, directory removed', async () => {
+    let out = '';
+    let err = '';
+    let signalled = false;
+    const ctx: CliContext = {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: {
+        write: (s: string) => {
+          err += s;
+          // the token file is written, the command not started yet: the moment a supervisor's signal can land
+          if (!signalled && s.startsWith('irsa: exec: wrote ')) {
+            signalled = true;
+            process.emit('SIGUSR2');
+          }
+        },
+      },
+      stdin: Readable.from([]),
+      env: cleanEnv(),
+      cwd: dir,
+    };
+    const args = ['exec', '-v', '--service-account', 'app', '--role-arn', ROLE, '--signing-key', 'k/sa-signer.key', '--issuer', ISSUER,
+      '--', process.execPath, '-e', "console.log('the command ran')"];
+    const code = await main(args, ctx);
+    assert.equal(signalled, true, err);
+    assert.equal(code, 128 + osConstants.signals.SIGUSR2, err);
+    assert.equal(out, '', 'the command did not run');
+    const tokenPath = /irsa: exec: wrote (\S+)/.exec(err)![1]!;
+    assert.ok(!existsSync(join(tokenPath, '..', '..')), 'temporary directory removed');
+    assert.equal(process.listenerCount('SIGUSR2'), 0, 'handlers removed');
   });
 
   test('without --signing-key an ephemeral key is used and said so on stderr', async () => {
