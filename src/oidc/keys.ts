@@ -253,6 +253,12 @@ async function exists(path: string): Promise<boolean> {
  * const { kid } = await writeSigningKeyPair('.irsa/keys', { type: 'rsa', bits: 2048 });
  */
 export async function writeSigningKeyPair(dir: string, options: WriteSigningKeyPairOptions = {}): Promise<WrittenSigningKeyPair> {
+  const { key: _key, ...written } = await generateAndWrite(dir, options);
+  return written;
+}
+
+/** {@link writeSigningKeyPair}, also returning the generated key (so a caller need not read the file back). */
+async function generateAndWrite(dir: string, options: WriteSigningKeyPairOptions): Promise<WrittenSigningKeyPair & { key: SigningKey }> {
   const privateKeyPath = join(dir, SIGNING_KEY_FILE);
   const publicKeyPath = join(dir, PUBLIC_KEY_FILE);
   if (!options.force) {
@@ -269,7 +275,7 @@ export async function writeSigningKeyPair(dir: string, options: WriteSigningKeyP
   const key = createSigningKey(privateKey);
   await writeFileAtomic(privateKeyPath, exportPrivateKeyPem(privateKey), 0o600);
   await writeFileAtomic(publicKeyPath, exportPublicKeyPem(publicKey), 0o644);
-  return { privateKeyPath, publicKeyPath, kid: key.kid, alg: key.alg };
+  return { privateKeyPath, publicKeyPath, kid: key.kid, alg: key.alg, key };
 }
 
 /** What {@link ensureSigningKeyPair} found or made. */
@@ -289,10 +295,7 @@ export interface EnsuredSigningKeyPair extends WrittenSigningKeyPair {
 export async function ensureSigningKeyPair(dir: string, options: GenerateSigningKeyPairOptions = {}): Promise<EnsuredSigningKeyPair> {
   const privateKeyPath = join(dir, SIGNING_KEY_FILE);
   const publicKeyPath = join(dir, PUBLIC_KEY_FILE);
-  if (!(await exists(privateKeyPath))) {
-    const written = await writeSigningKeyPair(dir, options);
-    return { ...written, key: await readSigningKeyFile(privateKeyPath), created: true };
-  }
+  if (!(await exists(privateKeyPath))) return { ...(await generateAndWrite(dir, options)), created: true };
   const key = await readSigningKeyFile(privateKeyPath);
   if (!(await exists(publicKeyPath))) await writeFileAtomic(publicKeyPath, exportPublicKeyPem(key.publicKey), 0o644);
   return { privateKeyPath, publicKeyPath, kid: key.kid, alg: key.alg, key, created: false };
