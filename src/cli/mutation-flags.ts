@@ -13,6 +13,7 @@ import { parseGoBool, parseGoIntBase0 } from '../lib/go-parse.js';
 import { CONFIG_MAP_KEY, CONFIG_MAP_NAME, defaultMutationSettings, type MutationSettings } from '../webhook/constants.js';
 import {
   applyJsonPatch,
+  clampTokenExpiration,
   mutatePod,
   parseConfigMapConfig,
   parseContainerCredentialsConfig,
@@ -82,7 +83,7 @@ export function mutationSettingsFromFlags(opts: MutationFlagValues): MutationSet
     if (!(err instanceof GoParseError)) throw err;
     throw new UsageError(`--token-expiration ${JSON.stringify(opts.tokenExpiration)}: use a whole number of seconds, e.g. 3600 (${err.message})`);
   }
-  if (settings.tokenExpiration < 600) settings.tokenExpiration = 600;
+  settings.tokenExpiration = clampTokenExpiration(settings.tokenExpiration);
   settings.tokenMountPath = opts.tokenMountPath;
   settings.awsDefaultRegion = opts.awsDefaultRegion;
   const sts = opts.stsRegionalEndpoint;

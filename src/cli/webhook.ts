@@ -10,6 +10,7 @@ import { IrsaError, UsageError } from '../lib/errors.js';
 import { createLogger, type Logger, type LogFormat } from '../lib/log.js';
 import { defaultMutationSettings, type MutationSettings } from '../webhook/constants.js';
 import { createFileIdentityStore, createKubernetesIdentityStore, type ManagedIdentityStore } from '../webhook/identity-cache.js';
+import { clampTokenExpiration } from '../webhook/identity.js';
 import { createWebhookMetrics } from '../webhook/metrics.js';
 import { startWebhookServer, type WebhookServer, type WebhookServerConfig } from '../webhook/server.js';
 import { TlsConfigError } from '../webhook/errors.js';
@@ -61,7 +62,7 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
     ...defaultMutationSettings(),
     annotationPrefix: flags.annotationPrefix,
     tokenAudience: flags.tokenAudience,
-    tokenExpiration: Math.max(600, flags.tokenExpiration),
+    tokenExpiration: clampTokenExpiration(flags.tokenExpiration),
     tokenMountPath: flags.tokenMountPath,
     awsDefaultRegion: flags.awsDefaultRegion,
     stsRegionalEndpoint: flags.stsRegionalEndpoint,

@@ -20,7 +20,6 @@ import {
   ENV_STS_REGIONAL_ENDPOINTS,
   ENV_WEB_IDENTITY_TOKEN_FILE,
   JITTER_MIN_TOKEN_EXPIRATION,
-  MIN_TOKEN_EXPIRATION,
   NODE_SELECTOR_BETA_OS,
   NODE_SELECTOR_OS,
   POD_IDENTITY_LABEL,
@@ -31,7 +30,7 @@ import {
   WINDOWS,
   type MutationSettings,
 } from './constants.js';
-import type { ResolvedIdentity } from './identity.js';
+import { clampTokenExpiration, type ResolvedIdentity } from './identity.js';
 import type { JsonPatchOperation } from './json-patch.js';
 
 /** The flags the mutation itself reads (everything else is already in the {@link ResolvedIdentity}). */
@@ -115,7 +114,7 @@ function buildPatch(
       const parsed = tryParseGoInt(raw);
       if (parsed === undefined) {
         warnings.push(`annotation ${prefix}/${ANNOTATION_TOKEN_EXPIRATION}: ${JSON.stringify(raw)} is not an integer number of seconds; ignored (token expiration ${expiration})`);
-      } else expiration = parsed < MIN_TOKEN_EXPIRATION ? MIN_TOKEN_EXPIRATION : parsed;
+      } else expiration = clampTokenExpiration(parsed);
     }
   }
   if (cc && expiration === DEFAULT_TOKEN_EXPIRATION) {
