@@ -80,7 +80,7 @@ function loadPolicy(ctx: CliContext, ref: string, flag: string, kind: PolicyKind
 }
 
 /** Infers the principal family from its form: provider ARNs are Federated, `*.amazonaws.com` a Service. */
-export function principalFromArn(arn: string): RequestPrincipal {
+function principalFromArn(arn: string): RequestPrincipal {
   if (/^arn:[^:]+:iam::\d{12}:(oidc|saml)-provider\//.test(arn)) return { type: 'Federated', id: arn };
   if (!arn.startsWith('arn:') && /\.(amazonaws\.com|amazon\.com)$/.test(arn)) return { type: 'Service', id: arn };
   if (!arn.startsWith('arn:') && !/^\d{12}$/.test(arn) && arn.includes('.')) return { type: 'Federated', id: arn };
@@ -90,7 +90,7 @@ export function principalFromArn(arn: string): RequestPrincipal {
 }
 
 /** `KEY=VALUE` pairs; a repeated key is multi-valued; `KEY=[]` is an empty set. */
-export function parseContextPairs(pairs: readonly string[]): Record<string, ContextKeyValue> {
+function parseContextPairs(pairs: readonly string[]): Record<string, ContextKeyValue> {
   const acc = new Map<string, { name: string; values: string[]; multi: boolean }>();
   for (const pair of pairs) {
     const eq = pair.indexOf('=');

@@ -225,7 +225,7 @@ function positive(c: CompiledCondition, cv: ContextValue, i: number, ctx: Prepar
 }
 
 /** Whether one condition (operator + key) holds for the request. */
-export function conditionHolds(c: CompiledCondition, ctx: PreparedContext): boolean {
+function conditionHolds(c: CompiledCondition, ctx: PreparedContext): boolean {
   const cv = ctx.keys.get(c.keyLower);
   const present = cv !== undefined && cv.values.length > 0;
   if (c.base === B_NULL) {
