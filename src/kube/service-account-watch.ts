@@ -49,6 +49,12 @@ export class ServiceAccountIndex {
     return true;
   }
 
+  /** Removes every entry. */
+  clear(): void {
+    this.#byNamespace.clear();
+    this.#size = 0;
+  }
+
   get size(): number {
     return this.#size;
   }

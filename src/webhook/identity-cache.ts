@@ -380,8 +380,7 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
     size: () => saWatch.index().size,
     dump: () => dumpEntries(saWatch.index().values(), settings),
     clear() {
-      const index = saWatch.index();
-      for (const sa of [...index.values()]) index.delete(sa.namespace, sa.name);
+      saWatch.index().clear();
       cmEntries = undefined;
       // upstream's entries come back with the next informer resync; here a relist refills both at once
       saWatch.relist();
