@@ -4,6 +4,7 @@
  * @module
  */
 import { createHash, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import { connect, type PeerCertificate } from 'node:tls';
 import { OidcError } from './errors.js';
 
@@ -93,7 +94,7 @@ export async function fetchIssuerThumbprint(url: string, options: FetchThumbprin
   const port = parsed.port === '' ? 443 : Number(parsed.port);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const chain = await new Promise<X509Certificate[]>((resolve, reject) => {
-    const socket = connect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host, ca: options.ca, ALPNProtocols: ['http/1.1'] }, () => {
+    const socket = connect({ host, port, servername: isIP(host) === 0 ? host : undefined, ca: options.ca, ALPNProtocols: ['http/1.1'] }, () => {
       const peer = socket.getPeerCertificate(true);
       socket.end();
       if (!peer || !peer.raw) {

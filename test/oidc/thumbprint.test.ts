@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createServer, type Server } from 'node:tls';
 import { fetchIssuerThumbprint, OidcError, selectThumbprintCertificate, thumbprintFromChain } from '../../src/oidc/index.js';
@@ -53,6 +53,26 @@ describe('selectThumbprintCertificate', () => {
 });
 
 describe('fetchIssuerThumbprint over TLS', () => {
+  test('an IPv6 literal host (hex digits included) is not sent as SNI server name: no RFC 6066 deprecation warning', async () => {
+    const tcp = createTcpServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }): void => {
+      warnings.push(`${w.code ?? ''} ${w.message}`);
+    };
+    process.on('warning', onWarning);
+    try {
+      const port = (tcp.address() as AddressInfo).port;
+      // ::ffff:7f00:1 is 127.0.0.1; the server hangs up, so the call fails, after the servername was chosen
+      await assert.rejects(fetchIssuerThumbprint(`https://[::ffff:7f00:1]:${port}`, { timeoutMs: 2000 }), { code: 'ERR_OIDC_THUMBPRINT' });
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+      tcp.close();
+    }
+    assert.deepEqual(warnings.filter((w) => w.startsWith('DEP0123')), []);
+  });
+
   test('server sends leaf + intermediate: the intermediate, equal to the last cert of openssl s_client -showcerts', async () => {
     const port = await serve([chain.leaf, chain.intermediate]);
     const result = await fetchIssuerThumbprint(`https://127.0.0.1:${port}/cluster-1`, { ca: chain.root });
