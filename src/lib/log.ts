@@ -2,7 +2,9 @@
  * Structured logging: JSON lines (pino) by default, human-readable text when asked or when stderr is a terminal.
  * @module
  */
+import { createRequire } from 'node:module';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import type { PinoPretty as PinoPrettyFn } from 'pino-pretty';
 
 export type { Logger };
 export type LogFormat = 'json' | 'text';
@@ -22,10 +24,13 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const format = options.format ?? (process.stderr.isTTY ? 'text' : 'json');
   const base = options.name ? { name: options.name } : {};
   if (format === 'text') {
-    return pino({ level, base }, pino.transport({
-      target: 'pino-pretty',
-      options: { destination: typeof options.destination === 'number' ? options.destination : 2, colorize: false, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
-    }));
+    const prettyOptions = { colorize: false, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' };
+    // a stream cannot be handed to the transport's worker thread: format on this thread into it
+    if (options.destination !== undefined && typeof options.destination !== 'number') {
+      const { PinoPretty } = createRequire(import.meta.url)('pino-pretty') as { PinoPretty: typeof PinoPrettyFn }; // loaded only here
+      return pino({ level, base }, PinoPretty({ ...prettyOptions, destination: options.destination }));
+    }
+    return pino({ level, base }, pino.transport({ target: 'pino-pretty', options: { ...prettyOptions, destination: options.destination ?? 2 } }));
   }
   const destination = options.destination ?? 2;
   return pino({ level, base }, typeof destination === 'number' ? pino.destination({ dest: destination, sync: true }) : destination);
