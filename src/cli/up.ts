@@ -108,8 +108,11 @@ export async function startUp(options: UpOptions, logger: Logger): Promise<Runni
   const documents = buildIssuerDocuments({ issuer: options.issuer, publicKeys: [signing.key.publicKey] });
 
   const started: Array<() => Promise<unknown>> = [];
+  // Stops what started, last first; a second call finds nothing left to stop.
   const stopAll = async (): Promise<void> => {
-    for (const stop of started.reverse()) await stop().catch((err: unknown) => logger.warn({ err }, 'stopping a component failed'));
+    for (let stop = started.pop(); stop !== undefined; stop = started.pop()) {
+      await stop().catch((err: unknown) => logger.warn({ err }, 'stopping a component failed'));
+    }
   };
   try {
     const issuerServer: IssuerServer = await createIssuerServer({
@@ -190,19 +193,29 @@ function summary(up: RunningUp, options: UpOptions, cwd: string): string {
   ].join('\n');
 }
 
-/** Resolves when SIGINT/SIGTERM arrives (the second one exits at once). */
-function waitForSignal(logger: Logger): Promise<void> {
-  return new Promise((resolveSignal) => {
-    let count = 0;
-    const handler = (signal: NodeJS.Signals): void => {
-      count++;
-      if (count > 1) process.exit(1);
-      logger.info({ signal }, 'stopping');
-      resolveSignal();
-    };
-    process.on('SIGINT', handler);
-    process.on('SIGTERM', handler);
-  });
+/**
+ * Resolves when SIGINT/SIGTERM arrives; a second one while stopping exits at once. Call the returned `release` once
+ * stopped, so a late signal no longer turns a clean exit into exit 1.
+ */
+function waitForSignal(logger: Logger): { signalled: Promise<void>; release(): void } {
+  let count = 0;
+  let resolveSignal: () => void = () => {};
+  const signalled = new Promise<void>((resolve) => (resolveSignal = resolve));
+  const handler = (signal: NodeJS.Signals): void => {
+    count++;
+    if (count > 1) process.exit(1);
+    logger.info({ signal }, 'stopping');
+    resolveSignal();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signalled,
+    release() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
 }
 
 export const registerUpCommand: RegisterCommand = (program: Command, ctx: CliContext) => {
@@ -242,10 +255,14 @@ export const registerUpCommand: RegisterCommand = (program: Command, ctx: CliCon
       }
       const logger = createLogger({ level: options.logLevel as 'info', name: 'irsa-up', ...(options.logFormat ? { format: options.logFormat } : {}) });
       // Handlers go in before anything is printed: a signal that lands between the two would kill the process.
-      const stopRequested = waitForSignal(logger);
-      const up = await startUp(options, logger);
-      ctx.stdout.write(summary(up, options, ctx.cwd));
-      await stopRequested;
-      await up.stop();
+      const signals = waitForSignal(logger);
+      try {
+        const up = await startUp(options, logger);
+        ctx.stdout.write(summary(up, options, ctx.cwd));
+        await signals.signalled;
+        await up.stop();
+      } finally {
+        signals.release();
+      }
     });
 };

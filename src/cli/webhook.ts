@@ -51,7 +51,7 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
     throw err;
   }
   for (const [name, port] of [['--port', flags.port], ['--metrics-port', flags.metricsPort]] as const) {
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${name} ${port}: use a TCP port between 1 and 65535`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${name} ${port}: use a TCP port from 0 to 65535 (0 picks a free one)`);
   }
   if (flags.serviceAccountLookupGracePeriodMs < 0) throw new UsageError('--service-account-lookup-grace-period: must not be negative (0 disables waiting)');
   if (flags.logFormat !== '' && flags.logFormat !== 'json' && flags.logFormat !== 'text') throw new UsageError(`--log-format ${JSON.stringify(flags.logFormat)}: use json or text`);

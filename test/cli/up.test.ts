@@ -99,6 +99,7 @@ test('irsa up keeps its signing key and certificates across restarts', async (t)
   const ca = await readFile(first.caCertPath);
   const kid1 = (await httpsJson(`${first.issuerUrl}/keys.json`, ca)).json.keys[0].kid;
   await first.stop();
+  await first.stop(); // a second stop finds nothing left to stop
   const second = await startUp(options(dir), silent);
   t.after(() => second.stop());
   const kid2 = (await httpsJson(`${second.issuerUrl}/keys.json`, await readFile(second.caCertPath))).json.keys[0].kid;
