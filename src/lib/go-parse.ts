@@ -76,27 +76,30 @@ export function parseGoBool(s: string): boolean {
   return v;
 }
 
-const UNIT_NS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  'µs': 1e3, // U+00B5 micro sign
-  'μs': 1e3, // U+03BC Greek mu
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
+const UNIT_NS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  'µs': 1_000n, // U+00B5 micro sign
+  'μs': 1_000n, // U+03BC Greek mu
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
 };
-const MAX_DURATION_NS = 9223372036854775807;
+const TWO_63 = 1n << 63n;
 
 /**
  * Go `time.ParseDuration`, in nanoseconds: a signed sequence of decimal numbers with units
  * (`ns us µs ms s m h`), e.g. `300ms`, `-1.5h`, `2h45m`; `0` alone needs no unit. Throws {@link GoParseError}.
- * Precision: exact for integral values below 2^53 ns (~104 days).
+ * Computed as Go does (integer nanoseconds, each fraction truncated on its own); exact below 2^53 ns (~104 days).
  * @example
  * parseGoDurationNs('1m30s'); // 90_000_000_000
  */
 export function parseGoDurationNs(s: string): number {
   const orig = s;
+  const invalid = (): never => {
+    throw new GoParseError(`time: invalid duration ${goQuote(orig)}`);
+  };
   let i = 0;
   let neg = false;
   if (s.length > 0 && (s[0] === '-' || s[0] === '+')) {
@@ -104,11 +107,11 @@ export function parseGoDurationNs(s: string): number {
     i = 1;
   }
   if (s.slice(i) === '0') return 0;
-  if (i === s.length) throw new GoParseError(`time: invalid duration ${goQuote(orig)}`);
-  let total = 0;
+  if (i === s.length) invalid();
+  let total = 0n;
   while (i < s.length) {
     const c = s.charCodeAt(i);
-    if (!(c === 46 || (c >= 48 && c <= 57))) throw new GoParseError(`time: invalid duration ${goQuote(orig)}`);
+    if (!(c === 46 || (c >= 48 && c <= 57))) invalid();
     const startInt = i;
     while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
     const intPart = s.slice(startInt, i);
@@ -119,23 +122,38 @@ export function parseGoDurationNs(s: string): number {
       while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
       fracPart = s.slice(startFrac, i);
     }
-    if (intPart === '' && fracPart === '') throw new GoParseError(`time: invalid duration ${goQuote(orig)}`);
+    if (intPart === '' && fracPart === '') invalid();
     const startUnit = i;
     while (i < s.length) {
       const u = s.charCodeAt(i);
       if (u === 46 || (u >= 48 && u <= 57)) break;
       i++;
     }
-    const unit = s.slice(startUnit, i);
-    if (unit === '') throw new GoParseError(`time: missing unit in duration ${goQuote(orig)}`);
-    const scale = UNIT_NS[unit];
-    if (scale === undefined) throw new GoParseError(`time: unknown unit ${goQuote(unit)} in duration ${goQuote(orig)}`);
-    const value = (intPart === '' ? 0 : Number(intPart)) * scale + (fracPart === '' ? 0 : Number(`0.${fracPart}`) * scale);
+    const unitName = s.slice(startUnit, i);
+    if (unitName === '') throw new GoParseError(`time: missing unit in duration ${goQuote(orig)}`);
+    const unit = UNIT_NS[unitName];
+    if (unit === undefined) throw new GoParseError(`time: unknown unit ${goQuote(unitName)} in duration ${goQuote(orig)}`);
+    const v = intPart === '' ? 0n : BigInt(intPart);
+    if (v > TWO_63 / unit) invalid();
+    let value = v * unit;
+    // Go's leadingFraction: digits past int64 range are ignored; the fraction is scaled in float64, then truncated
+    let f = 0n;
+    let scale = 1;
+    for (let j = 0; j < fracPart.length; j++) {
+      const y = f * 10n + BigInt(fracPart.charCodeAt(j) - 48);
+      if (f > (TWO_63 - 1n) / 10n || y > TWO_63) break;
+      f = y;
+      scale *= 10;
+    }
+    if (f > 0n) {
+      value += BigInt(Math.trunc(Number(f) * (Number(unit) / scale)));
+      if (value > TWO_63) invalid();
+    }
     total += value;
-    if (total > MAX_DURATION_NS) throw new GoParseError(`time: invalid duration ${goQuote(orig)}`);
+    if (total > TWO_63) invalid();
   }
-  total = Math.floor(total);
-  return neg ? -total : total;
+  if (!neg && total > TWO_63 - 1n) invalid();
+  return Number(neg ? -total : total);
 }
 
 /**

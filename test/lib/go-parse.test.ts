@@ -52,6 +52,11 @@ test('ParseDuration', () => {
   ];
   for (const [input, want] of cases) assert.equal(parseGoDurationMs(input), want, input);
   assert.equal(parseGoDurationNs('1h2m3s4ms5us6ns'), 3_723_004_005_006);
+  // Go's arithmetic: integer nanoseconds, each component's fraction scaled and truncated on its own
+  assert.equal(parseGoDurationNs('0.1251ms'), 125_100);
+  assert.equal(parseGoDurationNs('1.5ns1.5ns'), 2);
+  assert.equal(parseGoDurationNs('-9223372036854775808ns'), -9223372036854775808);
+  assert.throws(() => parseGoDurationNs('9223372036854775808ns'), /invalid duration/);
   for (const bad of ['', '1', '10', 's', '.s', '1x', '1 s', '1s ', '-', '1.2.3s', '1hh', '3000000h']) assert.throws(() => parseGoDurationMs(bad), GoParseError, JSON.stringify(bad));
   assert.throws(() => parseGoDurationMs('10'), /missing unit/);
   assert.throws(() => parseGoDurationMs('1d'), /unknown unit "d"/);
