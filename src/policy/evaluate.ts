@@ -380,26 +380,18 @@ function listText(xs: readonly string[]): string {
   return xs.length === 1 ? JSON.stringify(xs[0]) : `[${xs.map((x) => JSON.stringify(x)).join(', ')}]`;
 }
 
+/** `action s3:GetObject not matched by Action "s3:List*"`, or `… is excluded by NotAction …`. */
+function elementMiss(kind: 'action' | 'resource', value: string, element: string, not: boolean, patterns: readonly CompiledPattern[]): NotAppliedReason {
+  const written = listText(patterns.map((p) => p.source));
+  return { kind, message: not ? `${kind} ${value} is excluded by Not${element} ${written}` : `${kind} ${value} not matched by ${element} ${written}` };
+}
+
 function explainMiss(st: CompiledStatement, ctx: PreparedContext, code: number): NotAppliedReason {
   switch (code) {
-    case NO_ACTION: {
-      const pats = st.actions.map((a) => a.source);
-      return {
-        kind: 'action',
-        message: st.notAction
-          ? `action ${ctx.action} is excluded by NotAction ${listText(pats)}`
-          : `action ${ctx.action} not matched by Action ${listText(pats)}`,
-      };
-    }
-    case NO_RESOURCE: {
-      const pats = st.resources!.map((r) => r.source);
-      return {
-        kind: 'resource',
-        message: st.notResource
-          ? `resource ${ctx.resource} is excluded by NotResource ${listText(pats)}`
-          : `resource ${ctx.resource} not matched by Resource ${listText(pats)}`,
-      };
-    }
+    case NO_ACTION:
+      return elementMiss('action', ctx.action, 'Action', st.notAction, st.actions);
+    case NO_RESOURCE:
+      return elementMiss('resource', ctx.resource, 'Resource', st.notResource, st.resources!);
     case NO_PRINCIPAL: {
       const who = ctx.principal === null ? 'no principal in the request' : `principal ${ctx.principal.type} ${ctx.principal.id}`;
       const el = st.notPrincipal ? 'NotPrincipal' : 'Principal';
