@@ -5,7 +5,7 @@
  */
 import { parsePolicy, type ParsedPolicy } from './parse.js';
 import { parseOperator, SET_ALL } from './operators.js';
-import { hasWildcard } from './pattern.js';
+import { compilePattern, hasWildcard, matchPattern } from './pattern.js';
 import type { PolicyDocument, PolicyStatement } from './types.js';
 
 /** Severity, most severe first. */
@@ -81,10 +81,9 @@ function list(v: string | string[] | undefined): string[] {
 const WEB_CLAIMS = new Set(['sub', 'aud', 'amr', 'azp', 'oaud', 'email']);
 const K8S_SUB = /^system:serviceaccount:[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
+/** Whether an Action entry matches an action, as evaluation matches it (case-insensitive `*`/`?` glob). */
 function actionCovers(pattern: string, action: string): boolean {
-  const p = pattern.toLowerCase();
-  const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return re.test(action.toLowerCase());
+  return matchPattern(compilePattern(pattern, { wildcards: true, variables: false, lower: true }), action.toLowerCase());
 }
 
 function grantsWebIdentity(s: PolicyStatement): boolean {
