@@ -1,6 +1,6 @@
 /**
- * The request context prepared once per request: action lower-cased, resource colons located, keys in a map by
- * lower-cased name with values as strings. Every statement then reads it without allocating.
+ * The request context prepared once per request: action lower-cased, the principal's account derived, keys in a map
+ * by lower-cased name with values as strings. Every statement then reads it without allocating.
  * @module
  */
 import type { RequestContext, RequestPrincipal } from './types.js';
