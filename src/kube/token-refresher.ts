@@ -183,7 +183,7 @@ export class TokenRefresher {
     this.#stopped = true;
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#running;
+    await this.#running?.catch(() => {}); // its errors went to onError (or to the caller of refreshDue)
   }
 
   /** Current state of every file. */

@@ -169,6 +169,34 @@ describe('TokenRefresher', () => {
     assert.equal(existsSync(root), false, 'no write recreated the removed directory');
   });
 
+  test('stop() resolves even when the refresh in progress fails and onError throws', async () => {
+    const time = fakeTime(T0);
+    let release: () => void = () => {};
+    let fail = false;
+    const refresher = new TokenRefresher({
+      files: [{ path: join(dir, 'r5', 'token'), mint: async () => {
+        if (fail) {
+          await new Promise<void>((done) => { release = done; });
+          throw new Error('signer down');
+        }
+        return token(time.now().getTime(), 600);
+      } }],
+      now: time.now,
+      timers: time.timers,
+      random: () => 0,
+      onError: () => {
+        throw new Error('log sink broken');
+      },
+    });
+    await refresher.start();
+    fail = true;
+    time.advance(481_000).catch(() => {});
+    await new Promise((done) => setImmediate(done));
+    const stopping = refresher.stop();
+    release();
+    await stopping; // rejects without the fix, and irsa exec would skip removing its directory
+  });
+
   test('jitter (at most 10 s) brings the refresh forward', async () => {
     const time = fakeTime(T0);
     const refresher = new TokenRefresher({
