@@ -54,3 +54,18 @@ test('bin/irsa webhook --version end to end', async () => {
   });
   assert.equal(stdout, `v${packageVersion}\n`);
 });
+
+test('a reader that closes early (irsa … | head) ends irsa quietly, not with an EPIPE stack trace', async () => {
+  const { spawn } = await import('node:child_process');
+  // The reader is gone before irsa writes anything: its first write meets a closed pipe.
+  const child = spawn(process.execPath, [new URL('bin/irsa', root).pathname, 'webhook', '--help'], {
+    env: { ...process.env, IRSA_FROM_SOURCE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout.destroy();
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(stderr, '');
+  assert.equal(code, 0);
+});
