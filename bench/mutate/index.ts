@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { buildServiceAccountEntry, decodeAdmissionReview, defaultMutationSettings, encodeAdmissionReview, mutatePod, resolveIdentity, type IdentityEntry } from '../../src/webhook/index.js';
+import { podCreateReview } from '../admission-review.js';
 
 function env(prefix: string): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
@@ -107,24 +108,7 @@ export function admissionReview(): Record<string, unknown> {
     manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', time: '2026-11-28T10:00:01Z', fieldsType: 'FieldsV1',
     fieldsV1: { 'f:metadata': fieldsV1({ generateName: 1, labels: pod.metadata.labels, annotations: pod.metadata.annotations, ownerReferences: pod.metadata.ownerReferences }), 'f:spec': fieldsV1(pod.spec) },
   }];
-  return {
-    kind: 'AdmissionReview',
-    apiVersion: 'admission.k8s.io/v1',
-    request: {
-      uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      requestKind: { group: '', version: 'v1', kind: 'Pod' },
-      requestResource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: 'shop',
-      operation: 'CREATE',
-      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', uid: 'a7e1c2b4-0000-4000-8000-000000000001', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] },
-      object: pod,
-      oldObject: null,
-      dryRun: false,
-      options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1' },
-    },
-  };
+  return podCreateReview(pod, 'shop');
 }
 
 const settings = { ...defaultMutationSettings(), awsDefaultRegion: 'us-west-2', stsRegionalEndpoint: true };

@@ -1,3 +1,5 @@
+import { podCreateReview } from '../admission-review.js';
+
 /**
  * A realistic AdmissionReview as an API server sends it for a Deployment's pod: two containers and an init
  * container with env, ports, probes, resources and mounts, owner references, tolerations (about 4 KB).
@@ -24,55 +26,41 @@ export function realisticReview(serviceAccountName: string): Record<string, unkn
     imagePullPolicy: 'IfNotPresent',
     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
   });
-  return {
-    kind: 'AdmissionReview',
-    apiVersion: 'admission.k8s.io/v1',
-    request: {
-      uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      requestKind: { group: '', version: 'v1', kind: 'Pod' },
-      requestResource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: 'shop',
-      operation: 'CREATE',
-      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', uid: 'a3d9e0a2-1f5c-4c0e-9b1d-2f0e7b1c9d11', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] },
-      object: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          generateName: 'checkout-7d9c6b5f8-',
-          namespace: 'shop',
-          labels: { app: 'checkout', 'pod-template-hash': '7d9c6b5f8', 'app.kubernetes.io/part-of': 'shop' },
-          annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080' },
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'checkout-7d9c6b5f8', uid: '0f6b7c1e-3d2a-4b5c-8e9f-1a2b3c4d5e6f', controller: true, blockOwnerDeletion: true }],
-        },
-        spec: {
-          volumes: [
-            { name: 'config', configMap: { name: 'checkout-config', defaultMode: 420 } },
-            { name: 'kube-api-access-x7k2p', projected: { sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }, { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }, { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } }], defaultMode: 420 } },
-          ],
-          initContainers: [{ ...container('migrate', 'registry.example.com/shop/checkout-migrate:1.42.0'), ports: undefined, livenessProbe: undefined, readinessProbe: undefined }],
-          containers: [container('checkout', 'registry.example.com/shop/checkout:1.42.0'), container('envoy', 'envoyproxy/envoy:v1.31.0')],
-          restartPolicy: 'Always',
-          terminationGracePeriodSeconds: 30,
-          dnsPolicy: 'ClusterFirst',
-          serviceAccountName,
-          serviceAccount: serviceAccountName,
-          securityContext: { fsGroup: 65534 },
-          schedulerName: 'default-scheduler',
-          tolerations: [
-            { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-            { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-          ],
-          priority: 0,
-          enableServiceLinks: true,
-          preemptionPolicy: 'PreemptLowerPriority',
-        },
-        status: {},
+  return podCreateReview(
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        generateName: 'checkout-7d9c6b5f8-',
+        namespace: 'shop',
+        labels: { app: 'checkout', 'pod-template-hash': '7d9c6b5f8', 'app.kubernetes.io/part-of': 'shop' },
+        annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080' },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'checkout-7d9c6b5f8', uid: '0f6b7c1e-3d2a-4b5c-8e9f-1a2b3c4d5e6f', controller: true, blockOwnerDeletion: true }],
       },
-      oldObject: null,
-      dryRun: false,
-      options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1' },
+      spec: {
+        volumes: [
+          { name: 'config', configMap: { name: 'checkout-config', defaultMode: 420 } },
+          { name: 'kube-api-access-x7k2p', projected: { sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }, { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }, { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } }], defaultMode: 420 } },
+        ],
+        initContainers: [{ ...container('migrate', 'registry.example.com/shop/checkout-migrate:1.42.0'), ports: undefined, livenessProbe: undefined, readinessProbe: undefined }],
+        containers: [container('checkout', 'registry.example.com/shop/checkout:1.42.0'), container('envoy', 'envoyproxy/envoy:v1.31.0')],
+        restartPolicy: 'Always',
+        terminationGracePeriodSeconds: 30,
+        dnsPolicy: 'ClusterFirst',
+        serviceAccountName,
+        serviceAccount: serviceAccountName,
+        securityContext: { fsGroup: 65534 },
+        schedulerName: 'default-scheduler',
+        tolerations: [
+          { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+          { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+        ],
+        priority: 0,
+        enableServiceLinks: true,
+        preemptionPolicy: 'PreemptLowerPriority',
+      },
+      status: {},
     },
-  };
+    'shop',
+  );
 }
