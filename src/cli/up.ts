@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.js';
@@ -67,15 +68,14 @@ function parsePort(flag: string, value: string): number {
   return port;
 }
 
+const ANY_OR_LOOPBACK = new Set(['127.0.0.1', '::1', '0.0.0.0', '::']);
+
 async function ensureTls(dir: string, host: string): Promise<{ cert: string; key: string; ca: string }> {
   const paths = { cert: join(dir, WEBHOOK_CERT_FILES.cert), key: join(dir, WEBHOOK_CERT_FILES.key), ca: join(dir, WEBHOOK_CERT_FILES.caCert) };
   if (!existsSync(paths.cert) || !existsSync(paths.key) || !existsSync(paths.ca)) {
-    const extraIp = host === '127.0.0.1' || host === '::1' || host === '0.0.0.0' || host === '::' ? [] : [host];
-    const isIp = /^[\d.]+$|:/.test(host);
-    await writeWebhookCertificates(
-      dir,
-      createWebhookCertificates({ localhost: true, ...(isIp ? { ipAddresses: extraIp } : { dnsNames: [host] }) }),
-    );
+    // `localhost: true` already covers localhost, 127.0.0.1 and ::1; any other listen address is added as a name.
+    const extra = ANY_OR_LOOPBACK.has(host) ? {} : isIP(host) ? { ipAddresses: [host] } : { dnsNames: [host] };
+    await writeWebhookCertificates(dir, createWebhookCertificates({ localhost: true, ...extra }));
   }
   return paths;
 }
