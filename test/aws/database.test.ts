@@ -25,6 +25,6 @@ test('migrations apply once each, in order, and survive reopening', (t) => {
 test('a failing migration leaves no half-applied step', () => {
   const db = openDatabase(':memory:');
   assert.throws(() => applyMigrations(db, 'bad', ['CREATE TABLE b (x INTEGER); CREATE TABLE b (y INTEGER)']));
-  assert.equal(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'b'").get()!.n, 0);
-  assert.equal(db.prepare("SELECT count(*) AS n FROM schema_migrations WHERE area = 'bad'").get()!.n, 0);
+  assert.equal((db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'b'").get() as { n: number }).n, 0);
+  assert.equal((db.prepare("SELECT count(*) AS n FROM schema_migrations WHERE area = 'bad'").get() as { n: number }).n, 0);
 });
