@@ -199,7 +199,7 @@ test('warnings go to stderr, output still written', async () => {
 
 // The upstream fixtures, through `irsa inject` with the equivalent flags and ServiceAccount manifest.
 const here = dirname(fileURLToPath(import.meta.url));
-const fixtureDirs = [resolve(here, '../../../shared/fixtures/eks-webhook'), resolve(here, '../webhook/testdata')];
+const fixtureDirs = [resolve(here, '../fixtures/eks-webhook'), resolve(here, '../webhook/testdata')];
 test('golden: every fixture through irsa inject gives the fixture\'s patched pod', async () => {
   let count = 0;
   for (const dir of fixtureDirs) {

@@ -1,5 +1,5 @@
 /**
- * Conformance: every upstream fixture in ../shared/fixtures/eks-webhook (Apache-2.0, aws/amazon-eks-pod-identity-webhook)
+ * Conformance: every upstream fixture in test/fixtures/eks-webhook (Apache-2.0, aws/amazon-eks-pod-identity-webhook)
  * and our own cases in test/webhook/testdata, same operation list and same patched pod (modulo Go artefacts).
  */
 import assert from 'node:assert/strict';
@@ -12,10 +12,10 @@ import { goEncodePatch } from './go-json.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
-const upstreamDir = resolve(repoRoot, '../shared/fixtures/eks-webhook');
+const upstreamDir = resolve(repoRoot, 'test/fixtures/eks-webhook');
 const ownDir = join(here, 'testdata');
 
-test('the upstream fixtures are present (../shared/fixtures/eks-webhook)', () => {
+test('the upstream fixtures are present (test/fixtures/eks-webhook)', () => {
   assert.ok(existsSync(upstreamDir), `missing ${upstreamDir}: the conformance fixtures must be checked out beside the repository`);
   assert.ok(listFixtureFiles(upstreamDir).length >= 18);
 });

@@ -16,7 +16,7 @@ import type { Logger } from '../../src/lib/log.js';
 import type { IdentityStore, ServiceAccountLookup } from '../../src/webhook/identity-store.js';
 import type { ConfigMapEntries, ContainerCredentialsIdentities } from '../../src/webhook/identity.js';
 
-export const FIXTURES = new URL('../../../shared/fixtures/eks-webhook/', import.meta.url);
+export const FIXTURES = new URL('../fixtures/eks-webhook/', import.meta.url);
 
 export function tempDir(prefix = 'irsa-webhook-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
