@@ -14,6 +14,7 @@ import {
   PolicySizeLimitError,
   POLICY_ERROR_CODES,
 } from '../../src/policy/index.js';
+import type { PolicyDocument, PolicyStatement } from '../../src/policy/types.js';
 import { IrsaError } from '../../src/lib/errors.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,6 +25,8 @@ const RAW = JSON.parse(readFileSync(join(dirname(createRequire(import.meta.url).
   { arn: string; latestVersionId: string; versions: Record<string, { document: { Statement: unknown[] } }> }
 >;
 
+const statements = (d: PolicyDocument): PolicyStatement[] => ([] as PolicyStatement[]).concat(d.Statement);
+
 test('managed policies: complete documents from the data package, with IAM metadata', () => {
   const ro = getManagedPolicy('arn:aws:iam::aws:policy/ReadOnlyAccess')!;
   assert.equal(ro.name, 'ReadOnlyAccess');
@@ -33,7 +36,7 @@ test('managed policies: complete documents from the data package, with IAM metad
   assert.match(ro.createDate, /^2015-02-06T\d\d:\d\d:\d\dZ$/);
   assert.match(ro.updateDate, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   assert.deepEqual(ro.document, RAW.ReadOnlyAccess!.versions[ro.defaultVersionId]!.document, 'the default version, complete');
-  const actions = ro.document.Statement.flatMap((s) => ([] as string[]).concat((s as { Action?: string | string[] }).Action ?? []));
+  const actions = statements(ro.document).flatMap((s) => ([] as string[]).concat((s as { Action?: string | string[] }).Action ?? []));
   for (const a of ['s3:List*', 's3:Get*', 'ec2:Describe*', 'dynamodb:Query', 'sts:GetCallerIdentity']) assert.ok(actions.includes(a), a);
   assert.ok(actions.length > 1000, `ReadOnlyAccess has ${actions.length} actions`);
   assert.equal(getManagedPolicy('ReadOnlyAccess'), ro, 'by name too, same object');
@@ -43,7 +46,7 @@ test('managed policies: complete documents from the data package, with IAM metad
     Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
   });
   const s3ro = getManagedPolicy('arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess')!;
-  assert.deepEqual(s3ro.document.Statement.flatMap((s) => (s as { Action: string[] }).Action), ['s3:Get*', 's3:List*', 's3:Describe*', 's3-object-lambda:Get*', 's3-object-lambda:List*']);
+  assert.deepEqual(statements(s3ro.document).flatMap((s) => (s as { Action: string[] }).Action), ['s3:Get*', 's3:List*', 's3:Describe*', 's3-object-lambda:Get*', 's3-object-lambda:List*']);
   const lambdaRole = getManagedPolicy('arn:aws:iam::aws:policy/service-role/AWSLambdaRole')!;
   assert.equal(lambdaRole.path, '/service-role/');
   assert.equal(lambdaRole.name, 'AWSLambdaRole');
