@@ -28,6 +28,7 @@ export {
 export type { OidcProviderArn, WebIdentityContextOptions, WebIdentityRequest } from './web-identity.js';
 export { getManagedPolicy, listManagedPolicies, listManagedPolicyNames } from './managed.js';
 export type { ManagedPolicy } from './managed.js';
+export { lintServiceReference, SERVICE_REFERENCE_WARNING_CODES } from './service-reference.js';
 export { referenceEvaluate } from './reference.js';
 export type { ReferencePolicySet } from './reference.js';
 export { PolicyError, MalformedPolicyDocumentError, PolicySizeLimitError, POLICY_ERROR_CODES } from './errors.js';
