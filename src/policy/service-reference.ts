@@ -178,13 +178,22 @@ async function checkResource(resource: string, element: string, warn: (code: str
   warn('W_UNKNOWN_RESOURCE_TYPE', `${element} "${resource}" matches no resource type of ${arnService}${didYouMean(templates.filter((t) => typeWord(t) === near).sort((a, b) => a.length - b.length)[0])}`);
 }
 
-/** A service key pattern (`s3:ExistingObjectTag/<key>`, `aws:RequestTag/${TagKey}`) or plain key matches `key`. */
+const keyPatterns = new Map<string, RegExp | null>();
+
+/**
+ * A defined key matches `key`: equal ignoring case, or, for a key with placeholders (`kms:EncryptionContext:${Key}`,
+ * `s3:ExistingObjectTag/<key>`, the global list's `aws:PrincipalTag/tag-key`), with any text in their place.
+ */
 function keyMatches(defined: string, key: string): boolean {
-  const m = /^(.*?\/)(?:<[^>]*>|\$\{[^}]*\}|tag-key)(.*)$/.exec(defined);
-  if (m === null) return defined.toLowerCase() === key.toLowerCase();
-  const [, head, tail] = m as unknown as [string, string, string];
-  const k = key.toLowerCase();
-  return k.length > head.length + tail.length && k.startsWith(head.toLowerCase()) && k.endsWith(tail.toLowerCase());
+  let re = keyPatterns.get(defined);
+  if (re === undefined) {
+    const placeholder = /\$\{[^}]*\}|<[^>]*>|(?<=\/)tag-key$/g;
+    re = placeholder.test(defined)
+      ? new RegExp(`^${defined.split(placeholder).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+')}$`, 'i')
+      : null;
+    keyPatterns.set(defined, re);
+  }
+  return re === null ? defined.toLowerCase() === key.toLowerCase() : re.test(key);
 }
 
 async function checkConditionKey(key: string, warn: (code: string, message: string) => void): Promise<void> {

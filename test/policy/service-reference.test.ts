@@ -71,6 +71,7 @@ test('condition keys: misspellings are named; global, service, tag and identity-
       'aws:PrincipalType': 'AssumedRole',
       's3:prefix': 'p',
       's3:ExistingObjectTag/class': 'v',
+      'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::data',
       'iam:PassedToService': 'ec2.amazonaws.com',
       'sts:RoleSessionName': 'x',
       'ec2:SourceInstanceArn': 'x',
