@@ -18,6 +18,7 @@ import {
   evaluatePolicies,
   evaluationToJson,
   getManagedPolicy,
+  lintServiceReference,
   parsePolicy,
   PolicyError,
   renderAuditText,
@@ -296,15 +297,19 @@ function runAudit(ctx: CliContext, files: string[], o: AuditFlags, command: Comm
   setExitCode(command, reports.some((r) => r.failed) ? 1 : 0);
 }
 
-function runValidate(ctx: CliContext, files: string[], o: { kind?: string; json?: boolean }, command: Command): void {
+async function runValidate(ctx: CliContext, files: string[], o: { kind?: string; json?: boolean }, command: Command): Promise<void> {
   if (o.kind !== undefined && !(KINDS as readonly string[]).includes(o.kind)) {
     throw new UsageError(`--kind ${o.kind}: expected one of ${KINDS.join(', ')}`);
   }
-  const results = files.map((file) => {
+  const results = [];
+  for (const file of files) {
     const text = readText(ctx, file, 'validate');
     const kind = (o.kind as PolicyKind | undefined) ?? detectKindOfText(text);
-    return { file, ...validatePolicy(text, { kind }) };
-  });
+    const result = { file, ...validatePolicy(text, { kind }) };
+    // Names no AWS service defines (Access Analyzer's checks), for documents IAM would accept.
+    if (result.valid) result.warnings.push(...(await lintServiceReference(parsePolicy(text, { kind, skipSizeCheck: true }))));
+    results.push(result);
+  }
   if (o.json) writeJson(ctx, results);
   else {
     for (const r of results) {
@@ -377,12 +382,12 @@ export function registerPolicyCommand(program: Command, ctx: CliContext): void {
 
   policy
     .command('validate')
-    .description("validate policy documents with AWS's MalformedPolicyDocument messages, size quotas and lint warnings")
+    .description("validate policy documents with AWS's MalformedPolicyDocument messages, size quotas and lint warnings (including actions, resource ARNs and condition keys no AWS service defines)")
     .argument('<files...>', 'policy files')
     .option('--kind <kind>', `identity|inline|managed|boundary|session|trust|resource (default: trust/resource when a Principal is present, else managed)`)
     .option('--json', 'print JSON')
-    .action(function (this: Command, files: string[], o: { kind?: string; json?: boolean }) {
-      runValidate(ctx, files, o, this);
+    .action(async function (this: Command, files: string[], o: { kind?: string; json?: boolean }) {
+      await runValidate(ctx, files, o, this);
     });
 
   policy

@@ -1,7 +1,8 @@
 /**
  * The IAM policy language: parse and validate documents (AWS's messages and size quotas), compile them once,
  * evaluate requests with AWS's algorithm and explain the decision, audit IRSA trust policies, build the IRSA
- * trust policy, and the AWS managed policies as data. Pure: no I/O, no HTTP, no Kubernetes.
+ * trust policy, and the AWS managed policies and service reference (read from their data packages on first use).
+ * No HTTP, no Kubernetes.
  * @module
  */
 export { parsePolicy, validatePolicy, policySize, detectPolicyKind, lintPolicy, MESSAGES, SIZE_LIMITS } from './parse.js';
@@ -25,8 +26,9 @@ export {
   ASSUME_ROLE_WITH_WEB_IDENTITY,
 } from './web-identity.js';
 export type { OidcProviderArn, WebIdentityContextOptions, WebIdentityRequest } from './web-identity.js';
-export { AWS_MANAGED_POLICIES, getManagedPolicy } from './managed.js';
+export { getManagedPolicy, listManagedPolicies, listManagedPolicyNames } from './managed.js';
 export type { ManagedPolicy } from './managed.js';
+export { lintServiceReference, SERVICE_REFERENCE_WARNING_CODES } from './service-reference.js';
 export { referenceEvaluate } from './reference.js';
 export type { ReferencePolicySet } from './reference.js';
 export { PolicyError, MalformedPolicyDocumentError, PolicySizeLimitError, POLICY_ERROR_CODES } from './errors.js';
