@@ -47,7 +47,7 @@ export function checkRegion(env: DoctorEnv): CheckResult {
     }
   }
   if (region === undefined && defaultRegion === undefined) {
-    return warn('env.region', 'neither AWS_REGION nor AWS_DEFAULT_REGION is set: STS calls go to us-east-1 or the global endpoint, and region-bound clients fail', 'set AWS_REGION and AWS_DEFAULT_REGION (the webhook injects them when it has a default region, or with the eks.amazonaws.com/sts-regional-endpoints annotation)');
+    return warn('env.region', 'neither AWS_REGION nor AWS_DEFAULT_REGION is set: STS calls go to us-east-1 or the global endpoint, and region-bound clients fail', 'set AWS_REGION and AWS_DEFAULT_REGION (the webhook injects both when it runs with a default region)');
   }
   if (region !== undefined && defaultRegion !== undefined && region !== defaultRegion) {
     return warn('env.region', `AWS_REGION=${region} but AWS_DEFAULT_REGION=${defaultRegion}: the JS SDK uses the first, boto3 and the aws CLI the second`, 'set both to the same region');

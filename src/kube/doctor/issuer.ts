@@ -5,6 +5,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { compactVerify, importJWK, type JWK } from 'jose';
 import { DISCOVERY_PATH, issuerDocumentUrl } from '../../oidc/index.js';
 import { fail, ok, skip, type CheckResult } from './check.js';
@@ -30,7 +31,7 @@ export interface IssuerLocation {
 const MAX_BODY = 1024 * 1024;
 
 /**
- * A `FetchText` over Node's http/https with an optional extra CA and a timeout.
+ * A `FetchText` over Node's http/https with a timeout; `ca` is trusted besides Node's own roots (a local issuer's CA).
  * @example
  * const fetchText = createFetchText({ ca: readFileSync('.irsa/tls/ca.crt'), timeoutMs: 5000 });
  */
@@ -39,7 +40,7 @@ export function createFetchText(options: { ca?: string | Buffer; timeoutMs?: num
     new Promise((resolve, reject) => {
       const u = new URL(url);
       const send = u.protocol === 'http:' ? httpRequest : httpsRequest;
-      const req = send(u, { method: 'GET', headers: { accept: 'application/json' }, ...(options.ca !== undefined && u.protocol === 'https:' ? { ca: options.ca } : {}) }, (res) => {
+      const req = send(u, { method: 'GET', headers: { accept: 'application/json' }, ...(options.ca !== undefined && u.protocol === 'https:' ? { ca: [...rootCertificates, options.ca.toString()] } : {}) }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
