@@ -163,3 +163,14 @@ test('the AWS SDK is never imported statically by src/ (irsa starts without load
   walk(join(root, 'src'));
   assert.deepEqual(offenders, []);
 });
+
+test('under irsa exec: the doctor inside the command sees the pod\'s env and the refreshed token file', async () => {
+  const doctor = `${process.execPath} ${join(root, 'bin', 'irsa')} doctor --issuer-url ${world.issuerUrl}`;
+  const run = await irsa(
+    ['exec', '--pod', 'pod.yaml', '--service-accounts', 'sa.yaml', '--signing-key', world.keyFile, '--issuer', ISSUER, '--aws-endpoint', world.sts.url, '--aws-default-region', 'us-east-1', '--', 'sh', '-c', doctor],
+    {},
+  );
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.match(line(run.stdout, 'token.file'), /^ok +token\.file +\/tmp\/irsa-exec-[^/]+\/aws-iam-token\/token: \d+ bytes/);
+  assert.match(line(run.stdout, 'sts.caller-identity'), /^ok .*assumed-role\/s3-reader\//);
+});
