@@ -108,7 +108,8 @@ async function podInput(opts: DoctorOptions, ctx: CliContext): Promise<{ input: 
   const file = files.find((f) => f.containerPath === tokenPath);
   if (tokenPath === undefined) return { input, title };
   if (file === undefined) {
-    prelude.push({ id: 'pod.mutation', status: 'fail', message: `container ${container.name}: AWS_WEB_IDENTITY_TOKEN_FILE=${tokenPath} is not a projected token the container mounts`, fix: 'mount the projected serviceAccountToken volume (aws-iam-token) at that path' });
+    // replaces the mutation's ok: the pod is not usable as it stands
+    prelude.splice(0, prelude.length, { id: 'pod.mutation', status: 'fail', message: `container ${container.name}: AWS_WEB_IDENTITY_TOKEN_FILE=${tokenPath} is not a projected token the container mounts`, fix: 'mount the projected serviceAccountToken volume (aws-iam-token) at that path' });
     input.tokenUnavailable = 'no projected token at AWS_WEB_IDENTITY_TOKEN_FILE';
     return { input, title };
   }
@@ -167,7 +168,9 @@ export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
     .option('--json', 'print the report as JSON');
   addMutationOptions(command).action(async (opts: DoctorOptions, cmd: Command) => {
     if (opts.pod === undefined) {
-      for (const [flag, value] of [['--container', opts.container], ['--signing-key', opts.signingKey], ['--issuer', opts.issuer], ['--aws-endpoint', opts.awsEndpoint]] as const) {
+      const given = [['--container', opts.container], ['--signing-key', opts.signingKey], ['--issuer', opts.issuer], ['--aws-endpoint', opts.awsEndpoint],
+        ['--service-accounts', opts.serviceAccounts?.[0]], ['--config-map', opts.configMap]] as const;
+      for (const [flag, value] of given) {
         if (value !== undefined) throw new UsageError(`${flag} describes the pod of --pod FILE; without --pod the doctor checks this process's environment`);
       }
     }

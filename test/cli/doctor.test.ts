@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DOCTOR_CHECK_IDS } from '../../src/kube/doctor/index.js';
+import { runCli } from './capture.js';
 import { ISSUER, ROLE_ARN, startWorld } from '../kube/doctor/world.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -173,4 +174,30 @@ test('under irsa exec: the doctor inside the command sees the pod\'s env and the
   assert.equal(run.code, 0, run.stdout + run.stderr);
   assert.match(line(run.stdout, 'token.file'), /^ok +token\.file +\/tmp\/irsa-exec-[^/]+\/aws-iam-token\/token: \d+ bytes/);
   assert.match(line(run.stdout, 'sts.caller-identity'), /^ok .*assumed-role\/s3-reader\//);
+});
+
+test('in-process: mutation flags without --pod are refused; a pre-mutated pod whose token path no volume provides fails pod.mutation', async () => {
+  const refused = await runCli(['doctor', '--service-accounts', 'sa.yaml'], { cwd: world.dir, env: {} });
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--service-accounts describes the pod of --pod FILE/);
+  writeFileSync(join(world.dir, 'half.yaml'), `apiVersion: v1
+kind: Pod
+metadata: {name: half, namespace: my-project}
+spec:
+  serviceAccountName: test-service-account
+  containers:
+  - name: app
+    env:
+    - {name: AWS_ROLE_ARN, value: "${ROLE_ARN}"}
+    - {name: AWS_WEB_IDENTITY_TOKEN_FILE, value: /var/run/secrets/elsewhere/token}
+`);
+  const run = await runCli(['doctor', '--pod', 'half.yaml', '--no-sts', '--json'], { cwd: world.dir, env: {} });
+  assert.equal(run.code, 1);
+  const report = JSON.parse(run.stdout) as { target: string; checks: Array<{ id: string; status: string; message: string }> };
+  assert.equal(report.target, 'pod my-project/half, container app');
+  const mutation = report.checks.filter((c) => c.id === 'pod.mutation');
+  assert.equal(mutation.length, 1);
+  assert.equal(mutation[0]!.status, 'fail');
+  assert.match(mutation[0]!.message, /AWS_WEB_IDENTITY_TOKEN_FILE=\/var\/run\/secrets\/elsewhere\/token is not a projected token the container mounts/);
+  assert.equal(report.checks.find((c) => c.id === 'token.file')?.status, 'skip');
 });
