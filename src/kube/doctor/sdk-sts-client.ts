@@ -40,10 +40,12 @@ export function stsFailureFromSdkError(err: unknown): StsFailure {
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && e.$fault !== undefined) {
     const name = e.Error?.Code ?? e.Code ?? e.name ?? 'UnknownError';
-    return { code: WIRE_CODES[name] ?? name, message: e.message ?? '', httpStatus: status };
+    return { code: WIRE_CODES[name] ?? name, message: (e.message ?? '').replace(/\s+/g, ' ').trim(), httpStatus: status };
   }
+  const raw = (e.$response as { statusCode?: number } | undefined)?.statusCode;
+  if (raw !== undefined) return { message: `answered HTTP ${raw} without an AWS XML document`, httpStatus: raw }; // not STS
   const networkCode = e.code ?? (e as { cause?: { code?: string } }).cause?.code;
-  return { message: e.message ?? String(err), ...(networkCode !== undefined ? { networkCode } : {}) };
+  return { message: (e.message ?? String(err)).replace(/\s+/g, ' ').trim(), ...(networkCode !== undefined ? { networkCode } : {}) };
 }
 
 function clientConfig(target: StsTarget, credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string }): Record<string, unknown> {

@@ -111,7 +111,7 @@ export interface CallerIdentity {
 
 /** A refused call: AWS's code and message, or a network/TLS failure (no `code` from AWS). */
 export interface StsFailure {
-  /** AWS's wire code (`InvalidIdentityToken`, `AccessDenied`, …); undefined when no AWS answer came. */
+  /** AWS's wire code (`InvalidIdentityToken`, `AccessDenied`, …); undefined when no AWS answer came (then `httpStatus` is set when something else answered). */
   code?: string;
   message: string;
   httpStatus?: number;
@@ -148,6 +148,9 @@ export function explainStsFailure(failure: StsFailure, ctx: StsContext): string 
   const aud = tokenAudiences(ctx.token)[0] ?? 'sts.amazonaws.com';
   const sub = typeof ctx.token.claims.sub === 'string' ? ctx.token.claims.sub : '<sub>';
   const { code, message } = failure;
+  if (code === undefined && failure.httpStatus !== undefined) {
+    return `${ctx.endpoint} is not STS (HTTP ${failure.httpStatus}, no AWS answer): point AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL at STS`;
+  }
   if (code === undefined) {
     const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(failure.networkCode ?? '');
     return tls
@@ -188,7 +191,8 @@ function detail(failure: StsFailure): AwsErrorDetail | undefined {
 }
 
 function shown(failure: StsFailure): string {
-  return failure.code === undefined ? `no answer: ${failure.networkCode ? `${failure.networkCode}: ` : ''}${failure.message}` : `${failure.code}: ${failure.message}`;
+  if (failure.code !== undefined) return `${failure.code}: ${failure.message}`;
+  return failure.httpStatus !== undefined ? `not STS: ${failure.message}` : `no answer: ${failure.networkCode ? `${failure.networkCode}: ` : ''}${failure.message}`;
 }
 
 /** `sts.assume-role` and `sts.caller-identity` through `client`. */

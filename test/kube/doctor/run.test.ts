@@ -197,6 +197,13 @@ describe('sts.assume-role: AWS\'s errors, printed and explained', () => {
     assert.match(r.message, /no answer: ECONNREFUSED/);
     assert.match(r.fix!, /nothing answers at http:\/\/127\.0\.0\.1:1/);
   });
+  test('an endpoint that is not STS (the issuer server): no AWS code, the fix names the endpoint variables', async () => {
+    const r = byId(await runDoctor(input(world.env(good, { AWS_ENDPOINT_URL_STS: world.issuerUrl })), deps), 'sts.assume-role');
+    assert.equal(r.status, 'fail');
+    assert.equal(r.aws, undefined);
+    assert.match(r.message, /not STS: answered HTTP 405 without an AWS XML document$/);
+    assert.match(r.fix!, /is not STS \(HTTP 405, no AWS answer\): point AWS_ENDPOINT_URL_STS/);
+  });
   test('--no-sts style skip', async () => {
     const report = await runDoctor(input(world.env(good), { skipSts: 'offline' }), deps);
     assert.deepEqual(statuses(report, ['sts.assume-role', 'sts.caller-identity']), { 'sts.assume-role': 'skip', 'sts.caller-identity': 'skip' });
