@@ -59,7 +59,7 @@ export function createFetchText(options: { ca?: string | Buffer; timeoutMs?: num
 
 function describeError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  return e.code !== undefined ? `${e.code}: ${e.message}` : String(e.message ?? err);
+  return e.code !== undefined && !String(e.message).includes(e.code) ? `${e.code}: ${e.message}` : String(e.message ?? err);
 }
 
 /** The base URL documents are fetched from: the location's when it applies to this issuer, else `iss`. */

@@ -192,7 +192,7 @@ function detail(failure: StsFailure): AwsErrorDetail | undefined {
 
 function shown(failure: StsFailure): string {
   if (failure.code !== undefined) return `${failure.code}: ${failure.message}`;
-  return failure.httpStatus !== undefined ? `not STS: ${failure.message}` : `no answer: ${failure.networkCode ? `${failure.networkCode}: ` : ''}${failure.message}`;
+  return failure.httpStatus !== undefined ? `not STS: ${failure.message}` : `no answer: ${failure.networkCode && !failure.message.includes(failure.networkCode) ? `${failure.networkCode}: ` : ''}${failure.message}`;
 }
 
 /** `sts.assume-role` and `sts.caller-identity` through `client`. */

@@ -194,7 +194,7 @@ describe('sts.assume-role: AWS\'s errors, printed and explained', () => {
     const r = byId(report, 'sts.assume-role');
     assert.equal(r.status, 'fail');
     assert.equal(r.aws, undefined);
-    assert.match(r.message, /no answer: ECONNREFUSED/);
+    assert.match(r.message, /no answer: connect ECONNREFUSED 127\.0\.0\.1:1$/);
     assert.match(r.fix!, /nothing answers at http:\/\/127\.0\.0\.1:1/);
   });
   test('an endpoint that is not STS (the issuer server): no AWS code, the fix names the endpoint variables', async () => {
