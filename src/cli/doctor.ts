@@ -102,7 +102,7 @@ async function podInput(opts: DoctorOptions, ctx: CliContext): Promise<{ input: 
   const namespace = spec.metadata?.namespace ?? defaultNamespace;
   const saName = spec.spec?.serviceAccountName ?? (pod.spec as { serviceAccount?: string } | undefined)?.serviceAccount ?? 'default';
   const title = `pod ${namespace}/${spec.metadata?.name ?? '?'}, container ${container.name}`;
-  const input: Partial<DoctorInput> = { env, prelude, expectedSubject: `system:serviceaccount:${namespace}:${saName}` };
+  const input: Partial<DoctorInput> = { env, prelude, expectedSubject: `system:serviceaccount:${namespace}:${saName}`, skipSharedProfile: 'the container\'s shared config files are not on this machine (--pod)' };
 
   const tokenPath = nonEmpty(containerEnv.AWS_WEB_IDENTITY_TOKEN_FILE);
   const file = files.find((f) => f.containerPath === tokenPath);

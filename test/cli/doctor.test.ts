@@ -49,6 +49,7 @@ test('inside a working pod: every check ok, exit 0', async () => {
   assert.equal(run.code, 0, run.stdout);
   for (const id of DOCTOR_CHECK_IDS.filter((i) => i !== 'pod.mutation')) assert.match(line(run.stdout, id), /^ok {4}/, id);
   assert.match(line(run.stdout, 'sts.caller-identity'), /arn:aws:sts::111122223333:assumed-role\/s3-reader\/irsa-doctor-\d+/);
+  assert.match(line(run.stdout, 'env.profile'), /no shared profile/);
   assert.match(run.stdout, /\nall checks passed: 22 ok, 0 warnings, 0 failed, 0 skipped\n$/);
 });
 
@@ -123,6 +124,7 @@ spec:
     assert.match(line(run.stdout, 'env.token-file'), /AWS_WEB_IDENTITY_TOKEN_FILE=\/var\/run\/secrets\/eks\.amazonaws\.com\/serviceaccount\/token/);
     assert.match(line(run.stdout, 'token.file'), /volume aws-iam-token, minted as the kubelet would/);
     assert.match(line(run.stdout, 'token.expiry'), /expires in 2[34]h/);
+    assert.match(line(run.stdout, 'env.profile'), /^skip +env\.profile +the container's shared config files are not on this machine/);
     assert.match(line(run.stdout, 'sts.caller-identity'), /^ok .*assumed-role\/s3-reader\//);
   });
 

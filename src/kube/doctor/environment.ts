@@ -25,15 +25,17 @@ export function envRegion(env: DoctorEnv): string | undefined {
 
 const NOT_MUTATED_FIX = 'annotate the ServiceAccount with eks.amazonaws.com/role-arn and recreate the pod so the webhook injects it';
 
-/** `env.role-arn` and `env.token-file`: the two variables the web-identity provider needs. */
-export function checkWebIdentityEnv(env: DoctorEnv): CheckResult[] {
+/** `env.role-arn` and `env.token-file`: the two variables the web-identity provider needs (or the profile's keys). */
+export function checkWebIdentityEnv(env: DoctorEnv, profile?: { roleArn: string; tokenFile: string; where: string }): CheckResult[] {
   const role = envValue(env, 'AWS_ROLE_ARN');
   const file = envValue(env, 'AWS_WEB_IDENTITY_TOKEN_FILE');
   return [
-    role === undefined ? fail('env.role-arn', 'AWS_ROLE_ARN is not set', NOT_MUTATED_FIX) : ok('env.role-arn', `AWS_ROLE_ARN=${role}`),
-    file === undefined
-      ? fail('env.token-file', 'AWS_WEB_IDENTITY_TOKEN_FILE is not set', NOT_MUTATED_FIX)
-      : ok('env.token-file', `AWS_WEB_IDENTITY_TOKEN_FILE=${file}`),
+    role !== undefined ? ok('env.role-arn', `AWS_ROLE_ARN=${role}`)
+      : profile !== undefined ? ok('env.role-arn', `role_arn=${profile.roleArn} (${profile.where}; AWS_ROLE_ARN not set)`)
+        : fail('env.role-arn', 'AWS_ROLE_ARN is not set', NOT_MUTATED_FIX),
+    file !== undefined ? ok('env.token-file', `AWS_WEB_IDENTITY_TOKEN_FILE=${file}`)
+      : profile !== undefined ? ok('env.token-file', `web_identity_token_file=${profile.tokenFile} (${profile.where}; AWS_WEB_IDENTITY_TOKEN_FILE not set)`)
+        : fail('env.token-file', 'AWS_WEB_IDENTITY_TOKEN_FILE is not set', NOT_MUTATED_FIX),
   ];
 }
 
@@ -80,26 +82,10 @@ export function checkSessionName(env: DoctorEnv): CheckResult {
 /** Static keys SDKs use before the web identity (both credential chains put the environment first). */
 const STATIC_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN'] as const;
 
-/** `env.static-credentials` and `env.profile`: credentials the SDKs would take before the web identity. */
-export function checkShadowingCredentials(env: DoctorEnv): CheckResult[] {
+/** `env.static-credentials`: static keys in the environment, which both SDKs use before the web identity. */
+export function checkStaticCredentials(env: DoctorEnv): CheckResult {
   const set = STATIC_KEYS.filter((k) => envValue(env, k) !== undefined);
-  const results: CheckResult[] = [
-    set.length > 0
-      ? fail('env.static-credentials', `${set.join(', ')} set: SDKs use these static credentials before the web identity, so the role is never assumed`, `unset ${set.join(' and ')} (from the pod spec, a Secret or the image)`)
-      : ok('env.static-credentials', 'no static keys in the environment'),
-  ];
-  const profile = envValue(env, 'AWS_PROFILE') ?? envValue(env, 'AWS_DEFAULT_PROFILE');
-  if (profile === undefined) {
-    results.push(ok('env.profile', 'no AWS_PROFILE: SDKs use the environment\'s web identity'));
-  } else {
-    const name = envValue(env, 'AWS_PROFILE') !== undefined ? 'AWS_PROFILE' : 'AWS_DEFAULT_PROFILE';
-    results.push(warn('env.profile', `${name}=${profile}: credentials in that profile come before the environment's web identity (the JS SDK also skips static env keys)`, `unset ${name} unless the profile itself holds role_arn and web_identity_token_file`));
-  }
-  return results;
+  return set.length > 0
+    ? fail('env.static-credentials', `${set.join(', ')} set: SDKs use these static credentials before the web identity, so the role is never assumed`, `unset ${set.join(' and ')} (from the pod spec, a Secret or the image)`)
+    : ok('env.static-credentials', 'no static keys in the environment');
 }
-
-/** Every environment check, in order. */
-export function checkEnvironment(env: DoctorEnv): CheckResult[] {
-  return [...checkWebIdentityEnv(env), checkRegion(env), checkStsRegionalEndpoints(env), checkSessionName(env), ...checkShadowingCredentials(env)];
-}
-

@@ -8,7 +8,9 @@
  */
 export { DOCTOR_CHECK_IDS } from './check.js';
 export type { AwsErrorDetail, CheckResult, CheckStatus, DoctorCheckId } from './check.js';
-export { checkEnvironment, envRegion, envValue } from './environment.js';
+export { checkRegion, checkSessionName, checkStaticCredentials, checkStsRegionalEndpoints, checkWebIdentityEnv, envRegion, envValue } from './environment.js';
+export { checkProfile, loadSharedProfile, parseAwsIni, profileWebIdentity } from './profile.js';
+export type { SharedProfile } from './profile.js';
 export type { DoctorEnv } from './environment.js';
 export { checkAudience, checkExpiry, checkIssuerClaim, checkKid, checkSubject, decodeToken, parseServiceAccountSubject, STS_CLOCK_SKEW_SECONDS, STS_TOKEN_ALGORITHMS } from './token.js';
 export type { DecodedToken } from './token.js';

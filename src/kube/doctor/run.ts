@@ -6,7 +6,8 @@
 import { parseRoleArn } from '../../lib/aws-arn.js';
 import { STS_AUDIENCE } from '../../policy/index.js';
 import { fail, ok, skip, type CheckResult, type CheckStatus } from './check.js';
-import { checkEnvironment, envValue, type DoctorEnv } from './environment.js';
+import { checkRegion, checkSessionName, checkStaticCredentials, checkStsRegionalEndpoints, checkWebIdentityEnv, envValue, type DoctorEnv } from './environment.js';
+import { checkProfile, loadSharedProfile, profileWebIdentity } from './profile.js';
 import { checkIssuer, type FetchText, type IssuerLocation } from './issuer.js';
 import { checkCaBundle, checkSts, resolveStsEndpoint, type DoctorStsClient } from './sts.js';
 import { checkAudience, checkExpiry, checkIssuerClaim, checkKid, checkSubject, checkTokenText, decodeToken, tokenFileError, type DecodedToken } from './token.js';
@@ -30,6 +31,8 @@ export interface DoctorInput {
   sessionName?: string;
   /** Skip the STS calls (offline), with the reason shown. */
   skipSts?: string;
+  /** Don't read the shared config/credentials files (they are not this machine's, e.g. a pod manifest's), with the reason. */
+  skipSharedProfile?: string;
 }
 
 export interface DoctorDeps {
@@ -59,19 +62,31 @@ const ISSUER_CHECKS = ['issuer.discovery', 'issuer.jwks', 'issuer.signature'] as
  */
 export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<DoctorReport> {
   const now = deps.now();
-  const checks: CheckResult[] = [...(input.prelude ?? []), ...checkEnvironment(input.env)];
+  const env = input.env;
+  const profile = input.skipSharedProfile === undefined ? await loadSharedProfile(env, deps.readFile) : undefined;
+  const web = profile === undefined ? undefined : profileWebIdentity(profile);
+  const fromProfile = web === undefined ? undefined : { ...web, where: `profile ${profile!.name} in ${profile!.sources.join(', ')}` };
+  const checks: CheckResult[] = [
+    ...(input.prelude ?? []),
+    ...checkWebIdentityEnv(env, fromProfile),
+    checkRegion(env),
+    checkStsRegionalEndpoints(env),
+    checkSessionName(env),
+    checkStaticCredentials(env),
+    profile === undefined ? skip('env.profile', input.skipSharedProfile!) : checkProfile(profile),
+  ];
   const audience = input.audience ?? STS_AUDIENCE;
 
-  // The token: given, or read from the file the SDK reads.
+  // The token: given, or read from the file the SDK reads (the environment's, else the profile's).
   let tokenText: string | undefined;
-  const tokenFile = envValue(input.env, 'AWS_WEB_IDENTITY_TOKEN_FILE');
+  const tokenFile = envValue(env, 'AWS_WEB_IDENTITY_TOKEN_FILE') ?? web?.tokenFile;
   if (input.token !== undefined) {
     tokenText = input.token.text;
     checks.push(checkTokenText(input.token.source, tokenText));
   } else if (input.tokenUnavailable !== undefined) {
     checks.push(skip('token.file', input.tokenUnavailable));
   } else if (tokenFile === undefined) {
-    checks.push(skip('token.file', 'AWS_WEB_IDENTITY_TOKEN_FILE is not set'));
+    checks.push(skip('token.file', 'AWS_WEB_IDENTITY_TOKEN_FILE is not set (nor web_identity_token_file in the profile)'));
   } else {
     try {
       tokenText = (await deps.readFile(tokenFile)).toString('utf8');
@@ -104,16 +119,16 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
   }
 
   // The role.
-  const roleArn = envValue(input.env, 'AWS_ROLE_ARN');
+  const roleArn = envValue(env, 'AWS_ROLE_ARN') ?? web?.roleArn;
   const role = roleArn === undefined ? undefined : parseRoleArn(roleArn);
-  if (roleArn === undefined) checks.push(skip('role.arn', 'AWS_ROLE_ARN is not set'));
+  if (roleArn === undefined) checks.push(skip('role.arn', 'no role ARN (AWS_ROLE_ARN or the profile\'s role_arn)'));
   else if (role === undefined) checks.push(fail('role.arn', `${roleArn} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`, 'fix the eks.amazonaws.com/role-arn annotation on the ServiceAccount: a 12-digit account and the role\'s name'));
   else checks.push(ok('role.arn', `role ${role.roleName} in account ${role.accountId}${role.path !== '/' ? ` (path ${role.path}, not part of session ARNs)` : ''}`));
 
   // STS: where, trusting what, then the calls.
-  const endpoint = resolveStsEndpoint(input.env);
+  const endpoint = resolveStsEndpoint(env);
   checks.push(endpoint.result);
-  const bundle = await checkCaBundle(input.env, deps.readFile, now);
+  const bundle = await checkCaBundle(env, deps.readFile, now);
   checks.push(bundle.result);
   const blocker =
     input.skipSts ??
@@ -125,7 +140,7 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
   if (blocker !== undefined) {
     checks.push(skip('sts.assume-role', blocker), skip('sts.caller-identity', blocker));
   } else {
-    const sessionName = input.sessionName ?? envValue(input.env, 'AWS_ROLE_SESSION_NAME') ?? `irsa-doctor-${Math.floor(now.getTime() / 1000)}`;
+    const sessionName = input.sessionName ?? envValue(env, 'AWS_ROLE_SESSION_NAME') ?? profile?.values.role_session_name ?? `irsa-doctor-${Math.floor(now.getTime() / 1000)}`;
     const target = { ...endpoint.target!, ...(bundle.pem !== undefined ? { caBundle: bundle.pem } : {}) };
     checks.push(...(await checkSts(deps.sts, target, { role: role!, roleArn: roleArn!, token: token!, endpoint: target.endpoint }, sessionName)));
   }

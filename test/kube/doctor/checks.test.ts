@@ -11,8 +11,15 @@ import { CompactSign, SignJWT } from 'jose';
 import {
   checkAudience,
   checkCaBundle,
-  checkEnvironment,
   checkExpiry,
+  checkProfile,
+  checkRegion,
+  checkSessionName,
+  checkStaticCredentials,
+  checkStsRegionalEndpoints,
+  checkWebIdentityEnv,
+  loadSharedProfile,
+  parseAwsIni,
   checkIssuerClaim,
   checkKid,
   checkSubject,
@@ -40,6 +47,10 @@ function token(claims: Record<string, unknown>, header: Record<string, unknown> 
   return { text: 'x.y.z', header, claims };
 }
 
+function checkEnvironment(env: Record<string, string | undefined>): CheckResult[] {
+  return [...checkWebIdentityEnv(env), checkRegion(env), checkStsRegionalEndpoints(env), checkSessionName(env), checkStaticCredentials(env)];
+}
+
 const GOOD = { iss: 'https://oidc.example.com/c1', sub: 'system:serviceaccount:my-project:app', aud: ['sts.amazonaws.com'], iat: NOW_S - 60, nbf: NOW_S - 60, exp: NOW_S + 3600 };
 
 describe('environment', () => {
@@ -49,7 +60,7 @@ describe('environment', () => {
     const results = checkEnvironment(base);
     assert.deepEqual(results.map((r) => [r.id, r.status]), [
       ['env.role-arn', 'ok'], ['env.token-file', 'ok'], ['env.region', 'ok'], ['env.sts-regional-endpoints', 'ok'],
-      ['env.session-name', 'ok'], ['env.static-credentials', 'ok'], ['env.profile', 'ok'],
+      ['env.session-name', 'ok'], ['env.static-credentials', 'ok'],
     ]);
   });
 
@@ -72,8 +83,6 @@ describe('environment', () => {
     { name: 'good session name', env: { AWS_ROLE_SESSION_NAME: 'app@pod-1' }, id: 'env.session-name', status: 'ok', match: /app@pod-1/ },
     { name: 'static keys', env: { AWS_ACCESS_KEY_ID: 'AKIAX', AWS_SECRET_ACCESS_KEY: 's' }, id: 'env.static-credentials', status: 'fail', match: /AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY set/ },
     { name: 'a session token alone', env: { AWS_SESSION_TOKEN: 't' }, id: 'env.static-credentials', status: 'fail', match: /AWS_SESSION_TOKEN/ },
-    { name: 'a profile', env: { AWS_PROFILE: 'dev' }, id: 'env.profile', status: 'warn', match: /AWS_PROFILE=dev/ },
-    { name: 'a default profile', env: { AWS_DEFAULT_PROFILE: 'ops' }, id: 'env.profile', status: 'warn', match: /AWS_DEFAULT_PROFILE=ops/ },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -83,6 +92,63 @@ describe('environment', () => {
       if (r.status !== 'ok') assert.ok(r.fix && !r.fix.includes('\n'), 'a one-line fix');
     });
   }
+});
+
+describe('env.profile: the shared config and credentials files', () => {
+  const dir = tempDir();
+  const config = join(dir, 'config');
+  const credentials = join(dir, 'credentials');
+  writeFileSync(config, `# comment
+[default]
+region = eu-west-1
+[profile operator]
+role_arn = arn:aws:iam::111122223333:role/op
+web_identity_token_file = /var/run/secrets/openshift/serviceaccount/token
+[profile chained]
+role_arn = arn:aws:iam::111122223333:role/x
+source_profile = default
+[profile sso]
+sso_session = corp
+[profile s3tuned]
+s3 =
+  max_concurrent_requests = 20
+`);
+  writeFileSync(credentials, '[keys]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = x\n');
+  const read = (p: string): Promise<Buffer> => readFile(p);
+  const env = (profile?: string): Record<string, string> => ({ AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: credentials, ...(profile ? { AWS_PROFILE: profile } : {}) });
+
+  test('parseAwsIni: sections, comments, nested values skipped', () => {
+    const ini = parseAwsIni('; c\n[a]\nk = v = w\n  nested = 1\n[b]\n');
+    assert.deepEqual(ini.get('a'), { k: 'v = w' });
+    assert.deepEqual(ini.get('b'), {});
+  });
+  const cases: Array<[string | undefined, string, RegExp]> = [
+    [undefined, 'ok', /profile default \(.*config\) holds no credentials/],
+    ['operator', 'ok', /web identity, role_arn arn:aws:iam::111122223333:role\/op/],
+    ['s3tuned', 'ok', /holds no credentials/],
+    ['keys', 'fail', /profile keys \(.*credentials\) holds static keys/],
+    ['chained', 'fail', /assumes arn:aws:iam::111122223333:role\/x from default/],
+    ['sso', 'fail', /uses SSO/],
+    ['missing', 'fail', /The config profile \(missing\) could not be found/],
+  ];
+  for (const [profile, status, match] of cases) {
+    test(`${profile ?? 'default'}: ${status}`, async () => {
+      const r = checkProfile(await loadSharedProfile(env(profile), read));
+      assert.equal(r.id, 'env.profile');
+      assert.equal(r.status, status);
+      assert.match(r.message, match);
+    });
+  }
+  test('no files and no AWS_PROFILE: ok', async () => {
+    const r = checkProfile(await loadSharedProfile({ HOME: join(dir, 'nowhere') }, read));
+    assert.equal(r.status, 'ok');
+    assert.match(r.message, /no shared profile/);
+  });
+  test('a web-identity profile supplies env.role-arn and env.token-file', async () => {
+    const results = checkWebIdentityEnv({}, { roleArn: 'arn:aws:iam::111122223333:role/op', tokenFile: '/t', where: 'profile operator in config' });
+    assert.deepEqual(results.map((r) => r.status), ['ok', 'ok']);
+    assert.match(results[0]!.message, /role_arn=arn:aws:iam::111122223333:role\/op \(profile operator in config; AWS_ROLE_ARN not set\)/);
+  });
 });
 
 describe('token', () => {

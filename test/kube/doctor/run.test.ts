@@ -70,6 +70,24 @@ test('a working chain: every check passes, in the documented order, and the STS 
   assert.match(identity?.authorization ?? '', /^AWS4-HMAC-SHA256 Credential=ASIA/);
 });
 
+test('the operator path: role_arn and web_identity_token_file from the profile of AWS_CONFIG_FILE', async () => {
+  const config = join(world.dir, 'operator-config');
+  writeFileSync(config, `[default]\nsts_regional_endpoints = regional\nrole_arn = ${ROLE_ARN}\nweb_identity_token_file = ${good}\n`);
+  const { AWS_ROLE_ARN: _r, AWS_WEB_IDENTITY_TOKEN_FILE: _f, ...env } = world.env(good);
+  const report = await runDoctor(input({ ...env, AWS_CONFIG_FILE: config }), deps);
+  assert.deepEqual(report.checks.filter((c) => c.status !== 'ok'), []);
+  assert.match(byId(report, 'env.role-arn').message, /^role_arn=arn:aws:iam::111122223333:role\/s3-reader \(profile default in .*operator-config; AWS_ROLE_ARN not set\)$/);
+  assert.match(byId(report, 'env.profile').message, /web identity/);
+});
+
+test('a profile with static keys shadows the web identity: env.profile fails', async () => {
+  const credentials = join(world.dir, 'static-credentials');
+  writeFileSync(credentials, '[default]\naws_access_key_id = AKIAEXAMPLEEXAMPLE12\naws_secret_access_key = x\n');
+  const report = await runDoctor(input(world.env(good, { AWS_SHARED_CREDENTIALS_FILE: credentials })), deps);
+  assert.equal(byId(report, 'env.profile').status, 'fail');
+  assert.equal(report.ok, false);
+});
+
 test('AWS_ROLE_SESSION_NAME is the session name sent', async () => {
   const report = await runDoctor(input(world.env(good, { AWS_ROLE_SESSION_NAME: 'doctor-check' })), deps);
   assert.match(byId(report, 'sts.caller-identity').message, /assumed-role\/s3-reader\/doctor-check /);
