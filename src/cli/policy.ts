@@ -8,6 +8,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.js';
+import { ACCOUNT_ID_PATTERN } from '../lib/aws-arn.js';
 import {
   auditTrustPolicy,
   buildIrsaTrustPolicy,
@@ -131,6 +132,7 @@ interface EvalFlags {
   resourcePolicy?: string[];
   action: string;
   resource?: string;
+  resourceAccount?: string;
   principal?: string;
   context?: string[];
   json?: boolean;
@@ -159,9 +161,13 @@ function runEval(ctx: CliContext, o: EvalFlags, command: Command): void {
     throw new UsageError('policy eval: a --resource-policy needs --principal ARN (who makes the request)');
   }
   const keys = parseContextPairs(o.context ?? []);
+  if (o.resourceAccount !== undefined && !ACCOUNT_ID_PATTERN.test(o.resourceAccount)) {
+    throw new UsageError(`--resource-account "${o.resourceAccount}": expected a 12-digit account id, e.g. 111122223333`);
+  }
   const request = {
     action: o.action,
     ...(o.resource === undefined ? {} : { resource: o.resource }),
+    ...(o.resourceAccount === undefined ? {} : { resourceAccount: o.resourceAccount }),
     ...(o.principal === undefined ? {} : { principal: principalFromArn(o.principal) }),
     keys,
   };
@@ -340,6 +346,7 @@ export function registerPolicyCommand(program: Command, ctx: CliContext): void {
     .option('--resource-policy <file>', 'resource-based or trust policy file (repeatable)', collect)
     .requiredOption('--action <action>', 'the action, e.g. s3:GetObject')
     .option('--resource <arn>', 'the resource ARN (default *)')
+    .option('--resource-account <id>', "the resource's account when its ARN has none (S3); another account than the principal's needs both sides to allow")
     .option('--principal <arn>', 'who makes the request (needed with --resource-policy)')
     .option('--context <key=value>', 'a condition key; repeat a key for a multi-valued key; KEY=[] is an empty set', collect)
     .option('--json', 'print {"decision", "matchedStatements", "reasons", "statements"}')

@@ -35,6 +35,7 @@ export { BASE_OPERATORS } from './operators.js';
 export type {
   ConditionValue,
   ContextKeyValue,
+  CrossAccountCheck,
   Decision,
   EvaluationResult,
   NotAppliedReason,

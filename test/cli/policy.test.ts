@@ -224,3 +224,20 @@ test('end to end through ./bin/irsa', () => {
   const help = spawnSync(process.execPath, [bin, 'policy', 'explain-trust', '--help'], { encoding: 'utf8', env: { ...process.env, IRSA_FROM_SOURCE: '1' } });
   assert.match(help.stdout, /WITHOUT verifying the signature/);
 });
+
+test('eval: a cross-account request needs both sides; --resource-account for ARNs without one; explain names the missing side', async () => {
+  file('foreign-bucket.json', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '999999999999' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::shared/*' }] });
+  const args = ['eval', '--resource-policy', 'foreign-bucket.json', '--action', 's3:GetObject', '--resource', 'arn:aws:s3:::shared/k', '--principal', 'arn:aws:iam::999999999999:user/mallory'];
+  const denied = await run([...args, '--resource-account', '111122223333']);
+  assert.equal(denied.code, 1, denied.stdout);
+  assert.match(denied.stdout, /^ImplicitDeny: /);
+  assert.match(denied.stdout, /no identity-based policy allows the s3:GetObject action \(cross-account request, principal account 999999999999, resource account 111122223333/);
+  const json = await run([...args, '--resource-account', '111122223333', '--json']);
+  assert.deepEqual(JSON.parse(json.stdout).crossAccount, { principalAccount: '999999999999', resourceAccount: '111122223333', identityAllows: false, resourceAllows: true });
+  file('get-shared.json', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::shared/*' }] });
+  const both = await run([...args, '--resource-account', '111122223333', '--policy', 'get-shared.json']);
+  assert.equal(both.code, 0, both.stdout);
+  const bad = await run([...args, '--resource-account', '1111']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--resource-account "1111": expected a 12-digit account id/);
+});
