@@ -19,6 +19,7 @@ import {
   evaluatePolicies,
   evaluationToJson,
   getManagedPolicy,
+  MalformedPolicyDocumentError,
   parsePolicy,
   PolicyError,
   renderAuditText,
@@ -75,9 +76,14 @@ function loadPolicy(ctx: CliContext, ref: string, flag: string, kind: PolicyKind
   try {
     return compilePolicy(text, { kind: k, name: ref });
   } catch (err) {
-    if (err instanceof PolicyError) throw new UsageError(`${flag} ${ref}: ${err.code}: ${err.message}`);
+    if (err instanceof PolicyError) throw new UsageError(`${flag} ${ref}: ${err.code}: ${err.message}${detailOf(err)}`);
     throw err;
   }
+}
+
+/** ` (line 3, column 14: …)`: where and what, when the engine knows it. */
+function detailOf(err: PolicyError): string {
+  return err instanceof MalformedPolicyDocumentError && err.detail !== null ? ` (${err.detail})` : '';
 }
 
 /** Infers the principal family from its form: provider ARNs are Federated, `*.amazonaws.com` a Service. */
@@ -284,9 +290,10 @@ function runAudit(ctx: CliContext, files: string[], o: AuditFlags, command: Comm
     const text = readText(ctx, file, 'audit');
     let parsed;
     try {
-      parsed = parsePolicy(text, { kind: 'trust' });
+      // repeated keys are audited (a finding each) rather than refused: the auditor reads what the engine would keep
+      parsed = parsePolicy(text, { kind: 'trust', allowDuplicateKeys: true });
     } catch (err) {
-      if (err instanceof PolicyError) throw new UsageError(`${file}: ${err.code}: ${err.message} (not a valid trust policy)`);
+      if (err instanceof PolicyError) throw new UsageError(`${file}: ${err.code}: ${err.message}${detailOf(err)} (not a valid trust policy)`);
       throw err;
     }
     const report = auditTrustPolicy(parsed, {
@@ -315,7 +322,7 @@ function runValidate(ctx: CliContext, files: string[], o: { kind?: string; json?
   else {
     for (const r of results) {
       if (r.valid) ctx.stdout.write(`${r.file}: valid ${r.kind} policy (${r.size}/${SIZE_LIMITS[r.kind]} characters)\n`);
-      else ctx.stdout.write(`${r.file}: ${r.error!.code}: ${r.error!.message}\n`);
+      else ctx.stdout.write(`${r.file}: ${r.error!.code}: ${r.error!.message}${r.error!.detail === undefined ? '' : ` (${r.error!.detail})`}\n`);
       for (const w of r.warnings) {
         ctx.stdout.write(`  warning ${w.code}${w.statement === null ? '' : ` (statement #${w.statement})`}: ${w.message}\n`);
       }
