@@ -8,7 +8,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.js';
-import { ACCOUNT_ID_PATTERN } from '../lib/aws-arn.js';
+import { ACCOUNT_ID_PATTERN, parseRoleArn } from '../lib/aws-arn.js';
 import {
   auditTrustPolicy,
   buildIrsaTrustPolicy,
@@ -283,9 +283,16 @@ interface AuditFlags {
   clientId?: string[];
   operator?: boolean;
   accountId?: string;
+  roleArn?: string;
 }
 
 function runAudit(ctx: CliContext, files: string[], o: AuditFlags, command: Command): void {
+  if (o.accountId !== undefined && !ACCOUNT_ID_PATTERN.test(o.accountId)) {
+    throw new UsageError(`--account-id "${o.accountId}": expected a 12-digit account id, e.g. 111122223333`);
+  }
+  if (o.roleArn !== undefined && parseRoleArn(o.roleArn) === undefined) {
+    throw new UsageError(`--role-arn "${o.roleArn}": expected a role ARN, e.g. arn:aws:iam::111122223333:role/app`);
+  }
   const reports = files.map((file) => {
     const text = readText(ctx, file, 'audit');
     let parsed;
@@ -300,6 +307,7 @@ function runAudit(ctx: CliContext, files: string[], o: AuditFlags, command: Comm
       ...(o.providerArn === undefined ? {} : { providerArn: o.providerArn }),
       ...(o.clientId === undefined ? {} : { clientIds: o.clientId }),
       ...(o.accountId === undefined ? {} : { accountId: o.accountId }),
+      ...(o.roleArn === undefined ? {} : { roleArn: o.roleArn }),
       roleKind: o.operator ? 'operator' : 'workload',
     });
     return { file, ...report };
@@ -382,7 +390,8 @@ export function registerPolicyCommand(program: Command, ctx: CliContext): void {
     .argument('<files...>', 'trust policy files')
     .option('--provider-arn <arn>', 'the provider the role should trust (checks keys and principal against it)')
     .option('--client-id <id>', "the provider's client IDs (repeatable): a missing aud is high when there are several", collect)
-    .option('--account-id <id>', "the role's account (flags other accounts trusted without ExternalId)")
+    .option('--account-id <id>', "the role's account (flags other accounts trusted without ExternalId, providers of other accounts)")
+    .option('--role-arn <arn>', "the role's ARN (its account stands for --account-id)")
     .option('--operator', 'OpenShift operator role (ccoctl writes no aud condition by design)')
     .option('--json', 'print JSON')
     .action(function (this: Command, files: string[], o: AuditFlags) {
