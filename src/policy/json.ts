@@ -52,6 +52,7 @@ const MAX_DEPTH = 64;
  */
 export function scanJson(text: string): JsonScan {
   const duplicates: DuplicateKey[] = [];
+  const dupAt: number[] = []; // offsets of the repeats, in increasing order: positions are filled in one pass
   let i = 0;
   const n = text.length;
   const ws = () => {
@@ -114,7 +115,10 @@ export function scanJson(text: string): JsonScan {
         const keyAt = i;
         const key = string();
         const p = member(path, key);
-        if (seen.has(key)) duplicates.push({ path: p, key, ...position(text, keyAt) });
+        if (seen.has(key)) {
+          duplicates.push({ path: p, key, line: 0, column: 0 });
+          dupAt.push(keyAt);
+        }
         seen.add(key);
         ws();
         if (text[i] !== ':') throw new Fail(i, `expected ":" after key ${JSON.stringify(key)}, found ${describe(i)}`);
@@ -171,26 +175,41 @@ export function scanJson(text: string): JsonScan {
     }
     throw new Fail(i, `expected a value, found ${describe(i)}`);
   };
+  const located = () => {
+    const ps = positions(text, dupAt);
+    duplicates.forEach((d, k) => Object.assign(d, ps[k]));
+    return duplicates;
+  };
   try {
     value('$', 0);
     ws();
     if (i < n) throw new Fail(i, `unexpected ${describe(i)} after the document (one JSON object only)`);
-    return { error: null, duplicates };
+    return { error: null, duplicates: located() };
   } catch (err) {
     if (!(err instanceof Fail)) throw err;
-    return { error: { message: err.message, ...position(text, err.at) }, duplicates };
+    return { error: { message: err.message, ...position(text, err.at) }, duplicates: located() };
   }
+}
+
+/** Line and column of each offset (given in increasing order), in one pass over the text. */
+function positions(text: string, offsets: readonly number[]): TextPosition[] {
+  const out: TextPosition[] = [];
+  let line = 1;
+  let lineStart = 0;
+  let k = 0;
+  for (const at of offsets) {
+    for (; k < at; k++) {
+      if (text.charCodeAt(k) === 0x0a) {
+        line++;
+        lineStart = k + 1;
+      }
+    }
+    out.push({ line, column: at - lineStart + 1 });
+  }
+  return out;
 }
 
 /** The 1-based line and column of offset `at`. */
 export function position(text: string, at: number): TextPosition {
-  let line = 1;
-  let lineStart = 0;
-  for (let k = 0; k < at && k < text.length; k++) {
-    if (text.charCodeAt(k) === 0x0a) {
-      line++;
-      lineStart = k + 1;
-    }
-  }
-  return { line, column: at - lineStart + 1 };
+  return positions(text, [at])[0]!;
 }

@@ -362,8 +362,13 @@ export function parsePolicy(input: string | PolicyDocument, options: ParsePolicy
 
 /** Every repeated key, one clause each: `duplicate key "Effect" at $.Statement[0].Effect (line 3, column 5)`. */
 export function duplicateKeysText(keys: readonly PolicyDuplicateKey[]): string {
-  return keys.map((d) => `duplicate key ${q(d.key)} at ${d.path} (line ${d.line}, column ${d.column})`).join('; ');
+  const shown = keys.slice(0, DUPLICATES_IN_TEXT).map((d) => `duplicate key ${q(d.key)} at ${d.path} (line ${d.line}, column ${d.column})`);
+  if (keys.length > DUPLICATES_IN_TEXT) shown.push(`and ${keys.length - DUPLICATES_IN_TEXT} more (all in duplicateKeys)`);
+  return shown.join('; ');
 }
+
+/** How many repeats the one-line detail names; `duplicateKeys` holds every one. */
+const DUPLICATES_IN_TEXT = 100;
 
 /** `sts:*`, `*`, `sts:AssumeRole*`: accepted in trust policies (they match the allowed actions). */
 function isTrustWildcard(a: string): boolean {

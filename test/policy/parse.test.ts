@@ -178,3 +178,12 @@ test('a JSON syntax error gives its line and column; a bad Effect names the fiel
   assert.equal(lower.error!.message, 'The policy failed legacy parsing');
   assert.equal(lower.error!.detail, 'Effect "allow" at $.Statement.Effect: must be "Allow" or "Deny" (case-sensitive)');
 });
+
+test('many repeated keys are reported in linear time (a hostile document does not hang validation)', () => {
+  const body = Array.from({ length: 20_000 }, () => '"Sid":"x"').join(',\n');
+  const text = `{"Version":"2012-10-17","Statement":{${body},"Effect":"Allow","Action":"s3:*","Resource":"*"}}`;
+  const r = validatePolicy(text, { kind: 'managed' });
+  assert.equal(r.error!.duplicateKeys!.length, 19_999, 'every repeat is listed');
+  assert.deepEqual(r.error!.duplicateKeys!.at(-1), { path: '$.Statement.Sid', key: 'Sid', line: 20_000, column: 1 });
+  assert.match(r.error!.detail!, /; and 19899 more \(all in duplicateKeys\)$/, 'the one-line detail stays one readable line');
+});
