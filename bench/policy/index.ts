@@ -3,7 +3,8 @@
  * compiled (src/policy evaluatePolicies) and interpreted (the reference evaluator over the parsed JSON) on the
  * same requests in the same run. Prints evaluations/s and the ratio.
  */
-import { compilePolicy, evaluatePolicies, referenceEvaluate, type PolicyDocument, type RequestContext } from '../../src/policy/index.js';
+import { compilePolicy, evaluatePolicies, type PolicyDocument, type RequestContext } from '../../src/policy/index.js';
+import { referenceEvaluate } from '../../test/policy/reference.js';
 
 function rolePolicies(): PolicyDocument[] {
   const docs: PolicyDocument[] = [];

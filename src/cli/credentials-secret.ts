@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { ACCOUNT_ID_PATTERN, formatOidcProviderArn } from '../lib/aws-arn.js';
 import { UsageError } from '../lib/errors.js';
 import {
   buildCredentialsSecret,
@@ -69,9 +70,9 @@ function resolveProvider(opts: CredentialsSecretCliOptions): IdentityProviderRef
   if (opts.issuer === undefined || opts.accountId === undefined) {
     throw new UsageError('--credentials-request needs the IAM OIDC provider: pass --provider-arn ARN, or --issuer URL with --account-id ID');
   }
-  if (!/^\d{12}$/.test(opts.accountId)) throw new UsageError(`--account-id ${JSON.stringify(opts.accountId)}: use the 12-digit AWS account ID`);
+  if (!ACCOUNT_ID_PATTERN.test(opts.accountId)) throw new UsageError(`--account-id ${JSON.stringify(opts.accountId)}: use the 12-digit AWS account ID`);
   const { hostPath } = validateIssuerUrl(opts.issuer);
-  return parseProviderArn(`arn:${opts.partition}:iam::${opts.accountId}:oidc-provider/${hostPath}`);
+  return parseProviderArn(formatOidcProviderArn(opts.accountId, hostPath, opts.partition));
 }
 
 /** Registers `irsa credentials-secret`. */

@@ -8,7 +8,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.js';
-import { ACCOUNT_ID_PATTERN, parseRoleArn } from '../lib/aws-arn.js';
+import { ACCOUNT_ID_PATTERN, formatRoleArn, parseAssumedRoleArn, parseIamArn, parseRoleArn } from '../lib/aws-arn.js';
 import {
   auditTrustPolicy,
   buildIrsaTrustPolicy,
@@ -89,11 +89,12 @@ function detailOf(err: PolicyError): string {
 
 /** Infers the principal family from its form: provider ARNs are Federated, `*.amazonaws.com` a Service. */
 function principalFromArn(arn: string): RequestPrincipal {
-  if (/^arn:[^:]+:iam::\d{12}:(oidc|saml)-provider\//.test(arn)) return { type: 'Federated', id: arn };
+  const iam = parseIamArn(arn);
+  if ((iam?.type === 'oidc-provider' || iam?.type === 'saml-provider') && ACCOUNT_ID_PATTERN.test(iam.accountId)) return { type: 'Federated', id: arn };
   if (!arn.startsWith('arn:') && /\.(amazonaws\.com|amazon\.com)$/.test(arn)) return { type: 'Service', id: arn };
-  if (!arn.startsWith('arn:') && !/^\d{12}$/.test(arn) && arn.includes('.')) return { type: 'Federated', id: arn };
-  const session = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(arn);
-  if (session) return { type: 'AWS', id: arn, account: session[2]!, roleArn: `arn:${session[1]}:iam::${session[2]}:role/${session[3]}` };
+  if (!arn.startsWith('arn:') && !ACCOUNT_ID_PATTERN.test(arn) && arn.includes('.')) return { type: 'Federated', id: arn };
+  const session = parseAssumedRoleArn(arn);
+  if (session) return { type: 'AWS', id: arn, account: session.accountId, roleArn: formatRoleArn(session.accountId, session.roleName, '/', session.partition) };
   return { type: 'AWS', id: arn };
 }
 

@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { Option, type Command } from 'commander';
 import type { CliContext } from './context.js';
 import { UsageError } from '../lib/errors.js';
+import { isDns1123Label, isNamespaceName } from '../lib/k8s-names.js';
 import {
   createWebhookCertificates,
   DEFAULT_WEBHOOK_NAMESPACE,
@@ -41,9 +42,8 @@ export async function webhookCertsAction(options: WebhookCertsCommandOptions, ct
   if (!/^\d+$/.test(options.days) || Number(options.days) < 1) throw new UsageError(`--days must be a positive whole number of days, got ${JSON.stringify(options.days)}`);
   for (const ip of options.ip) if (isIP(ip) === 0) throw new UsageError(`--ip ${JSON.stringify(ip)} is not an IPv4 or IPv6 address`);
   if (Boolean(options.caCert) !== Boolean(options.caKey)) throw new UsageError('--ca-cert and --ca-key go together: pass both to sign with an existing CA, or neither to create one');
-  const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-  if (!dnsLabel.test(options.serviceName)) throw new UsageError(`--service-name ${JSON.stringify(options.serviceName)} is not a valid Service name (lowercase letters, digits, '-')`);
-  if (!dnsLabel.test(options.namespace)) throw new UsageError(`--namespace ${JSON.stringify(options.namespace)} is not a valid namespace name (lowercase letters, digits, '-')`);
+  if (!isDns1123Label(options.serviceName)) throw new UsageError(`--service-name ${JSON.stringify(options.serviceName)} is not a valid Service name (lowercase letters, digits, '-')`);
+  if (!isNamespaceName(options.namespace)) throw new UsageError(`--namespace ${JSON.stringify(options.namespace)} is not a valid namespace name (lowercase letters, digits, '-')`);
 
   let ca: { cert: string; key: string } | undefined;
   if (options.caCert && options.caKey) {

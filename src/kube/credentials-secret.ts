@@ -5,7 +5,9 @@
  * @module
  */
 import { parseAllDocuments } from 'yaml';
+import { formatRoleArn, parseOidcProviderArn, parseRoleArn } from '../lib/aws-arn.js';
 import { UsageError } from '../lib/errors.js';
+import { isDns1123Subdomain, isNamespaceName, serviceAccountSubject } from '../lib/k8s-names.js';
 
 /** Where OpenShift operators mount their `openshift`-audience token (and ccoctl's default). */
 export const OPENSHIFT_TOKEN_PATH = '/var/run/secrets/openshift/serviceaccount/token';
@@ -20,8 +22,6 @@ export interface CredentialsConfigOptions {
   stsRegionalEndpoints?: boolean;
 }
 
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-
 /**
  * The `credentials` INI body exactly as ccoctl writes it: `[default]`, `sts_regional_endpoints = regional`,
  * `role_arn = …`, `web_identity_token_file = …`, no trailing newline.
@@ -29,7 +29,7 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
  * buildCredentialsConfig({ roleArn: 'arn:aws:iam::123456789012:role/r' }).split('\n').length // 4
  */
 export function buildCredentialsConfig(options: CredentialsConfigOptions): string {
-  if (!ROLE_ARN.test(options.roleArn)) {
+  if (parseRoleArn(options.roleArn) === undefined) {
     throw new UsageError(`--role-arn ${JSON.stringify(options.roleArn)}: not an IAM role ARN; use arn:aws:iam::ACCOUNT:role/NAME`);
   }
   const tokenPath = options.tokenPath ?? OPENSHIFT_TOKEN_PATH;
@@ -56,16 +56,14 @@ export interface CredentialsSecret {
   type: 'Opaque';
 }
 
-const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-
 /**
  * The per-operator credentials Secret as ccoctl writes it.
  * @example
  * const secret = buildCredentialsSecret({ name: 'cloud-credentials', namespace: 'openshift-ingress-operator', roleArn });
  */
 export function buildCredentialsSecret(options: CredentialsSecretOptions): CredentialsSecret {
-  if (!DNS_NAME.test(options.name) || options.name.length > 253) throw new UsageError(`--name ${JSON.stringify(options.name)}: a Secret name is a lowercase DNS name (a-z, 0-9, '-', '.')`);
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.namespace) || options.namespace.length > 63) throw new UsageError(`--namespace ${JSON.stringify(options.namespace)}: a namespace is a lowercase DNS label (a-z, 0-9, '-')`);
+  if (!isDns1123Subdomain(options.name)) throw new UsageError(`--name ${JSON.stringify(options.name)}: a Secret name is a lowercase DNS name (a-z, 0-9, '-', '.')`);
+  if (!isNamespaceName(options.namespace)) throw new UsageError(`--namespace ${JSON.stringify(options.namespace)}: a namespace is a lowercase DNS label (a-z, 0-9, '-')`);
   return {
     apiVersion: 'v1',
     stringData: { credentials: buildCredentialsConfig(options) },
@@ -170,9 +168,9 @@ export interface IdentityProviderRef {
  * parseProviderArn('arn:aws:iam::123456789012:oidc-provider/oidc.example.com').issuerHostPath // 'oidc.example.com'
  */
 export function parseProviderArn(arn: string): IdentityProviderRef {
-  const m = /^arn:(aws[a-z-]*):iam::(\d{12}):oidc-provider\/(.+)$/.exec(arn);
-  if (!m) throw new UsageError(`--provider-arn ${JSON.stringify(arn)}: use arn:aws:iam::ACCOUNT:oidc-provider/ISSUER-HOST[/PATH]`);
-  return { providerArn: arn, partition: m[1]!, accountId: m[2]!, issuerHostPath: m[3]!.replace(/\/+$/, '') };
+  const provider = parseOidcProviderArn(arn);
+  if (!provider) throw new UsageError(`--provider-arn ${JSON.stringify(arn)}: use arn:aws:iam::ACCOUNT:oidc-provider/ISSUER-HOST[/PATH]`);
+  return { providerArn: arn, partition: provider.partition, accountId: provider.accountId, issuerHostPath: provider.hostPath };
 }
 
 export interface PlanRoleOptions {
@@ -232,7 +230,7 @@ export function planCredentialsRequestRole(request: CredentialsRequest, options:
   // ccoctl's own spacing: `[ "first" ` then ` , "next"` for each further account, then ` ]`
   let list = '';
   for (const [i, sa] of serviceAccounts.entries()) {
-    list = i === 0 ? `[ "system:serviceaccount:${namespace}:${sa}" ` : `${list} , "system:serviceaccount:${namespace}:${sa}"`;
+    list = i === 0 ? `[ "${serviceAccountSubject(namespace, sa)}" ` : `${list} , "${serviceAccountSubject(namespace, sa)}"`;
   }
   list += ' ]';
   const condition = ` { "StringEquals": { "${options.provider.issuerHostPath}:sub": ${list} } }`;
@@ -253,7 +251,7 @@ export function planCredentialsRequestRole(request: CredentialsRequest, options:
   ];
   return {
     roleName,
-    roleArn: `arn:${options.provider.partition}:iam::${options.provider.accountId}:role/${roleName}`,
+    roleArn: formatRoleArn(options.provider.accountId, roleName, '/', options.provider.partition),
     description,
     trustPolicy,
     permissionPolicy,

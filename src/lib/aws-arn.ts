@@ -36,7 +36,10 @@ export function parseArn(value: string): Arn | undefined {
   return { partition, service, region, accountId, resource: parts.slice(5).join(':') };
 }
 
-/** Joins the parts back into an ARN string. */
+/**
+ * Joins the parts back into an ARN string.
+ * @public for the AWS plane (src/aws), which builds these ARNs.
+ */
 export function formatArn(arn: Arn): string {
   return `arn:${arn.partition}:${arn.service}:${arn.region}:${arn.accountId}:${arn.resource}`;
 }
@@ -112,12 +115,18 @@ export function formatRoleArn(accountId: string, roleName: string, path = '/', p
   return `arn:${partition}:iam::${accountId}:role${path}${roleName}`;
 }
 
-/** Builds `arn:PART:iam::ACCOUNT:user/PATH/NAME`. */
+/**
+ * Builds `arn:PART:iam::ACCOUNT:user/PATH/NAME`.
+ * @public for the AWS plane (src/aws), which builds these ARNs.
+ */
 export function formatUserArn(accountId: string, userName: string, path = '/', partition = 'aws'): string {
   return `arn:${partition}:iam::${accountId}:user${path}${userName}`;
 }
 
-/** Builds `arn:PART:iam::ACCOUNT:policy/PATH/NAME` (`ACCOUNT` is `aws` for AWS managed policies). */
+/**
+ * Builds `arn:PART:iam::ACCOUNT:policy/PATH/NAME` (`ACCOUNT` is `aws` for AWS managed policies).
+ * @public for the AWS plane (src/aws), which builds these ARNs.
+ */
 export function formatPolicyArn(accountId: string, policyName: string, path = '/', partition = 'aws'): string {
   return `arn:${partition}:iam::${accountId}:policy${path}${policyName}`;
 }

@@ -28,8 +28,6 @@ export const EXPIRATION_EXTENSION_SECONDS = 24 * 365 * 3600;
 
 /** The private claim Kubernetes puts its binding information in. */
 export const KUBERNETES_CLAIM = 'kubernetes.io';
-/** `sub` prefix of service-account tokens. */
-export const SERVICE_ACCOUNT_SUBJECT_PREFIX = 'system:serviceaccount:';
 
 /** File names `irsa keys create` writes. */
 export const SIGNING_KEY_FILE = 'sa-signer.key';

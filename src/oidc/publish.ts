@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../lib/atomic-file.js';
 import { CONTENT_TYPE_JSON, DISCOVERY_PATH, KUBERNETES_JWKS_PATH, S3_JWKS_PATH } from './constants.js';
 import { jwksContentType, type IssuerDocuments, type IssuerFile } from './discovery.js';
 import { OidcError } from './errors.js';
-import { validateIssuerUrl } from './issuer.js';
+import { validateIssuerUrl, issuerDocumentUrl } from './issuer.js';
 
 /**
  * Writes each file under `dir` (directories created, each file replaced atomically); returns the paths written.
@@ -56,7 +56,7 @@ export async function readIssuerDirectory(dir: string): Promise<IssuerDirectory>
     throw new OidcError('ERR_OIDC_INVALID_ISSUER', `${discoveryPath}: lacks "issuer" or "jwks_uri"; regenerate it with irsa oidc discovery`);
   }
   const issuer = validateIssuerUrl(doc.issuer, `${discoveryPath} issuer`).issuer;
-  const base = `${issuer.replace(/\/+$/, '')}/`;
+  const base = issuerDocumentUrl(issuer, '');
   const candidates = doc.jwks_uri.startsWith(base) ? [doc.jwks_uri.slice(base.length)] : [S3_JWKS_PATH, KUBERNETES_JWKS_PATH];
   for (const rel of candidates) {
     try {

@@ -11,11 +11,11 @@ import {
   KUBERNETES_CLAIM,
   MAX_EXPIRATION_SECONDS,
   MIN_EXPIRATION_SECONDS,
-  SERVICE_ACCOUNT_SUBJECT_PREFIX,
   WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS,
 } from './constants.js';
 import { OidcError } from './errors.js';
 import type { SigningKey } from './keys.js';
+import { isNamespaceName, isServiceAccountName, serviceAccountSubject } from '../lib/k8s-names.js';
 
 /** A `{name, uid}` reference as Kubernetes writes it (empty members omitted). */
 export interface ObjectRef {
@@ -95,11 +95,12 @@ export interface MintedServiceAccountToken {
   warnings: string[];
 }
 
-const QUALIFIED_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-
-function checkName(value: string, field: string): void {
-  if (value === '' || value.length > 253 || !QUALIFIED_NAME.test(value)) {
-    throw new OidcError('ERR_OIDC_INVALID_CLAIM', `${field} ${JSON.stringify(value)}: must be a lowercase DNS name (a-z, 0-9, '-', '.'), as Kubernetes requires`);
+function checkNames(namespace: string, serviceAccountName: string): void {
+  if (!isNamespaceName(namespace)) {
+    throw new OidcError('ERR_OIDC_INVALID_CLAIM', `namespace ${JSON.stringify(namespace)}: must be a lowercase DNS label (a-z, 0-9, '-', at most 63), as Kubernetes requires`);
+  }
+  if (!isServiceAccountName(serviceAccountName)) {
+    throw new OidcError('ERR_OIDC_INVALID_CLAIM', `service account name ${JSON.stringify(serviceAccountName)}: must be a lowercase DNS name (a-z, 0-9, '-', '.', at most 253), as Kubernetes requires`);
   }
 }
 
@@ -140,8 +141,7 @@ function ref(value: ObjectRef): ObjectRef {
  * const { claims } = buildServiceAccountClaims(options, new Date(), randomUUID());
  */
 export function buildServiceAccountClaims(options: MintServiceAccountTokenOptions, now: Date, jti: string | undefined): { claims: ServiceAccountTokenClaims; expirationSeconds: number; warnings: string[] } {
-  checkName(options.namespace, 'namespace');
-  checkName(options.serviceAccountName, 'service account name');
+  checkNames(options.namespace, options.serviceAccountName);
   if (options.audiences.length === 0 || options.audiences.some((a) => a === '')) {
     throw new OidcError('ERR_OIDC_INVALID_CLAIM', 'audience: at least one non-empty audience is required (e.g. --audience sts.amazonaws.com)');
   }
@@ -177,7 +177,7 @@ export function buildServiceAccountClaims(options: MintServiceAccountTokenOption
   if (jti !== undefined) claims.jti = jti;
   claims[KUBERNETES_CLAIM] = k8s;
   claims.nbf = iat;
-  claims.sub = `${SERVICE_ACCOUNT_SUBJECT_PREFIX}${options.namespace}:${options.serviceAccountName}`;
+  claims.sub = serviceAccountSubject(options.namespace, options.serviceAccountName);
   return { claims, expirationSeconds: warnafter !== undefined ? requested : lifetime, warnings: checked.warnings };
 }
 

@@ -3,7 +3,8 @@
  * code, a severity, the statement, the problem in one sentence and the fix.
  * @module
  */
-import { accountOfArn, parseOidcProviderArn } from '../lib/aws-arn.js';
+import { accountOfArn, formatOidcProviderArn, parseOidcProviderArn } from '../lib/aws-arn.js';
+import { parseServiceAccountSubject } from '../lib/k8s-names.js';
 import { parsePolicy, type ParsedPolicy } from './parse.js';
 import { compilePolicy } from './compile.js';
 import { evaluatePolicies } from './evaluate.js';
@@ -93,7 +94,6 @@ function list(v: string | string[] | undefined): string[] {
 }
 
 const WEB_CLAIMS = new Set(['sub', 'aud', 'amr', 'azp', 'oaud', 'email']);
-const K8S_SUB = /^system:serviceaccount:[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /** Whether an Action entry matches an action, as evaluation matches it (case-insensitive `*`/`?` glob). */
 function actionCovers(pattern: string, action: string): boolean {
@@ -176,7 +176,7 @@ export function auditTrustPolicy(input: string | PolicyDocument | ParsedPolicy, 
         'Set Principal to {"Federated": "<your OIDC provider ARN>"}.');
     }
     const federated = list(p?.Federated).filter((f) => f !== '*');
-    const oidc = federated.filter((f) => /^arn:[^:]+:iam::\d{12}:oidc-provider\//.test(f));
+    const oidc = federated.filter((f) => parseOidcProviderArn(f) !== undefined);
     if (webIdentity && !wildcardPrincipal && s.NotPrincipal === undefined && (oidc.length === 0 || p?.AWS !== undefined || p?.Service !== undefined)) {
       const other = [...list(p?.AWS), ...list(p?.Service), ...federated.filter((f) => !oidc.includes(f))];
       if (other.length > 0) {
@@ -215,15 +215,15 @@ export function auditTrustPolicy(input: string | PolicyDocument | ParsedPolicy, 
         const owner = accountOfArn(f);
         if (owner !== undefined && owner !== roleAccount) {
           add('T25', `The statement trusts ${f}, a provider of account ${owner}, while the role is in account ${roleAccount}: that account decides which issuer's tokens are accepted.`,
-            `Register the cluster's issuer in account ${roleAccount} and trust "arn:aws:iam::${roleAccount}:oidc-provider/${f.slice(f.indexOf('oidc-provider/') + 'oidc-provider/'.length)}".`);
+            `Register the cluster's issuer in account ${roleAccount} and trust "${formatOidcProviderArn(roleAccount, parseOidcProviderArn(f)!.hostPath)}".`);
         }
       }
     }
 
-    const prefixes = oidc.map((f) => f.slice(f.indexOf('oidc-provider/') + 'oidc-provider/'.length));
+    const prefixes = oidc.map((f) => parseOidcProviderArn(f)!.hostPath);
     const lowerPrefixes = prefixes.map((x) => x.toLowerCase());
     if (options.providerArn !== undefined) {
-      const want = options.providerArn.slice(options.providerArn.indexOf('oidc-provider/') + 'oidc-provider/'.length).toLowerCase();
+      const want = (parseOidcProviderArn(options.providerArn)?.hostPath ?? options.providerArn).toLowerCase();
       if (!lowerPrefixes.includes(want)) {
         add('T6', `The statement trusts ${oidc.join(', ')}, not the provider ${options.providerArn}: tokens from that provider never match it.`,
           `Set Principal.Federated to "${options.providerArn}".`);
@@ -277,7 +277,7 @@ export function auditTrustPolicy(input: string | PolicyDocument | ParsedPolicy, 
           } else if ((c.base === 'StringEquals' || c.base === 'StringEqualsIgnoreCase') && hasWildcard(v)) {
             add('T5', `${c.op} compares "${v}" literally: "*" and "?" are not wildcards here, so this value never matches a real subject.`,
               'Use StringLike for wildcards, or better, the exact subject under StringEquals.');
-          } else if (!hasWildcard(v) && !K8S_SUB.test(v) && (c.base === 'StringEquals' || c.base === 'StringLike')) {
+          } else if (!hasWildcard(v) && parseServiceAccountSubject(v) === undefined && (c.base === 'StringEquals' || c.base === 'StringLike')) {
             add('T18', `sub value "${v}" is not a Kubernetes service-account subject (system:serviceaccount:<namespace>:<name>).`,
               'Check for typos: the subject is case-sensitive and has exactly four colon-separated parts.');
           }
@@ -385,7 +385,7 @@ function evaluateProbes(parsed: ParsedPolicy, options: AuditOptions, findings: A
       }
     }
     // a namespace is named when written literally in a sub value, exact or pattern (`system:serviceaccount:team:*`)
-    const namespaces = new Set([...named].filter((v) => K8S_SUB.test(v)).map((v) => v.split(':')[2]!));
+    const namespaces = new Set([...named].flatMap((v) => parseServiceAccountSubject(v)?.namespace ?? []));
     for (const pt of patterns) {
       const parts = pt.split(':');
       if (parts.length >= 4 && !parts.slice(0, 3).some(hasWildcard)) namespaces.add(parts[2]!);

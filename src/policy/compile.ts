@@ -4,6 +4,7 @@
  * A {@link PolicyCache} keyed by the document's hash compiles each distinct document once.
  * @module
  */
+import { ACCOUNT_ID_PATTERN, parseIamArn } from '../lib/aws-arn.js';
 import { parsePolicy, type ParsedPolicy, type ParsePolicyOptions } from './parse.js';
 import { compilePattern, type CompiledPattern } from './pattern.js';
 import { parseOperator, B_STRING_EQUALS_IC, B_STRING_LIKE, B_ARN, B_BOOL } from './operators.js';
@@ -109,10 +110,10 @@ export class CompiledPrincipal {
     if (p === '*') return;
     for (const a of list(p.AWS)) {
       if (a === '*') this.awsAny = true;
-      else if (/^\d{12}$/.test(a)) this.awsAccounts.push(a);
+      else if (ACCOUNT_ID_PATTERN.test(a)) this.awsAccounts.push(a);
       else {
-        const root = /^arn:[^:]+:iam::(\d{12}):root$/.exec(a);
-        if (root) this.awsAccounts.push(root[1]!);
+        const root = parseIamArn(a);
+        if (root?.type === 'root' && ACCOUNT_ID_PATTERN.test(root.accountId)) this.awsAccounts.push(root.accountId);
         else this.aws.push(a);
       }
     }

@@ -29,8 +29,6 @@ export type { OidcProviderArn, WebIdentityContextOptions, WebIdentityRequest } f
 export { getManagedPolicy, listManagedPolicies, listManagedPolicyNames } from './managed.js';
 export type { ManagedPolicy } from './managed.js';
 export { lintServiceReference, SERVICE_REFERENCE_WARNING_CODES } from './service-reference.js';
-export { referenceEvaluate } from './reference.js';
-export type { ReferencePolicySet } from './reference.js';
 export { PolicyError, MalformedPolicyDocumentError, PolicySizeLimitError, POLICY_ERROR_CODES } from './errors.js';
 export type { PolicyErrorCode } from './errors.js';
 export { BASE_OPERATORS } from './operators.js';

@@ -4,6 +4,7 @@
  * for documents IAM accepts but that are almost surely mistakes.
  * @module
  */
+import { parseArn } from '../lib/aws-arn.js';
 import { MalformedPolicyDocumentError, PolicyError, PolicySizeLimitError, type PolicyDuplicateKey } from './errors.js';
 import { scanJson } from './json.js';
 import { parseOperator } from './operators.js';
@@ -211,6 +212,14 @@ function checkDateValue(v: string): void {
   if (Number.isNaN(parseDate(v))) malformed(MESSAGES.legacy);
 }
 
+/** A bucket's ARN (`arn:aws:s3:::bucket`), not an object's or a pattern's. */
+function isS3BucketArn(resource: string): boolean {
+  const arn = parseArn(resource);
+  return arn !== undefined && arn.service === 's3' && arn.region === '' && arn.accountId === '' && /^[^/*?]+$/.test(arn.resource);
+}
+
+// AWS's own validator walks the colons of a pattern (wildcards allowed, fields may be missing) to word its message; kept
+// as its grammar, not ARN parsing (lib/aws-arn.ts parses ARNs).
 function resourceError(resource: string): string | null {
   if (resource === '*') return null;
   const c1 = resource.indexOf(':');
@@ -482,7 +491,7 @@ export function lintPolicy(p: ParsedPolicy): PolicyWarning[] {
       add('W_ALLOW_NOT_PRINCIPAL', i, 'Allow with NotPrincipal grants every principal not listed (AWS recommends NotPrincipal only with Deny).');
     }
     for (const r of list(s.Resource)) {
-      if (/^arn:[^:]*:s3:::[^/*?]+$/.test(r) && list(s.Action).some((a) => /^s3:(Get|Put|Delete)Object/i.test(a))) {
+      if (isS3BucketArn(r) && list(s.Action).some((a) => /^s3:(Get|Put|Delete)Object/i.test(a))) {
         add('W_S3_OBJECT_ACTION_ON_BUCKET', i, `Resource "${r}" is a bucket but the object actions need "${r}/*".`);
       }
     }

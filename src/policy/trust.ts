@@ -3,8 +3,10 @@
  * pinned to one service account (`<issuer>:sub`) and the STS audience (`<issuer>:aud`).
  * @module
  */
+import { isNamespaceName, isServiceAccountName, serviceAccountSubject } from '../lib/k8s-names.js';
 import { PolicyError } from './errors.js';
-import { issuerHostPath, parseOidcProviderArn, ASSUME_ROLE_WITH_WEB_IDENTITY } from './web-identity.js';
+import { ACCOUNT_ID_PATTERN, formatOidcProviderArn } from '../lib/aws-arn.js';
+import { parseOidcProviderArn, ASSUME_ROLE_WITH_WEB_IDENTITY } from './web-identity.js';
 import type { PolicyDocument } from './types.js';
 
 /** The audience IRSA tokens carry for STS. */
@@ -24,9 +26,6 @@ export interface IrsaTrustPolicyOptions {
   audience?: string;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 function bad(message: string): never {
   throw new PolicyError('ERR_POLICY_INPUT', message);
 }
@@ -38,8 +37,8 @@ function bad(message: string): never {
  */
 export function oidcProviderArn(issuer: string, accountId: string, partition = 'aws'): string {
   if (!/^https:\/\//i.test(issuer)) bad(`issuer "${issuer}" must be an https:// URL (IAM registers only https issuers)`);
-  if (!/^\d{12}$/.test(accountId)) bad(`account id "${accountId}" must be 12 digits`);
-  return `arn:${partition}:iam::${accountId}:oidc-provider/${issuerHostPath(issuer)}`;
+  if (!ACCOUNT_ID_PATTERN.test(accountId)) bad(`account id "${accountId}" must be 12 digits`);
+  return formatOidcProviderArn(accountId, issuer, partition);
 }
 
 /**
@@ -59,16 +58,16 @@ export function buildIrsaTrustPolicy(o: IrsaTrustPolicyOptions): PolicyDocument 
     providerArn = oidcProviderArn(o.issuer, o.accountId, o.partition);
   }
   const hostPath = parseOidcProviderArn(providerArn).hostPath;
-  if (o.namespace.length > 63 || !DNS_LABEL.test(o.namespace)) {
+  if (!isNamespaceName(o.namespace)) {
     bad(`namespace "${o.namespace}" is not a valid Kubernetes namespace (lowercase letters, digits and "-", at most 63)`);
   }
   const wildcard = o.serviceAccount === '*';
-  if (!wildcard && (o.serviceAccount.length > 253 || !DNS_SUBDOMAIN.test(o.serviceAccount))) {
+  if (!wildcard && !isServiceAccountName(o.serviceAccount)) {
     bad(`service account "${o.serviceAccount}" is not a valid name (lowercase letters, digits, "-" and ".", at most 253), or "*"`);
   }
   const audience = o.audience ?? STS_AUDIENCE;
   if (audience === '' || /[*?]/.test(audience)) bad(`audience "${audience}" must be a literal client ID such as ${STS_AUDIENCE}`);
-  const sub = `system:serviceaccount:${o.namespace}:${o.serviceAccount}`;
+  const sub = serviceAccountSubject(o.namespace, o.serviceAccount);
   const condition: Record<string, Record<string, string>> = wildcard
     ? { StringLike: { [`${hostPath}:sub`]: sub }, StringEquals: { [`${hostPath}:aud`]: audience } }
     : { StringEquals: { [`${hostPath}:sub`]: sub, [`${hostPath}:aud`]: audience } };

@@ -3,6 +3,8 @@
  * evaluated (and explained) exactly as STS would: `<issuer host/path>:sub`, `:aud`, `:amr`, `:azp`, `:oaud`, …
  * @module
  */
+import { decodeJwt } from 'jose';
+import { issuerHostPath, parseOidcProviderArn as parseProviderArn, type OidcProviderArn } from '../lib/aws-arn.js';
 import { PolicyError } from './errors.js';
 import type { RequestContext, ContextKeyValue } from './types.js';
 
@@ -16,15 +18,7 @@ export const SOURCE_IDENTITY_CLAIM = 'https://aws.amazon.com/source_identity';
 /** Claims STS reads: the ones with condition keys, the registered JWT ones it checks, and the AWS session claims. */
 const STANDARD_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'azp', 'amr', 'email', TAGS_CLAIM, SOURCE_IDENTITY_CLAIM]);
 
-const PROVIDER_ARN = /^arn:([^:]+):iam::(\d{12}):oidc-provider\/(.+)$/;
-
-/** The parts of an IAM OIDC provider ARN. */
-export interface OidcProviderArn {
-  partition: string;
-  accountId: string;
-  /** Issuer URL without `https://` (the condition-key prefix). */
-  hostPath: string;
-}
+export { issuerHostPath, type OidcProviderArn };
 
 /**
  * Splits an IAM OIDC provider ARN; throws when it is not one.
@@ -32,23 +26,14 @@ export interface OidcProviderArn {
  * parseOidcProviderArn('arn:aws:iam::111122223333:oidc-provider/oidc.example.com/id/ABC').hostPath // 'oidc.example.com/id/ABC'
  */
 export function parseOidcProviderArn(arn: string): OidcProviderArn {
-  const m = PROVIDER_ARN.exec(arn);
-  if (m === null) {
+  const provider = parseProviderArn(arn);
+  if (provider === undefined) {
     throw new PolicyError(
       'ERR_POLICY_INPUT',
       `"${arn}" is not an IAM OIDC provider ARN; expected arn:aws:iam::<12-digit account>:oidc-provider/<issuer host/path>`,
     );
   }
-  return { partition: m[1]!, accountId: m[2]!, hostPath: m[3]! };
-}
-
-/**
- * The issuer's host/path as IAM stores it: no scheme, no trailing slash.
- * @example
- * issuerHostPath('https://oidc.example.com/id/ABC/') // 'oidc.example.com/id/ABC'
- */
-export function issuerHostPath(issuer: string): string {
-  return issuer.replace(/^https:\/\//i, '').replace(/\/+$/, '');
+  return provider;
 }
 
 /** Inputs of {@link buildWebIdentityContext}. */
@@ -177,18 +162,9 @@ export function buildWebIdentityContext(o: WebIdentityContextOptions): WebIdenti
  * decodeJwtPayload(token).sub
  */
 export function decodeJwtPayload(token: string): Record<string, unknown> {
-  const parts = token.trim().split('.');
-  if (parts.length !== 3) {
-    throw new PolicyError('ERR_POLICY_INPUT', `token is not a JWT (expected three dot-separated parts, got ${parts.length})`);
-  }
-  let payload: unknown;
   try {
-    payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
+    return decodeJwt(token.trim());
   } catch (cause) {
-    throw new PolicyError('ERR_POLICY_INPUT', 'token payload is not base64url-encoded JSON', { cause });
+    throw new PolicyError('ERR_POLICY_INPUT', `token is not a JWT: ${(cause as Error).message}`, { cause });
   }
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    throw new PolicyError('ERR_POLICY_INPUT', 'token payload is not a JSON object');
-  }
-  return payload as Record<string, unknown>;
 }

@@ -4,6 +4,7 @@
  * the EKS webhook's flags (spec section 2).
  * @module
  */
+import { parseRoleArn } from '../lib/aws-arn.js';
 
 /** Default `--annotation-prefix`. */
 export const DEFAULT_ANNOTATION_PREFIX = 'eks.amazonaws.com';
@@ -58,8 +59,10 @@ export const WINDOWS = 'windows';
 export const CONFIG_MAP_NAME = 'pod-identity-webhook';
 export const CONFIG_MAP_KEY = 'config';
 
-/** Upstream's (warning-only) role ARN pattern. */
-export const ROLE_ARN_PATTERN = /^arn:aws[a-z0-9-]*:iam::\d{12}:role\/[\w\-/.@+=,]+$/;
+/** Whether a role annotation is an IAM role ARN (upstream only warns when not); the rule's home is lib/aws-arn.ts. */
+export function isRoleArn(value: string): boolean {
+  return parseRoleArn(value) !== undefined;
+}
 
 /** Every flag the mutation reads, with the EKS webhook's names (camelCased) and meanings. */
 export interface MutationSettings {

@@ -25,7 +25,7 @@ import {
   POD_IDENTITY_LABEL,
   POD_IDENTITY_LABEL_POINTER,
   POD_IDENTITY_LABEL_VALUE,
-  ROLE_ARN_PATTERN,
+  isRoleArn,
   STS_REGIONAL_ENDPOINTS_VALUE,
   WINDOWS,
   type MutationSettings,
@@ -140,7 +140,7 @@ function buildPatch(
     tokenFilePath = `C:${tokenFilePath.replace(/\//g, '\\')}`;
   }
 
-  if (!cc && !ROLE_ARN_PATTERN.test(identity.roleArn)) {
+  if (!cc && !isRoleArn(identity.roleArn)) {
     warnings.push(`role ${JSON.stringify(identity.roleArn)} does not look like an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>); injected as is`);
   }
 

@@ -16,9 +16,3 @@ export async function eventually<T>(check: () => T | Promise<T>, what: string, t
     await delay(10);
   }
 }
-
-/** Records calls by name and arguments. */
-export function recorder(): { calls: string[]; count(prefix: string): number } {
-  const calls: string[] = [];
-  return { calls, count: (prefix) => calls.filter((c) => c.startsWith(prefix)).length };
-}

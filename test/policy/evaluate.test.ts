@@ -8,10 +8,10 @@ import {
   accessDeniedMessage,
   compilePolicy,
   evaluatePolicies,
-  referenceEvaluate,
   type PolicyDocument,
   type RequestContext,
 } from '../../src/policy/index.js';
+import { referenceEvaluate } from './reference.js';
 import { decide, doc } from './helpers.js';
 
 test('action matching: case-insensitive, * and ?, service prefix', () => {

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compilePolicy, evaluatePolicies, referenceEvaluate, type PolicyDocument, type RequestContext } from '../../src/policy/index.js';
+import { compilePolicy, evaluatePolicies, type PolicyDocument, type RequestContext } from '../../src/policy/index.js';
+import { referenceEvaluate } from './reference.js';
 
 interface Fixture {
   name: string;

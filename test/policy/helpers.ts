@@ -1,6 +1,7 @@
 /** Shared helpers for the policy tests: one-statement policies, decisions from both engines. */
 import assert from 'node:assert/strict';
-import { compilePolicy, evaluatePolicies, referenceEvaluate, type ContextKeyValue, type PolicyDocument, type PolicyStatement, type RequestContext } from '../../src/policy/index.js';
+import { compilePolicy, evaluatePolicies, type ContextKeyValue, type PolicyDocument, type PolicyStatement, type RequestContext } from '../../src/policy/index.js';
+import { referenceEvaluate } from './reference.js';
 
 /** A managed identity policy from statements. */
 export function doc(...statements: PolicyStatement[]): PolicyDocument {

@@ -12,11 +12,11 @@ import {
   buildWebIdentityContext,
   compilePolicy,
   evaluatePolicies,
-  referenceEvaluate,
   type PolicyDocument,
   type PolicyStatement,
   type RequestContext,
 } from '../../src/policy/index.js';
+import { referenceEvaluate } from './reference.js';
 
 const ACTIONS = ['s3:GetObject', 's3:PutObject', 'iam:GetRole', 'sts:GetCallerIdentity', 'S3:listbucket'];
 const ACTION_PATTERNS = ['*', 's3:*', 's3:Get*', 'iam:Get?ole', 's3:GetObject', 'S3:PUTOBJECT', 'sts:*', 's3:*Bucket', 'iam:*'];

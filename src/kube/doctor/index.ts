@@ -12,7 +12,8 @@ export { checkRegion, checkSessionName, checkStaticCredentials, checkStsRegional
 export { checkProfile, loadSharedProfile, parseAwsIni, profileWebIdentity } from './profile.js';
 export type { SharedProfile } from './profile.js';
 export type { DoctorEnv } from './environment.js';
-export { checkAudience, checkExpiry, checkIssuerClaim, checkKid, checkSubject, decodeToken, parseServiceAccountSubject, STS_CLOCK_SKEW_SECONDS, STS_TOKEN_ALGORITHMS } from './token.js';
+export { checkAudience, checkExpiry, checkIssuerClaim, checkKid, checkSubject, decodeToken, STS_CLOCK_SKEW_SECONDS, STS_TOKEN_ALGORITHMS } from './token.js';
+export { parseServiceAccountSubject } from '../../lib/k8s-names.js';
 export type { DecodedToken } from './token.js';
 export { checkIssuer, createFetchText } from './issuer.js';
 export type { FetchText, IssuerLocation, TextResponse } from './issuer.js';

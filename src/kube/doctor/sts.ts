@@ -5,7 +5,7 @@
  * @module
  */
 import { X509Certificate } from 'node:crypto';
-import { issuerHostPath, parseAssumedRoleArn, type RoleArn } from '../../lib/aws-arn.js';
+import { formatOidcProviderArn, issuerHostPath, parseAssumedRoleArn, type RoleArn } from '../../lib/aws-arn.js';
 import { fail, ok, skip, type AwsErrorDetail, type CheckResult } from './check.js';
 import { envRegion, envValue, type DoctorEnv } from './environment.js';
 import { tokenAudiences, type DecodedToken } from './token.js';
@@ -144,7 +144,7 @@ export interface StsContext {
 export function explainStsFailure(failure: StsFailure, ctx: StsContext): string {
   const iss = typeof ctx.token.claims.iss === 'string' ? ctx.token.claims.iss : '<iss>';
   const hostPath = issuerHostPath(iss);
-  const providerArn = `arn:${ctx.role.partition}:iam::${ctx.role.accountId}:oidc-provider/${hostPath}`;
+  const providerArn = formatOidcProviderArn(ctx.role.accountId, hostPath, ctx.role.partition);
   const aud = tokenAudiences(ctx.token)[0] ?? 'sts.amazonaws.com';
   const sub = typeof ctx.token.claims.sub === 'string' ? ctx.token.claims.sub : '<sub>';
   const { code, message } = failure;

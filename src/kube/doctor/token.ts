@@ -5,7 +5,7 @@
  * @module
  */
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
-import { SERVICE_ACCOUNT_SUBJECT_PREFIX } from '../../oidc/constants.js';
+import { parseServiceAccountSubject } from '../../lib/k8s-names.js';
 import { OidcError, validateIssuerUrl } from '../../oidc/index.js';
 import { fail, ok, warn, type CheckResult } from './check.js';
 
@@ -83,16 +83,6 @@ export function checkIssuerClaim(token: DecodedToken): CheckResult {
     throw err;
   }
   return ok('token.issuer', `iss ${iss}`);
-}
-
-/** A Kubernetes namespace (DNS label) and ServiceAccount name (DNS subdomain), the parts of `sub`. */
-const SUBJECT = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?):([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)$/;
-
-/** Splits `system:serviceaccount:NS:NAME`; `undefined` for any other subject. */
-export function parseServiceAccountSubject(sub: string): { namespace: string; name: string } | undefined {
-  if (!sub.startsWith(SERVICE_ACCOUNT_SUBJECT_PREFIX)) return undefined;
-  const m = SUBJECT.exec(sub.slice(SERVICE_ACCOUNT_SUBJECT_PREFIX.length));
-  return m === null ? undefined : { namespace: m[1]!, name: m[3]! };
 }
 
 /** `token.subject`: `sub` is a service account's, and the expected one when known. */

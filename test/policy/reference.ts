@@ -1,13 +1,14 @@
 /**
  * A deliberately plain evaluator over the parsed JSON: no compilation, regular expressions built on every call.
- * It is the benchmark's baseline and the oracle the tests compare the compiled engine against, so it is written
- * independently from `evaluate.ts` (only operator name parsing and value parsing are shared).
+ * It is the benchmark's baseline and the test oracle the compiled engine is compared against (so it lives under
+ * test/, not in the package), written independently from `evaluate.ts` (only operator name parsing and value
+ * parsing are shared).
  * @module
  */
-import { parseOperator } from './operators.js';
-import { parseDate, parseIpNetwork, parseNumber, ipInNetwork } from './values.js';
-import { accountOfArn, ACCOUNT_ID_PATTERN } from '../lib/aws-arn.js';
-import type { Decision, PolicyDocument, PolicyStatement, RequestContext } from './types.js';
+import { parseOperator } from '../../src/policy/operators.js';
+import { parseDate, parseIpNetwork, parseNumber, ipInNetwork } from '../../src/policy/values.js';
+import { accountOfArn, ACCOUNT_ID_PATTERN } from '../../src/lib/aws-arn.js';
+import type { Decision, PolicyDocument, PolicyStatement, RequestContext } from '../../src/policy/types.js';
 
 const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
