@@ -122,6 +122,8 @@ export interface WebhookServer {
   reloadCertificate(): Promise<void>;
   /** Requests being handled right now. */
   inFlight(): number;
+  /** Request and response bytes held right now (what `maxBufferedBytes` bounds). */
+  bufferedBytes(): number;
   /** Stops accepting, lets in-flight requests finish (up to the timeout), closes both servers. Idempotent. */
   shutdown(timeoutMs?: number): Promise<ShutdownResult>;
 }
@@ -744,6 +746,7 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
     certificate: () => reloader.current,
     reloadCertificate: () => reloader.reload(),
     inFlight: () => state.active,
+    bufferedBytes: () => state.buffered,
     shutdown,
   };
 }
