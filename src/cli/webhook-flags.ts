@@ -145,7 +145,7 @@ export const WEBHOOK_FLAGS: readonly FlagSpec[] = [
   { name: 'tls-key', key: 'tlsKey', kind: 'string', usage: '(out-of-cluster) TLS key file path' },
   { name: 'tls-cert', key: 'tlsCert', kind: 'string', usage: '(out-of-cluster) TLS certificate file path' },
   { name: 'tls-cipher-suites', key: 'tlsCipherSuites', kind: 'string', usage: 'Comma-separated list of cipher suites (IANA names as Go spells them); empty = defaults' },
-  { name: 'tls-min-version', key: 'tlsMinVersion', kind: 'string', usage: 'Minimum TLS version: 1.0, 1.1, 1.2, 1.3 or VersionTLS10..VersionTLS13; empty = 1.2' },
+  { name: 'tls-min-version', key: 'tlsMinVersion', kind: 'string', usage: 'Minimum TLS version: 1.2, 1.3 or VersionTLS12, VersionTLS13; empty = 1.2', note: '1.0 and 1.1 are refused at start (OpenSSL 3 cannot serve them at its default security level)' },
   { name: 'in-cluster', key: 'inCluster', kind: 'bool', usage: 'Use in-cluster authentication and certificate request API', note: 'an explicit true is refused (the CSR API no longer signs); when absent, irsa webhook reads --tls-cert/--tls-key as with --in-cluster=false' },
   { name: 'service-name', key: 'serviceName', kind: 'string', usage: '(in-cluster) The service name fronting this webhook (accepted, unused)' },
   { name: 'namespace', key: 'namespace', kind: 'string', usage: '(in-cluster) The namespace of the pod-identity-webhook ConfigMap (--watch-config-map)' },
