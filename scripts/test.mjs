@@ -23,9 +23,16 @@ if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ') || 'test'}`);
   process.exit(1);
 }
+// A test that never settles fails after this long instead of hanging the run; the runner then exits even if a
+// server or child a failed test started is still open (--test-force-exit), so a broken test never blocks CI.
+const timeoutMs = Number(process.env.IRSA_TEST_TIMEOUT_MS ?? 120_000);
+if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+  console.error(`IRSA_TEST_TIMEOUT_MS ${JSON.stringify(process.env.IRSA_TEST_TIMEOUT_MS)}: use a whole number of milliseconds`);
+  process.exit(2);
+}
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', `--test-timeout=${timeoutMs}`, '--test-force-exit', ...files],
   // Tests that spawn bin/irsa exercise the sources, never a stale dist/.
   { stdio: 'inherit', env: { ...process.env, IRSA_FROM_SOURCE: '1' } },
 );
