@@ -7,9 +7,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { constants as osConstants, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { chmod, readFile, rm } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
   documentValue,
@@ -36,6 +36,7 @@ import {
 } from '../oidc/index.js';
 import type { CliContext } from './context.js';
 import type { RegisterCommand } from './commands.js';
+import { createExecDir, recordCommandGroup, removeStaleExecDirs } from './exec-dirs.js';
 import { setExitCode } from './exit-code.js';
 import { addMutationOptions, loadInjector, type MutationFlagValues } from './mutation-flags.js';
 
@@ -142,6 +143,7 @@ async function startChild(argv: string[], env: NodeJS.ProcessEnv, ctx: CliContex
     env,
     cwd: ctx.cwd,
     stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group: a later irsa exec can stop all of it if this irsa is killed
   });
   if (!inherit) {
     // decode as a stream: a UTF-8 character may be split across chunks
@@ -239,7 +241,8 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
     const podRef = { name: podSpec.metadata?.name ?? 'irsa-exec', uid: podSpec.metadata?.uid ?? randomUUID() };
     const nodeName = podSpec.spec?.nodeName;
 
-    const dir = await mkdtemp(join(tmpdir(), 'irsa-exec-'));
+    for (const note of await removeStaleExecDirs()) ctx.stderr.write(`irsa: exec: ${note}\n`);
+    const dir = await createExecDir();
     let refresher: TokenRefresher | undefined;
     let child: ChildProcess | undefined;
     let early: NodeJS.Signals | undefined;
@@ -294,7 +297,12 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
       if (opts.verbose) {
         for (const f of files) ctx.stderr.write(`irsa: exec: ${f.containerPath} -> ${localTokenPath(f, dir)} (aud ${f.audience ?? issuer})\n`);
       }
-      if (early === undefined) child = await startChild(argv, env, ctx);
+      let exited: Promise<number> | undefined;
+      if (early === undefined) {
+        child = await startChild(argv, env, ctx);
+        exited = waitForChild(child); // listening before any other await, so a quick exit is not missed
+        if (child.pid !== undefined) await recordCommandGroup(dir, child.pid);
+      }
       if (early !== undefined) {
         if (child === undefined) {
           setExitCode(cmd, 128 + (osConstants.signals[early] ?? 0)); // the command never ran
@@ -302,7 +310,7 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
         }
         child.kill(early); // arrived while it was starting
       }
-      setExitCode(cmd, await waitForChild(child!));
+      setExitCode(cmd, await exited!);
     } finally {
       await refresher?.stop();
       await rm(dir, { recursive: true, force: true });
