@@ -23,9 +23,9 @@ if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ') || 'test'}`);
   process.exit(1);
 }
-// A test that never settles fails after this long instead of hanging the run; the runner then exits even if a
-// server or child a failed test started is still open (--test-force-exit), so a broken test never blocks CI.
-const timeoutMs = Number(process.env.IRSA_TEST_TIMEOUT_MS ?? 120_000);
+// A test file that never settles fails after this long instead of hanging the run (Node times each file as one
+// test, so the default is 10 min); --test-force-exit then ends the runner even if a failed test left a server open.
+const timeoutMs = Number(process.env.IRSA_TEST_TIMEOUT_MS ?? 600_000);
 if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
   console.error(`IRSA_TEST_TIMEOUT_MS ${JSON.stringify(process.env.IRSA_TEST_TIMEOUT_MS)}: use a whole number of milliseconds`);
   process.exit(2);
