@@ -73,6 +73,17 @@ interface ExecOptions extends MutationFlagValues {
   audience?: string;
   verbose?: boolean;
   unsafeTokenLifetime?: string;
+  allowNoIdentity?: boolean;
+}
+
+/** A pod whose ServiceAccount is unknown would run with no AWS identity at all: say so unless that is what is wanted. */
+function requireServiceAccount(pod: Record<string, unknown>, defaultNamespace: string, known: readonly ServiceAccountInfo[], shown: string): void {
+  const spec = (isRecord(pod.spec) ? pod.spec : {}) as { serviceAccountName?: unknown; serviceAccount?: unknown };
+  const metadata = (isRecord(pod.metadata) ? pod.metadata : {}) as { namespace?: unknown };
+  const name = typeof spec.serviceAccountName === 'string' && spec.serviceAccountName !== '' ? spec.serviceAccountName : typeof spec.serviceAccount === 'string' && spec.serviceAccount !== '' ? spec.serviceAccount : 'default';
+  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : defaultNamespace;
+  if (known.some((sa) => sa.namespace === namespace && sa.name === name)) return;
+  throw new UsageError(`--pod ${shown}: ServiceAccount ${namespace}/${name} not found (${known.length} known); pass its manifest with --service-accounts, or --allow-no-identity to run without an AWS identity`);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -185,6 +196,7 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
     .option('--service-account <name>', 'without --pod: the service account to run as (with --role-arn)')
     .option('--role-arn <arn>', 'without --pod: the role the service account is annotated with')
     .option('--audience <aud>', 'without --pod: token audience (default --token-audience, sts.amazonaws.com)')
+    .option('--allow-no-identity', 'with --pod: run even when its ServiceAccount is not among --service-accounts (no AWS identity)')
     .option('-v, --verbose', 'say which token files are written and refreshed');
   command.addOption(new Option('--unsafe-token-lifetime <seconds>', 'test only: mint every token with this lifetime, below the 600 s minimum').hideHelp());
   addMutationOptions(command);
@@ -219,8 +231,11 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
       };
     }
     const volumeNames = [injector.settings.containerCredentialsTokenVolumeName, 'aws-iam-token'];
-    if (!isMutated(pod as PodSpecLike, opts.container, volumeNames)) {
+    const alreadyMutated = isMutated(pod as PodSpecLike, opts.container, volumeNames);
+    if (!alreadyMutated) {
       const result = injector.mutatePodObject(pod, defaultNamespace, extra);
+      // an identity from the ConfigMap shows as a patch; otherwise the ServiceAccount must be one we know
+      if (opts.pod !== undefined && result.patch.length === 0 && opts.allowNoIdentity !== true) requireServiceAccount(pod, defaultNamespace, injector.serviceAccounts, opts.pod);
       for (const w of result.warnings) ctx.stderr.write(`irsa: warning: ${w}\n`);
       pod = result.pod;
     }
