@@ -74,11 +74,12 @@ export const registerInjectCommand: RegisterCommand = (program, ctx) => {
 
     const patches: Array<{ where: string; kind: string; patch: JsonPatchOperation[] }> = [];
     const warnings: string[] = [];
+    const notes: string[] = [];
     for (const { doc, value } of work) {
       const locations = findPods(value, doc.source, doc.index);
       const kind = (value as { kind?: unknown } | null)?.kind;
       if (locations.length === 0 && typeof kind === 'string' && kind !== 'ServiceAccount' && !kind.endsWith('List')) {
-        ctx.stderr.write(`irsa: note: ${doc.source}, document ${doc.index + 1}: ${kind} has no pod template; passed through unchanged\n`);
+        notes.push(`${doc.source}, document ${doc.index + 1}: ${kind} has no pod template; passed through unchanged`);
       }
       for (const location of locations) {
         const template = getAt(value, location.path) as Record<string, unknown>;
@@ -102,6 +103,7 @@ export const registerInjectCommand: RegisterCommand = (program, ctx) => {
     } else {
       text = stringifyManifests(sets.flatMap((s) => s.documents), output);
     }
+    for (const n of notes) ctx.stderr.write(`irsa: note: ${n}\n`);
     for (const w of warnings) ctx.stderr.write(`irsa: warning: ${w}\n`);
     ctx.stdout.write(text);
   });
