@@ -1,5 +1,5 @@
 /**
- * Durability: a child process creating roles, inline policies, managed policies and OIDC providers through the
+ * Durability: a child process creating roles, inline policies, managed policies, OIDC providers and sessions through the
  * endpoint is killed with SIGKILL at random moments; after each kill the database reopens and every write the child
  * had acknowledged (answered 200) is there.
  */
@@ -62,6 +62,11 @@ test('every acknowledged IAM write survives SIGKILL at random points', async (t)
           case 'provider':
             assert.ok(plane.iam.getOidcProviderByUrl(name), `provider ${name} acknowledged but lost`);
             break;
+          case 'session':
+            assert.ok(plane.sessions.getSession(name), `session ${name} acknowledged but lost`);
+            break;
+          default:
+            assert.fail(`unknown ack ${line}`);
         }
       }
       assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
