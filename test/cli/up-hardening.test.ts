@@ -10,7 +10,7 @@ import { IRSA, irsa, oneLine, REPO, userEnv } from './irsa-process.js';
 
 const dir = tempDir('irsa-up-hard-');
 const SAS = join(REPO, 'examples', 'service-accounts');
-const PORTS = ['--issuer-port', '0', '--webhook-port', '0', '--metrics-port', '0'];
+const PORTS = ['--issuer-port', '0', '--webhook-port', '0', '--metrics-port', '0', '--aws-port', '0'];
 
 interface Running {
   child: ChildProcess;
