@@ -25,6 +25,7 @@ import type { CliContext } from './context.js';
 import { isMutated, readPod, SHADOWING_ENV } from './exec.js';
 import { setExitCode } from './exit-code.js';
 import { addMutationOptions, loadInjector, type MutationFlagValues } from './mutation-flags.js';
+import { serviceAccountSubject } from '../lib/k8s-names.js';
 
 interface DoctorOptions extends MutationFlagValues {
   pod?: string;
@@ -102,7 +103,7 @@ async function podInput(opts: DoctorOptions, ctx: CliContext): Promise<{ input: 
   const namespace = spec.metadata?.namespace ?? defaultNamespace;
   const saName = spec.spec?.serviceAccountName ?? (pod.spec as { serviceAccount?: string } | undefined)?.serviceAccount ?? 'default';
   const title = `pod ${namespace}/${spec.metadata?.name ?? '?'}, container ${container.name}`;
-  const input: Partial<DoctorInput> = { env, prelude, expectedSubject: `system:serviceaccount:${namespace}:${saName}`, skipSharedProfile: 'the container\'s shared config files are not on this machine (--pod)' };
+  const input: Partial<DoctorInput> = { env, prelude, expectedSubject: serviceAccountSubject(namespace, saName), skipSharedProfile: 'the container\'s shared config files are not on this machine (--pod)' };
 
   const tokenPath = nonEmpty(containerEnv.AWS_WEB_IDENTITY_TOKEN_FILE);
   const file = files.find((f) => f.containerPath === tokenPath);

@@ -4,7 +4,7 @@
  * @module
  */
 import { accountOfArn, formatOidcProviderArn, parseOidcProviderArn } from '../lib/aws-arn.js';
-import { parseServiceAccountSubject } from '../lib/k8s-names.js';
+import { parseServiceAccountSubject, serviceAccountSubject } from '../lib/k8s-names.js';
 import { parsePolicy, type ParsedPolicy } from './parse.js';
 import { compilePolicy } from './compile.js';
 import { evaluatePolicies } from './evaluate.js';
@@ -391,8 +391,8 @@ function evaluateProbes(parsed: ParsedPolicy, options: AuditOptions, findings: A
       if (parts.length >= 4 && !parts.slice(0, 3).some(hasWildcard)) namespaces.add(parts[2]!);
     }
     const probes = new Map<string, boolean>(); // sub → whether it lies in a namespace no one named
-    probes.set(`system:serviceaccount:${PROBE_NAMESPACE}:${PROBE_SERVICE_ACCOUNT}`, true);
-    for (const ns of namespaces) probes.set(`system:serviceaccount:${ns}:${PROBE_SERVICE_ACCOUNT}`, false);
+    probes.set(serviceAccountSubject(PROBE_NAMESPACE, PROBE_SERVICE_ACCOUNT), true);
+    for (const ns of namespaces) probes.set(serviceAccountSubject(ns, PROBE_SERVICE_ACCOUNT), false);
     for (const pt of patterns) {
       const sub = instantiate(pt);
       const ns = sub.split(':')[2];

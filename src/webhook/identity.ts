@@ -20,6 +20,7 @@ import {
   type MutationSettings,
 } from './constants.js';
 import { ContainerCredentialsConfigError } from './errors.js';
+import { formatRoleArn } from '../lib/aws-arn.js';
 
 /** One entry of upstream's identity cache (spec 4.1): the JSON names of the ConfigMap are `RoleARN`, `Audience`, `UseRegionalSTS`, `TokenExpiration`. */
 export interface IdentityEntry {
@@ -66,7 +67,7 @@ export function buildServiceAccountEntry(sa: ServiceAccountInfo, options: Identi
   const annotations = sa.annotations ?? {};
   let roleArn = stringOr(annotations[`${prefix}/${ANNOTATION_ROLE_ARN}`], '');
   if (roleArn !== '' && options.composeRoleArn !== undefined && !roleArn.includes('arn:')) {
-    roleArn = `arn:${options.composeRoleArn.partition}:iam::${options.composeRoleArn.accountId}:role/${roleArn}`;
+    roleArn = formatRoleArn(options.composeRoleArn.accountId, roleArn, '/', options.composeRoleArn.partition);
   }
   const audienceAnnotation = annotations[`${prefix}/${ANNOTATION_AUDIENCE}`];
   const audience = typeof audienceAnnotation === 'string' ? audienceAnnotation : options.tokenAudience;

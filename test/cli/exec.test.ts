@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { CliContext } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
@@ -128,6 +128,26 @@ describe('irsa exec', () => {
     assert.equal(payload.exp! - payload.iat!, 86400); // the webhook's default token expiration
     assert.ok(!existsSync(r.env.AWS_WEB_IDENTITY_TOKEN_FILE!), 'token file removed');
     assert.ok(!existsSync(join(r.env.AWS_WEB_IDENTITY_TOKEN_FILE!, '..', '..')), 'temporary directory removed');
+  });
+
+  test('after `source .irsa/env`: the endpoint and CA bundle are kept, the admin key, session token and profile are not', async () => {
+    const env = cleanEnv({
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+      AWS_CA_BUNDLE: '/state/tls/ca.crt',
+      AWS_ACCESS_KEY_ID: 'AKIAADMIN',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_SESSION_TOKEN: 'token',
+      AWS_PROFILE: 'admin',
+      IRSA_SIGNING_KEY: 'k/sa-signer.key',
+      IRSA_ISSUER: ISSUER,
+    });
+    const run = await runCli(['exec', '--namespace', 'team-a', '--service-account', 'app', '--role-arn', ROLE, '--', process.execPath, '-e', REPORT], dir, env);
+    assert.equal(run.code, 0, run.stderr);
+    const r = report(run.stdout);
+    assert.equal(r.env.AWS_ENDPOINT_URL, 'http://127.0.0.1:4566');
+    assert.equal(r.env.AWS_CA_BUNDLE, '/state/tls/ca.crt');
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) assert.equal(r.env[name], undefined, name);
+    assert.equal(r.env.AWS_ROLE_ARN, ROLE);
   });
 
   test('--pod: mutated like irsa inject, fieldRef and $(VAR) env, Pod-bound token with node and ServiceAccount uid', async () => {
@@ -254,9 +274,14 @@ const timer = setInterval(() => {
 });
 
 describe('irsa exec as a process (./bin/irsa)', () => {
+  const spawned: Array<ReturnType<typeof spawn>> = [];
+  after(() => {
+    for (const c of spawned) c.kill('SIGKILL'); // a no-op for those that exited
+  });
   function start(script: string): { child: ReturnType<typeof spawn>; lines: AsyncIterableIterator<string> } {
     const child = spawn(process.execPath, [join(root, 'bin', 'irsa'), 'exec', '--service-account', 'app', '--role-arn', ROLE, '--signing-key', join(dir, 'k', 'sa-signer.key'), '--issuer', ISSUER, '--', process.execPath, '-e', script],
       { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv({ IRSA_FROM_SOURCE: '1' }) });
+    spawned.push(child);
     return { child, lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator]() };
   }
 
