@@ -6,16 +6,27 @@
  * @module
  */
 import { formatAssumedRoleArn, parseRoleArn } from '../../lib/aws-arn.js';
-import { awsTimestamp, generateSessionCredentials, type SessionCredentials } from './credentials.js';
-import { STS_MESSAGES, stsFault, validationFault, type ParameterViolation, type StsFault } from './faults.js';
-import { checkDuration, checkPolicyArns, checkString, memberList, POLICY_PATTERN, SESSION_NAME_PATTERN, type StsParams } from './parameters.js';
+import { awsTimestamp } from '../protocol/xml.js';
+import { structListParam, type QueryParams } from '../protocol/query.js';
+import { ConstraintValidator } from '../protocol/validation.js';
+import type { SessionCredentials } from '../sessions.js';
+import { accessDenied, invalidIdentityToken, STS_MESSAGES, validationError, type StsFault } from './faults.js';
 import { resolveSessionPolicies } from './session-policies.js';
-import type { StsEnvironment, StsSessionRecord } from './backend.js';
-import { verifyWebIdentityToken, WEB_IDENTITY_TOKEN_MAX_LENGTH, WEB_IDENTITY_TOKEN_MIN_LENGTH, type TokenCheck } from './web-identity-token.js';
+import type { StsEnvironment } from './backend.js';
+import { checkTokenLength, verifyWebIdentityToken, type TokenCheck } from './web-identity-token.js';
 import { evaluateWebIdentityTrust, trustRefusal, type WebIdentityTrustResult } from './web-identity-trust.js';
 
 /** The session length when `DurationSeconds` is absent. */
 export const DEFAULT_DURATION_SECONDS = 3600;
+/** `DurationSeconds` bounds of the STS model. */
+export const MIN_DURATION_SECONDS = 900;
+export const MAX_DURATION_SECONDS = 43_200;
+/** Session names and source identities: `[\w+=,.@-]*`, 2–64 characters. */
+export const SESSION_NAME_PATTERN = /^[\w+=,.@-]*$/;
+export const SESSION_NAME_PATTERN_TEXT = '[\\w+=,.@-]*';
+/** Session policy characters. */
+export const POLICY_PATTERN = /^[\u0009\u000A\u000D\u0020-\u00FF]+$/;
+export const POLICY_PATTERN_TEXT = '[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+';
 
 /** `AssumeRoleWithWebIdentityResult`'s members. */
 export interface AssumeRoleWithWebIdentityOutput {
@@ -50,35 +61,58 @@ function refuse<T>(fault: StsFault, step: StsStep, summary: string, trust?: WebI
 /** ProviderIds of the OAuth 2.0 providers STS knows; with them the token must be an access token, not a JWT. */
 const OAUTH_PROVIDER_IDS = new Set(['www.amazon.com', 'graph.facebook.com']);
 
+/** The managed session policy ARNs (`PolicyArns.member.N.arn`). */
+export function policyArnsParam(params: QueryParams): string[] {
+  return (structListParam(params, 'PolicyArns', ['arn']) ?? []).map((p) => p.arn ?? '');
+}
+
+/** `RoleArn` and `RoleSessionName` constraints (both operations). */
+export function checkRoleParams(v: ConstraintValidator, params: QueryParams): void {
+  const roleArn = params.get('RoleArn');
+  const sessionName = params.get('RoleSessionName');
+  if (v.required('RoleArn', roleArn)) v.length('RoleArn', roleArn, 20, 2048);
+  if (v.required('RoleSessionName', sessionName)) {
+    v.length('RoleSessionName', sessionName, 2, 64);
+    v.pattern('RoleSessionName', sessionName, SESSION_NAME_PATTERN, SESSION_NAME_PATTERN_TEXT);
+  }
+}
+
+/** `PolicyArns`, `Policy` (up to `policyMax` characters) and `DurationSeconds` constraints; returns the duration asked. */
+export function checkSessionParams(v: ConstraintValidator, params: QueryParams, policyArns: readonly string[], policyMax: number): number | undefined {
+  v.listLength('PolicyArns', params.has('PolicyArns.member.1.arn') ? policyArns : undefined, 0, 10);
+  policyArns.forEach((arn, i) => v.length(`policyArns.${i + 1}.member.arn`, arn, 20, 2048));
+  v.length('Policy', params.get('Policy'), 1, policyMax);
+  v.pattern('Policy', params.get('Policy'), POLICY_PATTERN, POLICY_PATTERN_TEXT);
+  return v.integer('DurationSeconds', params.get('DurationSeconds'), MIN_DURATION_SECONDS, MAX_DURATION_SECONDS);
+}
+
 /**
  * Runs `AssumeRoleWithWebIdentity` on decoded query parameters.
  * @example
- * const r = await assumeRoleWithWebIdentity({ RoleArn, RoleSessionName: 's', WebIdentityToken: token }, env);
- * if (r.ok) renderAssumeRoleWithWebIdentity(r.output, requestId);
+ * const r = await assumeRoleWithWebIdentity(call.params, env);
+ * if (!r.ok) throw r.fault;
  */
-export async function assumeRoleWithWebIdentity(params: StsParams, env: StsEnvironment): Promise<StsOutcome<AssumeRoleWithWebIdentityOutput>> {
-  // 1. shape, every violation at once
-  const violations: ParameterViolation[] = [];
-  const roleArn = params.RoleArn;
-  const sessionName = params.RoleSessionName;
-  const token = params.WebIdentityToken;
-  const policyArns = memberList(params, 'PolicyArns', '.arn');
-  checkString(roleArn, { member: 'roleArn', required: true, min: 20, max: 2048 }, violations);
-  checkString(sessionName, { member: 'roleSessionName', required: true, min: 2, max: 64, ...SESSION_NAME_PATTERN }, violations);
-  checkString(token, { member: 'webIdentityToken', required: true, min: WEB_IDENTITY_TOKEN_MIN_LENGTH, max: WEB_IDENTITY_TOKEN_MAX_LENGTH, sensitive: true }, violations);
-  checkString(params.ProviderId, { member: 'providerId', min: 4, max: 2048 }, violations);
-  checkPolicyArns(policyArns, violations);
-  checkString(params.Policy, { member: 'policy', min: 1, max: 2048, ...POLICY_PATTERN }, violations);
-  const requested = checkDuration(params.DurationSeconds, violations);
-  if (violations.length > 0) return refuse(validationFault(violations), 'parameters', violations.map((v) => `${v.member}: ${v.constraint}`).join('; '));
+export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnvironment): Promise<StsOutcome<AssumeRoleWithWebIdentityOutput>> {
+  // 1. shape, every violation at once (model member order)
+  const v = new ConstraintValidator();
+  const policyArns = policyArnsParam(params);
+  const roleArn = params.get('RoleArn');
+  const sessionName = params.get('RoleSessionName');
+  const token = params.get('WebIdentityToken');
+  checkRoleParams(v, params);
+  if (v.required('WebIdentityToken', token)) checkTokenLength(token, v);
+  v.length('ProviderId', params.get('ProviderId'), 4, 2048);
+  const requested = checkSessionParams(v, params, policyArns, 2048);
+  const shape = v.error();
+  if (shape !== null) return refuse(shape, 'parameters', shape.message);
   // 2. RoleArn syntax
   const role = parseRoleArn(roleArn!);
-  if (role === undefined) return refuse(stsFault('ValidationError', STS_MESSAGES.invalidArn(roleArn!)), 'role-arn', `RoleArn ${roleArn} is not arn:aws:iam::<12-digit account>:role/<name>`);
+  if (role === undefined) return refuse(validationError(STS_MESSAGES.invalidArn(roleArn!)), 'role-arn', `RoleArn ${roleArn} is not arn:aws:iam::<12-digit account>:role/<name>`);
   // 3. ProviderId is for OAuth 2.0 access tokens only
-  if (params.ProviderId !== undefined) {
-    const oauth = OAUTH_PROVIDER_IDS.has(params.ProviderId);
-    const fault = oauth ? stsFault('InvalidIdentityToken', STS_MESSAGES.notAJwt) : stsFault('AccessDenied', STS_MESSAGES.notAuthorizedWebIdentity);
-    return refuse(fault, 'provider-id', `ProviderId ${params.ProviderId} was sent; OpenID Connect callers must omit it`);
+  const providerId = params.get('ProviderId');
+  if (providerId !== undefined) {
+    const fault = OAUTH_PROVIDER_IDS.has(providerId) ? invalidIdentityToken(STS_MESSAGES.notAJwt) : accessDenied(STS_MESSAGES.notAuthorizedWebIdentity);
+    return refuse(fault, 'provider-id', `ProviderId ${providerId} was sent; OpenID Connect callers must omit it`);
   }
   // 4–9. the token
   const now = env.now();
@@ -92,11 +126,10 @@ export async function assumeRoleWithWebIdentity(params: StsParams, env: StsEnvir
   });
   if (!verified.ok) return refuse(verified.failure.error, verified.failure.check, verified.failure.detail);
   // 10. role and trust policy; the wire message never says which part failed
-  const denied = stsFault('AccessDenied', STS_MESSAGES.notAuthorizedWebIdentity);
   const stored = env.backend.getRole(roleArn!);
-  if (stored === undefined) return refuse(denied, 'role', `role ${roleArn} does not exist`);
+  if (stored === undefined) return refuse(accessDenied(STS_MESSAGES.notAuthorizedWebIdentity), 'role', `role ${roleArn} does not exist`);
   const trust = evaluateWebIdentityTrust({
-    trustPolicy: env.compile(stored.assumeRolePolicyDocument, 'trust', `${stored.roleName} trust policy`),
+    trustPolicy: env.compile(stored.assumeRolePolicyDocument, { kind: 'trust', name: `${stored.roleName} trust policy` }),
     providerArn: verified.provider.arn,
     claims: verified.decoded.claims,
     audience: verified.audience,
@@ -104,43 +137,39 @@ export async function assumeRoleWithWebIdentity(params: StsParams, env: StsEnvir
     roleSessionName: sessionName!,
     now,
   });
-  if (!trust.allowed) return refuse(denied, 'trust-policy', `the trust policy of ${stored.roleName} refuses: ${trustRefusal(trust)}`, trust);
+  if (!trust.allowed) return refuse(accessDenied(STS_MESSAGES.notAuthorizedWebIdentity), 'trust-policy', `the trust policy of ${stored.roleName} refuses: ${trustRefusal(trust)}`, trust);
   // 11. duration against the role's maximum
   const duration = requested ?? DEFAULT_DURATION_SECONDS;
   if (duration > stored.maxSessionDuration) {
-    return refuse(stsFault('ValidationError', STS_MESSAGES.durationOverRoleMax), 'duration', `DurationSeconds ${duration} > MaxSessionDuration ${stored.maxSessionDuration} of ${stored.roleName}`, trust);
+    return refuse(validationError(STS_MESSAGES.durationOverRoleMax), 'duration', `DurationSeconds ${duration} > MaxSessionDuration ${stored.maxSessionDuration} of ${stored.roleName}`, trust);
   }
   // 12. session policies and the packed size (tags from the token count too)
-  const session = resolveSessionPolicies(env, params.Policy, policyArns, trust.sessionTags);
+  const session = resolveSessionPolicies(env, params.get('Policy'), policyArns, trust.sessionTags);
   if (!session.ok) return refuse(session.fault, 'session-policy', session.detail, trust);
   // 14. credentials, stored before answering
-  const credentials = generateSessionCredentials(new Date(now.getTime() + duration * 1000), env.random);
-  const assumedRoleArn = formatAssumedRoleArn(stored.accountId, stored.roleName, sessionName!, role.partition);
-  const assumedRoleId = `${stored.roleId}:${sessionName}`;
-  const record: StsSessionRecord = {
-    credentials,
+  const credentials = env.backend.issueSessionCredentials({
     accountId: stored.accountId,
     roleArn: stored.arn,
     roleId: stored.roleId,
     roleName: stored.roleName,
     sessionName: sessionName!,
-    assumedRoleArn,
-    assumedRoleId,
-    issuedAt: now,
-    sessionPolicies: session.value.documents,
-    sessionTags: trust.sessionTags,
+    expiration: new Date(now.getTime() + duration * 1000),
+    sessionPolicy: session.value.policy ?? null,
+    policyArns: session.value.policyArns,
+    tags: trust.sessionTags,
     transitiveTagKeys: trust.transitiveTagKeys,
-    sourceIdentity: trust.sourceIdentity,
-    webIdentity: { providerArn: verified.provider.arn, audience: verified.audience, subject: verified.subject, claims: verified.decoded.claims },
+    sourceIdentity: trust.sourceIdentity ?? null,
     chained: false,
-  };
-  env.backend.saveSession(record);
+    federatedProvider: verified.provider.arn,
+    webIdentity: { iss: verified.decoded.claims.iss, sub: verified.subject, aud: verified.audience },
+  });
+  const assumedRoleArn = formatAssumedRoleArn(stored.accountId, stored.roleName, sessionName!, role.partition);
   return {
     ok: true,
     output: {
       credentials,
       subjectFromWebIdentityToken: verified.subject,
-      assumedRoleUser: { assumedRoleId, arn: assumedRoleArn },
+      assumedRoleUser: { assumedRoleId: `${stored.roleId}:${sessionName}`, arn: assumedRoleArn },
       packedPolicySize: session.value.packedPolicySize,
       provider: verified.provider.arn,
       audience: verified.audience,

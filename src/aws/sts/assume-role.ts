@@ -7,12 +7,23 @@
  */
 import { formatAssumedRoleArn, formatRoleArn, parseAssumedRoleArn, parseRoleArn } from '../../lib/aws-arn.js';
 import { evaluatePolicies, type CompiledPolicy, type ContextKeyValue, type EvaluationResult, type RequestContext } from '../../policy/index.js';
-import { awsTimestamp, generateSessionCredentials, type SessionCredentials } from './credentials.js';
-import { STS_MESSAGES, stsFault, validationFault, type ParameterViolation, type StsFault } from './faults.js';
-import { checkDuration, checkPolicyArns, checkString, memberList, POLICY_PATTERN, SESSION_NAME_PATTERN, tagList, type StsParams } from './parameters.js';
+import { listParam, structListParam, type QueryParams } from '../protocol/query.js';
+import { ConstraintValidator } from '../protocol/validation.js';
+import { awsTimestamp } from '../protocol/xml.js';
+import type { SessionCredentials, SessionTag } from '../sessions.js';
+import { accessDenied, STS_MESSAGES, validationError, type StsFault } from './faults.js';
 import { resolveSessionPolicies } from './session-policies.js';
-import type { StsCaller, StsEnvironment, StsSessionRecord } from './backend.js';
-import { DEFAULT_DURATION_SECONDS, type StsExplanation, type StsOutcome } from './assume-role-with-web-identity.js';
+import type { StsCaller, StsEnvironment } from './backend.js';
+import {
+  checkRoleParams,
+  checkSessionParams,
+  DEFAULT_DURATION_SECONDS,
+  policyArnsParam,
+  SESSION_NAME_PATTERN,
+  SESSION_NAME_PATTERN_TEXT,
+  type StsExplanation,
+  type StsOutcome,
+} from './assume-role-with-web-identity.js';
 
 /** A role session assuming another role gets at most one hour. */
 export const ROLE_CHAINING_MAX_SECONDS = 3600;
@@ -49,52 +60,57 @@ function namesCallerDirectly(trust: CompiledPolicy, refs: EvaluationResult['matc
  * @example
  * const r = assumeRole({ RoleArn, RoleSessionName: 'ci' }, caller, env);
  */
-export function assumeRole(params: StsParams, caller: StsCaller, env: StsEnvironment): StsOutcome<AssumeRoleOutput> {
-  const violations: ParameterViolation[] = [];
-  const roleArn = params.RoleArn;
-  const sessionName = params.RoleSessionName;
-  const policyArns = memberList(params, 'PolicyArns', '.arn');
-  const tags = tagList(params);
-  const transitive = memberList(params, 'TransitiveTagKeys');
-  checkString(roleArn, { member: 'roleArn', required: true, min: 20, max: 2048 }, violations);
-  checkString(sessionName, { member: 'roleSessionName', required: true, min: 2, max: 64, ...SESSION_NAME_PATTERN }, violations);
-  checkPolicyArns(policyArns, violations);
-  checkString(params.Policy, { member: 'policy', min: 1, ...POLICY_PATTERN }, violations);
-  const requested = checkDuration(params.DurationSeconds, violations);
-  if (tags.length > 50) violations.push({ member: 'tags', value: undefined, constraint: 'Member must have length less than or equal to 50' });
+export function assumeRole(params: QueryParams, caller: StsCaller, env: StsEnvironment): StsOutcome<AssumeRoleOutput> {
+  const v = new ConstraintValidator();
+  const roleArn = params.get('RoleArn');
+  const sessionName = params.get('RoleSessionName');
+  const policyArns = policyArnsParam(params);
+  const tags: SessionTag[] = (structListParam(params, 'Tags', ['Key', 'Value']) ?? []).map((t) => ({ key: t.Key ?? '', value: t.Value ?? '' }));
+  const transitive = listParam(params, 'TransitiveTagKeys') ?? [];
+  checkRoleParams(v, params);
+  // no length cap on AssumeRole's Policy in the model: the packed size limits it
+  const requested = checkSessionParams(v, params, policyArns, Number.MAX_SAFE_INTEGER);
+  v.listLength('Tags', tags.length > 0 ? tags : undefined, 0, 50);
   tags.forEach((t, i) => {
-    checkString(t.key, { member: `tags.${i + 1}.member.key`, min: 1, max: 128, ...TAG_KEY }, violations);
-    checkString(t.value, { member: `tags.${i + 1}.member.value`, max: 256, ...TAG_VALUE }, violations);
+    v.length(`tags.${i + 1}.member.key`, t.key, 1, 128);
+    v.pattern(`tags.${i + 1}.member.key`, t.key, TAG_KEY.pattern, TAG_KEY.patternText);
+    v.length(`tags.${i + 1}.member.value`, t.value, 0, 256);
+    v.pattern(`tags.${i + 1}.member.value`, t.value, TAG_VALUE.pattern, TAG_VALUE.patternText);
   });
-  if (transitive.length > 50) violations.push({ member: 'transitiveTagKeys', value: undefined, constraint: 'Member must have length less than or equal to 50' });
-  checkString(params.ExternalId, { member: 'externalId', min: 2, max: 1224, pattern: /^[\w+=,.@:/-]*$/, patternText: '[\\w+=,.@:\\/-]*' }, violations);
-  checkString(params.SerialNumber, { member: 'serialNumber', min: 9, max: 256, pattern: /^[\w+=/:,.@-]*$/, patternText: '[\\w+=/:,.@-]*' }, violations);
-  checkString(params.TokenCode, { member: 'tokenCode', min: 6, max: 6, pattern: /^\d*$/, patternText: '[\\d]*' }, violations);
-  checkString(params.SourceIdentity, { member: 'sourceIdentity', min: 2, max: 64, ...SESSION_NAME_PATTERN }, violations);
-  if (violations.length > 0) return refuse(validationFault(violations), 'parameters', violations.map((v) => `${v.member}: ${v.constraint}`).join('; '));
+  v.listLength('TransitiveTagKeys', transitive.length > 0 ? transitive : undefined, 0, 50);
+  v.length('ExternalId', params.get('ExternalId'), 2, 1224);
+  v.pattern('ExternalId', params.get('ExternalId'), /^[\w+=,.@:/-]*$/, '[\\w+=,.@:\\/-]*');
+  v.length('SerialNumber', params.get('SerialNumber'), 9, 256);
+  v.pattern('SerialNumber', params.get('SerialNumber'), /^[\w+=/:,.@-]*$/, '[\\w+=/:,.@-]*');
+  v.length('TokenCode', params.get('TokenCode'), 6, 6);
+  v.pattern('TokenCode', params.get('TokenCode'), /^\d*$/, '[\\d]*');
+  v.length('SourceIdentity', params.get('SourceIdentity'), 2, 64);
+  v.pattern('SourceIdentity', params.get('SourceIdentity'), SESSION_NAME_PATTERN, SESSION_NAME_PATTERN_TEXT);
+  const shape = v.error();
+  if (shape !== null) return refuse(shape, 'parameters', shape.message);
   const parsed = parseRoleArn(roleArn!);
-  if (parsed === undefined) return refuse(stsFault('ValidationError', STS_MESSAGES.invalidArn(roleArn!)), 'role-arn', `RoleArn ${roleArn} is not arn:aws:iam::<12-digit account>:role/<name>`);
+  if (parsed === undefined) return refuse(validationError(STS_MESSAGES.invalidArn(roleArn!)), 'role-arn', `RoleArn ${roleArn} is not arn:aws:iam::<12-digit account>:role/<name>`);
 
-  const denied = stsFault('AccessDenied', STS_MESSAGES.notAuthorizedAssumeRole(caller.arn, roleArn!));
+  const denied = accessDenied(STS_MESSAGES.notAuthorizedAssumeRole(caller.arn, roleArn!));
   const role = env.backend.getRole(roleArn!);
   if (role === undefined) return refuse(denied, 'role', `role ${roleArn} does not exist`);
 
   // session tags: the caller's transitive tags carry over, the request's are added
   const prior = caller.session;
-  const sessionTags: Record<string, string> = {};
+  const sessionTags = new Map<string, string>();
   const transitiveKeys = new Set<string>();
   if (prior !== undefined) {
     for (const k of prior.transitiveTagKeys) {
-      const v = prior.sessionTags[k];
-      if (v !== undefined) {
-        sessionTags[k] = v;
+      const t = prior.tags.find((x) => x.key === k);
+      if (t !== undefined) {
+        sessionTags.set(k, t.value);
         transitiveKeys.add(k);
       }
     }
   }
-  for (const t of tags) sessionTags[t.key] = t.value;
+  for (const t of tags) sessionTags.set(t.key, t.value);
   for (const k of transitive) transitiveKeys.add(k);
-  const sourceIdentity = prior?.sourceIdentity ?? params.SourceIdentity;
+  const sourceIdentity = prior?.sourceIdentity ?? params.get('SourceIdentity');
 
   // authorization: every required action by the trust policy and, unless the trust names the caller in the same account, by the caller's policies
   const now = env.now();
@@ -107,17 +123,19 @@ export function assumeRole(params: StsParams, caller: StsCaller, env: StsEnviron
     'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
     'sts:RoleSessionName': sessionName!,
   };
-  if (params.ExternalId !== undefined) keys['sts:ExternalId'] = params.ExternalId;
-  if (prior?.sourceIdentity !== undefined) keys['aws:SourceIdentity'] = prior.sourceIdentity;
-  if (params.SourceIdentity !== undefined) keys['sts:SourceIdentity'] = params.SourceIdentity;
-  if (prior !== undefined) for (const [k, v] of Object.entries(prior.sessionTags)) keys[`aws:PrincipalTag/${k}`] = v;
+  const externalId = params.get('ExternalId');
+  const requestedSource = params.get('SourceIdentity');
+  if (externalId !== undefined) keys['sts:ExternalId'] = externalId;
+  if (prior !== undefined && prior.sourceIdentity !== null) keys['aws:SourceIdentity'] = prior.sourceIdentity;
+  if (requestedSource !== undefined) keys['sts:SourceIdentity'] = requestedSource;
+  if (prior !== undefined) for (const t of prior.tags) keys[`aws:PrincipalTag/${t.key}`] = t.value;
   for (const t of tags) keys[`aws:RequestTag/${t.key}`] = t.value;
   if (tags.length > 0) keys['aws:TagKeys'] = tags.map((t) => t.key);
   if (transitive.length > 0) keys['sts:TransitiveTagKeys'] = transitive;
   const required = ['sts:AssumeRole'];
   if (tags.length > 0 || transitive.length > 0) required.push('sts:TagSession');
-  if (params.SourceIdentity !== undefined) required.push('sts:SetSourceIdentity');
-  const trust = env.compile(role.assumeRolePolicyDocument, 'trust', `${role.roleName} trust policy`);
+  if (requestedSource !== undefined) required.push('sts:SetSourceIdentity');
+  const trust = env.compile(role.assumeRolePolicyDocument, { kind: 'trust', name: `${role.roleName} trust policy` });
   const sameAccount = caller.accountId === role.accountId;
   for (const action of required) {
     const context: RequestContext = { action, resource: role.arn, principal: caller.principal, keys };
@@ -135,38 +153,33 @@ export function assumeRole(params: StsParams, caller: StsCaller, env: StsEnviron
   const chained = prior !== undefined;
   const duration = requested ?? DEFAULT_DURATION_SECONDS;
   if (chained && duration > ROLE_CHAINING_MAX_SECONDS) {
-    return refuse(stsFault('ValidationError', STS_MESSAGES.durationOverChainingLimit), 'duration', `${caller.arn} is a role session; chained sessions last at most ${ROLE_CHAINING_MAX_SECONDS} s (asked ${duration})`);
+    return refuse(validationError(STS_MESSAGES.durationOverChainingLimit), 'duration', `${caller.arn} is a role session; chained sessions last at most ${ROLE_CHAINING_MAX_SECONDS} s (asked ${duration})`);
   }
   if (duration > role.maxSessionDuration) {
-    return refuse(stsFault('ValidationError', STS_MESSAGES.durationOverRoleMax), 'duration', `DurationSeconds ${duration} > MaxSessionDuration ${role.maxSessionDuration} of ${role.roleName}`);
+    return refuse(validationError(STS_MESSAGES.durationOverRoleMax), 'duration', `DurationSeconds ${duration} > MaxSessionDuration ${role.maxSessionDuration} of ${role.roleName}`);
   }
-  const session = resolveSessionPolicies(env, params.Policy, policyArns, tags.length > 0 ? Object.fromEntries(tags.map((t) => [t.key, t.value])) : {});
+  const session = resolveSessionPolicies(env, params.get('Policy'), policyArns, tags);
   if (!session.ok) return refuse(session.fault, 'session-policy', session.detail);
 
-  const credentials = generateSessionCredentials(new Date(now.getTime() + duration * 1000), env.random);
-  const assumedRoleArn = formatAssumedRoleArn(role.accountId, role.roleName, sessionName!, parsed.partition);
-  const assumedRoleId = `${role.roleId}:${sessionName}`;
-  const record: StsSessionRecord = {
-    credentials,
+  const credentials = env.backend.issueSessionCredentials({
     accountId: role.accountId,
     roleArn: role.arn,
     roleId: role.roleId,
     roleName: role.roleName,
     sessionName: sessionName!,
-    assumedRoleArn,
-    assumedRoleId,
-    issuedAt: now,
-    sessionPolicies: session.value.documents,
-    sessionTags,
+    expiration: new Date(now.getTime() + duration * 1000),
+    sessionPolicy: session.value.policy ?? null,
+    policyArns: session.value.policyArns,
+    tags: [...sessionTags].map(([key, value]) => ({ key, value })),
     transitiveTagKeys: [...transitiveKeys],
-    sourceIdentity,
-    webIdentity: undefined,
+    sourceIdentity: sourceIdentity ?? null,
     chained,
-  };
-  env.backend.saveSession(record);
+  });
+  const assumedRoleArn = formatAssumedRoleArn(role.accountId, role.roleName, sessionName!, parsed.partition);
+  const assumedRoleId = `${role.roleId}:${sessionName}`;
   return {
     ok: true,
-    output: { credentials, assumedRoleUser: { assumedRoleId, arn: assumedRoleArn }, packedPolicySize: session.value.packedPolicySize, sourceIdentity },
+    output: { credentials, assumedRoleUser: { assumedRoleId, arn: assumedRoleArn }, packedPolicySize: session.value.packedPolicySize, sourceIdentity: sourceIdentity ?? undefined },
     explanation: { step: 'trust-policy', summary: `allowed: ${caller.arn} → ${assumedRoleArn} until ${awsTimestamp(credentials.expiration)}` },
   };
 }

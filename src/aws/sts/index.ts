@@ -4,25 +4,26 @@
  * of `backend.ts`; the HTTP server carries their results.
  * @module
  */
-export { assumeRoleWithWebIdentity, DEFAULT_DURATION_SECONDS } from './assume-role-with-web-identity.js';
+export { assumeRoleWithWebIdentity, DEFAULT_DURATION_SECONDS, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from './assume-role-with-web-identity.js';
 export type { AssumeRoleWithWebIdentityOutput, StsExplanation, StsOutcome, StsStep } from './assume-role-with-web-identity.js';
 export { assumeRole, getCallerIdentity, ROLE_CHAINING_MAX_SECONDS } from './assume-role.js';
 export type { AssumeRoleOutput, GetCallerIdentityOutput } from './assume-role.js';
-export type { StsBackend, StsCaller, StsEnvironment, StsRole, StsSessionRecord } from './backend.js';
-export { awsTimestamp, generateSessionCredentials, SESSION_ACCESS_KEY_PREFIX, SESSION_TOKEN_PREFIX } from './credentials.js';
-export type { RandomBytes, SessionCredentials } from './credentials.js';
-export { STS_FAULT_CODES, STS_MESSAGES, stsFault, validationFault } from './faults.js';
-export type { ParameterViolation, StsFault, StsFaultCode } from './faults.js';
+export type { StsBackend, StsCaller, StsEnvironment, StsRole } from './backend.js';
+export { STS_MESSAGES } from './faults.js';
+export type { StsFault } from './faults.js';
 export { createIdpFetcher } from './idp-fetcher.js';
 export type { IdpFetcherOptions } from './idp-fetcher.js';
 export { fetchIssuerKeys, JwksCache, maxAgeSeconds, parseJwks, staticKeySource } from './jwks-cache.js';
 export type { IdpFetcher, IdpFetchResult, IssuerKey, IssuerKeySet, IssuerKeySource, JwksCacheOptions, KeyFetchFailure, KeySetResult } from './jwks-cache.js';
 export { MemoryStsBackend } from './memory-backend.js';
+export { assumeRoleResult, assumeRoleWithWebIdentityResult, createStsService, PlaneStsBackend, stsService } from './service.js';
+export type { StsServiceOptions } from './service.js';
 export { PACKED_POLICY_BUDGET_BYTES, resolveSessionPolicies } from './session-policies.js';
 export type { SessionPolicies } from './session-policies.js';
 export {
   ACCEPTED_ALGORITHMS,
   acceptedAudience,
+  checkTokenLength,
   decodeWebIdentityToken,
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   numericDate,
@@ -42,4 +43,3 @@ export type {
 } from './web-identity-token.js';
 export { evaluateWebIdentityTrust, trustRefusal } from './web-identity-trust.js';
 export type { WebIdentityTrustInput, WebIdentityTrustResult } from './web-identity-trust.js';
-export { escapeXml, renderAssumeRole, renderAssumeRoleWithWebIdentity, renderGetCallerIdentity, renderGetCallerIdentityJson, renderStsError, STS_API_VERSION, STS_NAMESPACE } from './xml.js';

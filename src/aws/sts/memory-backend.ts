@@ -1,12 +1,15 @@
 /**
- * An in-memory {@link StsBackend}: roles, OIDC providers, customer managed policies and sessions in maps, AWS managed
- * policies from the policy engine's data. It does real work, so it is both the tests' fake and the adapter used
- * where no IAM store is wired in (`irsa policy explain-trust`, benchmarks).
+ * An in-memory {@link StsBackend}: roles, OIDC providers and customer managed policies in maps, AWS managed policies
+ * from the policy engine's data, sessions in the real session store over an in-memory SQLite database. It does real
+ * work, so it is both the tests' fake and the adapter for a single role without an IAM store.
  * @module
  */
 import { parseRoleArn } from '../../lib/aws-arn.js';
 import { getManagedPolicy } from '../../policy/index.js';
-import type { StsBackend, StsRole, StsSessionRecord } from './backend.js';
+import { cryptoRandom, type RandomSource } from '../ids.js';
+import { createSessionStore, type IssueSessionInput, type SessionCredentials, type SessionStore } from '../sessions.js';
+import { openDatabase } from '../storage/database.js';
+import type { StsBackend, StsRole } from './backend.js';
 import type { WebIdentityProvider } from './web-identity-token.js';
 
 /**
@@ -18,8 +21,12 @@ export class MemoryStsBackend implements StsBackend {
   private readonly roles = new Map<string, StsRole>();
   private readonly providers = new Map<string, WebIdentityProvider>();
   private readonly policies = new Map<string, string>();
-  /** Sessions by access key id. */
-  readonly sessions = new Map<string, StsSessionRecord>();
+  /** The sessions issued. */
+  readonly sessions: SessionStore;
+
+  constructor(options: { now?: () => Date; random?: RandomSource } = {}) {
+    this.sessions = createSessionStore(openDatabase(':memory:'), options.now ?? (() => new Date()), options.random ?? cryptoRandom);
+  }
 
   addRole(role: StsRole): this {
     this.roles.set(`${role.accountId}/${role.roleName}`, role);
@@ -55,7 +62,7 @@ export class MemoryStsBackend implements StsBackend {
     return managed === undefined ? undefined : JSON.stringify(managed.document);
   }
 
-  saveSession(session: StsSessionRecord): void {
-    this.sessions.set(session.credentials.accessKeyId, session);
+  issueSessionCredentials(input: IssueSessionInput): SessionCredentials {
+    return this.sessions.issueSessionCredentials(input);
   }
 }

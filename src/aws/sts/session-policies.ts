@@ -5,7 +5,8 @@
  */
 import { deflateRawSync } from 'node:zlib';
 import { PolicyError, type CompiledPolicy } from '../../policy/index.js';
-import { STS_MESSAGES, stsFault, type StsFault } from './faults.js';
+import { malformedPolicyDocument, packedPolicyTooLarge, STS_MESSAGES, type StsFault } from './faults.js';
+import type { SessionTag } from '../sessions.js';
 import type { StsEnvironment } from './backend.js';
 
 /**
@@ -17,7 +18,9 @@ export const PACKED_POLICY_BUDGET_BYTES = 2048;
 /** Resolved session policies and tags. */
 export interface SessionPolicies {
   compiled: CompiledPolicy[];
-  documents: Array<{ name: string; document: string }>;
+  /** The inline `Policy`, validated, as submitted. */
+  policy: string | undefined;
+  policyArns: readonly string[];
   /** Percent of the packed budget, or undefined when no policy and no tag was passed (AWS omits the member). */
   packedPolicySize: number | undefined;
 }
@@ -25,44 +28,39 @@ export interface SessionPolicies {
 /**
  * Validates and resolves the session policies; a fault when one is malformed, unknown or the packed size is over 100 %.
  * @example
- * const r = resolveSessionPolicies(env, policyText, ['arn:aws:iam::aws:policy/ReadOnlyAccess'], {}, '111122223333');
+ * const r = resolveSessionPolicies(env, policyText, ['arn:aws:iam::aws:policy/ReadOnlyAccess'], []);
  */
 export function resolveSessionPolicies(
   env: StsEnvironment,
   policy: string | undefined,
   policyArns: readonly string[],
-  tags: Readonly<Record<string, string>>,
+  tags: readonly SessionTag[],
 ): { ok: true; value: SessionPolicies } | { ok: false; fault: StsFault; detail: string } {
   const compiled: CompiledPolicy[] = [];
-  const documents: Array<{ name: string; document: string }> = [];
   if (policy !== undefined) {
     try {
-      compiled.push(env.compile(policy, 'session', 'session policy'));
+      compiled.push(env.compile(policy, { kind: 'session', name: 'session policy' }));
     } catch (err) {
       if (err instanceof PolicyError) {
-        return { ok: false, fault: stsFault('MalformedPolicyDocument', err.message), detail: `the session Policy is not a valid session policy: ${err.message}` };
+        return { ok: false, fault: malformedPolicyDocument(err.message), detail: `the session Policy is not a valid session policy: ${err.message}` };
       }
       throw err;
     }
-    documents.push({ name: 'session policy', document: policy });
   }
   for (const arn of policyArns) {
     const doc = env.backend.getManagedPolicyDocument(arn);
     if (doc === undefined) {
-      const message = `Policy ${arn} does not exist or is not attachable.`;
-      return { ok: false, fault: stsFault('MalformedPolicyDocument', message), detail: `PolicyArns names ${arn}, which is neither an AWS managed policy nor a policy of the role's account` };
+      return { ok: false, fault: malformedPolicyDocument(STS_MESSAGES.unknownPolicyArn(arn)), detail: `PolicyArns names ${arn}, which is neither an AWS managed policy nor a policy of the role's account` };
     }
-    compiled.push(env.compile(doc, 'session', arn));
-    documents.push({ name: arn, document: doc });
+    compiled.push(env.compile(doc, { kind: 'session', name: arn, skipSizeCheck: true })); // a managed policy's own quota applied when it was stored
   }
-  const tagKeys = Object.keys(tags);
   let packedPolicySize: number | undefined;
-  if (documents.length > 0 || tagKeys.length > 0) {
-    const packed = [policy === undefined ? '' : JSON.stringify(JSON.parse(policy)), ...policyArns, ...tagKeys.map((k) => `${k}=${tags[k]}`)].join('\n');
+  if (compiled.length > 0 || tags.length > 0) {
+    const packed = [policy === undefined ? '' : JSON.stringify(JSON.parse(policy)), ...policyArns, ...tags.map((t) => `${t.key}=${t.value}`)].join('\n');
     packedPolicySize = Math.max(1, Math.ceil((deflateRawSync(packed).length * 100) / PACKED_POLICY_BUDGET_BYTES));
     if (packedPolicySize > 100) {
-      return { ok: false, fault: stsFault('PackedPolicyTooLarge', STS_MESSAGES.packedPolicy(packedPolicySize)), detail: `session policies and tags pack to ${packedPolicySize}% of the allowed size` };
+      return { ok: false, fault: packedPolicyTooLarge(packedPolicySize), detail: `session policies and tags pack to ${packedPolicySize}% of the allowed size` };
     }
   }
-  return { ok: true, value: { compiled, documents, packedPolicySize } };
+  return { ok: true, value: { compiled, policy, policyArns, packedPolicySize } };
 }

@@ -8,7 +8,8 @@
  */
 import { compactVerify } from 'jose';
 import type { IssuerKey, IssuerKeySource, KeyFetchFailure } from './jwks-cache.js';
-import { STS_MESSAGES, stsFault, validationFault, type StsFault } from './faults.js';
+import { ConstraintValidator } from '../protocol/validation.js';
+import { expiredTokenException, idpCommunicationError, invalidIdentityToken, STS_MESSAGES, type StsFault } from './faults.js';
 
 /** The bounds of the `WebIdentityToken` parameter (botocore's STS model; 20,000 since 2021). */
 export const WEB_IDENTITY_TOKEN_MIN_LENGTH = 4;
@@ -102,6 +103,16 @@ function jsonSegment(segment: string): Record<string, unknown> | undefined {
 }
 
 /**
+ * Adds the `WebIdentityToken` length constraint (4–20,000, the value not echoed) to a parameter validation.
+ * @example
+ * checkTokenLength(token, validator).error()?.message
+ */
+export function checkTokenLength(token: string | undefined, v: ConstraintValidator): ConstraintValidator {
+  v.length('WebIdentityToken', token, WEB_IDENTITY_TOKEN_MIN_LENGTH, WEB_IDENTITY_TOKEN_MAX_LENGTH, { sensitive: true });
+  return v;
+}
+
+/**
  * Decodes a compact JWS without verifying anything; `undefined` when it is not three base64url segments whose
  * first two are JSON objects.
  * @example
@@ -150,10 +161,10 @@ function keyFailure(f: KeyFetchFailure, iss: string): { error: StsFault; detail:
     } catch {
       /* keep iss */
     }
-    return { error: stsFault('IDPCommunicationError', STS_MESSAGES.idpUnreachable(host)), detail: f.detail };
+    return { error: idpCommunicationError(STS_MESSAGES.idpUnreachable(host)), detail: f.detail };
   }
-  if (f.kind === 'untrusted') return { error: stsFault('InvalidIdentityToken', STS_MESSAGES.thumbprint), detail: f.detail };
-  return { error: stsFault('InvalidIdentityToken', STS_MESSAGES.noKey), detail: f.detail };
+  if (f.kind === 'untrusted') return { error: invalidIdentityToken(STS_MESSAGES.thumbprint), detail: f.detail };
+  return { error: invalidIdentityToken(STS_MESSAGES.noKey), detail: f.detail };
 }
 
 /** The key for a token from a key set: by `kid`, or the only key when the token names none. */
@@ -175,38 +186,37 @@ function keyFitsAlgorithm(key: IssuerKey, alg: string): boolean {
  */
 export async function verifyWebIdentityToken(token: string, o: VerifyWebIdentityTokenOptions): Promise<WebIdentityTokenResult> {
   // 1. size (the parameter's own constraint; the value is sensitive, so AWS does not echo it)
-  if (token.length > WEB_IDENTITY_TOKEN_MAX_LENGTH || token.length < WEB_IDENTITY_TOKEN_MIN_LENGTH) {
-    const over = token.length > WEB_IDENTITY_TOKEN_MAX_LENGTH;
-    const constraint = over ? `Member must have length less than or equal to ${WEB_IDENTITY_TOKEN_MAX_LENGTH}` : `Member must have length greater than or equal to ${WEB_IDENTITY_TOKEN_MIN_LENGTH}`;
-    return fail('size', validationFault([{ member: 'webIdentityToken', value: undefined, constraint }]), `the token is ${token.length} characters; STS accepts ${WEB_IDENTITY_TOKEN_MIN_LENGTH} to ${WEB_IDENTITY_TOKEN_MAX_LENGTH}`);
+  const sizeError = checkTokenLength(token, new ConstraintValidator()).error();
+  if (sizeError !== null) {
+    return fail('size', sizeError, `the token is ${token.length} characters; STS accepts ${WEB_IDENTITY_TOKEN_MIN_LENGTH} to ${WEB_IDENTITY_TOKEN_MAX_LENGTH}`);
   }
   // 2. parse
   const decoded = decodeWebIdentityToken(token);
   if (decoded === undefined) {
-    return fail('parse', stsFault('InvalidIdentityToken', STS_MESSAGES.notAJwt), 'a JWT is three base64url segments (header.payload.signature) whose first two are JSON objects');
+    return fail('parse', invalidIdentityToken(STS_MESSAGES.notAJwt), 'a JWT is three base64url segments (header.payload.signature) whose first two are JSON objects');
   }
   const { header, claims } = decoded;
   // 3. issuer → a provider registered in the role's account
   const iss = claims.iss;
   if (typeof iss !== 'string' || iss === '') {
-    return fail('issuer', stsFault('InvalidIdentityToken', STS_MESSAGES.missingClaim('iss')), 'the token has no iss claim, so no OIDC provider can be looked up', decoded);
+    return fail('issuer', invalidIdentityToken(STS_MESSAGES.missingClaim('iss')), 'the token has no iss claim, so no OIDC provider can be looked up', decoded);
   }
   const hostPath = iss.startsWith('https://') ? iss.slice('https://'.length) : iss;
   const provider = o.providers.findOidcProvider(o.accountId, hostPath);
   if (provider === undefined) {
     const hint = iss.endsWith('/') ? ' (the trailing slash counts: register the provider with exactly this URL, or mint tokens without it)' : '';
-    return fail('issuer', stsFault('InvalidIdentityToken', STS_MESSAGES.noProvider(iss)), `no IAM OIDC provider in account ${o.accountId} has the URL ${iss}${hint}`, decoded);
+    return fail('issuer', invalidIdentityToken(STS_MESSAGES.noProvider(iss)), `no IAM OIDC provider in account ${o.accountId} has the URL ${iss}${hint}`, decoded);
   }
   // 4. required claims
   for (const claim of REQUIRED_CLAIMS) {
     const v = claims[claim];
     if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) {
-      return fail('claims', stsFault('InvalidIdentityToken', STS_MESSAGES.missingClaim(claim)), `the token has no ${claim} claim; STS requires iss, sub, aud, iat and exp`, decoded, provider);
+      return fail('claims', invalidIdentityToken(STS_MESSAGES.missingClaim(claim)), `the token has no ${claim} claim; STS requires iss, sub, aud, iat and exp`, decoded, provider);
     }
   }
   // 5. audience
   const aud = acceptedAudience(claims, provider.clientIds);
-  if ('detail' in aud) return fail('audience', stsFault('InvalidIdentityToken', STS_MESSAGES.audience), aud.detail, decoded, provider);
+  if ('detail' in aud) return fail('audience', invalidIdentityToken(STS_MESSAGES.audience), aud.detail, decoded, provider);
   // 6. times
   const tolerance = o.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
   const now = Math.floor(o.nowSeconds);
@@ -215,28 +225,28 @@ export async function verifyWebIdentityToken(token: string, o: VerifyWebIdentity
     if (claims[claim] === undefined) continue;
     const t = numericDate(claims[claim]);
     if (t === undefined) {
-      return fail('time', stsFault('InvalidIdentityToken', STS_MESSAGES.notAJwt), `${claim} ${JSON.stringify(claims[claim])} is not an integer NumericDate (seconds since the epoch)`, decoded, provider);
+      return fail('time', invalidIdentityToken(STS_MESSAGES.notAJwt), `${claim} ${JSON.stringify(claims[claim])} is not an integer NumericDate (seconds since the epoch)`, decoded, provider);
     }
     times[claim] = t;
   }
   const exp = times.exp!;
   const iat = times.iat!;
   if (exp <= now - tolerance) {
-    return fail('time', stsFault('ExpiredTokenException', STS_MESSAGES.expired(now, exp)), `exp ${isoSeconds(exp)} is ${now - exp} s before now (${isoSeconds(now)}); tolerance ${tolerance} s`, decoded, provider);
+    return fail('time', expiredTokenException(STS_MESSAGES.expired(now, exp)), `exp ${isoSeconds(exp)} is ${now - exp} s before now (${isoSeconds(now)}); tolerance ${tolerance} s`, decoded, provider);
   }
   if (o.maxTokenAgeSeconds !== undefined && now - iat > o.maxTokenAgeSeconds) {
-    return fail('time', stsFault('ExpiredTokenException', STS_MESSAGES.tooOld(now - iat)), `issued ${now - iat} s ago; the limit is ${o.maxTokenAgeSeconds} s`, decoded, provider);
+    return fail('time', expiredTokenException(STS_MESSAGES.tooOld(now - iat)), `issued ${now - iat} s ago; the limit is ${o.maxTokenAgeSeconds} s`, decoded, provider);
   }
   if (times.nbf !== undefined && times.nbf > now + tolerance) {
-    return fail('time', stsFault('InvalidIdentityToken', STS_MESSAGES.notYetValid(now, times.nbf)), `nbf ${isoSeconds(times.nbf)} is ${times.nbf - now} s after now; tolerance ${tolerance} s`, decoded, provider);
+    return fail('time', invalidIdentityToken(STS_MESSAGES.notYetValid(now, times.nbf)), `nbf ${isoSeconds(times.nbf)} is ${times.nbf - now} s after now; tolerance ${tolerance} s`, decoded, provider);
   }
   if (iat > now + tolerance) {
-    return fail('time', stsFault('InvalidIdentityToken', STS_MESSAGES.issuedInFuture(now, iat)), `iat ${isoSeconds(iat)} is ${iat - now} s after now; tolerance ${tolerance} s`, decoded, provider);
+    return fail('time', invalidIdentityToken(STS_MESSAGES.issuedInFuture(now, iat)), `iat ${isoSeconds(iat)} is ${iat - now} s after now; tolerance ${tolerance} s`, decoded, provider);
   }
   // 7. algorithm: the allow-list is ours, before any key is touched (no `none`, no HS* key confusion)
   const alg = header.alg;
   if (typeof alg !== 'string' || !ACCEPTED_ALGORITHMS.has(alg)) {
-    return fail('algorithm', stsFault('InvalidIdentityToken', STS_MESSAGES.signature), `alg ${JSON.stringify(alg)} is not accepted; STS accepts only ${[...ACCEPTED_ALGORITHMS].join(', ')}`, decoded, provider);
+    return fail('algorithm', invalidIdentityToken(STS_MESSAGES.signature), `alg ${JSON.stringify(alg)} is not accepted; STS accepts only ${[...ACCEPTED_ALGORITHMS].join(', ')}`, decoded, provider);
   }
   const subject = typeof claims.sub === 'string' ? claims.sub : String(claims.sub);
   const kid = typeof header.kid === 'string' ? header.kid : undefined;
@@ -260,16 +270,16 @@ export async function verifyWebIdentityToken(token: string, o: VerifyWebIdentity
     const detail = kid === undefined
       ? `the token has no kid and ${keys.keys.jwksUri} has ${keys.keys.all.length} signing keys; without kid STS needs exactly one`
       : `no key with kid ${JSON.stringify(kid)} in ${keys.keys.jwksUri} (kids: ${[...keys.keys.byKid.keys()].join(', ') || 'none'})`;
-    return fail('signature', stsFault('InvalidIdentityToken', STS_MESSAGES.noKey), detail, decoded, provider);
+    return fail('signature', invalidIdentityToken(STS_MESSAGES.noKey), detail, decoded, provider);
   }
   if (!keyFitsAlgorithm(key, alg)) {
-    return fail('signature', stsFault('InvalidIdentityToken', STS_MESSAGES.signature), `alg ${alg} does not fit key ${kid ?? '(no kid)'} (${key.kty}${key.crv === undefined ? '' : ` ${key.crv}`})`, decoded, provider);
+    return fail('signature', invalidIdentityToken(STS_MESSAGES.signature), `alg ${alg} does not fit key ${kid ?? '(no kid)'} (${key.kty}${key.crv === undefined ? '' : ` ${key.crv}`})`, decoded, provider);
   }
   try {
     await compactVerify(token, key.key, { algorithms: [alg] });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    return fail('signature', stsFault('InvalidIdentityToken', STS_MESSAGES.signature), `the signature does not verify with key ${kid ?? '(no kid)'} from ${keys.keys.jwksUri}: ${why}`, decoded, provider);
+    return fail('signature', invalidIdentityToken(STS_MESSAGES.signature), `the signature does not verify with key ${kid ?? '(no kid)'} from ${keys.keys.jwksUri}: ${why}`, decoded, provider);
   }
   return { ok: true, decoded, provider, audience: aud.audience, subject, signature: 'verified', keyId: key.kid };
 }

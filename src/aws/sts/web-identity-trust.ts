@@ -5,6 +5,7 @@
  * and by `irsa policy explain-trust`.
  * @module
  */
+import type { SessionTag } from '../sessions.js';
 import { buildWebIdentityContext, evaluatePolicies, type CompiledPolicy, type EvaluationResult, type RequestContext } from '../../policy/index.js';
 
 /** Inputs of {@link evaluateWebIdentityTrust}. */
@@ -27,7 +28,7 @@ export interface WebIdentityTrustResult {
   context: RequestContext;
   notes: string[];
   /** Session tags from the `https://aws.amazon.com/tags` claim. */
-  sessionTags: Record<string, string>;
+  sessionTags: SessionTag[];
   transitiveTagKeys: string[];
   sourceIdentity: string | undefined;
 }
@@ -52,8 +53,8 @@ export function evaluateWebIdentityTrust(input: WebIdentityTrustInput): WebIdent
     result: evaluatePolicies({ resource: [input.trustPolicy] }, { ...req.context, action }, { explain: true }),
   }));
   const keys = req.context.keys ?? {};
-  const sessionTags: Record<string, string> = {};
-  for (const [k, v] of Object.entries(keys)) if (k.startsWith('aws:RequestTag/')) sessionTags[k.slice('aws:RequestTag/'.length)] = String(v);
+  const sessionTags: SessionTag[] = [];
+  for (const [k, v] of Object.entries(keys)) if (k.startsWith('aws:RequestTag/')) sessionTags.push({ key: k.slice('aws:RequestTag/'.length), value: String(v) });
   const transitive = keys['sts:TransitiveTagKeys'];
   const source = keys['sts:SourceIdentity'];
   return {
