@@ -177,7 +177,7 @@ function parseCredential(value: string): Pick<SignatureInput, 'accessKeyId' | 's
  */
 export function findSignature(req: SignedRequest): SignatureInput | AuthFailure | null {
   const authorization = header(req, HEADER_AUTHORIZATION);
-  if (authorization !== undefined) return parseAuthorizationHeader(req, authorization);
+  if (authorization !== undefined) return parseAuthorizationHeader(req, authorization.trim());
   const algorithm = queryParam(req.rawQuery, QUERY_ALGORITHM);
   if (algorithm !== undefined || queryParam(req.rawQuery, QUERY_SIGNATURE) !== undefined) return parsePresignedQuery(req, algorithm);
   return null;
