@@ -4,7 +4,9 @@
  * @module
  */
 import { runIam } from './iam.js';
+import { runSts } from './sts.js';
 
 export async function run(short: boolean): Promise<void> {
   await runIam(short);
+  await runSts(short);
 }

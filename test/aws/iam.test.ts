@@ -182,8 +182,15 @@ test('managed policies: AWS managed by ARN, customer policies with versions, att
   await rejects(iam.send(new DeletePolicyCommand({ PolicyArn: p.Arn })), 'DeleteConflictException', 409);
   const local = await iam.send(new ListPoliciesCommand({ Scope: 'Local' }));
   assert.deepEqual(local.Policies!.map((x) => x.PolicyName), ['reader']);
-  const aws = await iam.send(new ListPoliciesCommand({ Scope: 'AWS', MaxItems: 1000 }));
-  assert.ok(aws.Policies!.some((x) => x.Arn === 'arn:aws:iam::aws:policy/ReadOnlyAccess'));
+  const awsNames: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await iam.send(new ListPoliciesCommand({ Scope: 'AWS', MaxItems: 1000, Marker: marker }));
+    awsNames.push(...page.Policies!.map((x) => x.Arn!));
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker !== undefined);
+  assert.ok(awsNames.length > 1000, `AWS's complete managed policies are listed (${awsNames.length})`);
+  assert.ok(awsNames.includes('arn:aws:iam::aws:policy/ReadOnlyAccess'));
   for (let i = 0; i < 9; i++) {
     const extra = await iam.send(new CreatePolicyCommand({ PolicyName: `p${i}`, PolicyDocument: readS3 }));
     await iam.send(new AttachRolePolicyCommand({ RoleName: 'r', PolicyArn: extra.Policy!.Arn }));
