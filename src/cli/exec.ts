@@ -39,6 +39,7 @@ import type { RegisterCommand } from './commands.js';
 import { createExecDir, recordCommandGroup, removeStaleExecDirs } from './exec-dirs.js';
 import { setExitCode } from './exit-code.js';
 import { addMutationOptions, checkManifestDepth, loadInjector, type MutationFlagValues } from './mutation-flags.js';
+import { isRecord } from '../lib/is-record.js';
 
 /** Issuer of tokens minted with the ephemeral key when no `--issuer` is given. */
 export const EPHEMERAL_ISSUER = 'https://irsa-exec.invalid';
@@ -86,9 +87,6 @@ function requireServiceAccount(pod: Record<string, unknown>, defaultNamespace: s
   throw new UsageError(`--pod ${shown}: ServiceAccount ${namespace}/${name} not found (${known.length} known); pass its manifest with --service-accounts, or --allow-no-identity to run without an AWS identity`);
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export async function readPod(path: string, shown: string, defaultNamespace: string): Promise<Record<string, unknown>> {
   let text: string;

@@ -25,6 +25,7 @@ import {
 } from '../webhook/index.js';
 import { MAX_JSON_DEPTH, valueDepthExceeds } from '../webhook/json-depth.js';
 import type { CliContext } from './context.js';
+import { isRecord } from '../lib/is-record.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -253,6 +254,3 @@ function nonEmpty(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

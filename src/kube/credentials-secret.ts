@@ -8,6 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { formatRoleArn, parseOidcProviderArn, parseRoleArn } from '../lib/aws-arn.js';
 import { UsageError } from '../lib/errors.js';
 import { isDns1123Subdomain, isNamespaceName, serviceAccountSubject } from '../lib/k8s-names.js';
+import { isRecord } from '../lib/is-record.js';
 
 /** Where OpenShift operators mount their `openshift`-audience token (and ccoctl's default). */
 export const OPENSHIFT_TOKEN_PATH = '/var/run/secrets/openshift/serviceaccount/token';
@@ -101,9 +102,6 @@ export interface StatementEntry {
   policyCondition?: Record<string, Record<string, unknown>>;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * Parses every CredentialsRequest in a YAML or JSON file (multi-document allowed); other kinds are ignored.
@@ -117,15 +115,15 @@ export function parseCredentialsRequests(text: string, source: string): Credenti
     if (doc.errors.length > 0) throw new UsageError(`${source}: document ${i + 1} is not valid YAML (${doc.errors[0]!.message.split('\n')[0]}); fix the file`);
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
-    const items = isObject(value) && value.kind === 'List' && Array.isArray(value.items) ? value.items : [value];
+    const items = isRecord(value) && value.kind === 'List' && Array.isArray(value.items) ? value.items : [value];
     for (const item of items) {
-      if (!isObject(item) || item.kind !== 'CredentialsRequest') continue;
-      const name = isObject(item.metadata) && typeof item.metadata.name === 'string' ? item.metadata.name : `document ${i + 1}`;
+      if (!isRecord(item) || item.kind !== 'CredentialsRequest') continue;
+      const name = isRecord(item.metadata) && typeof item.metadata.name === 'string' ? item.metadata.name : `document ${i + 1}`;
       const spec = item.spec;
-      if (!isObject(spec) || !isObject(spec.secretRef) || typeof spec.secretRef.name !== 'string' || typeof spec.secretRef.namespace !== 'string') {
+      if (!isRecord(spec) || !isRecord(spec.secretRef) || typeof spec.secretRef.name !== 'string' || typeof spec.secretRef.namespace !== 'string') {
         throw new UsageError(`${source}: CredentialsRequest ${name} lacks spec.secretRef.name/namespace; add the target Secret`);
       }
-      if (!isObject(spec.providerSpec)) throw new UsageError(`${source}: CredentialsRequest ${name} lacks spec.providerSpec; add an AWSProviderSpec`);
+      if (!isRecord(spec.providerSpec)) throw new UsageError(`${source}: CredentialsRequest ${name} lacks spec.providerSpec; add an AWSProviderSpec`);
       out.push(item as unknown as CredentialsRequest);
     }
   }
@@ -204,7 +202,7 @@ function goJson(value: unknown): string {
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
-  if (!isObject(value)) return value;
+  if (!isRecord(value)) return value;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) out[key] = sortKeys(value[key]);
   return out;

@@ -6,6 +6,7 @@
  */
 import { Document, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Node, type ParsedNode } from 'yaml';
 import { ManifestError } from './errors.js';
+import { isRecord } from '../lib/is-record.js';
 
 export type ManifestFormat = 'yaml' | 'json';
 
@@ -331,6 +332,3 @@ export function stringifyManifests(documents: readonly ManifestDocument[], forma
   return out;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

@@ -7,6 +7,7 @@
 import { posix } from 'node:path';
 import { UsageError } from '../lib/errors.js';
 import { ManifestError } from './errors.js';
+import { isDns1123Label } from '../lib/k8s-names.js';
 
 /** The fields of a container these functions read (plain JSON, as in a manifest). */
 export interface ContainerSpec {
@@ -100,8 +101,6 @@ export function findContainerTokenFiles(pod: PodSpecLike, containerName?: string
   return { container, files, mounts };
 }
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
 function podLabel(pod: PodSpecLike): string {
   return `pod ${pod.metadata?.name ?? '(unnamed)'}`;
 }
@@ -127,7 +126,7 @@ function validateTokenVolumes(pod: PodSpecLike): void {
   for (const [i, volume] of (pod.spec?.volumes ?? []).entries()) {
     const sources = volume?.projected?.sources ?? [];
     if (!sources.some((s) => s?.serviceAccountToken)) continue;
-    if (typeof volume.name !== 'string' || volume.name.length > 63 || !DNS1123_LABEL.test(volume.name)) {
+    if (typeof volume.name !== 'string' || !isDns1123Label(volume.name)) {
       throw new ManifestError(source, undefined, `spec.volumes[${i}].name ${JSON.stringify(volume.name)} is not a DNS-1123 label (lowercase letters, digits, '-', at most 63); fix the manifest`);
     }
     for (const [j, s] of sources.entries()) {
@@ -166,7 +165,7 @@ export function tokenPathRewriter(mounts: readonly TokenVolumeMount[], root: str
 export function localTokenPath(file: ContainerTokenFile, root: string): string {
   const path = posix.join(root, file.volumeName, file.path);
   // findContainerTokenFiles validated both parts; this keeps any other caller inside root too
-  if (!path.startsWith(`${posix.join(root, file.volumeName)}/`) || !DNS1123_LABEL.test(file.volumeName)) {
+  if (!path.startsWith(`${posix.join(root, file.volumeName)}/`) || !isDns1123Label(file.volumeName)) {
     throw new ManifestError(`volume ${file.volumeName}`, undefined, `token path ${JSON.stringify(file.path)} leaves the volume; fix the manifest`);
   }
   return path;

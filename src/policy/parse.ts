@@ -11,6 +11,7 @@ import { parseOperator } from './operators.js';
 import { hasWildcard } from './pattern.js';
 import { parseDate, parseIpNetwork, parseNumber } from './values.js';
 import type { PolicyDocument, PolicyKind, PolicyStatement } from './types.js';
+import { isRecord } from '../lib/is-record.js';
 
 /** AWS's messages, verbatim. */
 export const MESSAGES = {
@@ -145,9 +146,6 @@ function list(v: unknown): string[] {
   return typeof v === 'string' ? [v] : (v as string[]);
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function malformed(message: string, detail?: string): never {
   throw new MalformedPolicyDocumentError(message, detail === undefined ? {} : { detail });
@@ -156,14 +154,14 @@ function malformed(message: string, detail?: string): never {
 const q = (v: unknown) => JSON.stringify(v);
 
 function checkSyntax(doc: unknown): asserts doc is PolicyDocument {
-  if (!isObject(doc)) malformed(MESSAGES.syntax, 'the document must be a JSON object with "Version" and "Statement"');
+  if (!isRecord(doc)) malformed(MESSAGES.syntax, 'the document must be a JSON object with "Version" and "Statement"');
   for (const k of Object.keys(doc)) if (!TOP.has(k)) malformed(MESSAGES.syntax, `unknown element ${q(k)} at $ (allowed: Version, Id, Statement)`);
   if ('Version' in doc && doc.Version !== '2012-10-17' && doc.Version !== '2008-10-17') {
     malformed(MESSAGES.syntax, `Version ${q(doc.Version)} at $.Version is not "2012-10-17" or "2008-10-17"`);
   }
   if ('Id' in doc && typeof doc.Id !== 'string') malformed(MESSAGES.syntax, 'Id at $.Id must be a string');
   const st = doc.Statement;
-  if (!(isObject(st) || (Array.isArray(st) && st.length > 0))) {
+  if (!(isRecord(st) || (Array.isArray(st) && st.length > 0))) {
     malformed(MESSAGES.syntax, 'Statement at $.Statement must be an object or a non-empty list of objects');
   }
   const list = Array.isArray(st) ? st : [st];
@@ -172,14 +170,14 @@ function checkSyntax(doc: unknown): asserts doc is PolicyDocument {
 
 function checkPrincipalSyntax(p: unknown): void {
   if (p === '*') return;
-  if (!isObject(p) || Object.keys(p).length === 0) malformed(MESSAGES.syntax);
+  if (!isRecord(p) || Object.keys(p).length === 0) malformed(MESSAGES.syntax);
   for (const [k, v] of Object.entries(p)) {
     if (!PRINCIPAL_TYPES.has(k) || !isStringOrList(v)) malformed(MESSAGES.syntax);
   }
 }
 
 function checkStatementSyntax(s: unknown, path: string): void {
-  if (!isObject(s)) malformed(MESSAGES.syntax, `${path} must be a statement object`);
+  if (!isRecord(s)) malformed(MESSAGES.syntax, `${path} must be a statement object`);
   for (const k of Object.keys(s)) {
     if (!ELEMENTS.has(k)) malformed(MESSAGES.syntax, `unknown element ${q(k)} at ${path} (allowed: ${[...ELEMENTS].join(', ')})`);
   }
@@ -196,9 +194,9 @@ function checkStatementSyntax(s: unknown, path: string): void {
   if ('NotPrincipal' in s) checkPrincipalSyntax(s.NotPrincipal);
   if ('Sid' in s && typeof s.Sid !== 'string') malformed(MESSAGES.syntax);
   if ('Condition' in s) {
-    if (!isObject(s.Condition)) malformed(MESSAGES.syntax);
+    if (!isRecord(s.Condition)) malformed(MESSAGES.syntax);
     for (const [op, block] of Object.entries(s.Condition)) {
-      if (!isObject(block)) malformed(MESSAGES.syntax);
+      if (!isRecord(block)) malformed(MESSAGES.syntax);
       if (parseOperator(op) === null) malformed(MESSAGES.syntax);
       for (const v of Object.values(block)) {
         const ok = (x: unknown) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
@@ -451,13 +449,13 @@ export function validatePolicy(input: string | PolicyDocument, options: ParsePol
  * when it has principals and resources, else a managed identity policy.
  */
 export function detectPolicyKind(doc: unknown): PolicyKind {
-  if (!isObject(doc)) return 'managed';
+  if (!isRecord(doc)) return 'managed';
   const st = doc.Statement;
   const statements = Array.isArray(st) ? st : [st];
   let principal = false;
   let resource = false;
   for (const s of statements) {
-    if (!isObject(s)) continue;
+    if (!isRecord(s)) continue;
     if ('Principal' in s || 'NotPrincipal' in s) principal = true;
     if ('Resource' in s || 'NotResource' in s) resource = true;
   }

@@ -10,6 +10,7 @@ import { compactVerify, importJWK, type JWK } from 'jose';
 import { DISCOVERY_PATH, issuerDocumentUrl } from '../../oidc/index.js';
 import { fail, ok, skip, type CheckResult } from './check.js';
 import type { DecodedToken } from './token.js';
+import { isRecord } from '../../lib/is-record.js';
 
 /** What a GET returned. */
 export interface TextResponse {
@@ -75,9 +76,6 @@ function parseJson(body: string): unknown {
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** `issuer.discovery`, `issuer.jwks` and `issuer.signature` for a token whose `iss` is valid. */
 export async function checkIssuer(token: DecodedToken, fetchText: FetchText, location?: IssuerLocation): Promise<CheckResult[]> {
