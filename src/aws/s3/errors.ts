@@ -1,0 +1,102 @@
+/**
+ * S3's wire errors: each code with the HTTP status and message text real S3 answers, and the extra elements its
+ * `<Error>` document carries (`BucketName`, `Key`, …). Handlers throw {@link S3Error}; the server renders it once,
+ * at the edge, with the request id.
+ * @module
+ */
+
+/** Every S3 error code this plane answers with, in AWS's spelling. */
+export const S3_ERROR_CODES = [
+  'AccessDenied',
+  'BadDigest',
+  'BucketAlreadyExists',
+  'BucketAlreadyOwnedByYou',
+  'BucketNotEmpty',
+  'EntityTooLarge',
+  'IllegalLocationConstraintException',
+  'IncompleteBody',
+  'InternalError',
+  'InvalidArgument',
+  'InvalidBucketName',
+  'InvalidDigest',
+  'InvalidLocationConstraint',
+  'InvalidRange',
+  'InvalidRequest',
+  'KeyTooLongError',
+  'MalformedXML',
+  'MethodNotAllowed',
+  'MissingContentLength',
+  'NoSuchBucket',
+  'NoSuchKey',
+  'NotImplemented',
+  'RequestTimeout',
+  'SignatureDoesNotMatch',
+  'XAmzContentSHA256Mismatch',
+] as const;
+export type S3ErrorCode = (typeof S3_ERROR_CODES)[number];
+
+/** Status and default message of each code, as S3 answers them. */
+const DEFAULTS: Record<S3ErrorCode, [number, string]> = {
+  AccessDenied: [403, 'Access Denied'],
+  BadDigest: [400, 'The Content-MD5 you specified did not match what we received.'],
+  BucketAlreadyExists: [409, 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.'],
+  BucketAlreadyOwnedByYou: [409, 'Your previous request to create the named bucket succeeded and you already own it.'],
+  BucketNotEmpty: [409, 'The bucket you tried to delete is not empty'],
+  EntityTooLarge: [400, 'Your proposed upload exceeds the maximum allowed size'],
+  IllegalLocationConstraintException: [400, 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.'],
+  IncompleteBody: [400, 'You did not provide the number of bytes specified by the Content-Length HTTP header'],
+  InternalError: [500, 'We encountered an internal error. Please try again.'],
+  InvalidArgument: [400, 'Invalid Argument'],
+  InvalidBucketName: [400, 'The specified bucket is not valid.'],
+  InvalidDigest: [400, 'The Content-MD5 you specified was invalid.'],
+  InvalidLocationConstraint: [400, 'The specified location-constraint is not valid'],
+  InvalidRange: [416, 'The requested range is not satisfiable'],
+  InvalidRequest: [400, 'Invalid Request'],
+  KeyTooLongError: [400, 'Your key is too long'],
+  MalformedXML: [400, 'The XML you provided was not well-formed or did not validate against our published schema'],
+  MethodNotAllowed: [405, 'The specified method is not allowed against this resource.'],
+  MissingContentLength: [411, 'You must provide the Content-Length HTTP header.'],
+  NoSuchBucket: [404, 'The specified bucket does not exist'],
+  NoSuchKey: [404, 'The specified key does not exist.'],
+  NotImplemented: [501, 'A header you provided implies functionality that is not implemented'],
+  RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.'],
+  SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],
+  XAmzContentSHA256Mismatch: [400, "The provided 'x-amz-content-sha256' header does not match what was computed."],
+};
+
+/**
+ * An S3 error response: code, status, message and the extra elements of its `<Error>` body, in order.
+ * @example
+ * throw new S3Error('NoSuchBucket', { extra: [['BucketName', 'demo']] })
+ */
+export class S3Error extends Error {
+  readonly code: S3ErrorCode;
+  readonly httpStatus: number;
+  /** Elements after `<Message>`, in S3's order (`BucketName`, `Key`, `ArgumentName`, …). */
+  readonly extra: ReadonlyArray<readonly [string, string]>;
+  /** Response headers the error carries (e.g. `Content-Range` on 416, `Allow` on 405). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    code: S3ErrorCode,
+    options: { message?: string; extra?: ReadonlyArray<readonly [string, string]>; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    const [status, text] = DEFAULTS[code];
+    super(options.message ?? text, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'S3Error';
+    this.code = code;
+    this.httpStatus = status;
+    this.extra = options.extra ?? [];
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** `InvalidRequest` with S3's text for a bad or conflicting checksum header. */
+export function invalidChecksumHeader(header: string): S3Error {
+  return new S3Error('InvalidRequest', { message: `Value for ${header} header is invalid.` });
+}
+
+/** `BadDigest` with S3's text for a flexible checksum that does not match the body. */
+export function checksumMismatch(algorithm: string): S3Error {
+  return new S3Error('BadDigest', { message: `The ${algorithm} you specified did not match the calculated checksum.` });
+}
