@@ -4,7 +4,7 @@
  * percent-decoded once, exactly as S3 decodes it (`+` stays `+`, `//` and `..` stay as they are).
  * @module
  */
-import { S3Error } from './errors.js';
+import { s3Error } from './errors.js';
 
 export interface S3Address {
   bucket: string | undefined;
@@ -31,7 +31,7 @@ function decodePath(raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch (err) {
-    throw new S3Error('InvalidURI', { message: "Couldn't parse the specified URI.", extra: [['URI', raw.slice(0, 1024)]], cause: err });
+    throw s3Error('InvalidURI', { message: "Couldn't parse the specified URI.", extra: [['URI', raw.slice(0, 1024)]], cause: err });
   }
 }
 

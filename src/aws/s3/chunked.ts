@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { S3Error } from './errors.js';
+import { s3Error } from './errors.js';
 
 /** The `x-amz-content-sha256` values that announce an aws-chunked body. */
 export const STREAMING_PAYLOADS = {
@@ -22,17 +22,6 @@ const MAX_LINE = 256;
 const MAX_TRAILER_BYTES = 4096;
 /** S3's chunk ceiling is far below this; a bigger declared size is garbage. */
 const MAX_CHUNK_SIZE = 2 ** 40;
-
-/**
- * The SigV4 signing key (`kSigning`) from a secret, date (`yyyymmdd`), region and service.
- * Exported so the chunk chain can run wherever the request's signature was verified.
- */
-export function deriveSigningKey(secretAccessKey: string, date: string, region: string, service: string): Buffer {
-  const kDate = createHmac('sha256', `AWS4${secretAccessKey}`).update(date).digest();
-  const kRegion = createHmac('sha256', kDate).update(region).digest();
-  const kService = createHmac('sha256', kRegion).update(service).digest();
-  return createHmac('sha256', kService).update('aws4_request').digest();
-}
 
 /** What the verified request signature gives the chunk chain. */
 export interface ChunkSigningContext {
@@ -91,12 +80,12 @@ const enum State {
   Done,
 }
 
-const signatureMismatch = () => new S3Error('SignatureDoesNotMatch');
-const malformed = (what: string) => new S3Error('InvalidRequest', { message: `The aws-chunked body is malformed: ${what}.` });
+const signatureMismatch = () => s3Error('SignatureDoesNotMatch');
+const malformed = (what: string) => s3Error('InvalidRequest', { message: `The aws-chunked body is malformed: ${what}.` });
 
 /**
  * Incremental aws-chunked decoder: `write()` each received buffer and forward the decoded pieces it returns; `end()`
- * when the body ends. Both throw {@link S3Error} (`IncompleteBody`, `InvalidRequest`, `SignatureDoesNotMatch`).
+ * when the body ends. Both throw S3 errors (`IncompleteBody`, `InvalidRequest`, `SignatureDoesNotMatch`).
  * @example
  * const d = new AwsChunkedDecoder(); const out = d.write(Buffer.from('5\r\nhello\r\n0\r\n\r\n')); d.end()
  */
@@ -177,7 +166,7 @@ export class AwsChunkedDecoder {
 
   /** Call at the end of the body: throws `IncompleteBody` unless the final chunk (and trailer) arrived. */
   end(): void {
-    if (this.state !== State.Done) throw new S3Error('IncompleteBody', { message: 'The request body terminated unexpectedly' });
+    if (this.state !== State.Done) throw s3Error('IncompleteBody', { message: 'The request body terminated unexpectedly' });
   }
 
   private onSizeLine(line: string): void {
@@ -225,7 +214,7 @@ export class AwsChunkedDecoder {
     }
     const allowed = this.options.allowedTrailers;
     if (allowed !== undefined && !allowed.includes(name)) {
-      throw new S3Error('InvalidRequest', { message: `The trailer ${name} was not declared in x-amz-trailer.` });
+      throw s3Error('InvalidRequest', { message: `The trailer ${name} was not declared in x-amz-trailer.` });
     }
     this.trailerLines.push([name, value]);
   }

@@ -1,47 +1,17 @@
 /**
  * S3's wire errors: each code with the HTTP status and message text real S3 answers, and the extra elements its
- * `<Error>` document carries (`BucketName`, `Key`, …). Handlers throw {@link S3Error}; the server renders it once,
- * at the edge, with the request id.
+ * `<Error>` document carries (`BucketName`, `Key`, …). Handlers throw the {@link AwsError} that {@link s3Error}
+ * builds; the service renders it once, at the edge, with the request id. The codes are registered in
+ * src/aws/errors.ts (`S3_ERROR_CODES`, plus the protocol's `AccessDenied` and `SignatureDoesNotMatch`).
  * @module
  */
+import { AwsError, type S3_ERROR_CODES } from '../errors.js';
 
-/** Every S3 error code this plane answers with, in AWS's spelling. */
-export const S3_ERROR_CODES = [
-  'AccessDenied',
-  'BadDigest',
-  'BucketAlreadyExists',
-  'BucketAlreadyOwnedByYou',
-  'BucketNotEmpty',
-  'EntityTooLarge',
-  'IllegalLocationConstraintException',
-  'IncompleteBody',
-  'InternalError',
-  'InvalidArgument',
-  'InvalidBucketName',
-  'InvalidDigest',
-  'InvalidLocationConstraint',
-  'InvalidRange',
-  'InvalidRequest',
-  'InvalidURI',
-  'KeyTooLongError',
-  'MalformedPolicy',
-  'MalformedXML',
-  'MetadataTooLarge',
-  'MethodNotAllowed',
-  'MissingContentLength',
-  'NoSuchBucket',
-  'NoSuchKey',
-  'NoSuchBucketPolicy',
-  'NotImplemented',
-  'PreconditionFailed',
-  'RequestTimeout',
-  'SignatureDoesNotMatch',
-  'XAmzContentSHA256Mismatch',
-] as const;
-export type S3ErrorCode = (typeof S3_ERROR_CODES)[number];
+/** The codes S3 answers with. */
+export type S3WireCode = (typeof S3_ERROR_CODES)[number] | 'AccessDenied' | 'SignatureDoesNotMatch';
 
 /** Status and default message of each code, as S3 answers them. */
-const DEFAULTS: Record<S3ErrorCode, [number, string]> = {
+const DEFAULTS: Record<S3WireCode, [number, string]> = {
   AccessDenied: [403, 'Access Denied'],
   BadDigest: [400, 'The Content-MD5 you specified did not match what we received.'],
   BucketAlreadyExists: [409, 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.'],
@@ -75,38 +45,21 @@ const DEFAULTS: Record<S3ErrorCode, [number, string]> = {
 };
 
 /**
- * An S3 error response: code, status, message and the extra elements of its `<Error>` body, in order.
+ * An S3 error with S3's status and (unless given) message; `extra` are the elements after `<Message>`, in S3's order.
  * @example
- * throw new S3Error('NoSuchBucket', { extra: [['BucketName', 'demo']] })
+ * throw s3Error('NoSuchBucket', { extra: [['BucketName', 'demo']] })
  */
-export class S3Error extends Error {
-  readonly code: S3ErrorCode;
-  readonly httpStatus: number;
-  /** Elements after `<Message>`, in S3's order (`BucketName`, `Key`, `ArgumentName`, …). */
-  readonly extra: ReadonlyArray<readonly [string, string]>;
-  /** Response headers the error carries (e.g. `Content-Range` on 416, `Allow` on 405). */
-  readonly headers: Readonly<Record<string, string>>;
-
-  constructor(
-    code: S3ErrorCode,
-    options: { message?: string; extra?: ReadonlyArray<readonly [string, string]>; headers?: Record<string, string>; cause?: unknown } = {},
-  ) {
-    const [status, text] = DEFAULTS[code];
-    super(options.message ?? text, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'S3Error';
-    this.code = code;
-    this.httpStatus = status;
-    this.extra = options.extra ?? [];
-    this.headers = options.headers ?? {};
-  }
+export function s3Error(code: S3WireCode, options: { message?: string; extra?: ReadonlyArray<readonly [string, string]>; cause?: unknown } = {}): AwsError {
+  const [status, text] = DEFAULTS[code];
+  return new AwsError(code, options.message ?? text, status, { extra: options.extra ?? [], cause: options.cause });
 }
 
 /** `InvalidRequest` with S3's text for a bad or conflicting checksum header. */
-export function invalidChecksumHeader(header: string): S3Error {
-  return new S3Error('InvalidRequest', { message: `Value for ${header} header is invalid.` });
+export function invalidChecksumHeader(header: string): AwsError {
+  return s3Error('InvalidRequest', { message: `Value for ${header} header is invalid.` });
 }
 
 /** `BadDigest` with S3's text for a flexible checksum that does not match the body. */
-export function checksumMismatch(algorithm: string): S3Error {
-  return new S3Error('BadDigest', { message: `The ${algorithm} you specified did not match the calculated checksum.` });
+export function checksumMismatch(algorithm: string): AwsError {
+  return s3Error('BadDigest', { message: `The ${algorithm} you specified did not match the calculated checksum.` });
 }

@@ -12,7 +12,8 @@ import { checksFor, s3Arn, type S3AuthCheck, type S3Operation } from './actions.
 import { resolveAddress } from './addressing.js';
 import type { ChunkSigningContext } from './chunked.js';
 import { checksumHeaderName, type ChecksumAlgorithm } from './checksum.js';
-import { S3Error } from './errors.js';
+import { s3Error } from './errors.js';
+import { isWireError, type WireError } from '../errors.js';
 import { isBucketReference, isValidBucketName, MAX_KEY_BYTES } from './names.js';
 import { MAX_PUT_BYTES, checkDeclaredSize, readPayload, readSmallBody } from './payload.js';
 import type { ObjectRecord, ObjectStore, PendingObject } from './store.js';
@@ -45,6 +46,11 @@ export interface S3Request {
   body: Readable;
 }
 
+/** A caller with the authorizer of its request. */
+interface RequestCaller extends S3Caller {
+  decide: S3Authorizer;
+}
+
 /** Who is calling, as SigV4 verification established. */
 export interface S3Caller {
   accountId: string;
@@ -75,13 +81,14 @@ export interface S3Response {
 
 export interface S3ServiceOptions {
   store: ObjectStore;
-  authorize: S3Authorizer;
+  /** The authorizer when {@link S3Service.handle} is given none (tests; the plane passes one per request). */
+  authorize?: S3Authorizer;
   now?: () => number;
   /** Extra host names whose sub-domains are buckets (virtual-hosted style), besides `localhost` and AWS's names. */
   endpointHosts?: readonly string[];
   maxObjectBytes?: number;
   idleTimeoutMs?: number;
-  /** Called with errors that are not S3Errors (bugs) before they are answered as InternalError. */
+  /** Called with errors that are not wire errors (bugs) before they are answered as InternalError. */
   onInternalError?: (err: unknown) => void;
 }
 
@@ -117,13 +124,13 @@ function objectHeaders(headers: IncomingHttpHeaders): Record<string, string> {
       }
     }
   }
-  if (metaBytes > MAX_METADATA_BYTES) throw new S3Error('MetadataTooLarge', { extra: [['Size', String(metaBytes)], ['MaxSizeAllowed', String(MAX_METADATA_BYTES)]] });
+  if (metaBytes > MAX_METADATA_BYTES) throw s3Error('MetadataTooLarge', { extra: [['Size', String(metaBytes)], ['MaxSizeAllowed', String(MAX_METADATA_BYTES)]] });
   return out;
 }
 
 function checkKey(key: string): void {
   const bytes = Buffer.byteLength(key);
-  if (bytes > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', { extra: [['MaxSizeAllowed', String(MAX_KEY_BYTES)], ['Size', String(bytes)]] });
+  if (bytes > MAX_KEY_BYTES) throw s3Error('KeyTooLongError', { extra: [['MaxSizeAllowed', String(MAX_KEY_BYTES)], ['Size', String(bytes)]] });
 }
 
 /** Parses `bytes=a-b`, `bytes=a-`, `bytes=-n` against a size; `undefined` means serve the whole object (S3 ignores what it cannot parse). */
@@ -155,7 +162,7 @@ function decodeToken(token: string): ContinuationMark {
   } catch {
     // fall through to S3's error
   }
-  throw new S3Error('InvalidArgument', { message: 'The continuation token provided is incorrect', extra: [['ArgumentName', 'continuation-token'], ['ArgumentValue', token.slice(0, 256)]] });
+  throw s3Error('InvalidArgument', { message: 'The continuation token provided is incorrect', extra: [['ArgumentName', 'continuation-token'], ['ArgumentValue', token.slice(0, 256)]] });
 }
 
 /**
@@ -166,7 +173,7 @@ function decodeToken(token: string): ContinuationMark {
  */
 export class S3Service {
   private readonly store: ObjectStore;
-  private readonly authorizer: S3Authorizer;
+  private readonly defaultAuthorizer: S3Authorizer;
   private readonly now: () => number;
   private readonly endpointHosts: readonly string[];
   private readonly maxObjectBytes: number;
@@ -175,7 +182,7 @@ export class S3Service {
 
   constructor(options: S3ServiceOptions) {
     this.store = options.store;
-    this.authorizer = options.authorize;
+    this.defaultAuthorizer = options.authorize ?? (() => ({ allowed: false }));
     this.now = options.now ?? Date.now;
     this.endpointHosts = options.endpointHosts ?? [];
     this.maxObjectBytes = options.maxObjectBytes ?? MAX_PUT_BYTES;
@@ -184,45 +191,40 @@ export class S3Service {
   }
 
   /** Answers one request; S3 errors become S3's error document (no body for HEAD). Never throws. */
-  async handle(req: S3Request, caller: S3Caller, requestId: string): Promise<S3Response> {
+  async handle(req: S3Request, caller: S3Caller, requestId: string, authorize: S3Authorizer = this.defaultAuthorizer): Promise<S3Response> {
     const hostId = randomBytes(24).toString('base64');
     const base = { 'x-amz-request-id': requestId, 'x-amz-id-2': hostId };
     let operation: S3Operation | undefined;
+    const rc: RequestCaller = { ...caller, decide: authorize };
     try {
       const address = resolveAddress(req.host, req.rawPath, this.endpointHosts);
       operation = routeOperation(req.method, address.bucket, address.key, req.query, req.headers);
-      const res = await this.dispatch(operation, req, caller, address.bucket, address.key);
+      const res = await this.dispatch(operation, req, rc, address.bucket, address.key);
       return { ...res, headers: { ...base, ...res.headers }, operation };
     } catch (err) {
-      const s3err = err instanceof S3Error ? err : new S3Error('InternalError', { cause: err });
-      if (!(err instanceof S3Error)) this.onInternalError(err);
-      const head = req.method === 'HEAD';
+      const wire: WireError = isWireError(err) ? err : s3Error('InternalError', { cause: err });
+      if (!isWireError(err)) this.onInternalError(err);
       req.body.resume();
-      return {
-        status: s3err.httpStatus,
-        headers: { ...base, ...s3err.headers, ...(head ? {} : { 'content-type': 'application/xml' }) },
-        body: head ? undefined : errorXml(s3err, requestId, hostId),
-        operation,
-      };
+      return { ...renderS3Error(wire, req.method, requestId, hostId), operation };
     }
   }
 
-  private authorize(caller: S3Caller, check: S3AuthCheck, policy: string | undefined): void {
-    const decision = this.authorizer(caller, { ...check, resourcePolicy: policy });
-    if (!decision.allowed) throw new S3Error('AccessDenied', decision.message === undefined ? {} : { message: decision.message });
+  private authorize(caller: RequestCaller, check: S3AuthCheck, policy: string | undefined): void {
+    const decision = caller.decide(caller, { ...check, resourcePolicy: policy });
+    if (!decision.allowed) throw s3Error('AccessDenied', decision.message === undefined ? {} : { message: decision.message });
   }
 
-  private allowed(caller: S3Caller, check: S3AuthCheck, policy: string | undefined): boolean {
-    return this.authorizer(caller, { ...check, resourcePolicy: policy }).allowed;
+  private allowed(caller: RequestCaller, check: S3AuthCheck, policy: string | undefined): boolean {
+    return caller.decide(caller, { ...check, resourcePolicy: policy }).allowed;
   }
 
   private requireBucket(name: string) {
     const bucket = isBucketReference(name) ? this.store.getBucket(name) : undefined;
-    if (bucket === undefined) throw new S3Error('NoSuchBucket', { extra: [['BucketName', name]] });
+    if (bucket === undefined) throw s3Error('NoSuchBucket', { extra: [['BucketName', name]] });
     return bucket;
   }
 
-  private async dispatch(op: S3Operation, req: S3Request, caller: S3Caller, bucketName: string | undefined, key: string | undefined): Promise<S3Response> {
+  private async dispatch(op: S3Operation, req: S3Request, caller: RequestCaller, bucketName: string | undefined, key: string | undefined): Promise<S3Response> {
     if (op === 'ListBuckets') {
       for (const check of checksFor(op, undefined, undefined, req.headers, req.query)) this.authorize(caller, check, undefined);
       return this.listBuckets(req, caller);
@@ -243,8 +245,8 @@ export class S3Service {
         return xmlResponse(locationConstraintXml(bucket.region));
       case 'DeleteBucket': {
         const outcome = this.store.deleteBucket(b);
-        if (outcome === 'missing') throw new S3Error('NoSuchBucket', { extra: [['BucketName', b]] });
-        if (outcome === 'not-empty') throw new S3Error('BucketNotEmpty', { extra: [['BucketName', b]] });
+        if (outcome === 'missing') throw s3Error('NoSuchBucket', { extra: [['BucketName', b]] });
+        if (outcome === 'not-empty') throw s3Error('BucketNotEmpty', { extra: [['BucketName', b]] });
         return { status: 204, headers: {} };
       }
       case 'ListObjectsV2':
@@ -257,13 +259,13 @@ export class S3Service {
           if (!text.trimStart().startsWith('{')) throw new Error('not an object');
           JSON.parse(text);
         } catch (err) {
-          throw new S3Error('MalformedPolicy', { cause: err });
+          throw s3Error('MalformedPolicy', { cause: err });
         }
         this.store.setBucketPolicy(b, text);
         return { status: 204, headers: {} };
       }
       case 'GetBucketPolicy':
-        if (policy === undefined) throw new S3Error('NoSuchBucketPolicy', { extra: [['BucketName', b]] });
+        if (policy === undefined) throw s3Error('NoSuchBucketPolicy', { extra: [['BucketName', b]] });
         return { status: 200, headers: { 'content-type': 'application/json' }, body: policy };
       case 'DeleteBucketPolicy':
         this.store.setBucketPolicy(b, undefined);
@@ -283,7 +285,7 @@ export class S3Service {
     }
   }
 
-  private listBuckets(req: S3Request, caller: S3Caller): S3Response {
+  private listBuckets(req: S3Request, caller: RequestCaller): S3Response {
     const prefix = req.query.get('prefix') ?? undefined;
     const region = req.query.get('bucket-region') ?? undefined;
     const buckets = this.store
@@ -293,52 +295,52 @@ export class S3Service {
     return xmlResponse(listBucketsXml({ id: canonicalUserId(caller.accountId), displayName: caller.accountId }, buckets, prefix === undefined ? {} : { prefix }));
   }
 
-  private async createBucket(req: S3Request, caller: S3Caller, name: string): Promise<S3Response> {
+  private async createBucket(req: S3Request, caller: RequestCaller, name: string): Promise<S3Response> {
     const body = await readSmallBody(req.headers, req.body, { chunkSigning: caller.chunkSigning, maxBytes: 64 * 1024 });
-    if (!isValidBucketName(name)) throw new S3Error('InvalidBucketName', { extra: [['BucketName', name]] });
+    if (!isValidBucketName(name)) throw s3Error('InvalidBucketName', { extra: [['BucketName', name]] });
     const constraint = parseCreateBucketConfiguration(body);
     const endpointRegion = caller.region;
     let region: string;
     if (constraint === undefined) {
-      if (endpointRegion !== 'us-east-1') throw new S3Error('IllegalLocationConstraintException');
+      if (endpointRegion !== 'us-east-1') throw s3Error('IllegalLocationConstraintException');
       region = 'us-east-1';
     } else {
       if (constraint === 'us-east-1' || !/^(EU|[a-z]{2}(-[a-z]+)+-\d+)$/.test(constraint)) {
-        throw new S3Error('InvalidLocationConstraint', { extra: [['LocationConstraint', constraint]] });
+        throw s3Error('InvalidLocationConstraint', { extra: [['LocationConstraint', constraint]] });
       }
       region = constraint === 'EU' ? 'eu-west-1' : constraint;
       if (endpointRegion !== 'us-east-1' && region !== endpointRegion) {
-        throw new S3Error('IllegalLocationConstraintException', { message: `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.` });
+        throw s3Error('IllegalLocationConstraintException', { message: `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.` });
       }
     }
     if (!this.store.createBucket(name, region, caller.accountId, this.now())) {
       const existing = this.store.getBucket(name)!;
-      if (existing.ownerAccount !== caller.accountId) throw new S3Error('BucketAlreadyExists', { extra: [['BucketName', name]] });
+      if (existing.ownerAccount !== caller.accountId) throw s3Error('BucketAlreadyExists', { extra: [['BucketName', name]] });
       // S3's legacy us-east-1 behaviour: creating your own bucket again there succeeds
-      if (!(existing.region === 'us-east-1' && region === 'us-east-1')) throw new S3Error('BucketAlreadyOwnedByYou', { extra: [['BucketName', name]] });
+      if (!(existing.region === 'us-east-1' && region === 'us-east-1')) throw s3Error('BucketAlreadyOwnedByYou', { extra: [['BucketName', name]] });
     }
     return { status: 200, headers: { location: `/${name}` } };
   }
 
-  private listObjects(op: 'ListObjectsV2' | 'ListObjects', req: S3Request, caller: S3Caller, bucket: string): S3Response {
+  private listObjects(op: 'ListObjectsV2' | 'ListObjects', req: S3Request, caller: RequestCaller, bucket: string): S3Response {
     const q = req.query;
     const prefix = q.get('prefix') ?? '';
     const delimiter = q.get('delimiter') ?? undefined;
     const encodingType = q.get('encoding-type') ?? undefined;
     if (encodingType !== undefined && encodingType !== 'url') {
-      throw new S3Error('InvalidArgument', { message: 'Invalid Encoding Method specified in Request', extra: [['ArgumentName', 'encoding-type'], ['ArgumentValue', encodingType]] });
+      throw s3Error('InvalidArgument', { message: 'Invalid Encoding Method specified in Request', extra: [['ArgumentName', 'encoding-type'], ['ArgumentValue', encodingType]] });
     }
     const maxKeysText = q.get('max-keys');
     let maxKeys = 1000;
     if (maxKeysText !== null) {
       if (!/^\d+$/.test(maxKeysText) || Number(maxKeysText) > 2147483647) {
-        throw new S3Error('InvalidArgument', { message: 'Provided max-keys not an integer or within integer range', extra: [['ArgumentName', 'max-keys'], ['ArgumentValue', maxKeysText]] });
+        throw s3Error('InvalidArgument', { message: 'Provided max-keys not an integer or within integer range', extra: [['ArgumentName', 'max-keys'], ['ArgumentValue', maxKeysText]] });
       }
       maxKeys = Math.min(1000, Number(maxKeysText));
     }
     const v2 = op === 'ListObjectsV2';
     const token = v2 ? (q.get('continuation-token') ?? undefined) : undefined;
-    if (token === '') throw new S3Error('InvalidArgument', { message: 'The continuation token provided is incorrect', extra: [['ArgumentName', 'continuation-token']] });
+    if (token === '') throw s3Error('InvalidArgument', { message: 'The continuation token provided is incorrect', extra: [['ArgumentName', 'continuation-token']] });
     const startAfter = v2 ? (q.get('start-after') ?? undefined) : (q.get('marker') ?? undefined);
     let mark: ContinuationMark | undefined = token !== undefined ? decodeToken(token) : startAfter ? { kind: 'key', value: startAfter } : undefined;
 
@@ -395,9 +397,9 @@ export class S3Service {
     return xmlResponse(listObjectsV1Xml(bucket, prefix, startAfter ?? '', delimiter, maxKeys, encodingType, isTruncated, contents, commonPrefixes, last, owner));
   }
 
-  private async deleteObjects(req: S3Request, caller: S3Caller, bucket: string, policy: string | undefined): Promise<S3Response> {
+  private async deleteObjects(req: S3Request, caller: RequestCaller, bucket: string, policy: string | undefined): Promise<S3Response> {
     if (headerValue(req.headers, 'content-md5') === undefined && !Object.keys(req.headers).some((h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-trailer')) {
-      throw new S3Error('InvalidRequest', { message: 'Missing required header for this request: Content-MD5 OR x-amz-checksum-*' });
+      throw s3Error('InvalidRequest', { message: 'Missing required header for this request: Content-MD5 OR x-amz-checksum-*' });
     }
     const body = await readSmallBody(req.headers, req.body, { chunkSigning: caller.chunkSigning, maxBytes: 2 * 1024 * 1024 });
     const { keys, quiet } = parseDeleteRequest(body);
@@ -419,13 +421,13 @@ export class S3Service {
 
   private async storeUpload(bucket: string, key: string, pending: PendingObject, meta: Parameters<ObjectStore['commit']>[3]): Promise<ObjectRecord> {
     const record = await this.store.commit(bucket, key, pending, meta, this.now());
-    if (record === undefined) throw new S3Error('NoSuchBucket', { extra: [['BucketName', bucket]] });
+    if (record === undefined) throw s3Error('NoSuchBucket', { extra: [['BucketName', bucket]] });
     return record;
   }
 
-  private async putObject(req: S3Request, caller: S3Caller, bucket: string, key: string): Promise<S3Response> {
+  private async putObject(req: S3Request, caller: RequestCaller, bucket: string, key: string): Promise<S3Response> {
     if (req.query.has('uploadId') || req.query.has('partNumber')) {
-      throw new S3Error('NotImplemented', { message: 'Multipart uploads are not implemented by this local S3; upload objects up to 5 GiB in one PUT (raise the client\'s multipart threshold).' });
+      throw s3Error('NotImplemented', { message: 'Multipart uploads are not implemented by this local S3; upload objects up to 5 GiB in one PUT (raise the client\'s multipart threshold).' });
     }
     checkDeclaredSize(req.headers, this.maxObjectBytes);
     const headers = objectHeaders(req.headers);
@@ -459,18 +461,18 @@ export class S3Service {
     return { status: 200, headers: out };
   }
 
-  private async copyObject(req: S3Request, caller: S3Caller, bucket: string, key: string): Promise<S3Response> {
+  private async copyObject(req: S3Request, caller: RequestCaller, bucket: string, key: string): Promise<S3Response> {
     const rawSource = headerValue(req.headers, 'x-amz-copy-source')!;
     let source: string;
     try {
       source = decodeURIComponent(rawSource.split('?')[0]!);
     } catch {
-      throw new S3Error('InvalidArgument', { message: 'Invalid copy source encoding', extra: [['ArgumentName', 'x-amz-copy-source'], ['ArgumentValue', rawSource.slice(0, 256)]] });
+      throw s3Error('InvalidArgument', { message: 'Invalid copy source encoding', extra: [['ArgumentName', 'x-amz-copy-source'], ['ArgumentValue', rawSource.slice(0, 256)]] });
     }
     const trimmed = source.startsWith('/') ? source.slice(1) : source;
     const slash = trimmed.indexOf('/');
     if (slash <= 0 || slash === trimmed.length - 1) {
-      throw new S3Error('InvalidArgument', { message: 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', extra: [['ArgumentName', 'x-amz-copy-source'], ['ArgumentValue', rawSource.slice(0, 256)]] });
+      throw s3Error('InvalidArgument', { message: 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', extra: [['ArgumentName', 'x-amz-copy-source'], ['ArgumentValue', rawSource.slice(0, 256)]] });
     }
     const srcBucketName = trimmed.slice(0, slash);
     const srcKey = trimmed.slice(slash + 1);
@@ -478,13 +480,13 @@ export class S3Service {
     const srcBucket = this.requireBucket(srcBucketName);
     this.authorize(caller, { action: 's3:GetObject', resource: s3Arn(srcBucketName, srcKey), context: {} }, srcBucket.policy);
     const src = this.store.getObject(srcBucketName, srcKey);
-    if (src === undefined) throw new S3Error('NoSuchKey', { extra: [['Key', srcKey]] });
+    if (src === undefined) throw s3Error('NoSuchKey', { extra: [['Key', srcKey]] });
     const directive = (headerValue(req.headers, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
     if (directive !== 'COPY' && directive !== 'REPLACE') {
-      throw new S3Error('InvalidArgument', { message: 'Unknown metadata directive.', extra: [['ArgumentName', 'x-amz-metadata-directive'], ['ArgumentValue', directive]] });
+      throw s3Error('InvalidArgument', { message: 'Unknown metadata directive.', extra: [['ArgumentName', 'x-amz-metadata-directive'], ['ArgumentValue', directive]] });
     }
     if (srcBucketName === bucket && srcKey === key && directive === 'COPY') {
-      throw new S3Error('InvalidRequest', {
+      throw s3Error('InvalidRequest', {
         message: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
       });
     }
@@ -509,13 +511,13 @@ export class S3Service {
     return xmlResponse(copyObjectResultXml(record.etag, record.lastModified, checksum));
   }
 
-  private async getObject(op: 'GetObject' | 'HeadObject', req: S3Request, caller: S3Caller, bucket: string, key: string, policy: string | undefined): Promise<S3Response> {
+  private async getObject(op: 'GetObject' | 'HeadObject', req: S3Request, caller: RequestCaller, bucket: string, key: string, policy: string | undefined): Promise<S3Response> {
     for (let attempt = 0; ; attempt++) {
       const obj = this.store.getObject(bucket, key);
       if (obj === undefined) {
         // S3 says NoSuchKey only to callers who may list the bucket; others learn nothing about which keys exist
-        if (!this.allowed(caller, { action: 's3:ListBucket', resource: s3Arn(bucket), context: {} }, policy)) throw new S3Error('AccessDenied');
-        throw new S3Error('NoSuchKey', { extra: [['Key', key]] });
+        if (!this.allowed(caller, { action: 's3:ListBucket', resource: s3Arn(bucket), context: {} }, policy)) throw s3Error('AccessDenied');
+        throw s3Error('NoSuchKey', { extra: [['Key', key]] });
       }
       const conditional = evaluateConditions(req.headers, obj);
       if (conditional !== undefined) return conditional;
@@ -533,9 +535,8 @@ export class S3Service {
       const rangeHeader = headerValue(req.headers, 'range');
       const range = rangeHeader === undefined ? undefined : parseRange(rangeHeader, obj.size);
       if (range === 'unsatisfiable') {
-        throw new S3Error('InvalidRange', {
+        throw s3Error('InvalidRange', {
           extra: [['RangeRequested', rangeHeader!], ['ActualObjectSize', String(obj.size)]],
-          headers: { 'content-range': `bytes */${obj.size}` },
         });
       }
       if (range === undefined && (headerValue(req.headers, 'x-amz-checksum-mode') ?? '').toUpperCase() === 'ENABLED' && obj.checksumAlgorithm !== undefined && obj.checksumValue !== undefined) {
@@ -581,10 +582,10 @@ function evaluateConditions(headers: IncomingHttpHeaders, obj: ObjectRecord): S3
   const matches = (list: string) => list.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === obj.etag || `"${t.trim()}"` === obj.etag);
   const seconds = Math.floor(obj.lastModified / 1000) * 1000;
   const notModified = { status: 304, headers: { etag: obj.etag, 'last-modified': httpDate(obj.lastModified) } };
-  if (ifMatch !== undefined && !matches(ifMatch)) throw new S3Error('PreconditionFailed', { extra: [['Condition', 'If-Match']] });
+  if (ifMatch !== undefined && !matches(ifMatch)) throw s3Error('PreconditionFailed', { extra: [['Condition', 'If-Match']] });
   if (ifMatch === undefined && ifUnmodifiedSince !== undefined) {
     const t = Date.parse(ifUnmodifiedSince);
-    if (!Number.isNaN(t) && seconds > t) throw new S3Error('PreconditionFailed', { extra: [['Condition', 'If-Unmodified-Since']] });
+    if (!Number.isNaN(t) && seconds > t) throw s3Error('PreconditionFailed', { extra: [['Condition', 'If-Unmodified-Since']] });
   }
   if (ifNoneMatch !== undefined && matches(ifNoneMatch)) return notModified;
   if (ifNoneMatch === undefined && ifModifiedSince !== undefined) {
@@ -592,6 +593,20 @@ function evaluateConditions(headers: IncomingHttpHeaders, obj: ObjectRecord): S3
     if (!Number.isNaN(t) && seconds <= t) return notModified;
   }
   return undefined;
+}
+
+/**
+ * S3's error response: the `<Error>` document (none for HEAD), with the headers S3 adds for some codes
+ * (`Content-Range` on InvalidRange, `Allow` on MethodNotAllowed).
+ */
+export function renderS3Error(err: WireError, method: string, requestId: string, hostId: string): S3Response {
+  const headers: Record<string, string> = { 'x-amz-request-id': requestId, 'x-amz-id-2': hostId };
+  const extra = new Map(err.extra ?? []);
+  if (err.code === 'InvalidRange' && extra.has('ActualObjectSize')) headers['content-range'] = `bytes */${extra.get('ActualObjectSize')}`;
+  if (err.code === 'MethodNotAllowed') headers['allow'] = 'GET, HEAD, PUT, DELETE, POST';
+  if (method === 'HEAD') return { status: err.httpStatus, headers };
+  headers['content-type'] = 'application/xml';
+  return { status: err.httpStatus, headers, body: errorXml(err, requestId, hostId) };
 }
 
 function xmlResponse(body: string): S3Response {
@@ -633,14 +648,14 @@ function escape(s: string): string {
 
 /** Which operation a method, address and query name; S3's `MethodNotAllowed` / `NotImplemented` otherwise. */
 export function routeOperation(method: string, bucket: string | undefined, key: string | undefined, query: URLSearchParams, headers: IncomingHttpHeaders): S3Operation {
-  const notAllowed = () => new S3Error('MethodNotAllowed', { extra: [['Method', method], ['ResourceType', key !== undefined ? 'OBJECT' : bucket !== undefined ? 'BUCKET' : 'SERVICE']], headers: { allow: 'GET, HEAD, PUT, DELETE, POST' } });
+  const notAllowed = () => s3Error('MethodNotAllowed', { extra: [['Method', method], ['ResourceType', key !== undefined ? 'OBJECT' : bucket !== undefined ? 'BUCKET' : 'SERVICE']] });
   if (bucket === undefined) {
     if (method === 'GET') return 'ListBuckets';
     throw notAllowed();
   }
   if (key === undefined) {
     const unsupported = ['acl', 'cors', 'lifecycle', 'logging', 'notification', 'tagging', 'versioning', 'website', 'encryption', 'replication', 'uploads', 'versions', 'object-lock', 'ownershipControls', 'publicAccessBlock', 'accelerate', 'requestPayment', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'policyStatus'].find((s) => query.has(s));
-    if (unsupported !== undefined) throw new S3Error('NotImplemented', { message: `The ?${unsupported} bucket subresource is not implemented by this local S3.` });
+    if (unsupported !== undefined) throw s3Error('NotImplemented', { message: `The ?${unsupported} bucket subresource is not implemented by this local S3.` });
     switch (method) {
       case 'PUT':
         return query.has('policy') ? 'PutBucketPolicy' : 'CreateBucket';
@@ -661,7 +676,7 @@ export function routeOperation(method: string, bucket: string | undefined, key: 
   }
   const unsupported = ['acl', 'tagging', 'uploads', 'uploadId', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'attributes'].find((s) => query.has(s));
   if (unsupported !== undefined) {
-    throw new S3Error('NotImplemented', {
+    throw s3Error('NotImplemented', {
       message: unsupported === 'uploads' || unsupported === 'uploadId'
         ? "Multipart uploads are not implemented by this local S3; upload objects up to 5 GiB in one PUT (raise the client's multipart threshold)."
         : `The ?${unsupported} object subresource is not implemented by this local S3.`,

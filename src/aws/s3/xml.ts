@@ -5,7 +5,8 @@
  * @module
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { S3Error } from './errors.js';
+import { s3Error } from './errors.js';
+import type { WireError } from '../errors.js';
 
 export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
@@ -48,9 +49,9 @@ export function xmlDocument(root: string, inner: string, namespaced = true): str
 }
 
 /** The `<Error>` document (no namespace), extra elements in order, then `RequestId` and `HostId`. */
-export function errorXml(err: S3Error, requestId: string, hostId: string): string {
+export function errorXml(err: WireError, requestId: string, hostId: string): string {
   let inner = el('Code', err.code) + el('Message', err.message);
-  for (const [name, value] of err.extra) inner += el(name, value);
+  for (const [name, value] of err.extra ?? []) inner += el(name, value);
   inner += el('RequestId', requestId) + el('HostId', hostId);
   return xmlDocument('Error', inner, false);
 }
@@ -154,7 +155,7 @@ const parser = new XMLParser({
 
 function parseXmlBody(body: Buffer): Record<string, unknown> {
   const text = body.toString('utf8');
-  if (XMLValidator.validate(text) !== true) throw new S3Error('MalformedXML');
+  if (XMLValidator.validate(text) !== true) throw s3Error('MalformedXML');
   return parser.parse(text) as Record<string, unknown>;
 }
 
@@ -163,11 +164,11 @@ export function parseCreateBucketConfiguration(body: Buffer): string | undefined
   if (body.toString('utf8').trim() === '') return undefined;
   const doc = parseXmlBody(body);
   const config = doc['CreateBucketConfiguration'];
-  if (config === undefined) throw new S3Error('MalformedXML');
+  if (config === undefined) throw s3Error('MalformedXML');
   if (config === '' || typeof config !== 'object' || config === null) return undefined;
   const value = (config as Record<string, unknown>)['LocationConstraint'];
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw new S3Error('MalformedXML');
+  if (typeof value !== 'string') throw s3Error('MalformedXML');
   return value.trim();
 }
 
@@ -175,15 +176,15 @@ export function parseCreateBucketConfiguration(body: Buffer): string | undefined
 export function parseDeleteRequest(body: Buffer): { keys: string[]; quiet: boolean } {
   const doc = parseXmlBody(body);
   const del = doc['Delete'];
-  if (typeof del !== 'object' || del === null) throw new S3Error('MalformedXML');
+  if (typeof del !== 'object' || del === null) throw s3Error('MalformedXML');
   const objects = ((del as Record<string, unknown>)['Object'] ?? []) as unknown[];
   const keys: string[] = [];
   for (const o of objects) {
     const key = typeof o === 'object' && o !== null ? (o as Record<string, unknown>)['Key'] : undefined;
-    if (typeof key !== 'string') throw new S3Error('MalformedXML');
+    if (typeof key !== 'string') throw s3Error('MalformedXML');
     keys.push(key);
   }
-  if (keys.length === 0 || keys.length > 1000) throw new S3Error('MalformedXML');
+  if (keys.length === 0 || keys.length > 1000) throw s3Error('MalformedXML');
   const quiet = String((del as Record<string, unknown>)['Quiet'] ?? 'false').trim().toLowerCase() === 'true';
   return { keys, quiet };
 }

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
-import { AwsChunkedDecoder, ChunkSignatureChain, deriveSigningKey } from '../../../src/aws/s3/chunked.js';
-import { S3Error } from '../../../src/aws/s3/errors.js';
+import { AwsChunkedDecoder, ChunkSignatureChain } from '../../../src/aws/s3/chunked.js';
+import { deriveSigningKey } from '../../../src/aws/sigv4/signing-key.js';
+import { AwsError } from '../../../src/aws/errors.js';
 
 function decodeAll(decoder: AwsChunkedDecoder, body: Buffer, step = body.length): Buffer {
   const out: Buffer[] = [];
@@ -15,7 +16,7 @@ const code = (fn: () => unknown) => {
   try {
     fn();
   } catch (err) {
-    assert.ok(err instanceof S3Error, String(err));
+    assert.ok(err instanceof AwsError, String(err));
     return err.code;
   }
   return 'no error';
