@@ -43,6 +43,13 @@ export interface PlaneOptions {
   restService?: RestServiceFactory;
   /** Bound of the decision log. */
   maxDecisions?: number;
+  /**
+   * Where to fetch an issuer's documents instead of its public URL (`https://oidc.irsa.local` → the local issuer's
+   * `https://127.0.0.1:8441`), for STS's key fetching.
+   */
+  issuerEndpoints?: Readonly<Record<string, string>>;
+  /** Extra CA certificate files (PEM) STS trusts when fetching issuer documents. */
+  issuerCaFiles?: readonly string[];
 }
 
 /** The default query services a plane runs; the STS module adds itself here. */
@@ -96,6 +103,8 @@ export class Plane {
   readonly now: () => Date;
   readonly random: RandomSource;
   readonly logger: Logger | undefined;
+  readonly issuerEndpoints: Readonly<Record<string, string>>;
+  readonly issuerCaFiles: readonly string[];
   private readonly newRequestId: () => string;
   private readonly queryServices = new Map<string, QueryService>();
   private readonly actionIndex = new Map<string, QueryService>();
@@ -110,6 +119,8 @@ export class Plane {
     this.random = options.random ?? cryptoRandom;
     this.logger = options.logger;
     this.newRequestId = options.requestId ?? randomUUID;
+    this.issuerEndpoints = options.issuerEndpoints ?? {};
+    this.issuerCaFiles = options.issuerCaFiles ?? [];
     this.iam = createIamStore(this.db);
     this.sessions = createSessionStore(this.db, this.now, this.random);
     this.decisions = createDecisionLog(this.db, { ...(options.maxDecisions ? { maxEntries: options.maxDecisions } : {}) });
@@ -129,6 +140,11 @@ export class Plane {
   /** Sets the REST service (S3). */
   registerRestService(service: RestService): void {
     this.restService = service;
+  }
+
+  /** Whether a REST service (S3) is registered. */
+  hasRestService(): boolean {
+    return this.restService !== null;
   }
 
   /** The query service registered under a signing name. */
