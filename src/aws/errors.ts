@@ -33,6 +33,8 @@ export const STS_ERROR_CODES = [] as const;
  * in src/aws/s3/errors.ts.
  */
 export const S3_ERROR_CODES = [
+  'AuthorizationHeaderMalformed',
+  'AuthorizationQueryParametersError',
   'BadDigest',
   'BucketAlreadyExists',
   'BucketAlreadyOwnedByYou',
@@ -41,12 +43,14 @@ export const S3_ERROR_CODES = [
   'IllegalLocationConstraintException',
   'IncompleteBody',
   'InternalError',
+  'InvalidAccessKeyId',
   'InvalidArgument',
   'InvalidBucketName',
   'InvalidDigest',
   'InvalidLocationConstraint',
   'InvalidRange',
   'InvalidRequest',
+  'InvalidToken',
   'InvalidURI',
   'KeyTooLongError',
   'MalformedPolicy',
@@ -59,6 +63,7 @@ export const S3_ERROR_CODES = [
   'NoSuchKey',
   'NotImplemented',
   'PreconditionFailed',
+  'RequestTimeTooSkewed',
   'RequestTimeout',
   'XAmzContentSHA256Mismatch',
 ] as const;

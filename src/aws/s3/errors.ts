@@ -8,25 +8,30 @@
 import { AwsError, type S3_ERROR_CODES } from '../errors.js';
 
 /** The codes S3 answers with. */
-export type S3WireCode = (typeof S3_ERROR_CODES)[number] | 'AccessDenied' | 'SignatureDoesNotMatch';
+export type S3WireCode = (typeof S3_ERROR_CODES)[number] | 'AccessDenied' | 'SignatureDoesNotMatch' | 'ExpiredToken';
 
 /** Status and default message of each code, as S3 answers them. */
 const DEFAULTS: Record<S3WireCode, [number, string]> = {
   AccessDenied: [403, 'Access Denied'],
+  AuthorizationHeaderMalformed: [400, 'The authorization header is malformed'],
+  AuthorizationQueryParametersError: [400, 'Error parsing the X-Amz-Credential parameter'],
   BadDigest: [400, 'The Content-MD5 you specified did not match what we received.'],
   BucketAlreadyExists: [409, 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.'],
   BucketAlreadyOwnedByYou: [409, 'Your previous request to create the named bucket succeeded and you already own it.'],
   BucketNotEmpty: [409, 'The bucket you tried to delete is not empty'],
+  ExpiredToken: [400, 'The provided token has expired.'],
   EntityTooLarge: [400, 'Your proposed upload exceeds the maximum allowed size'],
   IllegalLocationConstraintException: [400, 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.'],
   IncompleteBody: [400, 'You did not provide the number of bytes specified by the Content-Length HTTP header'],
   InternalError: [500, 'We encountered an internal error. Please try again.'],
+  InvalidAccessKeyId: [403, 'The AWS Access Key Id you provided does not exist in our records.'],
   InvalidArgument: [400, 'Invalid Argument'],
   InvalidBucketName: [400, 'The specified bucket is not valid.'],
   InvalidDigest: [400, 'The Content-MD5 you specified was invalid.'],
   InvalidLocationConstraint: [400, 'The specified location-constraint is not valid'],
   InvalidRange: [416, 'The requested range is not satisfiable'],
   InvalidRequest: [400, 'Invalid Request'],
+  InvalidToken: [400, 'The provided token is malformed or otherwise invalid.'],
   InvalidURI: [400, "Couldn't parse the specified URI."],
   KeyTooLongError: [400, 'Your key is too long'],
   MalformedPolicy: [400, "Policies must be valid JSON and the first byte must be '{'"],
@@ -39,6 +44,7 @@ const DEFAULTS: Record<S3WireCode, [number, string]> = {
   NoSuchBucketPolicy: [404, 'The bucket policy does not exist'],
   NotImplemented: [501, 'A header you provided implies functionality that is not implemented'],
   PreconditionFailed: [412, 'At least one of the pre-conditions you specified did not hold'],
+  RequestTimeTooSkewed: [403, 'The difference between the request time and the current time is too large.'],
   RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.'],
   SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],
   XAmzContentSHA256Mismatch: [400, "The provided 'x-amz-content-sha256' header does not match what was computed."],
