@@ -14,6 +14,7 @@ import type { ChunkSigningContext } from './chunked.js';
 import { checksumHeaderName, type ChecksumAlgorithm } from './checksum.js';
 import { s3Error } from './errors.js';
 import { isWireError, type WireError } from '../errors.js';
+import { validatePolicy } from '../../policy/index.js';
 import { isBucketReference, isValidBucketName, MAX_KEY_BYTES } from './names.js';
 import { MAX_PUT_BYTES, checkDeclaredSize, readPayload, readSmallBody } from './payload.js';
 import type { ObjectRecord, ObjectStore, PendingObject } from './store.js';
@@ -255,12 +256,9 @@ export class S3Service {
       case 'PutBucketPolicy': {
         const body = await readSmallBody(req.headers, req.body, { chunkSigning: caller.chunkSigning, maxBytes: 20 * 1024 });
         const text = body.toString('utf8');
-        try {
-          if (!text.trimStart().startsWith('{')) throw new Error('not an object');
-          JSON.parse(text);
-        } catch (err) {
-          throw s3Error('MalformedPolicy', { cause: err });
-        }
+        if (!text.trimStart().startsWith('{')) throw s3Error('MalformedPolicy');
+        const validation = validatePolicy(text, { kind: 'resource', skipSizeCheck: true });
+        if (!validation.valid) throw s3Error('MalformedPolicy', { message: validation.error?.message ?? 'Invalid policy document' });
         this.store.setBucketPolicy(b, text);
         return { status: 204, headers: {} };
       }
