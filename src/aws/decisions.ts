@@ -122,3 +122,19 @@ export class DecisionLog {
 export function createDecisionLog(db: SqliteDatabase, options: { maxEntries?: number; flushDelayMs?: number } = {}): DecisionLog {
   return new DecisionLog(db, options.maxEntries, options.flushDelayMs);
 }
+
+/**
+ * Reads decisions from a database another process writes (for `irsa why`): those of one request, or the last denial.
+ * Returns an empty list when the plane has recorded nothing yet.
+ * @example
+ * readDecisions(openDatabaseReadOnly(path), { requestId: 'c0ffee…' })
+ */
+export function readDecisions(db: SqliteDatabase, query: { requestId?: string }): DecisionRecord[] {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'decisions'").get();
+  if (exists === undefined) return [];
+  const rows =
+    query.requestId !== undefined
+      ? (db.prepare('SELECT * FROM decisions WHERE request_id = ? ORDER BY seq').all(query.requestId) as Row[])
+      : (db.prepare("SELECT * FROM decisions WHERE decision != 'Allow' ORDER BY seq DESC LIMIT 1").all() as Row[]);
+  return rows.map(toRecord);
+}

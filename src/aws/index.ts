@@ -24,7 +24,7 @@ export type {
 export type { AssumedRolePrincipal, Credential, CredentialLookup, Principal, RootPrincipal, UserPrincipal } from './credentials.js';
 export { Authorizer, oneLine } from './authorize.js';
 export type { AuthorizationDecision, AuthorizationRequest, RequestFacts } from './authorize.js';
-export { DecisionLog, createDecisionLog } from './decisions.js';
+export { DecisionLog, createDecisionLog, readDecisions } from './decisions.js';
 export type { DecisionRecord } from './decisions.js';
 export { SessionStore, createSessionStore } from './sessions.js';
 export type { IssueSessionInput, SessionCredentials, SessionRecord, SessionTag } from './sessions.js';
@@ -60,5 +60,5 @@ export { buildCanonicalRequest, canonicalQuery, canonicalUris, uriEncode, sha256
 export { deriveSigningKey, hmac, SigningKeyCache } from './sigv4/signing-key.js';
 export { cryptoRandom, newAccessKeyId, newSessionAccessKeyId, newSecretAccessKey, newSessionToken, newRoleId, newPolicyId, newUserId } from './ids.js';
 export type { RandomSource } from './ids.js';
-export { openDatabase, applyMigrations } from './storage/database.js';
+export { openDatabase, openDatabaseReadOnly, applyMigrations } from './storage/database.js';
 export type { SqliteDatabase } from './storage/database.js';
