@@ -70,6 +70,13 @@ function rawOf(patched: unknown): RawContainer | undefined {
   return typeof patched === 'object' && patched !== null ? ((patched as Record<symbol, unknown>)[RAW_CONTAINER] as RawContainer | undefined) : undefined;
 }
 
+/** `{op, path, value}` in this order with string op and path: written by hand exactly as JSON.stringify would. */
+function isPlainOp(op: { op: unknown; path: unknown }): boolean {
+  if (typeof op.op !== 'string' || typeof op.path !== 'string') return false;
+  const keys = Object.keys(op);
+  return keys.length === 3 && keys[0] === 'op' && keys[1] === 'path' && keys[2] === 'value';
+}
+
 /**
  * JSON of a patch (operations `{op, path, value}`), splicing raw containers where the values carry them.
  * @example
@@ -81,12 +88,12 @@ export function stringifyPatch(patch: readonly unknown[]): string {
     const op = patch[i] as { op: string; path: string; value?: unknown };
     if (i > 0) out += ',';
     const value = op.value;
-    if (Array.isArray(value) && value.length > 0 && (op.path === '/spec/containers' || op.path === '/spec/initContainers') && Object.keys(op).length === 3) {
+    if (Array.isArray(value) && value.length > 0 && isPlainOp(op)) {
       out += `{"op":${JSON.stringify(op.op)},"path":${JSON.stringify(op.path)},"value":[`;
       for (let k = 0; k < value.length; k++) {
         const patched = value[k];
         const raw = rawOf(patched);
-        out += (k > 0 ? ',' : '') + (raw === undefined ? JSON.stringify(patched) : containerJson(raw, patched as Record<string, unknown>));
+        out += (k > 0 ? ',' : '') + (raw === undefined ? JSON.stringify(patched) ?? 'null' : containerJson(raw, patched as Record<string, unknown>));
       }
       out += ']}';
     } else out += JSON.stringify(op);
