@@ -37,7 +37,7 @@ import {
 import type { CliContext } from './context.js';
 import type { RegisterCommand } from './commands.js';
 import { setExitCode } from './exit-code.js';
-import { addMutationOptions, loadInjector, type MutationFlagValues } from './mutation-flags.js';
+import { addMutationOptions, checkManifestDepth, loadInjector, type MutationFlagValues } from './mutation-flags.js';
 
 /** Issuer of tokens minted with the ephemeral key when no `--issuer` is given. */
 export const EPHEMERAL_ISSUER = 'https://irsa-exec.invalid';
@@ -89,6 +89,7 @@ export async function readPod(path: string, shown: string, defaultNamespace: str
   const found: Array<{ pod: Record<string, unknown>; namespace: string | undefined; name: string }> = [];
   for (const doc of set.documents) {
     const value = documentValue(doc);
+    checkManifestDepth(value, shown, doc.index);
     for (const loc of findPods(value, shown, doc.index)) {
       const pod = getAt(value, loc.path);
       if (isRecord(pod)) found.push({ pod, namespace: loc.namespace, name: loc.name });

@@ -24,7 +24,7 @@ import {
 import { UsageError } from '../lib/errors.js';
 import type { JsonPatchOperation } from '../webhook/index.js';
 import type { RegisterCommand } from './commands.js';
-import { addMutationOptions, loadInjector, type MutationFlagValues } from './mutation-flags.js';
+import { addMutationOptions, checkManifestDepth, loadInjector, type MutationFlagValues } from './mutation-flags.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const OUTPUTS = ['yaml', 'json', 'patch'] as const;
@@ -65,6 +65,7 @@ export const registerInjectCommand: RegisterCommand = (program, ctx) => {
     for (const set of sets) {
       for (const doc of set.documents) {
         const value = documentValue(doc);
+        checkManifestDepth(value, doc.source, doc.index);
         work.push({ doc, value });
         collectServiceAccounts(value, injector.settings.annotationPrefix, defaultNamespace, inputServiceAccounts);
       }
