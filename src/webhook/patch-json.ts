@@ -5,7 +5,22 @@
  * byte-for-byte `JSON.stringify(patch)` of the same patch built from a fully parsed pod (tested).
  * @module
  */
-import { RAW_CONTAINER, type RawContainer } from './review-scan.js';
+/** The raw JSON of a container, on the light container object the fast path hands to the mutation. */
+export const RAW_CONTAINER = Symbol('irsa.rawContainer');
+
+/** Where a light container came from: its raw text and the spans of its `env` and `volumeMounts` values. */
+export interface RawContainer {
+  /** The container's JSON object text, exactly as received. */
+  text: string;
+  /** [start, end) of the `env` value in `text`, or -1 when the container has no `env` member. */
+  envStart: number;
+  envEnd: number;
+  mountsStart: number;
+  mountsEnd: number;
+  /** The parsed `env` and `volumeMounts` the light container was given (the patch's container replaces them when it extends them). */
+  env: unknown;
+  volumeMounts: unknown;
+}
 
 interface Edit {
   /** Replace [start, end) of the raw text with `text` (start === end: insert). */

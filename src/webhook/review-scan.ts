@@ -14,24 +14,8 @@
  */
 import type { DecodedAdmissionReview, AdmissionRequest } from './admission.js';
 import { ADMISSION_API_VERSIONS } from './admission.js';
-const MAX_JSON_DEPTH = 100; // TEMP until the merge
-
-/** The raw JSON of a container, on the light container object the fast path hands to the mutation. */
-export const RAW_CONTAINER = Symbol('irsa.rawContainer');
-
-/** Where a light container came from: its raw text and the spans of its `env` and `volumeMounts` values. */
-export interface RawContainer {
-  /** The container's JSON object text, exactly as received. */
-  text: string;
-  /** [start, end) of the `env` value in `text`, or -1 when the container has no `env` member. */
-  envStart: number;
-  envEnd: number;
-  mountsStart: number;
-  mountsEnd: number;
-  /** The parsed `env` and `volumeMounts` the light container was given (the patch's container replaces them when it extends them). */
-  env: unknown;
-  volumeMounts: unknown;
-}
+import { MAX_JSON_DEPTH } from './json-depth.js';
+import { RAW_CONTAINER, type RawContainer } from './patch-json.js';
 
 const enum C {
   TAB = 0x09,

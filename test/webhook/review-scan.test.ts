@@ -4,17 +4,20 @@
  * byte order for the fixtures, and a fallback (undefined) for everything that is not an ordinary valid review.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { decodeAdmissionReview } from '../../src/webhook/admission.js';
+import { decodeAdmissionReview, encodeAdmissionReview } from '../../src/webhook/admission.js';
+import { createAdmissionHandler } from '../../src/webhook/handler.js';
+import { startWebhookServer } from '../../src/webhook/server.js';
 import { defaultMutationSettings, mutatePod, resolveIdentity, parseContainerCredentialsConfig, type ResolvedIdentity } from '../../src/webhook/index.js';
 import { stringifyPatch } from '../../src/webhook/patch-json.js';
 import { scanAdmissionReview } from '../../src/webhook/review-scan.js';
 import { listFixtureFiles, loadFixture } from './fixture-harness.js';
 import { goEncodePatch } from './go-json.js';
+import { decodePatch, FakeIdentityStore, makePki, memoryLogger, request1, ROLE_ARN, tempDir } from './server-helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtureDirs = [resolve(here, '../../test/fixtures/eks-webhook'), join(here, 'testdata')];
@@ -185,4 +188,31 @@ test('the scanner agrees with JSON.parse on validity, for any JSON text and its 
       if (!valid) assert.equal(scanned, undefined, text);
     }
   }), { numRuns: 1000 });
+});
+
+test('through the server: pods with managedFields, status, several containers, non-ASCII text get the full path\'s patch', async (t) => {
+  const tmp = tempDir();
+  t.after(() => tmp.cleanup());
+  const pki = makePki(tmp.dir);
+  writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
+  writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
+  const store = new FakeIdentityStore().add('default', 'app', { 'eks.amazonaws.com/role-arn': ROLE_ARN, 'eks.amazonaws.com/sts-regional-endpoints': 'true' });
+  const settings = { ...defaultMutationSettings(), awsDefaultRegion: 'us-west-2' };
+  const server = await startWebhookServer({ host: '127.0.0.1', port: 0, metricsPort: -1, tlsCertFile: join(tmp.dir, 'tls.crt'), tlsKeyFile: join(tmp.dir, 'tls.key'), settings, lookupGracePeriodMs: 0 }, { store, logger: memoryLogger().logger, random: () => 0 });
+  t.after(() => server.shutdown());
+  const handler = createAdmissionHandler({ store, settings, lookupGracePeriodMs: 0, random: () => 0 });
+  const container = (name: string, extra: Record<string, unknown> = {}) => ({ name, image: `registry.example.com/${name}:1`, ports: [{ containerPort: 8080, protocol: 'TCP' }], env: [{ name: 'A', value: '1' }], resources: { limits: { cpu: '1' } }, volumeMounts: [{ name: 'config', mountPath: '/etc/app' }], terminationMessagePath: '/dev/termination-log', ...extra });
+  const pods = [
+    { kind: 'Pod', apiVersion: 'v1', metadata: { generateName: 'app-', namespace: 'default', managedFields: [{ manager: 'kube-controller-manager', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:containers': { 'k:{"name":"app"}': { '.': {} } } } } }] }, spec: { volumes: [{ name: 'config', configMap: { name: 'c' } }], initContainers: [container('init', { env: undefined })], containers: [container('app'), container('envoy', { env: [{ name: 'AWS_REGION', value: 'eu-west-1' }] }), container('log', { volumeMounts: undefined })], serviceAccountName: 'app' }, status: { phase: 'Pending' } },
+    { kind: 'Pod', metadata: { name: 'café', namespace: 'default', annotations: { note: 'ünïcödé <&>' } }, spec: { containers: [container('app', { args: ['--greeting=héllo'] })], serviceAccountName: 'app' } },
+  ];
+  for (const pod of pods) {
+    const body = JSON.stringify(review(pod, { namespace: 'default' }));
+    const res = await request1(server.url, { path: '/mutate', body, headers: { 'content-type': 'application/json' }, ca: pki.caCert });
+    assert.equal(res.status, 200);
+    const decoded = decodeAdmissionReview(body);
+    const expected = encodeAdmissionReview(decoded, (await handler.admit(decoded)).response);
+    assert.equal(res.body, expected, `${(pod.metadata as { name?: string }).name ?? 'managedFields pod'}: response bytes`);
+    assert.ok(decodePatch(res.body)!.length > 0);
+  }
 });
