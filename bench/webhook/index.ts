@@ -12,6 +12,7 @@
  *    on one thread until a `--workers` mode exists). The load generator shares those cores.
  *
  * The Go side is skipped with a message when `../shared/reference/eks-webhook` is absent (a user's clone).
+ * `BENCH_WEBHOOK_BASELINE=/path/to/another/checkout` adds that checkout's server to the per-core rounds (before/after).
  * `--short` (CI) runs few short rounds and never fails on ratios; the full run is for a quiet machine.
  * @module
  */
@@ -77,8 +78,8 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startIrsa(name: string, dir: string, core: number | undefined, extra: string[] = []): Promise<Target> {
-  const child = spawnNode(core, [join(here, 'server-child.ts'), dir, REGION, ...extra]);
+async function startIrsa(name: string, dir: string, core: number | undefined, extra: string[] = [], checkout?: string): Promise<Target> {
+  const child = spawnNode(core, [checkout === undefined ? join(here, 'server-child.ts') : join(checkout, 'bench/webhook/server-child.ts'), dir, REGION, ...extra]);
   const { port, pid } = JSON.parse(await firstLine(child)) as { port: number; pid: number };
   return {
     name,
@@ -237,6 +238,9 @@ export async function run(short: boolean): Promise<void> {
     // Per core: both servers on core 0, autocannon on core 1.
     const starts = [() => startIrsa('irsa', dir, 0)];
     if (withGo) starts.push(() => startGo('go', dir, 0));
+    // Another checkout's webhook in the same rounds (before/after a change): BENCH_WEBHOOK_BASELINE=/path/to/checkout
+    const baseline = process.env.BENCH_WEBHOOK_BASELINE;
+    if (baseline) starts.push(() => startIrsa('irsa (baseline)', dir, 0, [], baseline));
     await withTargets(starts, async (targets) => {
       if (withGo) {
         const d = await differential(targets[0]!, targets[1]!, bodies, readFileSync(join(dir, 'tls.crt')));
@@ -250,6 +254,10 @@ export async function run(short: boolean): Promise<void> {
         const { irsa, go } = r as { irsa: LoadResult; go: LoadResult };
         const perRound = results.irsa!.map((x, i) => (x.requestsPerSecond / results.go![i]!.requestsPerSecond).toFixed(2)).join('/');
         const met = irsa.requestsPerSecond >= 1.2 * go.requestsPerSecond && irsa.p99 <= go.p99;
+        if (baseline) {
+          const b = r['irsa (baseline)']!;
+          console.log(`ratio irsa/baseline: ${(irsa.requestsPerSecond / b.requestsPerSecond).toFixed(2)}x req/s, CPU/request ${(b.cpuMicrosPerRequest / irsa.cpuMicrosPerRequest).toFixed(2)}x less; baseline/Go ${(b.requestsPerSecond / go.requestsPerSecond).toFixed(2)}x req/s, CPU/request ${(go.cpuMicrosPerRequest / b.cpuMicrosPerRequest).toFixed(2)}x less`);
+        }
         console.log(`ratio irsa/Go per core: ${(irsa.requestsPerSecond / go.requestsPerSecond).toFixed(2)}x req/s (rounds ${perRound}; goal >= 1.2), p99 ${irsa.p99} vs ${go.p99} ms (goal: no worse), CPU/request ${(go.cpuMicrosPerRequest / irsa.cpuMicrosPerRequest).toFixed(2)}x less: ${met ? 'goal met' : 'goal NOT met'}${short ? ' (short run: indicative only)' : ''}`);
       }
     });
