@@ -14,6 +14,7 @@ import { createAdmissionHandler } from '../../src/webhook/handler.js';
 import { startWebhookServer } from '../../src/webhook/server.js';
 import { defaultMutationSettings, mutatePod, resolveIdentity, parseContainerCredentialsConfig, type ResolvedIdentity } from '../../src/webhook/index.js';
 import { stringifyPatch } from '../../src/webhook/patch-json.js';
+import { jsonDepthExceededAt } from '../../src/webhook/json-depth.js';
 import { scanAdmissionReview } from '../../src/webhook/review-scan.js';
 import { listFixtureFiles, loadFixture } from './fixture-harness.js';
 import { goEncodePatch } from './go-json.js';
@@ -214,5 +215,16 @@ test('through the server: pods with managedFields, status, several containers, n
     const expected = encodeAdmissionReview(decoded, (await handler.admit(decoded)).response);
     assert.equal(res.body, expected, `${(pod.metadata as { name?: string }).name ?? 'managedFields pod'}: response bytes`);
     assert.ok(decodePatch(res.body)!.length > 0);
+  }
+});
+
+test('the depth limit is the full decode\'s, wherever the nesting is (review, skipped member, container)', () => {
+  const base = review({ kind: 'Pod', metadata: { name: 'p' }, spec: { serviceAccountName: 'a', containers: [{ name: 'c', x: '@' }] } }, { oldObject: '@' });
+  for (const where of ['"oldObject":"@"', '"x":"@"']) {
+    for (const levels of [90, 95, 96, 97, 98, 99, 100]) {
+      const body = Buffer.from(JSON.stringify(base).replace(where, where.replace('"@"', `${'['.repeat(levels)}${']'.repeat(levels)}`)));
+      const tooDeep = jsonDepthExceededAt(body) >= 0;
+      assert.equal(scanAdmissionReview(body) === undefined, tooDeep, `${where} with ${levels} levels: depth check ${tooDeep}`);
+    }
   }
 });
