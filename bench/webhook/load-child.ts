@@ -5,7 +5,7 @@
  * process tree (workers included), so CPU per request holds steady on a busy machine.
  * Usage: load-child.ts <json: { targets: [{ name, url, pid }], bodiesFile, connections, rounds, duration, warmup }>
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /** The part of autocannon's result we read (the package ships no types). */
@@ -35,6 +35,7 @@ const shoot = (url: string, duration: number) => autocannon({ url, requests, con
 const TICKS = 100; // USER_HZ on Linux
 /** utime + stime (s) of `pid` and every live descendant (cluster workers). */
 function treeCpuSeconds(root: number): number {
+  if (!existsSync('/proc')) return Number.NaN; // not Linux: CPU per request is not measured
   const stats = new Map<number, { ppid: number; ticks: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
