@@ -122,52 +122,81 @@ class Scanner {
     this.pos = p;
   }
 
-  literal(word: readonly number[]): void {
+  /**
+   * Skips any value at `pos` (after whitespace) with `depth` arrays/objects already open. Iterative, on locals
+   * (most of a review is skipped: this loop is the scanner's hot spot).
+   */
+  value(depth: number): void {
     const b = this.b;
-    for (let k = 0; k < word.length; k++) if (b[this.pos + k] !== word[k]) throw UNUSUAL;
-    this.pos += word.length;
+    const stack = OPEN; // 1 = object, 2 = array, for the containers opened inside this value
+    let sp = 0;
+    let p = this.pos;
+    let c: number;
+    for (;;) {
+      // a value
+      c = b[p]!;
+      while (c === C.SPACE || c === C.LF || c === C.CR || c === C.TAB) c = b[++p]!;
+      if (c === C.QUOTE) {
+        this.pos = p;
+        this.string();
+        p = this.pos;
+      } else if (c === C.OPEN_BRACE || c === C.OPEN_BRACKET) {
+        if (depth + sp + 1 > MAX_JSON_DEPTH) throw UNUSUAL;
+        const object = c === C.OPEN_BRACE;
+        c = b[++p]!;
+        while (c === C.SPACE || c === C.LF || c === C.CR || c === C.TAB) c = b[++p]!;
+        if (c === (object ? C.CLOSE_BRACE : C.CLOSE_BRACKET)) p++;
+        else {
+          stack[sp++] = object ? 1 : 2;
+          if (object) p = this.key(p);
+          continue;
+        }
+      } else if (c === 0x74) p = literalAt(b, p, TRUE);
+      else if (c === 0x66) p = literalAt(b, p, FALSE);
+      else if (c === 0x6e) p = literalAt(b, p, NULL);
+      else {
+        this.pos = p;
+        this.number();
+        p = this.pos;
+      }
+      // after a value: close what ends here, or go on to the next member or element
+      for (;;) {
+        if (sp === 0) {
+          this.pos = p;
+          return;
+        }
+        c = b[p]!;
+        while (c === C.SPACE || c === C.LF || c === C.CR || c === C.TAB) c = b[++p]!;
+        const top = stack[sp - 1];
+        if (c === C.COMMA) {
+          p++;
+          if (top === 1) p = this.key(p);
+          break;
+        }
+        if (c === (top === 1 ? C.CLOSE_BRACE : C.CLOSE_BRACKET)) {
+          p++;
+          sp--;
+          continue;
+        }
+        throw UNUSUAL;
+      }
+    }
   }
 
-  /** Skips any value at `pos` (after whitespace) with `depth` arrays/objects already open. */
-  value(depth: number): void {
-    this.ws();
-    const c = this.b[this.pos];
-    if (c === C.QUOTE) this.string();
-    else if (c === C.OPEN_BRACE) {
-      if (depth + 1 > MAX_JSON_DEPTH) throw UNUSUAL;
-      this.pos++;
-      this.ws();
-      if (this.b[this.pos] === C.CLOSE_BRACE) {
-        this.pos++;
-        return;
-      }
-      for (;;) {
-        this.ws();
-        if (this.b[this.pos] !== C.QUOTE) throw UNUSUAL;
-        this.string();
-        this.colon();
-        this.value(depth + 1);
-        if (this.next()) break;
-      }
-    } else if (c === C.OPEN_BRACKET) {
-      if (depth + 1 > MAX_JSON_DEPTH) throw UNUSUAL;
-      this.pos++;
-      this.ws();
-      if (this.b[this.pos] === C.CLOSE_BRACKET) {
-        this.pos++;
-        return;
-      }
-      for (;;) {
-        this.value(depth + 1);
-        this.ws();
-        const d = this.b[this.pos++];
-        if (d === C.CLOSE_BRACKET) break;
-        if (d !== C.COMMA) throw UNUSUAL;
-      }
-    } else if (c === 0x74) this.literal(TRUE);
-    else if (c === 0x66) this.literal(FALSE);
-    else if (c === 0x6e) this.literal(NULL);
-    else this.number();
+  /** At (whitespace and) a member's key: skips it and its colon; returns the offset after the colon. */
+  key(at: number): number {
+    const b = this.b;
+    let p = at;
+    let c = b[p]!;
+    while (c === C.SPACE || c === C.LF || c === C.CR || c === C.TAB) c = b[++p]!;
+    if (c !== C.QUOTE) throw UNUSUAL;
+    this.pos = p;
+    this.string();
+    p = this.pos;
+    c = b[p]!;
+    while (c === C.SPACE || c === C.LF || c === C.CR || c === C.TAB) c = b[++p]!;
+    if (c !== C.COLON) throw UNUSUAL;
+    return p + 1;
   }
 
   colon(): void {
@@ -222,6 +251,14 @@ class Scanner {
 /** Bytes a string can hold as they are: 1 for printable ASCII but `"` and `\\` (the inner loop's one test). */
 const PLAIN = new Uint8Array(256);
 for (let c = 0x20; c < 0x80; c++) PLAIN[c] = c === C.QUOTE || c === C.BACKSLASH ? 0 : 1;
+
+/** The skip loop's stack of open containers (one scan at a time: the server is single-threaded per process). */
+const OPEN = new Uint8Array(MAX_JSON_DEPTH + 2);
+
+function literalAt(b: Uint8Array, p: number, word: readonly number[]): number {
+  for (let k = 0; k < word.length; k++) if (b[p + k] !== word[k]) throw UNUSUAL;
+  return p + word.length;
+}
 
 const TRUE = [0x74, 0x72, 0x75, 0x65];
 const FALSE = [0x66, 0x61, 0x6c, 0x73, 0x65];
