@@ -13,6 +13,7 @@ import { registerPolicyCommand } from './policy.js';
 import { registerTokenCommand } from './token.js';
 import { registerUpCommand } from './up.js';
 import { registerWebhookCommand } from './webhook.js';
+import { registerWhyCommand } from './why.js';
 
 /** A command module: adds its subcommand(s) to the program; actions report a non-zero exit with `setExitCode` or by throwing. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
@@ -27,4 +28,5 @@ export const commands: RegisterCommand[] = [
   registerTokenCommand,
   registerCredentialsSecretCommand,
   registerPolicyCommand,
+  registerWhyCommand,
 ];

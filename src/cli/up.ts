@@ -2,14 +2,15 @@
  * `irsa up`: the chain on one machine. It keeps its state in a directory (default `./.irsa`): the issuer's
  * signing key, the TLS material, and an `env` file; then serves the issuer's discovery document and JWKS and runs
  * the pod identity webhook over the ServiceAccount manifests of a folder (default `examples/service-accounts`),
- * until SIGINT/SIGTERM.
+ * and the local AWS plane (IAM, STS, S3 on one port; see aws-plane.ts), until SIGINT/SIGTERM.
  * @module
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ACCOUNT_ID_PATTERN } from '../lib/aws-arn.js';
 import { UsageError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import {
@@ -30,6 +31,7 @@ import {
   type ManagedIdentityStore,
 } from '../webhook/index.js';
 import { startWebhookServer, type WebhookServer } from '../webhook/server.js';
+import { awsEnvLines, awsSummaryLines, startAwsPlane, type RunningAwsPlane } from './aws-plane.js';
 import type { RegisterCommand } from './commands.js';
 import type { CliContext } from './context.js';
 
@@ -46,6 +48,14 @@ export interface UpOptions {
   serviceAccounts: string;
   configMap: string;
   awsDefaultRegion: string;
+  /** The AWS plane's HTTP port (default 4566; 0 picks a free one). */
+  awsPort?: number;
+  /** The AWS plane's HTTPS port; none when undefined. */
+  awsTlsPort?: number | undefined;
+  /** The plane's account (default 000000000000). */
+  accountId?: string;
+  /** The plane's region (default us-east-1). */
+  region?: string;
   logFormat?: 'json' | 'text';
   logLevel: string;
 }
@@ -59,6 +69,8 @@ export interface RunningUp {
   signingKeyPath: string;
   caCertPath: string;
   envPath: string;
+  /** The AWS plane: endpoint, provider ARN, admin key. */
+  aws: RunningAwsPlane;
   stop(): Promise<void>;
 }
 
@@ -66,6 +78,16 @@ function parsePort(flag: string, value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) throw new UsageError(`${flag} ${JSON.stringify(value)}: use a TCP port from 0 to 65535 (0 picks a free one)`);
   return port;
+}
+
+function parseAccountId(value: string): string {
+  if (!ACCOUNT_ID_PATTERN.test(value)) throw new UsageError(`--account-id ${JSON.stringify(value)}: use a 12-digit AWS account id, e.g. 000000000000`);
+  return value;
+}
+
+function parseRegion(value: string): string {
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(value)) throw new UsageError(`--region ${JSON.stringify(value)}: use an AWS region name such as us-east-1`);
+  return value;
 }
 
 const ANY_OR_LOOPBACK = new Set(['127.0.0.1', '::1', '0.0.0.0', '::']);
@@ -80,7 +102,7 @@ async function ensureTls(dir: string, host: string): Promise<{ cert: string; key
   return paths;
 }
 
-function envFile(up: Omit<RunningUp, 'stop' | 'envPath'>): string {
+function envFile(up: Omit<RunningUp, 'stop' | 'envPath' | 'aws'>, awsLines: readonly string[]): string {
   return [
     '# Written by `irsa up`: source it to point irsa commands at this local chain.',
     `export IRSA_ISSUER=${up.issuer}`,
@@ -88,6 +110,7 @@ function envFile(up: Omit<RunningUp, 'stop' | 'envPath'>): string {
     `export IRSA_SIGNING_KEY=${up.signingKeyPath}`,
     `export IRSA_WEBHOOK_URL=${up.webhookUrl}`,
     `export IRSA_WEBHOOK_CA=${up.caCertPath}`,
+    ...awsLines,
     '',
   ].join('\n');
 }
@@ -145,6 +168,21 @@ export async function startUp(options: UpOptions, logger: Logger): Promise<Runni
     );
     started.push(() => webhook.shutdown());
 
+    const region = options.region ?? 'us-east-1';
+    const aws = await startAwsPlane({
+      stateDir,
+      host: options.host,
+      port: options.awsPort ?? 4566,
+      tlsPort: options.awsTlsPort,
+      accountId: options.accountId ?? '000000000000',
+      region,
+      issuer: documents.issuer,
+      issuerUrl: issuerServer.url,
+      tlsDir: join(stateDir, 'tls'),
+      logger,
+    });
+    started.push(() => aws.stop());
+
     const up = {
       issuer: documents.issuer,
       issuerUrl: issuerServer.url,
@@ -154,13 +192,14 @@ export async function startUp(options: UpOptions, logger: Logger): Promise<Runni
       caCertPath: tls.ca,
     };
     const envPath = join(stateDir, 'env');
-    await writeFile(envPath, envFile(up));
-    return { ...up, envPath, stop: stopAll };
+    await writeFile(envPath, envFile(up, awsEnvLines(aws, region, stateDir)), { mode: 0o600 });
+    await chmod(envPath, 0o600); // it holds the admin secret; an older file keeps its mode on overwrite
+    return { ...up, envPath, aws, stop: stopAll };
   } catch (err) {
     await stopAll();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
-      throw new UsageError(`a port is ${e.code === 'EADDRINUSE' ? 'already in use' : 'not allowed'} (${e.message}); choose others with --issuer-port, --webhook-port, --metrics-port (0 picks free ones)`, { cause: err });
+      throw new UsageError(`a port is ${e.code === 'EADDRINUSE' ? 'already in use' : 'not allowed'} (${e.message}); choose others with --issuer-port, --webhook-port, --metrics-port, --aws-port, --aws-tls-port (0 picks free ones)`, { cause: err });
     }
     throw err;
   }
@@ -180,6 +219,7 @@ function summary(up: RunningUp, options: UpOptions, cwd: string): string {
     `  webhook    ${up.webhookUrl}  (AdmissionReview v1/v1beta1; CA ${rel(up.caCertPath)})`,
     `             ServiceAccounts from ${sa}, watched for changes`,
     `  metrics    ${up.metricsUrl ?? '(disabled)'}`,
+    ...awsSummaryLines(up.aws),
     `  state      ${rel(resolve(options.stateDir))}  (signing key ${rel(up.signingKeyPath)})`,
     '',
     'Environment for irsa commands:',
@@ -189,6 +229,7 @@ function summary(up: RunningUp, options: UpOptions, cwd: string): string {
     `  ./bin/irsa inject -f examples/workloads/pod.yaml --service-accounts ${sa}`,
     `  ./bin/irsa exec --pod examples/workloads/pod.yaml --service-accounts ${sa} --signing-key ${rel(up.signingKeyPath)} --issuer ${up.issuer} -- env`,
     `  curl --cacert ${rel(up.caCertPath)} ${up.issuerUrl}/${DISCOVERY_PATH}`,
+    `  source ${rel(up.envPath)} && aws iam list-open-id-connect-providers`,
     '',
   ].join('\n');
 }
@@ -222,7 +263,7 @@ export const registerUpCommand: RegisterCommand = (program: Command, ctx: CliCon
   const defaultSas = join(ctx.cwd, 'examples', 'service-accounts');
   program
     .command('up')
-    .description('run the local IRSA chain: issuer (discovery + JWKS) and pod identity webhook, state in ./.irsa')
+    .description('run the local IRSA chain: issuer (discovery + JWKS), pod identity webhook and the AWS plane (IAM, STS, S3), state in ./.irsa')
     .option('--state-dir <dir>', 'where keys, certificates and the env file live', '.irsa')
     .option('--host <addr>', 'address every server listens on', '127.0.0.1')
     .option('--issuer <url>', 'issuer URL the tokens carry (https, no port, as IAM requires)', DEFAULT_LOCAL_ISSUER)
@@ -232,6 +273,10 @@ export const registerUpCommand: RegisterCommand = (program: Command, ctx: CliCon
     .option('--service-accounts <path>', 'ServiceAccount manifests (file or folder) the webhook reads', existsSync(defaultSas) ? relative(ctx.cwd, defaultSas) : undefined)
     .option('--config-map <file>', 'a pod-identity-webhook ConfigMap manifest')
     .option('--aws-default-region <region>', 'region injected as AWS_REGION/AWS_DEFAULT_REGION (empty = none)', '')
+    .option('--aws-port <port>', 'HTTP port of the AWS plane: IAM, STS and S3 (0 = any free port)', '4566')
+    .option('--aws-tls-port <port>', 'also serve the AWS plane over HTTPS on this port, with a certificate for AWS\'s own names (off by default)')
+    .option('--account-id <id>', 'the AWS account of the local plane (12 digits)', '000000000000')
+    .option('--region <region>', 'the region the local plane reports and writes to AWS_DEFAULT_REGION', 'us-east-1')
     .option('--log-format <format>', 'json or text (default: text on a terminal)')
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
     .action(async (raw: Record<string, string | undefined>) => {
@@ -247,6 +292,10 @@ export const registerUpCommand: RegisterCommand = (program: Command, ctx: CliCon
         serviceAccounts: raw.serviceAccounts ? resolve(ctx.cwd, raw.serviceAccounts) : '',
         configMap: raw.configMap ? resolve(ctx.cwd, raw.configMap) : '',
         awsDefaultRegion: raw.awsDefaultRegion ?? '',
+        awsPort: parsePort('--aws-port', raw.awsPort ?? '4566'),
+        awsTlsPort: raw.awsTlsPort === undefined ? undefined : parsePort('--aws-tls-port', raw.awsTlsPort),
+        accountId: parseAccountId(raw.accountId ?? '000000000000'),
+        region: parseRegion(raw.region ?? 'us-east-1'),
         logLevel: raw.logLevel ?? 'info',
         ...(raw.logFormat ? { logFormat: raw.logFormat as 'json' | 'text' } : {}),
       };

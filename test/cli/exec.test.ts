@@ -130,6 +130,26 @@ describe('irsa exec', () => {
     assert.ok(!existsSync(join(r.env.AWS_WEB_IDENTITY_TOKEN_FILE!, '..', '..')), 'temporary directory removed');
   });
 
+  test('after `source .irsa/env`: the endpoint and CA bundle are kept, the admin key, session token and profile are not', async () => {
+    const env = cleanEnv({
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+      AWS_CA_BUNDLE: '/state/tls/ca.crt',
+      AWS_ACCESS_KEY_ID: 'AKIAADMIN',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_SESSION_TOKEN: 'token',
+      AWS_PROFILE: 'admin',
+      IRSA_SIGNING_KEY: 'k/sa-signer.key',
+      IRSA_ISSUER: ISSUER,
+    });
+    const run = await runCli(['exec', '--namespace', 'team-a', '--service-account', 'app', '--role-arn', ROLE, '--', process.execPath, '-e', REPORT], dir, env);
+    assert.equal(run.code, 0, run.stderr);
+    const r = report(run.stdout);
+    assert.equal(r.env.AWS_ENDPOINT_URL, 'http://127.0.0.1:4566');
+    assert.equal(r.env.AWS_CA_BUNDLE, '/state/tls/ca.crt');
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) assert.equal(r.env[name], undefined, name);
+    assert.equal(r.env.AWS_ROLE_ARN, ROLE);
+  });
+
   test('--pod: mutated like irsa inject, fieldRef and $(VAR) env, Pod-bound token with node and ServiceAccount uid', async () => {
     const run = await runCli(['exec', '--pod', 'app.yaml', '--service-accounts', 'sa.yaml', '--container', 'app', '--signing-key', 'k/sa-signer.key', '--issuer', ISSUER, '--', process.execPath, '-e', REPORT], dir);
     assert.equal(run.code, 0, run.stderr);

@@ -21,6 +21,7 @@ function options(stateDir: string): UpOptions {
     issuerPort: 0,
     webhookPort: 0,
     metricsPort: 0,
+    awsPort: 0,
     serviceAccounts: join(repo, 'examples', 'service-accounts'),
     configMap: '',
     awsDefaultRegion: 'eu-west-1',
@@ -110,7 +111,7 @@ test('irsa up keeps its signing key and certificates across restarts', async (t)
 test('bin/irsa up prints its endpoints, and exits 0 on SIGTERM', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'irsa-up-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [join(repo, 'bin', 'irsa'), 'up', '--state-dir', dir, '--issuer-port', '0', '--webhook-port', '0', '--metrics-port', '0', '--log-format', 'json'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(repo, 'bin', 'irsa'), 'up', '--state-dir', dir, '--issuer-port', '0', '--webhook-port', '0', '--metrics-port', '0', '--aws-port', '0', '--log-format', 'json'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -137,4 +138,37 @@ test('irsa up refuses a bad port with exit code 2', async () => {
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   assert.equal(code, 2);
   assert.match(err, /--webhook-port "eighty": use a TCP port/);
+});
+
+test('irsa up runs the AWS plane: the issuer is an OIDC provider, the env file holds a working admin key, a restart keeps both', async (t) => {
+  const { IAMClient, ListOpenIDConnectProvidersCommand, GetOpenIDConnectProviderCommand, CreateRoleCommand, GetRoleCommand } = await import('@aws-sdk/client-iam');
+  const dir = await mkdtemp(join(tmpdir(), 'irsa-up-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const first = await startUp({ ...options(dir), accountId: '111122223333', region: 'eu-west-1' }, silent);
+  const env = Object.fromEntries([...(await readFile(first.envPath, 'utf8')).matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  assert.equal(env.AWS_ENDPOINT_URL, first.aws.url);
+  assert.equal(env.AWS_DEFAULT_REGION, 'eu-west-1');
+  assert.equal(env.IRSA_STATE_DIR, dir);
+  assert.match(env.AWS_ACCESS_KEY_ID!, /^AKIA[A-Z2-7]{16}$/);
+  const client = () =>
+    new IAMClient({ endpoint: env.AWS_ENDPOINT_URL, region: 'us-east-1', credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
+  let iam = client();
+  const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
+  assert.deepEqual(providers.OpenIDConnectProviderList, [{ Arn: 'arn:aws:iam::111122223333:oidc-provider/oidc.irsa.local' }]);
+  const provider = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: first.aws.providerArn }));
+  assert.equal(provider.Url, 'oidc.irsa.local');
+  assert.deepEqual(provider.ClientIDList, ['sts.amazonaws.com', 'openshift']);
+  assert.equal(first.aws.conditionKeyPrefix, 'oidc.irsa.local');
+  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: first.aws.providerArn }, Action: 'sts:AssumeRoleWithWebIdentity' }] });
+  await iam.send(new CreateRoleCommand({ RoleName: 'kept', AssumeRolePolicyDocument: trust }));
+  await first.stop();
+
+  const second = await startUp({ ...options(dir), accountId: '111122223333', region: 'eu-west-1' }, silent);
+  t.after(() => second.stop());
+  const env2 = await readFile(second.envPath, 'utf8');
+  assert.match(env2, new RegExp(`export AWS_ACCESS_KEY_ID=${env.AWS_ACCESS_KEY_ID}\\n`));
+  env.AWS_ENDPOINT_URL = second.aws.url;
+  iam = client();
+  assert.equal((await iam.send(new GetRoleCommand({ RoleName: 'kept' }))).Role?.Arn, 'arn:aws:iam::111122223333:role/kept');
+  assert.equal((await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList?.length, 1);
 });

@@ -16,10 +16,12 @@ import * as kubeErrors from '../../src/kube/errors.js';
 import * as webhookErrors from '../../src/webhook/errors.js';
 import * as oidcErrors from '../../src/oidc/errors.js';
 import * as policyErrors from '../../src/policy/errors.js';
+import * as awsErrors from '../../src/aws/errors.js';
 import * as kubeIndex from '../../src/kube/index.js';
 import * as webhookIndex from '../../src/webhook/index.js';
 import * as oidcIndex from '../../src/oidc/index.js';
 import * as policyIndex from '../../src/policy/index.js';
+import * as awsIndex from '../../src/aws/index.js';
 import { GoParseError, IrsaError, LIB_ERROR_CODES, UsageError } from '../../src/lib/errors.js';
 import { KUBE_API_ERROR_CODES, KUBE_ERROR_CODES, KubeApiError, ManifestError, type KubeApiErrorCode, type ManifestErrorCode } from '../../src/kube/errors.js';
 import {
@@ -38,6 +40,7 @@ import {
 } from '../../src/webhook/errors.js';
 import { OIDC_ERROR_CODES, OidcError, type OidcErrorCode } from '../../src/oidc/errors.js';
 import { MalformedPolicyDocumentError, POLICY_ERROR_CODES, PolicyError, PolicySizeLimitError, type PolicyErrorCode } from '../../src/policy/errors.js';
+import { AWS_ERROR_CODES, AwsError, type AwsErrorCode } from '../../src/aws/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -48,14 +51,15 @@ const AREAS = {
   webhook: WEBHOOK_AREA_ERROR_CODES,
   oidc: OIDC_ERROR_CODES,
   policy: POLICY_ERROR_CODES,
+  aws: AWS_ERROR_CODES,
 } as const satisfies Record<string, readonly string[]>;
 type Area = keyof typeof AREAS;
 const areaOf = new Map<string, Area>();
 for (const [area, codes] of Object.entries(AREAS) as Array<[Area, readonly string[]]>) for (const code of codes) areaOf.set(code, area);
 
 /** Each area's errors module (src/<area>/errors.ts), and its index.ts where the area has one (src/lib has none). */
-const ERRORS_MODULES: Record<Area, Record<string, unknown>> = { lib: libErrors, kube: kubeErrors, webhook: webhookErrors, oidc: oidcErrors, policy: policyErrors };
-const INDEX_MODULES: Partial<Record<Area, Record<string, unknown>>> = { kube: kubeIndex, webhook: webhookIndex, oidc: oidcIndex, policy: policyIndex };
+const ERRORS_MODULES: Record<Area, Record<string, unknown>> = { lib: libErrors, kube: kubeErrors, webhook: webhookErrors, oidc: oidcErrors, policy: policyErrors, aws: awsErrors };
+const INDEX_MODULES: Partial<Record<Area, Record<string, unknown>>> = { kube: kubeIndex, webhook: webhookIndex, oidc: oidcIndex, policy: policyIndex, aws: awsIndex };
 
 // Compile-time: the code types of the classes are exactly the registered lists (npm run typecheck fails on drift).
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -69,9 +73,10 @@ const typeChecks: [
   Equals<ManifestError['code'], ManifestErrorCode>,
   Equals<OidcError['code'], OidcErrorCode>,
   Equals<PolicyError['code'], PolicyErrorCode>,
+  Equals<AwsError['code'], AwsErrorCode>,
   Equals<UsageError['code'], 'ERR_USAGE'>,
   Equals<GoParseError['code'], 'ERR_GO_PARSE'>,
-] = [true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true];
 void typeChecks;
 
 interface Sample {
@@ -107,6 +112,7 @@ const SAMPLES: Sample[] = [
   ...POLICY_ERROR_CODES.map((code) => ({ cls: PolicyError, error: new PolicyError(code, 'bad', { cause }), fixedStatus: code === 'ERR_POLICY_INPUT' })),
   { cls: MalformedPolicyDocumentError, error: new MalformedPolicyDocumentError('Syntax errors in policy.', { cause }), fixedStatus: true },
   { cls: PolicySizeLimitError, error: new PolicySizeLimitError('Cannot exceed quota for PolicySize: 6144', 7000, 6144), fixedStatus: true },
+  ...AWS_ERROR_CODES.map((code) => ({ cls: AwsError, error: new AwsError(code, 'bad', 400, { cause }), fixedStatus: false })),
 ];
 
 function sourceFiles(dir: string, out: string[] = []): string[] {
@@ -216,7 +222,7 @@ test('every code is registered once: unique within its area and across areas', (
 test('every code raised in src/ is registered, and every registered code is raised somewhere', () => {
   const classes = irsaErrorClasses();
   const codeFirst = [...classes].filter(([, c]) => c.codeFirst).map(([name]) => name);
-  for (const known of ['IrsaError', 'KubeApiError', 'TlsConfigError', 'WebhookError', 'OidcError', 'PolicyError']) {
+  for (const known of ['IrsaError', 'KubeApiError', 'TlsConfigError', 'WebhookError', 'OidcError', 'PolicyError', 'AwsError']) {
     assert.ok(codeFirst.includes(known), `the scan should see that new ${known}(code, …) takes the code first`);
   }
   const unregistered: string[] = [];

@@ -40,3 +40,14 @@ export function applyMigrations(db: SqliteDatabase, area: string, migrations: re
     })();
   });
 }
+
+/**
+ * Opens an existing database for reading only (another process, `irsa up`, may be writing it).
+ * @example
+ * const db = openDatabaseReadOnly('.irsa/aws/aws.sqlite');
+ */
+export function openDatabaseReadOnly(path: string): SqliteDatabase {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db;
+}

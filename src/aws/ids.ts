@@ -1,0 +1,52 @@
+/**
+ * Identifiers and secrets in AWS's formats (spec 4): `AKIA`/`ASIA` access key ids, `AROA` role ids, `ANPA` policy ids,
+ * `AIDA` user ids, 40-character secrets and opaque session tokens. Randomness comes from a source passed in.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+
+/** Random bytes; tests pass a seeded source. */
+export type RandomSource = (size: number) => Buffer;
+
+/** The default source: node:crypto. */
+export const cryptoRandom: RandomSource = (size) => randomBytes(size);
+
+const UPPER_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const SECRET_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+function pick(random: RandomSource, alphabet: string, n: number): string {
+  const bytes = random(n);
+  let out = '';
+  // alphabets of 32 and 64 characters divide 256: no modulo bias
+  for (let i = 0; i < n; i++) out += alphabet[bytes[i]! % alphabet.length];
+  return out;
+}
+
+/** `AKIA` + 16: a long-term access key id. */
+export function newAccessKeyId(random: RandomSource): string {
+  return `AKIA${pick(random, UPPER_DIGITS, 16)}`;
+}
+/** `ASIA` + 16: a temporary access key id. */
+export function newSessionAccessKeyId(random: RandomSource): string {
+  return `ASIA${pick(random, UPPER_DIGITS, 16)}`;
+}
+/** `AROA` + 17: a role id. */
+export function newRoleId(random: RandomSource): string {
+  return `AROA${pick(random, UPPER_DIGITS, 17)}`;
+}
+/** `ANPA` + 17: a managed policy id. */
+export function newPolicyId(random: RandomSource): string {
+  return `ANPA${pick(random, UPPER_DIGITS, 17)}`;
+}
+/** `AIDA` + 17: a user id. */
+export function newUserId(random: RandomSource): string {
+  return `AIDA${pick(random, UPPER_DIGITS, 17)}`;
+}
+/** 40 characters of `[A-Za-z0-9+/]`, as AWS secrets look. */
+export function newSecretAccessKey(random: RandomSource): string {
+  return pick(random, SECRET_CHARS, 40);
+}
+/** An opaque session token: a recognizable prefix and 300 random characters (real ones are long too). */
+export function newSessionToken(random: RandomSource): string {
+  return `IQoJaXJzYS1raXQ${random(225).toString('base64')}`;
+}

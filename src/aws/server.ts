@@ -1,0 +1,186 @@
+/**
+ * The plane's HTTP(S) listener: one node:http server (and optionally one HTTPS server with the same plane) that
+ * reads each raw body within bounds (size, total time, idle time), hands `plane.handle` the request as received
+ * and writes the response. Nothing AWS-specific happens here.
+ * @module
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { AwsError } from './errors.js';
+import type { Plane } from './plane.js';
+import type { AwsRequest, AwsResponse } from './service.js';
+
+/** Options of {@link startAwsServer}. */
+export interface AwsServerOptions {
+  plane: Plane;
+  host: string;
+  /** HTTP port; 0 picks a free one. */
+  port: number;
+  /** HTTPS listener with this certificate (PEM), on `tlsPort`. */
+  tls?: { cert: string | Buffer; key: string | Buffer; port: number };
+  /** Largest body accepted (default 64 MiB). */
+  maxBodyBytes?: number;
+  /** A request's headers and body must arrive within this time (default 120 s). */
+  requestTimeoutMs?: number;
+  /** A connection idle this long is closed (default 30 s). */
+  idleTimeoutMs?: number;
+}
+
+/** A running listener. */
+export interface AwsServer {
+  /** `http://host:port`. */
+  url: string;
+  /** `https://host:port` when TLS is on. */
+  tlsUrl: string | undefined;
+  port: number;
+  tlsPort: number | undefined;
+  /** Stops accepting, ends idle connections, waits for in-flight requests, flushes the decision log. */
+  close(): Promise<void>;
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function rawPairs(req: IncomingMessage): Array<readonly [string, string]> {
+  const out: Array<readonly [string, string]> = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+  return out;
+}
+
+function writeResponse(req: IncomingMessage, res: ServerResponse, out: AwsResponse): void {
+  const body = out.body;
+  const headers: Record<string, string | number> = { ...out.headers };
+  if (!(body instanceof Readable)) {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (headers['content-length'] === undefined) headers['content-length'] = bytes.length;
+    res.writeHead(out.status, headers);
+    res.end(req.method === 'HEAD' ? undefined : bytes);
+    return;
+  }
+  res.writeHead(out.status, headers);
+  if (req.method === 'HEAD') {
+    body.destroy();
+    res.end();
+    return;
+  }
+  body.on('error', () => res.destroy());
+  body.pipe(res);
+}
+
+/** Reads a request and answers it through the plane; a body over the bound is answered 413 and the connection closed. */
+class Exchange {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private done = false;
+
+  constructor(
+    private readonly plane: Plane,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly maxBodyBytes: number,
+    private readonly secure: boolean,
+  ) {}
+
+  private meta(): Omit<AwsRequest, 'body'> {
+    return {
+      method: this.req.method ?? 'GET',
+      target: this.req.url ?? '/',
+      headers: rawPairs(this.req),
+      remoteAddress: this.req.socket.remoteAddress ?? '',
+      secure: this.secure,
+    };
+  }
+
+  start(): void {
+    const declared = Number(this.req.headers['content-length'] ?? 0);
+    if (declared > this.maxBodyBytes) return this.tooLarge();
+    this.req.on('data', (chunk: Buffer) => {
+      if (this.done) return;
+      this.size += chunk.length;
+      if (this.size > this.maxBodyBytes) return this.tooLarge();
+      this.chunks.push(chunk);
+    });
+    this.req.on('end', () => void this.answer());
+    this.req.on('error', () => {
+      this.done = true;
+      this.res.destroy();
+    });
+  }
+
+  private tooLarge(): void {
+    if (this.done) return;
+    this.done = true;
+    const err = new AwsError('RequestEntityTooLarge', `Request body is larger than the ${this.maxBodyBytes} bytes this endpoint accepts.`, 413);
+    this.res.setHeader('connection', 'close');
+    writeResponse(this.req, this.res, this.plane.errorResponse(this.meta(), err));
+    this.req.resume();
+  }
+
+  private async answer(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    const out = await this.plane.handle({ ...this.meta(), body: Buffer.concat(this.chunks, this.size) });
+    writeResponse(this.req, this.res, out);
+  }
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+/**
+ * Starts the plane's listener(s).
+ * @example
+ * const server = await startAwsServer({ plane, host: '127.0.0.1', port: 4566 });
+ * process.env.AWS_ENDPOINT_URL = server.url;
+ */
+export async function startAwsServer(options: AwsServerOptions): Promise<AwsServer> {
+  const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const serverOptions = { requestTimeout: options.requestTimeoutMs ?? 120_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 };
+  const make = (secure: boolean) => (req: IncomingMessage, res: ServerResponse) => new Exchange(options.plane, req, res, maxBody, secure).start();
+  const servers: Server[] = [];
+  const http = createHttpServer(serverOptions, make(false));
+  http.timeout = options.idleTimeoutMs ?? 30_000;
+  const port = await listen(http, options.host, options.port);
+  servers.push(http);
+  let tlsPort: number | undefined;
+  try {
+    if (options.tls) {
+      const https = createHttpsServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key }, make(true));
+      https.timeout = options.idleTimeoutMs ?? 30_000;
+      tlsPort = await listen(https, options.host, options.tls.port);
+      servers.push(https);
+    }
+  } catch (err) {
+    await closeServer(http);
+    throw err;
+  }
+  const host = hostForUrl(options.host);
+  return {
+    url: `http://${host}:${port}`,
+    tlsUrl: tlsPort === undefined ? undefined : `https://${host}:${tlsPort}`,
+    port,
+    tlsPort,
+    async close() {
+      await Promise.all(servers.map(closeServer));
+      options.plane.flush();
+    },
+  };
+}

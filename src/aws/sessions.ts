@@ -1,0 +1,231 @@
+/**
+ * Temporary credentials (spec 4): the session store behind `ASIA…` access keys. STS issues sessions with
+ * {@link SessionStore.issueSessionCredentials}; SigV4 verification finds them through {@link SessionStore.findCredential};
+ * authorization reads the session's policies, tags and source identity. Stored in SQLite, so an acknowledged
+ * AssumeRole* survives a crash; expired sessions are pruned a day after expiry.
+ * @module
+ */
+import { applyMigrations, type SqliteDatabase } from './storage/database.js';
+import { newSecretAccessKey, newSessionAccessKeyId, newSessionToken, type RandomSource } from './ids.js';
+import { formatAssumedRoleArn } from '../lib/aws-arn.js';
+import type { Credential, CredentialLookup } from './credentials.js';
+
+const MIGRATIONS = [
+  `CREATE TABLE sts_sessions (
+     access_key_id TEXT PRIMARY KEY,
+     secret_access_key TEXT NOT NULL,
+     session_token TEXT NOT NULL,
+     expiration INTEGER NOT NULL,
+     issued_at INTEGER NOT NULL,
+     account_id TEXT NOT NULL,
+     role_arn TEXT NOT NULL,
+     role_id TEXT NOT NULL,
+     role_name TEXT NOT NULL,
+     session_name TEXT NOT NULL,
+     session_policy TEXT,
+     policy_arns TEXT NOT NULL,
+     tags TEXT NOT NULL,
+     transitive_tag_keys TEXT NOT NULL,
+     source_identity TEXT,
+     chained INTEGER NOT NULL,
+     federated_provider TEXT,
+     web_identity TEXT
+   )`,
+  'CREATE INDEX sts_sessions_expiration ON sts_sessions (expiration)',
+];
+
+/** A session tag (`Key`/`Value`). */
+export interface SessionTag {
+  key: string;
+  value: string;
+}
+
+/** What STS decided for a new session. */
+export interface IssueSessionInput {
+  accountId: string;
+  roleArn: string;
+  roleId: string;
+  roleName: string;
+  sessionName: string;
+  /** When the credentials stop working. */
+  expiration: Date;
+  /** The inline session policy (`Policy`) as submitted, already validated. */
+  sessionPolicy?: string | null;
+  /** Managed session policies (`PolicyArns`). */
+  policyArns?: readonly string[];
+  /** Session tags (from AssumeRole `Tags` or the token's `https://aws.amazon.com/tags` claim). */
+  tags?: readonly SessionTag[];
+  transitiveTagKeys?: readonly string[];
+  sourceIdentity?: string | null;
+  /** True when a role session assumed this role (role chaining). */
+  chained?: boolean;
+  /** For AssumeRoleWithWebIdentity: the provider ARN (`aws:FederatedProvider`). */
+  federatedProvider?: string | null;
+  /** For AssumeRoleWithWebIdentity: claims worth keeping for explanations (`sub`, `aud`, `iss`). */
+  webIdentity?: Readonly<Record<string, unknown>> | null;
+}
+
+/** A stored session. */
+export interface SessionRecord extends Required<Omit<IssueSessionInput, 'expiration'>> {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+  issuedAt: Date;
+  /** `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`. */
+  assumedRoleArn: string;
+  /** `ROLEID:SESSION`. */
+  assumedRoleId: string;
+}
+
+/** The credentials STS returns. */
+export interface SessionCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}
+
+interface Row {
+  access_key_id: string;
+  secret_access_key: string;
+  session_token: string;
+  expiration: number;
+  issued_at: number;
+  account_id: string;
+  role_arn: string;
+  role_id: string;
+  role_name: string;
+  session_name: string;
+  session_policy: string | null;
+  policy_arns: string;
+  tags: string;
+  transitive_tag_keys: string;
+  source_identity: string | null;
+  chained: number;
+  federated_provider: string | null;
+  web_identity: string | null;
+}
+
+const PRUNE_AFTER_MS = 24 * 3600 * 1000;
+
+/** The session store. Build with {@link createSessionStore}. */
+export class SessionStore implements CredentialLookup {
+  private readonly insert;
+  private readonly select;
+  private readonly prune;
+  private issuedSincePrune = 0;
+
+  constructor(
+    db: SqliteDatabase,
+    private readonly now: () => Date,
+    private readonly random: RandomSource,
+  ) {
+    applyMigrations(db, 'sts', MIGRATIONS);
+    this.insert = db.prepare(
+      `INSERT INTO sts_sessions VALUES (@access_key_id, @secret_access_key, @session_token, @expiration, @issued_at, @account_id,
+        @role_arn, @role_id, @role_name, @session_name, @session_policy, @policy_arns, @tags, @transitive_tag_keys,
+        @source_identity, @chained, @federated_provider, @web_identity)`,
+    );
+    this.select = db.prepare('SELECT * FROM sts_sessions WHERE access_key_id = ?');
+    this.prune = db.prepare('DELETE FROM sts_sessions WHERE expiration < ?');
+  }
+
+  /**
+   * Issues and stores session credentials for an assumed role; durable when it returns.
+   * @example
+   * const creds = plane.sessions.issueSessionCredentials({ accountId, roleArn, roleId, roleName, sessionName, expiration });
+   */
+  issueSessionCredentials(input: IssueSessionInput): SessionCredentials {
+    const now = this.now();
+    if (++this.issuedSincePrune >= 1000) {
+      this.issuedSincePrune = 0;
+      this.prune.run(now.getTime() - PRUNE_AFTER_MS);
+    }
+    const row: Row = {
+      access_key_id: newSessionAccessKeyId(this.random),
+      secret_access_key: newSecretAccessKey(this.random),
+      session_token: newSessionToken(this.random),
+      expiration: input.expiration.getTime(),
+      issued_at: now.getTime(),
+      account_id: input.accountId,
+      role_arn: input.roleArn,
+      role_id: input.roleId,
+      role_name: input.roleName,
+      session_name: input.sessionName,
+      session_policy: input.sessionPolicy ?? null,
+      policy_arns: JSON.stringify(input.policyArns ?? []),
+      tags: JSON.stringify(input.tags ?? []),
+      transitive_tag_keys: JSON.stringify(input.transitiveTagKeys ?? []),
+      source_identity: input.sourceIdentity ?? null,
+      chained: input.chained === true ? 1 : 0,
+      federated_provider: input.federatedProvider ?? null,
+      web_identity: input.webIdentity ? JSON.stringify(input.webIdentity) : null,
+    };
+    this.insert.run(row);
+    return { accessKeyId: row.access_key_id, secretAccessKey: row.secret_access_key, sessionToken: row.session_token, expiration: input.expiration };
+  }
+
+  /** The session of an `ASIA…` key, expired or not (callers check `expiration`). */
+  getSession(accessKeyId: string): SessionRecord | undefined {
+    const row = this.select.get(accessKeyId) as Row | undefined;
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  findCredential(accessKeyId: string): Credential | undefined {
+    const s = this.getSession(accessKeyId);
+    if (s === undefined) return undefined;
+    return {
+      accessKeyId: s.accessKeyId,
+      secretAccessKey: s.secretAccessKey,
+      sessionToken: s.sessionToken,
+      expiration: s.expiration,
+      active: true,
+      principal: {
+        kind: 'assumed-role',
+        accountId: s.accountId,
+        arn: s.assumedRoleArn,
+        userId: s.assumedRoleId,
+        roleArn: s.roleArn,
+        roleName: s.roleName,
+        roleId: s.roleId,
+        sessionName: s.sessionName,
+        accessKeyId: s.accessKeyId,
+      },
+    };
+  }
+}
+
+function toRecord(r: Row): SessionRecord {
+  return {
+    accessKeyId: r.access_key_id,
+    secretAccessKey: r.secret_access_key,
+    sessionToken: r.session_token,
+    expiration: new Date(r.expiration),
+    issuedAt: new Date(r.issued_at),
+    accountId: r.account_id,
+    roleArn: r.role_arn,
+    roleId: r.role_id,
+    roleName: r.role_name,
+    sessionName: r.session_name,
+    sessionPolicy: r.session_policy,
+    policyArns: JSON.parse(r.policy_arns) as string[],
+    tags: JSON.parse(r.tags) as SessionTag[],
+    transitiveTagKeys: JSON.parse(r.transitive_tag_keys) as string[],
+    sourceIdentity: r.source_identity,
+    chained: r.chained === 1,
+    federatedProvider: r.federated_provider,
+    webIdentity: r.web_identity === null ? null : (JSON.parse(r.web_identity) as Record<string, unknown>),
+    assumedRoleArn: formatAssumedRoleArn(r.account_id, r.role_name, r.session_name),
+    assumedRoleId: `${r.role_id}:${r.session_name}`,
+  };
+}
+
+/**
+ * Opens the session store on the plane's database (creating its table).
+ * @example
+ * const sessions = createSessionStore(db, () => new Date(), cryptoRandom);
+ */
+export function createSessionStore(db: SqliteDatabase, now: () => Date, random: RandomSource): SessionStore {
+  return new SessionStore(db, now, random);
+}
