@@ -25,8 +25,8 @@ export const AWS_PROTOCOL_ERROR_CODES = [
 /** Codes of IAM (spec 5.5). */
 export const IAM_ERROR_CODES = ['NoSuchEntity', 'EntityAlreadyExists', 'DeleteConflict', 'InvalidInput', 'UnmodifiableEntity'] as const;
 
-/** Codes of STS (spec 2.9); the `sts` area adds the ones it raises. */
-export const STS_ERROR_CODES = [] as const;
+/** Codes of STS (spec 2.9); `ValidationError` and `AccessDenied` are the protocol's, `MalformedPolicyDocument` the policy area's. */
+export const STS_ERROR_CODES = ['InvalidIdentityToken', 'ExpiredTokenException', 'IDPCommunicationError', 'PackedPolicyTooLarge'] as const;
 
 /** Codes of S3 (spec 7.6); the `s3` area adds the ones it raises. */
 export const S3_ERROR_CODES = [] as const;

@@ -22,6 +22,7 @@ import type { Credential, CredentialLookup } from './credentials.js';
 import type { AwsRequest, AwsResponse, BaseCall, Caller, QueryAction, QueryCall, QueryService, QueryServiceFactory, RestCall, RestService, RestServiceFactory } from './service.js';
 import type { SqliteDatabase } from './storage/database.js';
 import { iamService } from './iam/service.js';
+import { stsService } from './sts/service.js';
 
 /** Options of {@link createPlane}. */
 export interface PlaneOptions {
@@ -52,8 +53,8 @@ export interface PlaneOptions {
   issuerCaFiles?: readonly string[];
 }
 
-/** The default query services a plane runs; the STS module adds itself here. */
-export const DEFAULT_QUERY_SERVICES: readonly QueryServiceFactory[] = [iamService];
+/** The default query services a plane runs; `queryServices` of the same name replace them (STS with a host map). */
+export const DEFAULT_QUERY_SERVICES: readonly QueryServiceFactory[] = [iamService, stsService];
 
 class CompositeCredentials implements CredentialLookup {
   constructor(
@@ -134,7 +135,10 @@ export class Plane {
   /** Adds a query service; its actions are routed by name when the request's signature does not name a service. */
   registerQueryService(service: QueryService): void {
     this.queryServices.set(service.name, service);
-    for (const action of Object.keys(service.actions)) if (!this.actionIndex.has(action)) this.actionIndex.set(action, service);
+    for (const action of Object.keys(service.actions)) {
+      const current = this.actionIndex.get(action);
+      if (current === undefined || current.name === service.name) this.actionIndex.set(action, service);
+    }
   }
 
   /** Sets the REST service (S3). */

@@ -14,8 +14,9 @@ function member(name: string): string {
 export class ConstraintValidator {
   private readonly messages: string[] = [];
 
-  private add(name: string, value: string | null, constraint: string): void {
-    const shown = value === null ? 'Value null' : `Value '${value}'`;
+  /** `value` undefined: a sensitive member (a token), whose value AWS does not echo. */
+  private add(name: string, value: string | null | undefined, constraint: string): void {
+    const shown = value === undefined ? 'Value' : value === null ? 'Value null' : `Value '${value}'`;
     this.messages.push(`${shown} at '${member(name)}' failed to satisfy constraint: ${constraint}`);
   }
 
@@ -28,11 +29,12 @@ export class ConstraintValidator {
     return true;
   }
 
-  /** Length bounds (characters). */
-  length(name: string, value: string | undefined, min: number, max: number): void {
+  /** Length bounds (characters); a `sensitive` member's value is not echoed (`Value at 'webIdentityToken' …`). */
+  length(name: string, value: string | undefined, min: number, max: number, options: { sensitive?: boolean } = {}): void {
     if (value === undefined) return;
-    if (value.length < min) this.add(name, value, `Member must have length greater than or equal to ${min}`);
-    else if (value.length > max) this.add(name, value, `Member must have length less than or equal to ${max}`);
+    const shown = options.sensitive === true ? undefined : value;
+    if (value.length < min) this.add(name, shown, `Member must have length greater than or equal to ${min}`);
+    else if (value.length > max) this.add(name, shown, `Member must have length less than or equal to ${max}`);
   }
 
   /** A regular-expression constraint, reported with the model's pattern text. */
@@ -61,10 +63,16 @@ export class ConstraintValidator {
     else if (value.length > max) this.messages.push(`Value '[${value.join(', ')}]' at '${member(name)}' failed to satisfy constraint: Member must have length less than or equal to ${max}`);
   }
 
+  /** The collected violations as one ValidationError, or null when there are none. */
+  error(): AwsError | null {
+    if (this.messages.length === 0) return null;
+    const n = this.messages.length;
+    return new AwsError('ValidationError', `${n} validation error${n === 1 ? '' : 's'} detected: ${this.messages.join('; ')}`, 400);
+  }
+
   /** Throws the collected violations as one ValidationError. */
   done(): void {
-    if (this.messages.length === 0) return;
-    const n = this.messages.length;
-    throw new AwsError('ValidationError', `${n} validation error${n === 1 ? '' : 's'} detected: ${this.messages.join('; ')}`, 400);
+    const err = this.error();
+    if (err !== null) throw err;
   }
 }

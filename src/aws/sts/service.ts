@@ -1,0 +1,189 @@
+/**
+ * STS as a query service of the plane: `AssumeRoleWithWebIdentity` (unsigned), `AssumeRole` and `GetCallerIdentity`
+ * (signed) over the plane's IAM store and session store, issuer keys from a {@link JwksCache}. Each decision is
+ * recorded in the decision log (`irsa why`) and summarized in `x-irsa-explain`; the body stays AWS's.
+ * @module
+ */
+import { accountOfArn } from '../../lib/aws-arn.js';
+import type { Decision } from '../../policy/index.js';
+import type { Principal } from '../credentials.js';
+import type { Plane } from '../plane.js';
+import { STS_API_VERSION, STS_XML_NAMESPACE } from '../protocol/constants.js';
+import type { XmlObject } from '../protocol/xml.js';
+import type { IssueSessionInput, SessionCredentials } from '../sessions.js';
+import type { QueryCall, QueryService, QueryServiceFactory } from '../service.js';
+import { assumeRole, getCallerIdentity, type AssumeRoleOutput } from './assume-role.js';
+import { assumeRoleWithWebIdentity, type AssumeRoleWithWebIdentityOutput, type StsExplanation, type StsOutcome } from './assume-role-with-web-identity.js';
+import type { StsBackend, StsCaller, StsEnvironment, StsRole } from './backend.js';
+import { createIdpFetcher } from './idp-fetcher.js';
+import { JwksCache, type IdpFetcher, type IssuerKeySource } from './jwks-cache.js';
+import type { WebIdentityProvider } from './web-identity-token.js';
+
+/** The plane's stores seen through STS's interfaces. */
+export class PlaneStsBackend implements StsBackend {
+  constructor(private readonly plane: Plane) {}
+
+  findOidcProvider(accountId: string, hostPath: string): WebIdentityProvider | undefined {
+    if (accountId !== this.plane.accountId) return undefined;
+    const p = this.plane.iam.getOidcProviderByUrl(`https://${hostPath}`);
+    return p === undefined ? undefined : { arn: p.arn, url: p.url, clientIds: p.clientIds, thumbprints: p.thumbprints };
+  }
+
+  getRole(roleArn: string): StsRole | undefined {
+    const r = this.plane.iam.getRoleByArn(roleArn);
+    if (r === undefined) return undefined;
+    return { arn: r.arn, roleId: r.roleId, roleName: r.roleName, path: r.path, accountId: this.plane.accountId, assumeRolePolicyDocument: r.assumeRolePolicyDocument, maxSessionDuration: r.maxSessionDuration };
+  }
+
+  getManagedPolicyDocument(policyArn: string): string | undefined {
+    // AWS managed policies, or the account's own: another account's policy is not attachable
+    const account = accountOfArn(policyArn);
+    if (account !== undefined && account !== this.plane.accountId) return undefined;
+    return this.plane.authorizer.managedPolicyDocument(policyArn);
+  }
+
+  issueSessionCredentials(input: IssueSessionInput): SessionCredentials {
+    return this.plane.sessions.issueSessionCredentials(input);
+  }
+}
+
+/** Options of {@link createStsService}. */
+export interface StsServiceOptions {
+  /** Fetches discovery documents and JWKS; default HTTPS with the system CAs. */
+  fetcher?: IdpFetcher;
+  /** Replaces the JWKS cache (tests, benchmarks). */
+  keys?: IssuerKeySource;
+  /** Token clock tolerance, default 300 s. */
+  clockToleranceSeconds?: number;
+  /** `Token too old` limit; default off. */
+  maxTokenAgeSeconds?: number;
+}
+
+function credentialsXml(c: SessionCredentials): XmlObject {
+  return { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: c.expiration };
+}
+
+/** The `AssumeRoleWithWebIdentityResult` members in the model's order. */
+export function assumeRoleWithWebIdentityResult(o: AssumeRoleWithWebIdentityOutput): XmlObject {
+  return {
+    Credentials: credentialsXml(o.credentials),
+    SubjectFromWebIdentityToken: o.subjectFromWebIdentityToken,
+    AssumedRoleUser: { AssumedRoleId: o.assumedRoleUser.assumedRoleId, Arn: o.assumedRoleUser.arn },
+    PackedPolicySize: o.packedPolicySize,
+    Provider: o.provider,
+    Audience: o.audience,
+    SourceIdentity: o.sourceIdentity,
+  };
+}
+
+/** The `AssumeRoleResult` members in the model's order. */
+export function assumeRoleResult(o: AssumeRoleOutput): XmlObject {
+  return {
+    Credentials: credentialsXml(o.credentials),
+    AssumedRoleUser: { AssumedRoleId: o.assumedRoleUser.assumedRoleId, Arn: o.assumedRoleUser.arn },
+    PackedPolicySize: o.packedPolicySize,
+    SourceIdentity: o.sourceIdentity,
+  };
+}
+
+/** The caller of a signed STS call, with its policies in scope. */
+function stsCaller(plane: Plane, principal: Principal): StsCaller {
+  const { set } = plane.authorizer.scope(principal);
+  if (principal.kind === 'assumed-role') {
+    const session = plane.sessions.getSession(principal.accessKeyId);
+    return {
+      arn: principal.arn,
+      accountId: principal.accountId,
+      userId: principal.userId,
+      principal: { type: 'AWS', id: principal.arn, account: principal.accountId, roleArn: principal.roleArn },
+      policies: set,
+      ...(session === undefined ? {} : { session }),
+    };
+  }
+  return { arn: principal.arn, accountId: principal.accountId, userId: principal.userId, principal: { type: 'AWS', id: principal.arn, account: principal.accountId }, policies: set };
+}
+
+/** Records the outcome for `irsa why` and sets `x-irsa-explain`. */
+function record(call: QueryCall, principal: string, action: string, resource: string, outcome: StsOutcome<unknown>): void {
+  const e: StsExplanation = outcome.explanation;
+  const decision: Decision = outcome.ok ? 'Allow' : e.trust?.actions.find((a) => a.result.decision === 'ExplicitDeny') !== undefined ? 'ExplicitDeny' : 'ImplicitDeny';
+  const head = outcome.ok ? 'Allow' : `${outcome.fault.code} at ${e.step}`;
+  const summary = `${head} ${action} on ${resource}: ${e.summary} (irsa why ${call.requestId})`;
+  const lines = [`request ${call.requestId}`, `principal ${principal}`, `step ${e.step}: ${e.summary}`];
+  if (!outcome.ok) lines.push(`answered ${outcome.fault.code} (${outcome.fault.httpStatus}): ${outcome.fault.message}`);
+  if (e.trust !== undefined) {
+    lines.push('request context (as STS builds it):');
+    for (const [k, v] of Object.entries(e.trust.context.keys ?? {})) lines.push(`  ${k} = ${JSON.stringify(v)}`);
+    for (const n of e.trust.notes) lines.push(`note: ${n}`);
+    for (const a of e.trust.actions) lines.push(`${a.action}: ${a.result.decision}${a.result.reasons.length > 0 ? ` — ${a.result.reasons.join('; ')}` : ''}`);
+  }
+  call.explain(summary);
+  call.plane.decisions.record({ requestId: call.requestId, time: call.now, service: 'sts', principal, action, resource, decision, summary, explanation: lines.join('\n') });
+}
+
+/**
+ * The STS query service for a plane.
+ * @example
+ * createPlane({ db, queryServices: [createStsService({ fetcher: createIdpFetcher({ ca: [caPem], hostMap }) })] });
+ */
+export function createStsService(options: StsServiceOptions = {}): QueryServiceFactory {
+  return (plane: Plane): QueryService => {
+    const keys = options.keys ?? new JwksCache({ fetcher: options.fetcher ?? createIdpFetcher(), now: () => plane.now().getTime() });
+    const backend = new PlaneStsBackend(plane);
+    const envFor = (call: QueryCall): StsEnvironment => ({
+      backend,
+      keys,
+      now: () => call.now,
+      compile: (doc, o) => plane.policies.compile(doc, o),
+      ...(options.clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds: options.clockToleranceSeconds }),
+      ...(options.maxTokenAgeSeconds === undefined ? {} : { maxTokenAgeSeconds: options.maxTokenAgeSeconds }),
+    });
+    const markUsed = (roleArn: string, call: QueryCall): void => {
+      const role = plane.iam.getRoleByArn(roleArn);
+      if (role !== undefined) plane.iam.markRoleUsed(role.roleName, call.now, call.region);
+    };
+    return {
+      name: 'sts',
+      version: STS_API_VERSION,
+      namespace: STS_XML_NAMESPACE,
+      actions: {
+        AssumeRoleWithWebIdentity: {
+          auth: 'none',
+          async handle(call) {
+            const r = await assumeRoleWithWebIdentity(call.params, envFor(call));
+            const provider = r.explanation.trust?.context.principal?.id ?? 'anonymous';
+            const roleArn = call.params.get('RoleArn') ?? '*';
+            record(call, provider, 'sts:AssumeRoleWithWebIdentity', roleArn, r);
+            if (!r.ok) throw r.fault;
+            markUsed(roleArn, call);
+            return assumeRoleWithWebIdentityResult(r.output);
+          },
+        },
+        AssumeRole: {
+          auth: 'signed',
+          handle(call) {
+            const caller = stsCaller(plane, call.caller!.principal);
+            const r = assumeRole(call.params, caller, envFor(call));
+            const roleArn = call.params.get('RoleArn') ?? '*';
+            record(call, caller.arn, 'sts:AssumeRole', roleArn, r);
+            if (!r.ok) throw r.fault;
+            markUsed(roleArn, call);
+            return assumeRoleResult(r.output);
+          },
+        },
+        GetCallerIdentity: {
+          auth: 'signed',
+          json: true,
+          handle(call) {
+            const p = call.caller!.principal;
+            const o = getCallerIdentity({ arn: p.arn, accountId: p.accountId, userId: p.userId, principal: { type: 'AWS', id: p.arn }, policies: {} });
+            return { UserId: o.userId, Account: o.account, Arn: o.arn };
+          },
+        },
+      },
+    };
+  };
+}
+
+/** STS with default options (system CAs, no host map). */
+export const stsService: QueryServiceFactory = createStsService();
