@@ -28,8 +28,45 @@ export const IAM_ERROR_CODES = ['NoSuchEntity', 'EntityAlreadyExists', 'DeleteCo
 /** Codes of STS (spec 2.9); `ValidationError` and `AccessDenied` are the protocol's, `MalformedPolicyDocument` the policy area's. */
 export const STS_ERROR_CODES = ['InvalidIdentityToken', 'ExpiredTokenException', 'IDPCommunicationError', 'PackedPolicyTooLarge'] as const;
 
-/** Codes of S3 (spec 7.6); the `s3` area adds the ones it raises. */
-export const S3_ERROR_CODES = [] as const;
+/**
+ * Codes of S3 (spec 7.6) besides the protocol's (`AccessDenied`, `SignatureDoesNotMatch`, …); statuses and texts are
+ * in src/aws/s3/errors.ts.
+ */
+export const S3_ERROR_CODES = [
+  'AuthorizationHeaderMalformed',
+  'AuthorizationQueryParametersError',
+  'BadDigest',
+  'BucketAlreadyExists',
+  'BucketAlreadyOwnedByYou',
+  'BucketNotEmpty',
+  'EntityTooLarge',
+  'IllegalLocationConstraintException',
+  'IncompleteBody',
+  'InternalError',
+  'InvalidAccessKeyId',
+  'InvalidArgument',
+  'InvalidBucketName',
+  'InvalidDigest',
+  'InvalidLocationConstraint',
+  'InvalidRange',
+  'InvalidRequest',
+  'InvalidToken',
+  'InvalidURI',
+  'KeyTooLongError',
+  'MalformedPolicy',
+  'MalformedXML',
+  'MetadataTooLarge',
+  'MethodNotAllowed',
+  'MissingContentLength',
+  'NoSuchBucket',
+  'NoSuchBucketPolicy',
+  'NoSuchKey',
+  'NotImplemented',
+  'PreconditionFailed',
+  'RequestTimeTooSkewed',
+  'RequestTimeout',
+  'XAmzContentSHA256Mismatch',
+] as const;
 
 /** Every code an {@link AwsError} can carry (the area's registry; docs/errors.md lists each). */
 export const AWS_ERROR_CODES = [...AWS_PROTOCOL_ERROR_CODES, ...IAM_ERROR_CODES, ...STS_ERROR_CODES, ...S3_ERROR_CODES] as const;

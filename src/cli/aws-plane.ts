@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { issuerHostPath } from '../lib/aws-arn.js';
 import type { Logger } from '../lib/log.js';
+import { createS3Service } from '../aws/s3/index.js';
 import { createPlane, ensureAdminUser, ensureOidcProvider, openDatabase, startAwsServer, type AwsServer, type Plane } from '../aws/index.js';
 import { createWebhookCertificates, WEBHOOK_CERT_FILES } from '../webhook/index.js';
 
@@ -99,6 +100,7 @@ export async function startAwsPlane(options: AwsPlaneOptions): Promise<RunningAw
       region: options.region,
       dataDir: join(dir, AWS_STATE.objects),
       logger: options.logger,
+      restService: createS3Service(),
       issuerEndpoints: { [options.issuer]: options.issuerUrl },
       issuerCaFiles: [join(options.tlsDir, WEBHOOK_CERT_FILES.caCert)],
     });

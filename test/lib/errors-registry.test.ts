@@ -215,7 +215,7 @@ test('every code is registered once: unique within its area and across areas', (
   const duplicates = [...seen].filter(([, areas]) => areas.length > 1).map(([code, areas]) => `${code} (${areas.join(', ')})`);
   assert.deepEqual(duplicates, [], 'a code defined twice; an area reusing another area\'s (AWS) code must import that definition, not repeat it');
   for (const code of seen.keys()) {
-    assert.match(code, /^(ERR_[A-Z0-9]+(_[A-Z0-9]+)*|[A-Z][A-Za-z]+)$/, `${code}: ERR_UPPER_SNAKE, or an AWS wire code in AWS's PascalCase`);
+    assert.match(code, /^(ERR_[A-Z0-9]+(_[A-Z0-9]+)*|[A-Z][A-Za-z0-9]+)$/, `${code}: ERR_UPPER_SNAKE, or an AWS wire code in AWS's PascalCase`);
   }
 });
 

@@ -1,0 +1,190 @@
+/**
+ * S3's REST-XML: response documents written as S3 writes them (the 2006-03-01 namespace, quoted ETags, ISO dates
+ * with milliseconds), the `<Error>` document, and the few request bodies S3 reads (CreateBucketConfiguration,
+ * Delete), parsed with fast-xml-parser.
+ * @module
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { s3Error } from './errors.js';
+import type { WireError } from '../errors.js';
+
+export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
+/** Escapes text for element content; control characters become numeric references. */
+export function escapeXml(text: string): string {
+  return text.replace(/[&<>"'\x00-\x08\x0b\x0c\x0e-\x1f\r]/g, (c) => {
+    switch (c) {
+      case '&':
+        return '&amp;';
+      case '<':
+        return '&lt;';
+      case '>':
+        return '&gt;';
+      case '"':
+        return '&quot;';
+      case "'":
+        return '&apos;';
+      default:
+        return `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`;
+    }
+  });
+}
+
+/** `2025-01-01T12:00:00.000Z`, as S3 writes dates inside XML. */
+export function xmlDate(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** `Wed, 01 Jan 2025 12:00:00 GMT`, as S3 writes `Last-Modified`. */
+export function httpDate(ms: number): string {
+  return new Date(ms).toUTCString();
+}
+
+const el = (name: string, value: string | number | boolean): string => `<${name}>${escapeXml(String(value))}</${name}>`;
+
+/** A whole S3 response document with the declaration and, when asked, S3's namespace on the root. */
+export function xmlDocument(root: string, inner: string, namespaced = true): string {
+  return `${DECLARATION}<${root}${namespaced ? ` xmlns="${S3_XMLNS}"` : ''}>${inner}</${root}>`;
+}
+
+/** The `<Error>` document (no namespace), extra elements in order, then `RequestId` and `HostId`. */
+export function errorXml(err: WireError, requestId: string, hostId: string): string {
+  let inner = el('Code', err.code) + el('Message', err.message);
+  for (const [name, value] of err.extra ?? []) inner += el(name, value);
+  inner += el('RequestId', requestId) + el('HostId', hostId);
+  return xmlDocument('Error', inner, false);
+}
+
+export interface BucketEntry {
+  name: string;
+  createdAt: number;
+  region: string;
+}
+
+export function listBucketsXml(owner: { id: string; displayName: string }, buckets: readonly BucketEntry[], extra: { prefix?: string; continuationToken?: string } = {}): string {
+  let inner = `<Owner>${el('ID', owner.id)}${el('DisplayName', owner.displayName)}</Owner><Buckets>`;
+  for (const b of buckets) inner += `<Bucket>${el('Name', b.name)}${el('CreationDate', xmlDate(b.createdAt))}${el('BucketRegion', b.region)}</Bucket>`;
+  inner += '</Buckets>';
+  if (extra.continuationToken !== undefined) inner += el('ContinuationToken', extra.continuationToken);
+  if (extra.prefix !== undefined) inner += el('Prefix', extra.prefix);
+  return xmlDocument('ListAllMyBucketsResult', inner);
+}
+
+export interface ListedObject {
+  key: string;
+  lastModified: number;
+  etag: string;
+  size: number;
+  checksumAlgorithm?: string | undefined;
+}
+
+export interface ListObjectsV2Result {
+  bucket: string;
+  prefix: string;
+  delimiter?: string | undefined;
+  maxKeys: number;
+  encodingType?: 'url' | undefined;
+  isTruncated: boolean;
+  contents: readonly ListedObject[];
+  commonPrefixes: readonly string[];
+  continuationToken?: string | undefined;
+  nextContinuationToken?: string | undefined;
+  startAfter?: string | undefined;
+  owner?: { id: string; displayName: string } | undefined;
+}
+
+/** S3's `encoding-type=url`: the path-segment encoding of JavaScript, keeping `/` (as S3 does). */
+export function urlEncodeKey(value: string): string {
+  return encodeURIComponent(value).replace(/%2F/g, '/').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+export function listObjectsV2Xml(r: ListObjectsV2Result): string {
+  const enc = r.encodingType === 'url' ? urlEncodeKey : (s: string) => s;
+  let inner = el('Name', r.bucket) + el('Prefix', enc(r.prefix));
+  if (r.continuationToken !== undefined) inner += el('ContinuationToken', r.continuationToken);
+  if (r.startAfter !== undefined) inner += el('StartAfter', enc(r.startAfter));
+  inner += el('KeyCount', r.contents.length + r.commonPrefixes.length) + el('MaxKeys', r.maxKeys);
+  if (r.delimiter !== undefined) inner += el('Delimiter', enc(r.delimiter));
+  if (r.encodingType !== undefined) inner += el('EncodingType', r.encodingType);
+  inner += el('IsTruncated', r.isTruncated);
+  for (const o of r.contents) {
+    inner += `<Contents>${el('Key', enc(o.key))}${el('LastModified', xmlDate(o.lastModified))}${el('ETag', o.etag)}`;
+    if (o.checksumAlgorithm !== undefined) inner += `${el('ChecksumAlgorithm', o.checksumAlgorithm)}${el('ChecksumType', 'FULL_OBJECT')}`;
+    inner += el('Size', o.size);
+    if (r.owner !== undefined) inner += `<Owner>${el('ID', r.owner.id)}${el('DisplayName', r.owner.displayName)}</Owner>`;
+    inner += `${el('StorageClass', 'STANDARD')}</Contents>`;
+  }
+  for (const p of r.commonPrefixes) inner += `<CommonPrefixes>${el('Prefix', enc(p))}</CommonPrefixes>`;
+  if (r.nextContinuationToken !== undefined) inner += el('NextContinuationToken', r.nextContinuationToken);
+  return xmlDocument('ListBucketResult', inner);
+}
+
+export function copyObjectResultXml(etag: string, lastModified: number, checksum?: { algorithm: string; value: string }): string {
+  let inner = el('ETag', etag) + el('LastModified', xmlDate(lastModified));
+  if (checksum !== undefined) inner += el(`Checksum${checksum.algorithm}`, checksum.value);
+  return xmlDocument('CopyObjectResult', inner);
+}
+
+export function locationConstraintXml(region: string): string {
+  // us-east-1 buckets answer an empty LocationConstraint, as S3 does
+  return `${DECLARATION}<LocationConstraint xmlns="${S3_XMLNS}">${region === 'us-east-1' ? '' : escapeXml(region)}</LocationConstraint>`;
+}
+
+export interface DeleteOutcome {
+  deleted: string[];
+  errors: Array<{ key: string; code: string; message: string }>;
+}
+
+export function deleteResultXml(outcome: DeleteOutcome, quiet: boolean): string {
+  let inner = '';
+  if (!quiet) for (const key of outcome.deleted) inner += `<Deleted>${el('Key', key)}</Deleted>`;
+  for (const e of outcome.errors) inner += `<Error>${el('Key', e.key)}${el('Code', e.code)}${el('Message', e.message)}</Error>`;
+  return xmlDocument('DeleteResult', inner);
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  trimValues: false,
+  isArray: (name) => name === 'Object',
+  processEntities: true,
+  htmlEntities: false,
+});
+
+function parseXmlBody(body: Buffer): Record<string, unknown> {
+  const text = body.toString('utf8');
+  if (XMLValidator.validate(text) !== true) throw s3Error('MalformedXML');
+  return parser.parse(text) as Record<string, unknown>;
+}
+
+/** The LocationConstraint of a CreateBucket body; `undefined` for an empty body or an empty constraint. */
+export function parseCreateBucketConfiguration(body: Buffer): string | undefined {
+  if (body.toString('utf8').trim() === '') return undefined;
+  const doc = parseXmlBody(body);
+  const config = doc['CreateBucketConfiguration'];
+  if (config === undefined) throw s3Error('MalformedXML');
+  if (config === '' || typeof config !== 'object' || config === null) return undefined;
+  const value = (config as Record<string, unknown>)['LocationConstraint'];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw s3Error('MalformedXML');
+  return value.trim();
+}
+
+/** The keys and Quiet flag of a DeleteObjects body (`<Delete><Object><Key>…</Key></Object>…<Quiet>true</Quiet></Delete>`). */
+export function parseDeleteRequest(body: Buffer): { keys: string[]; quiet: boolean } {
+  const doc = parseXmlBody(body);
+  const del = doc['Delete'];
+  if (typeof del !== 'object' || del === null) throw s3Error('MalformedXML');
+  const objects = ((del as Record<string, unknown>)['Object'] ?? []) as unknown[];
+  const keys: string[] = [];
+  for (const o of objects) {
+    const key = typeof o === 'object' && o !== null ? (o as Record<string, unknown>)['Key'] : undefined;
+    if (typeof key !== 'string') throw s3Error('MalformedXML');
+    keys.push(key);
+  }
+  if (keys.length === 0 || keys.length > 1000) throw s3Error('MalformedXML');
+  const quiet = String((del as Record<string, unknown>)['Quiet'] ?? 'false').trim().toLowerCase() === 'true';
+  return { keys, quiet };
+}
