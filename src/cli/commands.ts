@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { registerCredentialsSecretCommand } from './credentials-secret.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerExecCommand } from './exec.js';
 import { registerInjectCommand } from './inject.js';
 import { registerKeysCommand } from './keys.js';
@@ -29,4 +30,5 @@ export const commands: RegisterCommand[] = [
   registerCredentialsSecretCommand,
   registerPolicyCommand,
   registerWhyCommand,
+  registerDoctorCommand,
 ];

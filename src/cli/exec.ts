@@ -43,7 +43,7 @@ import { addMutationOptions, loadInjector, type MutationFlagValues } from './mut
 export const EPHEMERAL_ISSUER = 'https://irsa-exec.invalid';
 
 /** Variables removed from the inherited environment: they would take precedence over the pod's web identity. */
-const SHADOWING_ENV = [
+export const SHADOWING_ENV = [
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
@@ -78,7 +78,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-async function readPod(path: string, shown: string, defaultNamespace: string): Promise<Record<string, unknown>> {
+export async function readPod(path: string, shown: string, defaultNamespace: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -103,7 +103,7 @@ async function readPod(path: string, shown: string, defaultNamespace: string): P
   return pod;
 }
 
-function isMutated(pod: PodSpecLike, containerName: string | undefined, volumeNames: readonly string[]): boolean {
+export function isMutated(pod: PodSpecLike, containerName: string | undefined, volumeNames: readonly string[]): boolean {
   const { container } = findContainerTokenFiles(pod, containerName);
   if (container.env?.some((e) => e.name === 'AWS_WEB_IDENTITY_TOKEN_FILE' || e.name === 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE')) return true;
   return (pod.spec?.volumes ?? []).some((v) => volumeNames.includes(v.name));
