@@ -6,7 +6,7 @@
  * policy documents URL-encoded, ids with AWS's prefixes, timestamps in ISO-8601.
  * @module
  */
-import { MalformedPolicyDocumentError, parsePolicy, policySize, PolicySizeLimitError, getManagedPolicy, AWS_MANAGED_POLICIES, type ParsedPolicy, type PolicyKind } from '../../policy/index.js';
+import { MalformedPolicyDocumentError, parsePolicy, policySize, PolicySizeLimitError, getManagedPolicy, listManagedPolicies, type ManagedPolicy, type ParsedPolicy, type PolicyKind } from '../../policy/index.js';
 import {
   formatOidcProviderArn,
   formatPolicyArn,
@@ -564,6 +564,10 @@ const createPolicy: Handler = (iam, call) => {
 function awsPolicyShape(arn: string): XmlObject | undefined {
   const p = getManagedPolicy(arn);
   if (p === undefined || p.arn !== arn) return undefined;
+  return managedPolicyShape(p);
+}
+
+function managedPolicyShape(p: ManagedPolicy): XmlObject {
   return {
     PolicyName: p.name,
     PolicyId: `ANPA${Buffer.from(p.name).toString('hex').toUpperCase().slice(0, 17).padEnd(17, 'A')}`,
@@ -622,10 +626,10 @@ const listPolicies: Handler = (iam, call) => {
   call.requireAllowed({ action: 'iam:ListPolicies', resource: '*' });
   const items: XmlObject[] = [];
   if (scope !== 'Local') {
-    for (const p of AWS_MANAGED_POLICIES) {
+    for (const p of listManagedPolicies()) {
       const n = iam.store.attachmentCount(p.arn);
       if ((onlyAttached && n === 0) || !p.path.startsWith(prefix)) continue;
-      items.push({ ...awsPolicyShape(p.arn)!, AttachmentCount: n, Description: undefined });
+      items.push({ ...managedPolicyShape(p), AttachmentCount: n, Description: undefined });
     }
   }
   if (scope !== 'AWS') {
