@@ -71,6 +71,19 @@ export class Authorizer {
     private readonly cache: PolicyCache,
   ) {}
 
+  private lastSecond = -1;
+  private lastTimestamp = '';
+
+  /** `aws:CurrentTime`, formatted once per second. */
+  private timestamp(now: Date): string {
+    const second = Math.floor(now.getTime() / 1000);
+    if (second !== this.lastSecond) {
+      this.lastSecond = second;
+      this.lastTimestamp = awsTimestamp(now);
+    }
+    return this.lastTimestamp;
+  }
+
   /** The document of a managed policy ARN (AWS managed, or the default version of a customer one). */
   managedPolicyDocument(arn: string): string | undefined {
     const aws = getManagedPolicy(arn);
@@ -156,7 +169,7 @@ export class Authorizer {
       principal: principal.kind === 'assumed-role' ? { type: 'AWS', id: principal.arn, roleArn: principal.roleArn } : { type: 'AWS', id: principal.arn },
       keys: {
         ...keys,
-        'aws:CurrentTime': awsTimestamp(facts.now),
+        'aws:CurrentTime': this.timestamp(facts.now),
         'aws:EpochTime': String(Math.floor(facts.now.getTime() / 1000)),
         'aws:SecureTransport': facts.secure ? 'true' : 'false',
         'aws:SourceIp': facts.sourceIp,
@@ -172,12 +185,11 @@ export class Authorizer {
     const message = allowed ? '' : accessDeniedMessage(result, { principalArn: principal.arn, action: request.action, resource: request.resource });
     const why = allowed ? (result.reasons[0] ?? 'allowed') : (result.reasons[0] ?? 'denied');
     const summary = oneLine(`${result.decision} ${request.action} on ${request.resource}: ${why} (irsa why ${facts.requestId})`);
-    const explanation = [
-      `request ${facts.requestId} at ${awsTimestamp(facts.now)}`,
-      `principal ${principal.arn}`,
-      `policies in scope: ${describeSet(set)}`,
-      renderEvaluationText(result, { action: request.action, resource: request.resource }).trimEnd(),
-    ].join('\n');
+    // Denials carry every statement's outcome; an allow names the policies and the statements that allowed.
+    const head = `request ${facts.requestId} at ${context.keys!['aws:CurrentTime']}\nprincipal ${principal.arn}\n`;
+    const explanation = allowed
+      ? `${head}Allow: ${request.action} on ${request.resource}\n  ${result.reasons.join('\n  ')}`
+      : `${head}policies in scope: ${describeSet(set)}\n${renderEvaluationText(result, { action: request.action, resource: request.resource }).trimEnd()}`;
     this.decisions.record({
       requestId: facts.requestId,
       time: facts.now,

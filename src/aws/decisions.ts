@@ -59,7 +59,10 @@ export class DecisionLog {
   constructor(
     private readonly db: SqliteDatabase,
     readonly maxEntries = 10000,
+    /** A denial is written within this time (`irsa why` right after a failed call finds it). */
     private readonly flushDelayMs = 50,
+    /** Allows are written within this time, in bigger batches. */
+    private readonly allowFlushDelayMs = 1000,
   ) {
     applyMigrations(db, 'decisions', MIGRATIONS);
     this.insert = db.prepare(
@@ -68,14 +71,18 @@ export class DecisionLog {
     this.trim = db.prepare('DELETE FROM decisions WHERE seq <= (SELECT max(seq) FROM decisions) - ?');
   }
 
-  /** Records a decision (written within `flushDelayMs`, or at {@link flush}). */
+  private timerIsShort = false;
+
+  /** Records a decision (a denial written within `flushDelayMs`, an allow within `allowFlushDelayMs`, or at {@link flush}). */
   record(d: DecisionRecord): void {
     this.pending.push(d);
-    if (this.pending.length >= 256) this.flush();
-    else if (this.timer === null) {
-      this.timer = setTimeout(() => this.flush(), this.flushDelayMs);
-      this.timer.unref();
-    }
+    if (this.pending.length >= 1024) return this.flush();
+    const short = d.decision !== 'Allow';
+    if (this.timer !== null && (this.timerIsShort || !short)) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerIsShort = short;
+    this.timer = setTimeout(() => this.flush(), short ? this.flushDelayMs : this.allowFlushDelayMs);
+    this.timer.unref();
   }
 
   /** Writes what is pending in one transaction and trims the log to its bound. */
@@ -87,12 +94,18 @@ export class DecisionLog {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.db.transaction(() => {
-      for (const d of batch) {
-        this.insert.run(d.requestId, d.time.getTime(), d.service, d.principal, d.action, d.resource, d.decision, d.summary, d.explanation);
-      }
-      this.trim.run(this.maxEntries);
-    })();
+    // A decision is a record for people, not an acknowledged write: no fsync for it (the rest of the plane keeps FULL).
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.db.transaction(() => {
+        for (const d of batch) {
+          this.insert.run(d.requestId, d.time.getTime(), d.service, d.principal, d.action, d.resource, d.decision, d.summary, d.explanation);
+        }
+        this.trim.run(this.maxEntries);
+      })();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   /** The decisions of one request (a request may need several, e.g. PutObject with an ACL). */

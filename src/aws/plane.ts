@@ -146,6 +146,11 @@ export class Plane {
     this.restService = service;
   }
 
+  /** The services this plane answers (`IAM`, `STS`, `S3`), for people. */
+  serviceNames(): string[] {
+    return [...[...this.queryServices.keys()].map((n) => n.toUpperCase()), ...(this.restService === null ? [] : [this.restService.name.toUpperCase()])];
+  }
+
   /** Whether a REST service (S3) is registered. */
   hasRestService(): boolean {
     return this.restService !== null;

@@ -115,6 +115,8 @@ export class SessionStore implements CredentialLookup {
   private readonly select;
   private readonly prune;
   private issuedSincePrune = 0;
+  /** Sessions never change once issued: recently used ones are kept in memory (bounded). */
+  private readonly recent = new Map<string, SessionRecord>();
 
   constructor(
     db: SqliteDatabase,
@@ -168,8 +170,14 @@ export class SessionStore implements CredentialLookup {
 
   /** The session of an `ASIA…` key, expired or not (callers check `expiration`). */
   getSession(accessKeyId: string): SessionRecord | undefined {
+    const hit = this.recent.get(accessKeyId);
+    if (hit !== undefined) return hit;
     const row = this.select.get(accessKeyId) as Row | undefined;
-    return row === undefined ? undefined : toRecord(row);
+    if (row === undefined) return undefined;
+    const record = toRecord(row);
+    if (this.recent.size >= 10000) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(accessKeyId, record);
+    return record;
   }
 
   findCredential(accessKeyId: string): Credential | undefined {

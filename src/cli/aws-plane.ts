@@ -152,7 +152,7 @@ export function awsEnvLines(aws: RunningAwsPlane, region: string, stateDir: stri
 /** The lines `irsa up` prints about the plane. */
 export function awsSummaryLines(aws: RunningAwsPlane): string[] {
   return [
-    `  aws        ${aws.url}  (IAM, STS${aws.plane.hasRestService() ? ', S3' : ''}; AWS_ENDPOINT_URL)`,
+    `  aws        ${aws.url}  (${aws.plane.serviceNames().join(', ')}; AWS_ENDPOINT_URL)`,
     ...(aws.tlsUrl === undefined ? [] : [`             ${aws.tlsUrl}  (HTTPS for sts/iam/s3.amazonaws.com names; CA ${aws.caBundle})`]),
     `  provider   ${aws.providerArn}`,
     `             trust-policy condition keys: ${aws.conditionKeyPrefix}:sub, ${aws.conditionKeyPrefix}:aud`,

@@ -27,7 +27,7 @@ export interface AdminCredentials {
  * const admin = ensureAdminUser(plane); // admin.accessKeyId, admin.secretAccessKey
  */
 export function ensureAdminUser(plane: Plane, userName = 'irsa-admin'): AdminCredentials {
-  return plane.db.transaction((): AdminCredentials => {
+  return plane.iam.transaction((): AdminCredentials => {
     const now = plane.now();
     let created = false;
     let user = plane.iam.getUser(userName);
@@ -44,7 +44,7 @@ export function ensureAdminUser(plane: Plane, userName = 'irsa-admin'): AdminCre
       created = true;
     }
     return { userName: user.userName, userArn: user.arn, accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, created };
-  })();
+  });
 }
 
 /**
@@ -54,7 +54,7 @@ export function ensureAdminUser(plane: Plane, userName = 'irsa-admin'): AdminCre
  * ensureOidcProvider(plane, 'https://oidc.irsa.local', ['sts.amazonaws.com', 'openshift'])
  */
 export function ensureOidcProvider(plane: Plane, issuer: string, clientIds: readonly string[]): string {
-  return plane.db.transaction((): string => {
+  return plane.iam.transaction((): string => {
     const existing = plane.iam.getOidcProviderByUrl(issuer);
     if (existing !== undefined) {
       const missing = clientIds.filter((c) => !existing.clientIds.includes(c));
@@ -64,5 +64,5 @@ export function ensureOidcProvider(plane: Plane, issuer: string, clientIds: read
     const arn = formatOidcProviderArn(plane.accountId, issuer);
     plane.iam.createOidcProvider({ arn, url: issuer, clientIds: [...clientIds], thumbprints: [], tags: [], createDate: plane.now() });
     return arn;
-  })();
+  });
 }

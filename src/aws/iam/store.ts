@@ -164,6 +164,12 @@ function provider(r: Row): OidcProviderRecord {
 export class IamStore {
   /** Prepared statements by SQL text: each is compiled once. */
   private readonly statements = new Map<string, Statement<unknown[]>>();
+  /**
+   * Read results by query and arguments, dropped at every write: every request reads the caller's key, user,
+   * role and policies, and IAM changes rarely. Valid because one plane process owns its database file.
+   */
+  private readonly reads = new Map<string, unknown>();
+  private static readonly MAX_READS = 20000;
 
   constructor(readonly db: SqliteDatabase) {
     applyMigrations(db, 'iam', MIGRATIONS);
@@ -177,15 +183,36 @@ export class IamStore {
     }
     return s;
   }
+  private remember<T>(kind: string, sql: string, args: unknown[], read: () => T): T {
+    const key = `${kind}\u0000${sql}\u0000${args.join('\u0000')}`;
+    if (this.reads.has(key)) return this.reads.get(key) as T;
+    const value = read();
+    if (this.reads.size >= IamStore.MAX_READS) this.reads.clear();
+    this.reads.set(key, value);
+    return value;
+  }
   private one<T>(sql: string, map: (r: Row) => T, ...args: unknown[]): T | undefined {
-    const r = this.stmt(sql).get(...args) as Row | undefined;
-    return r === undefined ? undefined : map(r);
+    return this.remember('one', sql, args, () => {
+      const r = this.stmt(sql).get(...args) as Row | undefined;
+      return r === undefined ? undefined : map(r);
+    });
   }
   private all<T>(sql: string, map: (r: Row) => T, ...args: unknown[]): T[] {
-    return (this.stmt(sql).all(...args) as Row[]).map(map);
+    return this.remember('all', sql, args, () => (this.stmt(sql).all(...args) as Row[]).map(map));
   }
   private run(sql: string, ...args: unknown[]): number {
+    this.reads.clear();
     return this.stmt(sql).run(...args).changes;
+  }
+
+  /** Runs `fn` in one transaction; a rollback also forgets what was read inside it. */
+  transaction<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      this.reads.clear();
+      throw err;
+    }
   }
 
   // ------------------------------------------------------------------ users and keys
@@ -202,9 +229,8 @@ export class IamStore {
     this.run('INSERT INTO iam_access_keys VALUES (?, ?, ?, ?, ?)', k.accessKeyId, k.userName.toLowerCase(), k.secretAccessKey, k.status, k.createDate.getTime());
   }
   getAccessKey(accessKeyId: string): (AccessKeyRecord & { user: UserRecord }) | undefined {
-    const r = this
-      .stmt('SELECT k.*, u.name, u.user_id, u.arn, u.path, u.tags, u.create_date AS user_create_date FROM iam_access_keys k JOIN iam_users u ON u.name_lower = k.user_name_lower WHERE k.access_key_id = ?')
-      .get(accessKeyId) as Row | undefined;
+    const sql = 'SELECT k.*, u.name, u.user_id, u.arn, u.path, u.tags, u.create_date AS user_create_date FROM iam_access_keys k JOIN iam_users u ON u.name_lower = k.user_name_lower WHERE k.access_key_id = ?';
+    const r = this.remember('one', sql, [accessKeyId], () => this.stmt(sql).get(accessKeyId) as Row | undefined);
     if (r === undefined) return undefined;
     const u = user({ ...r, create_date: r.user_create_date });
     return { accessKeyId: r.access_key_id, userName: u.userName, secretAccessKey: r.secret_access_key, status: r.status, createDate: new Date(r.create_date), user: u };
@@ -318,14 +344,14 @@ export class IamStore {
     return this.all('SELECT * FROM iam_policies ORDER BY name_lower', policy);
   }
   createPolicy(p: ManagedPolicyRecord, document: string): void {
-    this.db.transaction(() => {
+    this.transaction(() => {
       this.run(
         'INSERT INTO iam_policies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         p.arn, p.policyName.toLowerCase(), p.policyName, p.policyId, p.path, p.description, p.defaultVersionId, p.nextVersion,
         JSON.stringify(p.tags), p.createDate.getTime(), p.updateDate.getTime(),
       );
       this.run('INSERT INTO iam_policy_versions VALUES (?, ?, ?, ?)', p.arn, p.defaultVersionId, document, p.createDate.getTime());
-    })();
+    });
   }
   deletePolicy(arn: string): void {
     this.run('DELETE FROM iam_policies WHERE arn = ?', arn);
@@ -347,7 +373,7 @@ export class IamStore {
   }
   /** Adds a version (`v<next>`), optionally as the default; returns its id. */
   addPolicyVersion(arn: string, document: string, setAsDefault: boolean, date: Date): string {
-    return this.db.transaction(() => {
+    return this.transaction(() => {
       const p = this.getPolicy(arn)!;
       const versionId = `v${p.nextVersion}`;
       this.run('INSERT INTO iam_policy_versions VALUES (?, ?, ?, ?)', arn, versionId, document, date.getTime());
@@ -356,7 +382,7 @@ export class IamStore {
         date.getTime(), setAsDefault ? 1 : 0, versionId, arn,
       );
       return versionId;
-    })();
+    });
   }
 
   // ------------------------------------------------------------------ OIDC providers

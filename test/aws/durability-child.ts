@@ -1,0 +1,28 @@
+/**
+ * Child of durability.test.ts: opens the plane on the given SQLite file, then creates roles, managed policies and
+ * OIDC providers through the real HTTP endpoint, printing `ack <kind> <name>` after each 200, until killed.
+ */
+import { createPlane, ensureAdminUser, openDatabase, startAwsServer } from '../../src/aws/index.js';
+import { query } from './sign.js';
+
+const [file, prefix] = process.argv.slice(2) as [string, string];
+const plane = createPlane({ db: openDatabase(file), accountId: '111122223333' });
+const admin = ensureAdminUser(plane);
+const server = await startAwsServer({ plane, host: '127.0.0.1', port: 0 });
+const creds = { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey };
+const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+const doc = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
+process.stdout.write('ready\n');
+for (let i = 0; ; i++) {
+  const steps: Array<[string, string, Record<string, string>]> = [
+    ['role', `${prefix}-r${i}`, { Action: 'CreateRole', RoleName: `${prefix}-r${i}`, AssumeRolePolicyDocument: trust }],
+    ['inline', `${prefix}-r${i}`, { Action: 'PutRolePolicy', RoleName: `${prefix}-r${i}`, PolicyName: 'p', PolicyDocument: doc }],
+    ['policy', `${prefix}-p${i}`, { Action: 'CreatePolicy', PolicyName: `${prefix}-p${i}`, PolicyDocument: doc }],
+    ['provider', `https://${prefix}-${i}.example.com`, { Action: 'CreateOpenIDConnectProvider', Url: `https://${prefix}-${i}.example.com`, 'ClientIDList.member.1': 'sts.amazonaws.com' }],
+  ];
+  for (const [kind, name, params] of steps) {
+    const res = await query(server.url, creds, params);
+    if (res.status !== 200) throw new Error(`${kind} ${name}: ${res.status} ${res.body}`);
+    process.stdout.write(`ack ${kind} ${name}\n`);
+  }
+}
