@@ -62,3 +62,5 @@ export { cryptoRandom, newAccessKeyId, newSessionAccessKeyId, newSecretAccessKey
 export type { RandomSource } from './ids.js';
 export { openDatabase, openDatabaseReadOnly, applyMigrations } from './storage/database.js';
 export type { SqliteDatabase } from './storage/database.js';
+export { createStsService, stsService, createIdpFetcher, JwksCache, verifyWebIdentityToken, evaluateWebIdentityTrust } from './sts/index.js';
+export type { StsServiceOptions, IdpFetcherOptions, WebIdentityTokenResult, TokenCheck } from './sts/index.js';

@@ -8,12 +8,12 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.js';
+import { accountOfArn } from '../lib/aws-arn.js';
+import { decodeWebIdentityToken, evaluateWebIdentityTrust } from '../aws/sts/index.js';
 import {
   auditTrustPolicy,
   buildIrsaTrustPolicy,
-  buildWebIdentityContext,
   compilePolicy,
-  decodeJwtPayload,
   detectPolicyKind,
   evaluatePolicies,
   evaluationToJson,
@@ -27,7 +27,6 @@ import {
   SIZE_LIMITS,
   type CompiledPolicy,
   type ContextKeyValue,
-  type EvaluationResult,
   type IrsaTrustPolicyOptions,
   type PolicyKind,
   type RequestPrincipal,
@@ -35,6 +34,7 @@ import {
 } from '../policy/index.js';
 import type { CliContext } from './context.js';
 import { setExitCode } from './exit-code.js';
+import { checksToJson, chooseKeySource, providerFor, readTokenArgument, renderChecks, runTokenChecks } from './token.js';
 
 const KINDS: readonly PolicyKind[] = ['identity', 'inline', 'managed', 'boundary', 'session', 'trust', 'resource'];
 
@@ -186,56 +186,63 @@ interface ExplainTrustFlags {
   roleArn?: string;
   roleSessionName?: string;
   clientId?: string[];
+  jwks?: string;
   json?: boolean;
 }
 
-const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
-
-function readClaims(ctx: CliContext, o: ExplainTrustFlags): Record<string, unknown> {
+/** The token (as text) or the claims the user gave, exactly one of them. */
+function readTokenOrClaims(ctx: CliContext, o: ExplainTrustFlags): { token?: string; claims?: Record<string, unknown> } {
   if ((o.token === undefined) === (o.claims === undefined)) {
     throw new UsageError('policy explain-trust: give exactly one of --token JWT or --claims JSON');
   }
-  try {
-    if (o.token !== undefined) {
-      // a path holds dots too (/var/run/secrets/eks.amazonaws.com/…): read an existing file unless the value is a compact JWS
-      const t = COMPACT_JWS.test(o.token) || !existsSync(resolve(ctx.cwd, o.token)) ? o.token : readText(ctx, o.token, '--token');
-      return decodeJwtPayload(t);
-    }
-    const raw = o.claims!.trim().startsWith('{') ? o.claims! : readText(ctx, o.claims!, '--claims');
-    let claims: unknown;
-    try {
-      claims = JSON.parse(raw);
-    } catch {
-      throw new UsageError(`--claims: not valid JSON; give an object such as '{"sub":"system:serviceaccount:ns:sa","aud":"sts.amazonaws.com"}'`);
-    }
-    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new UsageError('--claims: must be a JSON object of token claims');
-    return claims as Record<string, unknown>;
-  } catch (err) {
-    if (err instanceof PolicyError) throw new UsageError(`--token: ${err.message}`);
-    throw err;
+  if (o.token !== undefined) {
+    const token = readTokenArgument(ctx, o.token, '--token');
+    if (decodeWebIdentityToken(token) === undefined) throw new UsageError('--token: token is not a JWT (three base64url segments whose first two are JSON objects)');
+    return { token };
   }
+  const raw = o.claims!.trim().startsWith('{') ? o.claims! : readText(ctx, o.claims!, '--claims');
+  let claims: unknown;
+  try {
+    claims = JSON.parse(raw);
+  } catch {
+    throw new UsageError(`--claims: not valid JSON; give an object such as '{"iss":"https://oidc.example.com","sub":"system:serviceaccount:ns:sa","aud":"sts.amazonaws.com","iat":1767225600,"exp":1767229200}'`);
+  }
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new UsageError('--claims: must be a JSON object of token claims');
+  return { claims: claims as Record<string, unknown> };
 }
 
-function runExplainTrust(ctx: CliContext, o: ExplainTrustFlags, command: Command): void {
-  const claims = readClaims(ctx, o);
+/**
+ * Answers as STS would: its token checks first (the module STS runs), a failed check being the decision; then the
+ * trust policy with the context STS builds.
+ */
+async function runExplainTrust(ctx: CliContext, o: ExplainTrustFlags, command: Command): Promise<void> {
+  const input = readTokenOrClaims(ctx, o);
   const trust = loadPolicy(ctx, o.trustPolicy, '--trust-policy', 'trust');
-  let req;
-  try {
-    req = buildWebIdentityContext({
-      providerArn: o.providerArn,
-      claims,
-      ...(o.roleArn === undefined ? {} : { roleArn: o.roleArn }),
-      ...(o.roleSessionName === undefined ? {} : { roleSessionName: o.roleSessionName }),
-      ...(o.clientId === undefined ? {} : { clientIds: o.clientId }),
-    });
-  } catch (err) {
-    if (err instanceof PolicyError) throw new UsageError(`--provider-arn: ${err.message}`);
-    throw err;
+  const iss = input.token !== undefined ? decodeWebIdentityToken(input.token)!.claims.iss : input.claims!.iss;
+  const { provider, accountId } = providerFor(o.providerArn, o.clientId, iss);
+  const keys = input.token !== undefined ? await chooseKeySource(ctx, o.jwks, iss) : { source: undefined, description: 'claims given without a token: no signature to check' };
+  const now = new Date();
+  const checked = await runTokenChecks({ ...input, provider, accountId: o.roleArn === undefined ? accountId : (accountOfArn(o.roleArn) ?? accountId), keys: keys.source, nowSeconds: now.getTime() / 1000 });
+  if (!checked.ok) {
+    const f = checked.failure;
+    if (o.json) {
+      writeJson(ctx, { decision: 'TokenRejected', tokenCheck: checksToJson(checked, keys), matchedStatements: [], reasons: [`${f.check}: ${f.error.message}`] });
+    } else {
+      const lines = [`TokenRejected: STS answers ${f.error.code} (HTTP ${f.error.httpStatus}) at the ${f.check} check, before the trust policy`, `  ${f.error.message}`, '  token checks (in STS\'s order):', ...renderChecks(checked, keys).map((l) => `  ${l}`)];
+      ctx.stdout.write(`${lines.join('\n')}\n`);
+    }
+    setExitCode(command, 1);
+    return;
   }
-  const results: Array<{ action: string; result: EvaluationResult }> = req.requiredActions.map((action) => ({
-    action,
-    result: evaluatePolicies({ resource: [trust] }, { ...req.context, action }, { explain: true }),
-  }));
+  const evaluated = evaluateWebIdentityTrust({
+    trustPolicy: trust,
+    providerArn: o.providerArn,
+    claims: checked.decoded.claims,
+    audience: checked.audience,
+    ...(o.roleArn === undefined ? {} : { roleArn: o.roleArn }),
+    ...(o.roleSessionName === undefined ? {} : { roleSessionName: o.roleSessionName }),
+  });
+  const results = evaluated.actions;
   const failed = results.find((r) => r.result.decision !== 'Allow');
   const decision = failed === undefined ? 'Allow' : failed.result.decision;
   const matched: StatementRef[] = [];
@@ -245,20 +252,22 @@ function runExplainTrust(ctx: CliContext, o: ExplainTrustFlags, command: Command
     if (r.result.decision !== 'Allow') for (const x of r.result.reasons) reasons.push(`${r.action}: ${x}`);
   }
   if (decision === 'Allow') reasons.push(...results[0]!.result.reasons);
+  const signatureLine = checked.signature === 'verified' ? `token checks passed; signature verified (key ${checked.keyId ?? '(no kid)'}, ${keys.description})` : `token checks passed; signature NOT checked (${keys.description})`;
   if (o.json) {
     writeJson(ctx, {
       decision,
+      tokenCheck: checksToJson(checked, keys),
       matchedStatements: matched,
       reasons,
-      context: req.context,
-      notes: req.notes,
+      context: evaluated.context,
+      notes: evaluated.notes,
       actions: results.map((r) => ({ action: r.action, ...evaluationToJson(r.result) })),
     });
   } else {
-    const lines = [`${decision}: ${req.requiredActions.join(' + ')} with ${o.providerArn}`];
-    lines.push('  request context (as STS builds it; token signature NOT verified):');
-    for (const [k, v] of Object.entries(req.context.keys ?? {})) lines.push(`    ${k} = ${JSON.stringify(v)}`);
-    for (const n of req.notes) lines.push(`  note: ${n}`);
+    const lines = [`${decision}: ${results.map((r) => r.action).join(' + ')} with ${o.providerArn}`, `  ${signatureLine}`];
+    lines.push('  request context (as STS builds it):');
+    for (const [k, v] of Object.entries(evaluated.context.keys ?? {})) lines.push(`    ${k} = ${JSON.stringify(v)}`);
+    for (const n of evaluated.notes) lines.push(`  note: ${n}`);
     ctx.stdout.write(lines.join('\n') + '\n');
     for (const r of results) ctx.stdout.write(renderEvaluationText(r.result, { action: r.action }).replace(/^/gm, '  ').replace(/ +$/gm, ''));
     writeWarnings(ctx, [trust]);
@@ -354,17 +363,18 @@ export function registerPolicyCommand(program: Command, ctx: CliContext): void {
 
   policy
     .command('explain-trust')
-    .description('explain whether a web-identity token may assume a role: builds the context STS builds from the claims')
+    .description("answer as STS would: its token checks in its order (a failed one is the answer), then the trust policy with the context STS builds")
     .requiredOption('--trust-policy <file>', "the role's trust policy")
-    .option('--token <jwt>', 'the token, or a file holding it; the payload is decoded WITHOUT verifying the signature')
-    .option('--claims <json>', 'the token claims as a JSON object (or a file holding them)')
-    .requiredOption('--provider-arn <arn>', 'the IAM OIDC provider ARN the token is presented for')
-    .option('--role-arn <arn>', 'the role being assumed')
+    .option('--token <jwt>', 'the token, or a file holding it')
+    .option('--claims <json>', 'the token claims as a JSON object (or a file holding them); no signature to check')
+    .requiredOption('--provider-arn <arn>', 'the IAM OIDC provider ARN the token is presented for (its URL must equal iss)')
+    .option('--role-arn <arn>', 'the role being assumed (its account is searched for the provider)')
     .option('--role-session-name <name>', 'sets sts:RoleSessionName')
-    .option('--client-id <id>', "one of the provider's client IDs (repeatable): picks the accepted aud", collect)
+    .option('--client-id <id>', "the provider's client IDs (repeatable; default sts.amazonaws.com)", collect)
+    .option('--jwks <file|url>', "verify the signature with this JWKS (default: the local issuer of .irsa/env, when the token is its; else it is NOT checked)")
     .option('--json', 'print JSON')
-    .action(function (this: Command, o: ExplainTrustFlags) {
-      runExplainTrust(ctx, o, this);
+    .action(async function (this: Command, o: ExplainTrustFlags) {
+      await runExplainTrust(ctx, o, this);
     });
 
   policy

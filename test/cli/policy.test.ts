@@ -103,7 +103,8 @@ test('bad input exits 2 with a one-line message naming the file and the fix', as
     [['eval', '--action', 's3:GetObject'], /at least one --policy/],
     [['eval', '--policy', 'read.json'], /required option '--action <action>'/],
     [['explain-trust', '--trust-policy', 'trust.json', '--provider-arn', PROVIDER], /exactly one of --token JWT or --claims JSON/],
-    [['explain-trust', '--trust-policy', 'trust.json', '--provider-arn', PROVIDER, '--token', 'abc'], /--token: token is not a JWT/],
+    [['explain-trust', '--trust-policy', 'trust.json', '--provider-arn', PROVIDER, '--token', 'abc'], /--token abc: neither a JWT nor a readable file/],
+    [['explain-trust', '--trust-policy', 'trust.json', '--provider-arn', PROVIDER, '--token', 'a.b.c'], /--token: token is not a JWT/],
     [['explain-trust', '--trust-policy', 'trust.json', '--provider-arn', PROVIDER, '--claims', '{nope'], /--claims: not valid JSON/],
     [['explain-trust', '--trust-policy', 'trust.json', '--provider-arn', 'arn:aws:iam::1:role/x', '--claims', '{}'], /not an IAM OIDC provider ARN/],
     [['audit', 'bad.json'], /bad\.json: MalformedPolicyDocument: Syntax errors in policy\./],
@@ -121,27 +122,34 @@ test('bad input exits 2 with a one-line message naming the file and the fix', as
   }
 });
 
+/** Claims STS would accept now for the test provider (the checks need iss, sub, aud, iat, exp). */
+function liveClaims(sub = 'system:serviceaccount:default:app'): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  return { iss: `https://${ISSUER}`, sub, aud: ['sts.amazonaws.com'], iat: now, nbf: now, exp: now + 3600 };
+}
+
 test('explain-trust --token reads a file whose path has dots (the pod token path), not only a bare name', async () => {
   const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const token = `${enc({ alg: 'RS256', kid: 'k' })}.${enc({ sub: 'system:serviceaccount:default:app', aud: ['sts.amazonaws.com'] })}.sig`;
+  const token = `${enc({ alg: 'RS256', kid: 'k' })}.${enc(liveClaims())}.sig`;
   mkdirSync(join(dir, 'secrets', 'eks.amazonaws.com', 'serviceaccount'), { recursive: true });
   file('secrets/eks.amazonaws.com/serviceaccount/token', `${token}\n`);
   const r = await run(['explain-trust', '--trust-policy', 'trust.json', '--provider-arn', PROVIDER, '--token', 'secrets/eks.amazonaws.com/serviceaccount/token']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /^Allow: sts:AssumeRoleWithWebIdentity/);
+  assert.match(r.stdout, /signature NOT checked/);
   file('token.jwt', token);
   assert.equal((await run(['explain-trust', '--trust-policy', 'trust.json', '--provider-arn', PROVIDER, '--token', 'token.jwt'])).code, 0);
 });
 
 test('explain-trust: claims or an unverified token; the context STS builds; exit 0/1', async () => {
-  const claims = JSON.stringify({ sub: 'system:serviceaccount:default:app', aud: ['sts.amazonaws.com'] });
+  const claims = JSON.stringify(liveClaims());
   const ok = await run(['explain-trust', '--trust-policy', 'trust.json', '--provider-arn', PROVIDER, '--claims', claims]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /^Allow: sts:AssumeRoleWithWebIdentity with arn:aws:iam::111122223333:oidc-provider\/oidc\.example\.com\/id\/ABC/);
   assert.match(ok.stdout, /oidc\.example\.com\/id\/ABC:sub = "system:serviceaccount:default:app"/);
-  assert.match(ok.stdout, /signature NOT verified/);
+  assert.match(ok.stdout, /signature NOT checked \(claims given without a token/);
   const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const token = `${enc({ alg: 'RS256', kid: 'k' })}.${enc({ sub: 'system:serviceaccount:default:other', aud: ['sts.amazonaws.com'] })}.sig`;
+  const token = `${enc({ alg: 'RS256', kid: 'k' })}.${enc(liveClaims('system:serviceaccount:default:other'))}.sig`;
   const deny = await run(['explain-trust', '--trust-policy', 'trust.json', '--provider-arn', PROVIDER, '--token', token, '--json']);
   assert.equal(deny.code, 1);
   const out = JSON.parse(deny.stdout);
@@ -151,13 +159,15 @@ test('explain-trust: claims or an unverified token; the context STS builds; exit
   assert.equal(out.context.keys[`${ISSUER}:sub`], 'system:serviceaccount:default:other');
   assert.equal(out.actions[0].statements[0].reason.kind, 'condition');
   assert.deepEqual(out.actions[0].statements[0].reason.expected, ['system:serviceaccount:default:app']);
+  assert.equal(out.tokenCheck.signature, 'not-checked');
   // token from a file
   file('token', token);
   assert.equal((await run(['explain-trust', '--trust-policy', 'trust.json', '--provider-arn', PROVIDER, '--token', 'token'])).code, 1);
-  // wrong provider: principal not matched
+  // another provider: STS finds no provider for the token's iss, before any policy
   const other = await run(['explain-trust', '--trust-policy', 'trust.json', '--provider-arn', 'arn:aws:iam::111122223333:oidc-provider/other.example.com', '--claims', claims]);
   assert.equal(other.code, 1);
-  assert.match(other.stdout, /principal Federated arn:aws:iam::111122223333:oidc-provider\/other\.example\.com not matched by Principal/);
+  assert.match(other.stdout, /^TokenRejected: STS answers InvalidIdentityToken \(HTTP 400\) at the issuer check/);
+  assert.match(other.stdout, /No OpenIDConnect provider found in your account for https:\/\/oidc\.example\.com\/id\/ABC/);
 });
 
 test('audit: exit 1 on a high finding, 0 otherwise; --json shape', async () => {
@@ -222,5 +232,5 @@ test('end to end through ./bin/irsa', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).decision, 'Allow');
   const help = spawnSync(process.execPath, [bin, 'policy', 'explain-trust', '--help'], { encoding: 'utf8', env: { ...process.env, IRSA_FROM_SOURCE: '1' } });
-  assert.match(help.stdout, /WITHOUT verifying the signature/);
+  assert.match(help.stdout, /else it is NOT checked/);
 });

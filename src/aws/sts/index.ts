@@ -24,6 +24,7 @@ export {
   ACCEPTED_ALGORITHMS,
   acceptedAudience,
   checkTokenLength,
+  checkWebIdentityClaims,
   decodeWebIdentityToken,
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   numericDate,

@@ -178,24 +178,9 @@ function keyFitsAlgorithm(key: IssuerKey, alg: string): boolean {
   return key.kty === 'EC' && key.crv === EC_CURVE[alg];
 }
 
-/**
- * Runs every check STS runs on a web-identity token, in its order; the first failure is the answer.
- * @example
- * const r = await verifyWebIdentityToken(token, { accountId, providers, keys: jwksCache, nowSeconds: Date.now() / 1000 });
- * if (!r.ok) console.log(r.failure.error.code, r.failure.error.message, r.failure.detail);
- */
-export async function verifyWebIdentityToken(token: string, o: VerifyWebIdentityTokenOptions): Promise<WebIdentityTokenResult> {
-  // 1. size (the parameter's own constraint; the value is sensitive, so AWS does not echo it)
-  const sizeError = checkTokenLength(token, new ConstraintValidator()).error();
-  if (sizeError !== null) {
-    return fail('size', sizeError, `the token is ${token.length} characters; STS accepts ${WEB_IDENTITY_TOKEN_MIN_LENGTH} to ${WEB_IDENTITY_TOKEN_MAX_LENGTH}`);
-  }
-  // 2. parse
-  const decoded = decodeWebIdentityToken(token);
-  if (decoded === undefined) {
-    return fail('parse', invalidIdentityToken(STS_MESSAGES.notAJwt), 'a JWT is three base64url segments (header.payload.signature) whose first two are JSON objects');
-  }
-  const { header, claims } = decoded;
+/** Steps 3–6 (issuer → provider, required claims, audience, times) on decoded claims. */
+function checkClaims(decoded: DecodedToken, o: VerifyWebIdentityTokenOptions): WebIdentityTokenResult | { provider: WebIdentityProvider; audience: string; iss: string } {
+  const { claims } = decoded;
   // 3. issuer → a provider registered in the role's account
   const iss = claims.iss;
   if (typeof iss !== 'string' || iss === '') {
@@ -243,6 +228,45 @@ export async function verifyWebIdentityToken(token: string, o: VerifyWebIdentity
   if (iat > now + tolerance) {
     return fail('time', invalidIdentityToken(STS_MESSAGES.issuedInFuture(now, iat)), `iat ${isoSeconds(iat)} is ${iat - now} s after now; tolerance ${tolerance} s`, decoded, provider);
   }
+  return { provider, audience: aud.audience, iss };
+}
+
+/**
+ * Steps 3–6 only, for claims given without a token (`explain-trust --claims`): the algorithm and signature are not
+ * checked, and the result says so.
+ * @example
+ * const r = checkWebIdentityClaims({ iss, sub, aud, iat, exp }, { accountId, providers, keys: undefined, nowSeconds });
+ */
+export function checkWebIdentityClaims(claims: Record<string, unknown>, o: VerifyWebIdentityTokenOptions): WebIdentityTokenResult {
+  const decoded: DecodedToken = { header: {}, claims };
+  const checked = checkClaims(decoded, o);
+  if ('ok' in checked) return checked;
+  const subject = typeof claims.sub === 'string' ? claims.sub : String(claims.sub);
+  return { ok: true, decoded, provider: checked.provider, audience: checked.audience, subject, signature: 'not-checked', keyId: undefined };
+}
+
+/**
+ * Runs every check STS runs on a web-identity token, in its order; the first failure is the answer.
+ * @example
+ * const r = await verifyWebIdentityToken(token, { accountId, providers, keys: jwksCache, nowSeconds: Date.now() / 1000 });
+ * if (!r.ok) console.log(r.failure.error.code, r.failure.error.message, r.failure.detail);
+ */
+export async function verifyWebIdentityToken(token: string, o: VerifyWebIdentityTokenOptions): Promise<WebIdentityTokenResult> {
+  // 1. size (the parameter's own constraint; the value is sensitive, so AWS does not echo it)
+  const sizeError = checkTokenLength(token, new ConstraintValidator()).error();
+  if (sizeError !== null) {
+    return fail('size', sizeError, `the token is ${token.length} characters; STS accepts ${WEB_IDENTITY_TOKEN_MIN_LENGTH} to ${WEB_IDENTITY_TOKEN_MAX_LENGTH}`);
+  }
+  // 2. parse
+  const decoded = decodeWebIdentityToken(token);
+  if (decoded === undefined) {
+    return fail('parse', invalidIdentityToken(STS_MESSAGES.notAJwt), 'a JWT is three base64url segments (header.payload.signature) whose first two are JSON objects');
+  }
+  const checked = checkClaims(decoded, o);
+  if ('ok' in checked) return checked;
+  const { provider, iss } = checked;
+  const aud = { audience: checked.audience };
+  const { header, claims } = decoded;
   // 7. algorithm: the allow-list is ours, before any key is touched (no `none`, no HS* key confusion)
   const alg = header.alg;
   if (typeof alg !== 'string' || !ACCEPTED_ALGORITHMS.has(alg)) {
