@@ -8,7 +8,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.js';
-import { accountOfArn } from '../lib/aws-arn.js';
+import { accountOfArn, ACCOUNT_ID_PATTERN, parseRoleArn } from '../lib/aws-arn.js';
 import { decodeWebIdentityToken, evaluateWebIdentityTrust } from '../aws/sts/index.js';
 import {
   auditTrustPolicy,
@@ -19,6 +19,7 @@ import {
   evaluationToJson,
   getManagedPolicy,
   lintServiceReference,
+  MalformedPolicyDocumentError,
   parsePolicy,
   PolicyError,
   renderAuditText,
@@ -75,9 +76,14 @@ function loadPolicy(ctx: CliContext, ref: string, flag: string, kind: PolicyKind
   try {
     return compilePolicy(text, { kind: k, name: ref });
   } catch (err) {
-    if (err instanceof PolicyError) throw new UsageError(`${flag} ${ref}: ${err.code}: ${err.message}`);
+    if (err instanceof PolicyError) throw new UsageError(`${flag} ${ref}: ${err.code}: ${err.message}${detailOf(err)}`);
     throw err;
   }
+}
+
+/** ` (line 3, column 14: …)`: where and what, when the engine knows it. */
+function detailOf(err: PolicyError): string {
+  return err instanceof MalformedPolicyDocumentError && err.detail !== null ? ` (${err.detail})` : '';
 }
 
 /** Infers the principal family from its form: provider ARNs are Federated, `*.amazonaws.com` a Service. */
@@ -132,6 +138,7 @@ interface EvalFlags {
   resourcePolicy?: string[];
   action: string;
   resource?: string;
+  resourceAccount?: string;
   principal?: string;
   context?: string[];
   json?: boolean;
@@ -160,9 +167,13 @@ function runEval(ctx: CliContext, o: EvalFlags, command: Command): void {
     throw new UsageError('policy eval: a --resource-policy needs --principal ARN (who makes the request)');
   }
   const keys = parseContextPairs(o.context ?? []);
+  if (o.resourceAccount !== undefined && !ACCOUNT_ID_PATTERN.test(o.resourceAccount)) {
+    throw new UsageError(`--resource-account "${o.resourceAccount}": expected a 12-digit account id, e.g. 111122223333`);
+  }
   const request = {
     action: o.action,
     ...(o.resource === undefined ? {} : { resource: o.resource }),
+    ...(o.resourceAccount === undefined ? {} : { resourceAccount: o.resourceAccount }),
     ...(o.principal === undefined ? {} : { principal: principalFromArn(o.principal) }),
     keys,
   };
@@ -281,22 +292,31 @@ interface AuditFlags {
   clientId?: string[];
   operator?: boolean;
   accountId?: string;
+  roleArn?: string;
 }
 
 function runAudit(ctx: CliContext, files: string[], o: AuditFlags, command: Command): void {
+  if (o.accountId !== undefined && !ACCOUNT_ID_PATTERN.test(o.accountId)) {
+    throw new UsageError(`--account-id "${o.accountId}": expected a 12-digit account id, e.g. 111122223333`);
+  }
+  if (o.roleArn !== undefined && parseRoleArn(o.roleArn) === undefined) {
+    throw new UsageError(`--role-arn "${o.roleArn}": expected a role ARN, e.g. arn:aws:iam::111122223333:role/app`);
+  }
   const reports = files.map((file) => {
     const text = readText(ctx, file, 'audit');
     let parsed;
     try {
-      parsed = parsePolicy(text, { kind: 'trust' });
+      // repeated keys are audited (a finding each) rather than refused: the auditor reads what the engine would keep
+      parsed = parsePolicy(text, { kind: 'trust', allowDuplicateKeys: true });
     } catch (err) {
-      if (err instanceof PolicyError) throw new UsageError(`${file}: ${err.code}: ${err.message} (not a valid trust policy)`);
+      if (err instanceof PolicyError) throw new UsageError(`${file}: ${err.code}: ${err.message}${detailOf(err)} (not a valid trust policy)`);
       throw err;
     }
     const report = auditTrustPolicy(parsed, {
       ...(o.providerArn === undefined ? {} : { providerArn: o.providerArn }),
       ...(o.clientId === undefined ? {} : { clientIds: o.clientId }),
       ...(o.accountId === undefined ? {} : { accountId: o.accountId }),
+      ...(o.roleArn === undefined ? {} : { roleArn: o.roleArn }),
       roleKind: o.operator ? 'operator' : 'workload',
     });
     return { file, ...report };
@@ -323,7 +343,7 @@ async function runValidate(ctx: CliContext, files: string[], o: { kind?: string;
   else {
     for (const r of results) {
       if (r.valid) ctx.stdout.write(`${r.file}: valid ${r.kind} policy (${r.size}/${SIZE_LIMITS[r.kind]} characters)\n`);
-      else ctx.stdout.write(`${r.file}: ${r.error!.code}: ${r.error!.message}\n`);
+      else ctx.stdout.write(`${r.file}: ${r.error!.code}: ${r.error!.message}${r.error!.detail === undefined ? '' : ` (${r.error!.detail})`}\n`);
       for (const w of r.warnings) {
         ctx.stdout.write(`  warning ${w.code}${w.statement === null ? '' : ` (statement #${w.statement})`}: ${w.message}\n`);
       }
@@ -354,6 +374,7 @@ export function registerPolicyCommand(program: Command, ctx: CliContext): void {
     .option('--resource-policy <file>', 'resource-based or trust policy file (repeatable)', collect)
     .requiredOption('--action <action>', 'the action, e.g. s3:GetObject')
     .option('--resource <arn>', 'the resource ARN (default *)')
+    .option('--resource-account <id>', "the resource's account when its ARN has none (S3); another account than the principal's needs both sides to allow")
     .option('--principal <arn>', 'who makes the request (needed with --resource-policy)')
     .option('--context <key=value>', 'a condition key; repeat a key for a multi-valued key; KEY=[] is an empty set', collect)
     .option('--json', 'print {"decision", "matchedStatements", "reasons", "statements"}')
@@ -383,7 +404,8 @@ export function registerPolicyCommand(program: Command, ctx: CliContext): void {
     .argument('<files...>', 'trust policy files')
     .option('--provider-arn <arn>', 'the provider the role should trust (checks keys and principal against it)')
     .option('--client-id <id>', "the provider's client IDs (repeatable): a missing aud is high when there are several", collect)
-    .option('--account-id <id>', "the role's account (flags other accounts trusted without ExternalId)")
+    .option('--account-id <id>', "the role's account (flags other accounts trusted without ExternalId, providers of other accounts)")
+    .option('--role-arn <arn>', "the role's ARN (its account stands for --account-id)")
     .option('--operator', 'OpenShift operator role (ccoctl writes no aud condition by design)')
     .option('--json', 'print JSON')
     .action(function (this: Command, files: string[], o: AuditFlags) {

@@ -3,9 +3,13 @@
  * code, a severity, the statement, the problem in one sentence and the fix.
  * @module
  */
+import { accountOfArn, parseOidcProviderArn } from '../lib/aws-arn.js';
 import { parsePolicy, type ParsedPolicy } from './parse.js';
+import { compilePolicy } from './compile.js';
+import { evaluatePolicies } from './evaluate.js';
 import { parseOperator, SET_ALL } from './operators.js';
 import { compilePattern, hasWildcard, matchPattern } from './pattern.js';
+import { ASSUME_ROLE_WITH_WEB_IDENTITY, buildWebIdentityContext } from './web-identity.js';
 import type { PolicyDocument, PolicyStatement } from './types.js';
 
 /** Severity, most severe first. */
@@ -47,7 +51,15 @@ export const AUDIT_RULES: ReadonlyArray<{ id: string; rule: string; severity: Se
   { id: 'T19', rule: 'CONDITION_VACUOUS', severity: 'high', summary: 'IfExists or ForAllValues makes a web-identity condition true when the key is missing' },
   { id: 'T20', rule: 'WEB_IDENTITY_NON_OIDC_PRINCIPAL', severity: 'high', summary: 'sts:AssumeRoleWithWebIdentity granted to a principal that is not an IAM OIDC provider' },
   { id: 'T21', rule: 'NO_WEB_IDENTITY_STATEMENT', severity: 'info', summary: 'no statement allows sts:AssumeRoleWithWebIdentity' },
+  { id: 'T22', rule: 'DUPLICATE_KEY', severity: 'high', summary: 'a JSON key written twice: a reader sees the first, the engine keeps the last (IAM refuses the document)' },
+  { id: 'T23', rule: 'ANY_SERVICE_ACCOUNT', severity: 'critical', summary: 'evaluated: a token for a service account no one named, in a namespace no one named, is allowed' },
+  { id: 'T24', rule: 'UNNAMED_SERVICE_ACCOUNT', severity: 'medium', summary: 'evaluated: a token for a service account no one named, in a named namespace, is allowed' },
+  { id: 'T25', rule: 'FEDERATED_OTHER_ACCOUNT', severity: 'high', summary: "Federated provider of another account than the role's" },
 ];
+
+/** The namespace and service account of the probe tokens: names no one gives a real service account. */
+export const PROBE_NAMESPACE = 'irsa-audit-probe-ns';
+export const PROBE_SERVICE_ACCOUNT = 'irsa-audit-probe-sa';
 
 /** Options of {@link auditTrustPolicy}. */
 export interface AuditOptions {
@@ -57,8 +69,10 @@ export interface AuditOptions {
   clientIds?: readonly string[];
   /** `operator` for OpenShift operator roles (ccoctl writes no aud by design: T7 is info). */
   roleKind?: 'workload' | 'operator';
-  /** The role's own account: other accounts in Principal.AWS need an ExternalId (T16). */
+  /** The role's own account: other accounts in Principal.AWS need an ExternalId (T16), providers must be its own (T25). */
   accountId?: string;
+  /** The role's ARN: its account stands for `accountId` when that is not given. */
+  roleArn?: string;
   /** The role's MaxSessionDuration in seconds (T17). */
   maxSessionDuration?: number;
 }
@@ -128,8 +142,16 @@ function claimOf(key: string): { prefix: string; claim: string } | null {
 export function auditTrustPolicy(input: string | PolicyDocument | ParsedPolicy, options: AuditOptions = {}): AuditReport {
   const parsed = typeof input === 'object' && input !== null && 'statements' in input && 'kind' in input
     ? (input as ParsedPolicy)
-    : parsePolicy(input as string | PolicyDocument, { kind: 'trust' });
+    : parsePolicy(input as string | PolicyDocument, { kind: 'trust', allowDuplicateKeys: true });
   const findings: AuditFinding[] = [];
+  const roleAccount = options.accountId ?? (options.roleArn === undefined ? undefined : accountOfArn(options.roleArn));
+  for (const d of parsed.duplicateKeys ?? []) {
+    findings.push({ id: 'T22', rule: 'DUPLICATE_KEY', severity: 'high', statement: null,
+      problem: `Key "${d.key}" is written twice at ${d.path} (line ${d.line}, column ${d.column}): a reader sees the first value, JSON parsers keep the last, and IAM refuses the document.`,
+      fix: `Keep one "${d.key}" at ${d.path}; merge the values if both were meant.` });
+  }
+  /** T1 findings with the issuer they are about, for the evaluation below to confirm or soften. */
+  const noSub: Array<{ finding: AuditFinding; prefix: string }> = [];
   let anyWebIdentity = false;
   parsed.statements.forEach((s, index) => {
     const at = { index, sid: s.Sid ?? null };
@@ -188,6 +210,15 @@ export function auditTrustPolicy(input: string | PolicyDocument | ParsedPolicy, 
       return;
     }
     if (oidc.length === 0) return;
+    if (roleAccount !== undefined) {
+      for (const f of oidc) {
+        const owner = accountOfArn(f);
+        if (owner !== undefined && owner !== roleAccount) {
+          add('T25', `The statement trusts ${f}, a provider of account ${owner}, while the role is in account ${roleAccount}: that account decides which issuer's tokens are accepted.`,
+            `Register the cluster's issuer in account ${roleAccount} and trust "arn:aws:iam::${roleAccount}:oidc-provider/${f.slice(f.indexOf('oidc-provider/') + 'oidc-provider/'.length)}".`);
+        }
+      }
+    }
 
     const prefixes = oidc.map((f) => f.slice(f.indexOf('oidc-provider/') + 'oidc-provider/'.length));
     const lowerPrefixes = prefixes.map((x) => x.toLowerCase());
@@ -221,6 +252,7 @@ export function auditTrustPolicy(input: string | PolicyDocument | ParsedPolicy, 
         } else {
           add('T1', `No condition on "${px}:sub": every service account of every namespace (and any token with an accepted audience) can assume the role.`,
             `Add "StringEquals": {"${px}:sub": "system:serviceaccount:<namespace>:<service-account>"}.`);
+          noSub.push({ finding: findings[findings.length - 1]!, prefix: px });
         }
       }
       for (const c of subs) {
@@ -291,6 +323,7 @@ export function auditTrustPolicy(input: string | PolicyDocument | ParsedPolicy, 
       }
     }
   });
+  evaluateProbes(parsed, options, findings, noSub);
   if (!anyWebIdentity) {
     findings.push({ id: 'T21', rule: 'NO_WEB_IDENTITY_STATEMENT', severity: 'info', statement: null,
       problem: 'No Allow statement grants sts:AssumeRoleWithWebIdentity, so pods cannot assume this role with IRSA.',
@@ -313,5 +346,97 @@ function checkProviderless(conds: Cond[], add: (id: string, problem: string, fix
   if (!conds.some((c) => claimOf(c.key)?.claim === 'sub')) {
     add('T1', 'No condition on "<issuer>:sub": with a wildcard principal, any token from any provider can assume the role.',
       'Trust one provider and add "StringEquals": {"<issuer>:sub": "system:serviceaccount:<namespace>:<service-account>"}.');
+  }
+}
+
+/** `*` → `irsa-audit-probe`, `?` → `x`: one value a wildcard pattern admits that no one wrote. */
+function instantiate(pattern: string): string {
+  return pattern.replace(/\$\{([*?$])\}/g, '$1').replace(/\*/g, 'irsa-audit-probe').replace(/\?/g, 'x');
+}
+
+/**
+ * Decides "can a service account no one named assume this role?" by evaluating the whole trust policy (Deny
+ * statements included) for tokens of each trusted provider: a sub in a namespace no one named, an unnamed service
+ * account in each named namespace, and one instance of every wildcard pattern on sub; with every audience the
+ * provider accepts (or, without `clientIds`, sts.amazonaws.com and each audience the policy names). An allowed
+ * probe is T23 (any namespace) or T24 (a named namespace); a T1 whose probes are all refused is softened to info.
+ */
+function evaluateProbes(parsed: ParsedPolicy, options: AuditOptions, findings: AuditFinding[], noSub: Array<{ finding: AuditFinding; prefix: string }>): void {
+  const providers = new Set<string>();
+  for (const s of parsed.statements) {
+    if (s.Effect !== 'Allow' || !grantsWebIdentity(s)) continue;
+    const p = s.Principal;
+    if (p === undefined || p === '*') continue;
+    for (const f of list(p.Federated)) if (parseOidcProviderArn(f) !== undefined) providers.add(f);
+  }
+  if (providers.size === 0) return;
+  const compiled = compilePolicy(parsed, { kind: 'trust', name: 'trust' });
+  for (const provider of providers) {
+    const prefix = parseOidcProviderArn(provider)!.hostPath;
+    const conds = parsed.statements.filter((s) => s.Effect === 'Allow').flatMap(conditionsOf);
+    const on = (claim: string) => conds.filter((c) => c.key.toLowerCase() === `${prefix.toLowerCase()}:${claim}`);
+    const named = new Set<string>();
+    const patterns: string[] = [];
+    for (const c of on('sub')) {
+      if (c.negated || c.base === 'Null') continue;
+      for (const v of c.values) {
+        if ((c.base === 'StringLike' || c.base === 'ArnLike') && hasWildcard(v)) patterns.push(v);
+        else named.add(v);
+      }
+    }
+    // a namespace is named when written literally in a sub value, exact or pattern (`system:serviceaccount:team:*`)
+    const namespaces = new Set([...named].filter((v) => K8S_SUB.test(v)).map((v) => v.split(':')[2]!));
+    for (const pt of patterns) {
+      const parts = pt.split(':');
+      if (parts.length >= 4 && !parts.slice(0, 3).some(hasWildcard)) namespaces.add(parts[2]!);
+    }
+    const probes = new Map<string, boolean>(); // sub → whether it lies in a namespace no one named
+    probes.set(`system:serviceaccount:${PROBE_NAMESPACE}:${PROBE_SERVICE_ACCOUNT}`, true);
+    for (const ns of namespaces) probes.set(`system:serviceaccount:${ns}:${PROBE_SERVICE_ACCOUNT}`, false);
+    for (const pt of patterns) {
+      const sub = instantiate(pt);
+      const ns = sub.split(':')[2];
+      if (!probes.has(sub)) probes.set(sub, ns === undefined || !namespaces.has(ns));
+    }
+    let auds: string[];
+    if (options.clientIds !== undefined) auds = [...options.clientIds];
+    else {
+      auds = ['sts.amazonaws.com'];
+      for (const c of on('aud')) {
+        if (c.negated || c.base === 'Null') continue;
+        for (const v of c.values) auds.push(hasWildcard(v) ? instantiate(v) : v);
+      }
+      auds = [...new Set(auds)];
+    }
+    let wide: { sub: string; aud: string } | null = null;
+    let narrow: { sub: string; aud: string } | null = null;
+    for (const [sub, unnamedNamespace] of probes) {
+      if (named.has(sub)) continue;
+      for (const aud of auds) {
+        const req = buildWebIdentityContext({ providerArn: provider, claims: { sub, aud }, ...(options.clientIds === undefined ? {} : { clientIds: options.clientIds }) });
+        if (evaluatePolicies({ resource: [compiled] }, { ...req.context, action: ASSUME_ROLE_WITH_WEB_IDENTITY }).decision !== 'Allow') continue;
+        if (unnamedNamespace) wide ??= { sub, aud };
+        else narrow ??= { sub, aud };
+      }
+    }
+    const has = (pred: (f: AuditFinding) => boolean) => findings.some(pred);
+    if (wide !== null && !has((f) => f.severity === 'critical' && ['T1', 'T2', 'T9', 'T6'].includes(f.id))) {
+      findings.push({ id: 'T23', rule: 'ANY_SERVICE_ACCOUNT', severity: 'critical', statement: null,
+        problem: `Evaluated: a token from ${provider} with sub "${wide.sub}" and aud "${wide.aud}" is allowed, though no one named that service account or its namespace: every service account can assume the role.`,
+        fix: `Allow only named subjects: "StringEquals": {"${prefix}:sub": "system:serviceaccount:<namespace>:<service-account>"}.` });
+    }
+    if (wide === null && narrow !== null && !has((f) => ['T2', 'T3', 'T23'].includes(f.id))) {
+      findings.push({ id: 'T24', rule: 'UNNAMED_SERVICE_ACCOUNT', severity: 'medium', statement: null,
+        problem: `Evaluated: a token from ${provider} with sub "${narrow.sub}" and aud "${narrow.aud}" is allowed: service accounts no one named (including ones created later) can assume the role.`,
+        fix: `List the service accounts under "StringEquals" on "${prefix}:sub".` });
+    }
+    if (wide === null) {
+      for (const t of noSub) {
+        if (t.prefix.toLowerCase() !== prefix.toLowerCase()) continue;
+        t.finding.severity = narrow === null ? 'info' : 'medium';
+        t.finding.problem = `No condition on "${t.prefix}:sub" in this Allow statement, but evaluation refuses a token for a service account in a namespace no one named: another condition or statement (such as a Deny) restricts sub, which readers of this statement alone miss.`;
+        t.finding.fix = `Put the sub condition in the Allow statement itself: "StringEquals": {"${t.prefix}:sub": "system:serviceaccount:<namespace>:<service-account>"}.`;
+      }
+    }
   }
 }

@@ -3,6 +3,7 @@
  * by lower-cased name with values as strings. Every statement then reads it without allocating.
  * @module
  */
+import { accountOfArn, ACCOUNT_ID_PATTERN } from '../lib/aws-arn.js';
 import type { RequestContext, RequestPrincipal } from './types.js';
 import type { VariableSource } from './pattern.js';
 import { parseDate, parseIpNetwork, parseNumber, type IpNetwork } from './values.js';
@@ -53,8 +54,6 @@ function str(v: string | number | boolean): string {
   return typeof v === 'string' ? v : String(v);
 }
 
-const ACCOUNT_IN_ARN = /^arn:[^:]*:[^:]*:[^:]*:(\d{12}):/;
-
 /** A request context ready for evaluation. Build with {@link prepareContext}. */
 export class PreparedContext implements VariableSource {
   readonly action: string;
@@ -62,6 +61,8 @@ export class PreparedContext implements VariableSource {
   readonly resource: string;
   readonly principal: RequestPrincipal | null;
   readonly principalAccount: string | null;
+  /** The account owning the resource: `resourceAccount`, else the resource ARN's account, else null (unknown). */
+  readonly resourceAccount: string | null;
   readonly keys: Map<string, ContextValue>;
 
   constructor(ctx: RequestContext) {
@@ -72,10 +73,14 @@ export class PreparedContext implements VariableSource {
     this.principal = ctx.principal ?? null;
     let account: string | null = null;
     if (this.principal !== null && this.principal.type === 'AWS') {
-      account = this.principal.account ?? ACCOUNT_IN_ARN.exec(this.principal.id)?.[1] ?? null;
-      if (account === null && /^\d{12}$/.test(this.principal.id)) account = this.principal.id;
+      account = this.principal.account ?? accountOfArn(this.principal.id) ?? null;
+      if (account === null && ACCOUNT_ID_PATTERN.test(this.principal.id)) account = this.principal.id;
     }
     this.principalAccount = account;
+    if (ctx.resourceAccount !== undefined && !ACCOUNT_ID_PATTERN.test(ctx.resourceAccount)) {
+      throw new TypeError(`request context resourceAccount "${ctx.resourceAccount}" is not a 12-digit account id`);
+    }
+    this.resourceAccount = ctx.resourceAccount ?? (ctx.resource === undefined ? null : accountOfArn(ctx.resource) ?? null);
     this.keys = new Map();
     const keys = ctx.keys ?? {};
     for (const name of Object.keys(keys)) {

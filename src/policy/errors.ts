@@ -30,11 +30,27 @@ export class PolicyError extends IrsaError {
   }
 }
 
-/** A malformed policy document, with AWS's message verbatim (e.g. `Syntax errors in policy.`). */
+/** A key written twice in one JSON object of a policy, with its JSON path and position. */
+export interface PolicyDuplicateKey {
+  path: string;
+  key: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * A malformed policy document, with AWS's message verbatim (e.g. `Syntax errors in policy.`) as `message` (what
+ * the AWS plane puts on the wire), and our `detail` for people: where and what (line and column of a JSON syntax
+ * error, the field and its allowed values, every duplicate key with its JSON path).
+ */
 export class MalformedPolicyDocumentError extends PolicyError {
   declare readonly code: 'MalformedPolicyDocument';
-  constructor(message: string, options: { cause?: unknown } = {}) {
+  readonly detail: string | null;
+  readonly duplicateKeys: readonly PolicyDuplicateKey[];
+  constructor(message: string, options: { cause?: unknown; detail?: string; duplicateKeys?: readonly PolicyDuplicateKey[] } = {}) {
     super('MalformedPolicyDocument', message, options);
+    this.detail = options.detail ?? null;
+    this.duplicateKeys = options.duplicateKeys ?? [];
   }
 }
 

@@ -31,7 +31,7 @@ import { P_GLOB, P_TEMPLATE, displayPattern, globMatch, matchPattern, resolveTem
 import { ipInNetwork } from './values.js';
 import { prepareContext, type ContextValue, type PreparedContext } from './context.js';
 import type { CompiledCondition, CompiledPolicy, CompiledPrincipal, CompiledStatement } from './compile.js';
-import type { Decision, EvaluationResult, NotAppliedReason, RequestContext, StatementRef, StatementTrace } from './types.js';
+import type { CrossAccountCheck, Decision, EvaluationResult, NotAppliedReason, RequestContext, StatementRef, StatementTrace } from './types.js';
 
 /** The policies in scope for one request. */
 export interface PolicySet {
@@ -78,7 +78,7 @@ function matchArnPattern(cp: CompiledPattern, v: string, ctx: PreparedContext): 
   switch (cp.kind) {
     case P_TEMPLATE: {
       if (!v.startsWith(cp.head)) return false;
-      const t = resolveTemplate(cp.parts!, ctx, false);
+      const t = resolveTemplate(cp.parts!, ctx, false, true);
       return t !== null && arnMatchText(t, v);
     }
     case P_GLOB:
@@ -188,7 +188,7 @@ function positive(c: CompiledCondition, cv: ContextValue, i: number, ctx: Prepar
         if (matchPattern(cp, r)) return true;
         continue;
       }
-      const t = resolveTemplate(cp.parts!, ctx, false);
+      const t = resolveTemplate(cp.parts!, ctx, false, true);
       if (t !== null && globMatch(t, 0, t.length, r, 0, r.length)) return true;
     }
     return false;
@@ -325,6 +325,9 @@ export function evaluatePolicies(set: PolicySet, context: RequestContext | Prepa
   const rFlags = scan(set.resource, ctx, matched, trace);
   let decision: Decision;
   const reasons: string[] = [];
+  // AWS principal of one account, resource of another: both sides must allow (cross-account evaluation)
+  const cross = ctx.principalAccount !== null && ctx.resourceAccount !== null && ctx.principalAccount !== ctx.resourceAccount;
+  let crossAccount: CrossAccountCheck | null = null;
   if (((idFlags | bFlags | sFlags | rFlags) & F_DENY) !== 0) {
     decision = 'ExplicitDeny';
     for (let i = 0; i < matched.length; i++) {
@@ -339,16 +342,34 @@ export function evaluatePolicies(set: PolicySet, context: RequestContext | Prepa
     const sessionOk = session === null || session.length === 0 || (sFlags & F_ALLOW) !== 0;
     const identityPath = (idFlags & F_ALLOW) !== 0 && boundaryOk && sessionOk;
     const resourcePath = (rFlags & F_ALLOW) !== 0 && ((rFlags & F_SESSION_ARN) !== 0 || (boundaryOk && sessionOk));
-    if (identityPath || resourcePath) {
+    if (cross) {
+      crossAccount = {
+        principalAccount: ctx.principalAccount!,
+        resourceAccount: ctx.resourceAccount!,
+        identityAllows: identityPath,
+        resourceAllows: (rFlags & F_ALLOW) !== 0,
+      };
+    }
+    if (cross ? identityPath && (rFlags & F_ALLOW) !== 0 : identityPath || resourcePath) {
       decision = 'Allow';
       for (let i = 0; i < matched.length; i++) {
         const st = matched[i]!;
         if (!st.deny && (identityPath || st.ref.role === 'resource')) reasons.push(st.allowedBy);
       }
+      if (cross) reasons.push(`cross-account request (principal account ${ctx.principalAccount}, resource account ${ctx.resourceAccount}): both the identity-based and the resource-based policy allow`);
     } else {
       decision = 'ImplicitDeny';
       const action = ctx.action;
-      if ((idFlags & F_ALLOW) === 0 && (rFlags & F_ALLOW) === 0) {
+      if (cross && (identityPath || (rFlags & F_ALLOW) !== 0)) {
+        // one side allows: name the side that is missing
+        const who = `principal account ${ctx.principalAccount}, resource account ${ctx.resourceAccount}`;
+        if (identityPath) reasons.push(`because no resource-based policy allows the ${action} action (cross-account request, ${who}: the resource's account must allow it too)`);
+        else if ((idFlags & F_ALLOW) === 0) reasons.push(`because no identity-based policy allows the ${action} action (cross-account request, ${who}: a resource-based policy alone does not grant access to another account)`);
+        else {
+          if (!boundaryOk) reasons.push(`because no permissions boundary allows the ${action} action`);
+          if (!sessionOk) reasons.push(`because no session policy allows the ${action} action`);
+        }
+      } else if ((idFlags & F_ALLOW) === 0 && (rFlags & F_ALLOW) === 0) {
         const hasResource = set.resource !== undefined && set.resource.length > 0;
         const hasIdentity = set.identity !== undefined && set.identity.length > 0;
         if (hasResource && !hasIdentity) reasons.push(`because no resource-based policy allows the ${action} action`);
@@ -361,7 +382,7 @@ export function evaluatePolicies(set: PolicySet, context: RequestContext | Prepa
   }
   const refs: StatementRef[] = [];
   for (let i = 0; i < matched.length; i++) refs.push(matched[i]!.ref);
-  return { decision, matchedStatements: refs, reasons, trace };
+  return { decision, matchedStatements: refs, reasons, trace, crossAccount };
 }
 
 /**
@@ -436,6 +457,6 @@ function explainConditions(st: CompiledStatement, ctx: PreparedContext): NotAppl
 
 function displayExpected(cp: CompiledPattern, ctx: PreparedContext, raw: string): string {
   if (cp.kind !== P_TEMPLATE) return raw;
-  const t = resolveTemplate(cp.parts!, ctx, false);
+  const t = resolveTemplate(cp.parts!, ctx, false, true);
   return t === null ? `${raw} (variable has no value)` : `${raw} = ${displayPattern(t)}`;
 }

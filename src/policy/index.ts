@@ -14,7 +14,7 @@ export { evaluatePolicies, accessDeniedMessage, arnMatchText } from './evaluate.
 export type { PolicySet, EvaluateOptions } from './evaluate.js';
 export { evaluationToJson, renderEvaluationText, renderAuditText } from './render.js';
 export type { EvaluationJson } from './render.js';
-export { auditTrustPolicy, AUDIT_RULES, SEVERITY_ORDER } from './audit.js';
+export { auditTrustPolicy, AUDIT_RULES, SEVERITY_ORDER, PROBE_NAMESPACE, PROBE_SERVICE_ACCOUNT } from './audit.js';
 export type { AuditFinding, AuditOptions, AuditReport, Severity } from './audit.js';
 export { buildIrsaTrustPolicy, oidcProviderArn, STS_AUDIENCE } from './trust.js';
 export type { IrsaTrustPolicyOptions } from './trust.js';
@@ -37,6 +37,7 @@ export { BASE_OPERATORS } from './operators.js';
 export type {
   ConditionValue,
   ContextKeyValue,
+  CrossAccountCheck,
   Decision,
   EvaluationResult,
   NotAppliedReason,

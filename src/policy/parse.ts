@@ -4,7 +4,8 @@
  * for documents IAM accepts but that are almost surely mistakes.
  * @module
  */
-import { MalformedPolicyDocumentError, PolicyError, PolicySizeLimitError } from './errors.js';
+import { MalformedPolicyDocumentError, PolicyError, PolicySizeLimitError, type PolicyDuplicateKey } from './errors.js';
+import { scanJson } from './json.js';
 import { parseOperator } from './operators.js';
 import { hasWildcard } from './pattern.js';
 import { parseDate, parseIpNetwork, parseNumber } from './values.js';
@@ -58,6 +59,11 @@ export interface ParsedPolicy {
   /** Size as IAM counts it. */
   size: number;
   warnings: PolicyWarning[];
+  /**
+   * Keys written twice in one object (only with `allowDuplicateKeys`; otherwise such a document is refused).
+   * `document` holds the last of each, as `JSON.parse` keeps it.
+   */
+  duplicateKeys: PolicyDuplicateKey[];
 }
 
 /** Options of {@link parsePolicy}. */
@@ -67,6 +73,11 @@ export interface ParsePolicyOptions {
   roleName?: string;
   /** Skip the size quota (documents built in memory). */
   skipSizeCheck?: boolean;
+  /**
+   * Accept a document whose JSON repeats a key (keeping the last, as `JSON.parse` does) and list the repeats in
+   * `duplicateKeys`: for the auditor, which reports them. IAM refuses such a document, and so does the default.
+   */
+  allowDuplicateKeys?: boolean;
 }
 
 const TOP = new Set(['Version', 'Id', 'Statement']);
@@ -137,18 +148,25 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function malformed(message: string): never {
-  throw new MalformedPolicyDocumentError(message);
+function malformed(message: string, detail?: string): never {
+  throw new MalformedPolicyDocumentError(message, detail === undefined ? {} : { detail });
 }
 
+const q = (v: unknown) => JSON.stringify(v);
+
 function checkSyntax(doc: unknown): asserts doc is PolicyDocument {
-  if (!isObject(doc)) malformed(MESSAGES.syntax);
-  for (const k of Object.keys(doc)) if (!TOP.has(k)) malformed(MESSAGES.syntax);
-  if ('Version' in doc && doc.Version !== '2012-10-17' && doc.Version !== '2008-10-17') malformed(MESSAGES.syntax);
-  if ('Id' in doc && typeof doc.Id !== 'string') malformed(MESSAGES.syntax);
+  if (!isObject(doc)) malformed(MESSAGES.syntax, 'the document must be a JSON object with "Version" and "Statement"');
+  for (const k of Object.keys(doc)) if (!TOP.has(k)) malformed(MESSAGES.syntax, `unknown element ${q(k)} at $ (allowed: Version, Id, Statement)`);
+  if ('Version' in doc && doc.Version !== '2012-10-17' && doc.Version !== '2008-10-17') {
+    malformed(MESSAGES.syntax, `Version ${q(doc.Version)} at $.Version is not "2012-10-17" or "2008-10-17"`);
+  }
+  if ('Id' in doc && typeof doc.Id !== 'string') malformed(MESSAGES.syntax, 'Id at $.Id must be a string');
   const st = doc.Statement;
-  if (!(isObject(st) || (Array.isArray(st) && st.length > 0))) malformed(MESSAGES.syntax);
-  for (const s of Array.isArray(st) ? st : [st]) checkStatementSyntax(s);
+  if (!(isObject(st) || (Array.isArray(st) && st.length > 0))) {
+    malformed(MESSAGES.syntax, 'Statement at $.Statement must be an object or a non-empty list of objects');
+  }
+  const list = Array.isArray(st) ? st : [st];
+  list.forEach((s, i) => checkStatementSyntax(s, Array.isArray(st) ? `$.Statement[${i}]` : '$.Statement'));
 }
 
 function checkPrincipalSyntax(p: unknown): void {
@@ -159,13 +177,17 @@ function checkPrincipalSyntax(p: unknown): void {
   }
 }
 
-function checkStatementSyntax(s: unknown): void {
-  if (!isObject(s)) malformed(MESSAGES.syntax);
-  for (const k of Object.keys(s)) if (!ELEMENTS.has(k)) malformed(MESSAGES.syntax);
-  if ('Resource' in s && 'NotResource' in s) malformed(MESSAGES.syntax);
-  if ('Action' in s && 'NotAction' in s) malformed(MESSAGES.syntax);
-  if ('Principal' in s && 'NotPrincipal' in s) malformed(MESSAGES.syntax);
-  if (typeof s.Effect !== 'string' || !['allow', 'deny'].includes(s.Effect.toLowerCase())) malformed(MESSAGES.syntax);
+function checkStatementSyntax(s: unknown, path: string): void {
+  if (!isObject(s)) malformed(MESSAGES.syntax, `${path} must be a statement object`);
+  for (const k of Object.keys(s)) {
+    if (!ELEMENTS.has(k)) malformed(MESSAGES.syntax, `unknown element ${q(k)} at ${path} (allowed: ${[...ELEMENTS].join(', ')})`);
+  }
+  if ('Resource' in s && 'NotResource' in s) malformed(MESSAGES.syntax, `${path} has both Resource and NotResource; keep one`);
+  if ('Action' in s && 'NotAction' in s) malformed(MESSAGES.syntax, `${path} has both Action and NotAction; keep one`);
+  if ('Principal' in s && 'NotPrincipal' in s) malformed(MESSAGES.syntax, `${path} has both Principal and NotPrincipal; keep one`);
+  if (typeof s.Effect !== 'string' || !['allow', 'deny'].includes(s.Effect.toLowerCase())) {
+    malformed(MESSAGES.syntax, `Effect ${s.Effect === undefined ? 'is missing' : q(s.Effect)} at ${path}.Effect: must be "Allow" or "Deny"`);
+  }
   for (const k of ['Action', 'NotAction', 'Resource', 'NotResource']) {
     if (k in s && !isStringOrList(s[k])) malformed(MESSAGES.syntax);
   }
@@ -244,8 +266,19 @@ export function parsePolicy(input: string | PolicyDocument, options: ParsePolicy
   const kind = options.kind;
   let text: string;
   let doc: unknown;
+  let duplicateKeys: PolicyDuplicateKey[] = [];
   if (typeof input === 'string') {
     text = input;
+    const scan = scanJson(input);
+    if (scan.error !== null) {
+      const e = scan.error;
+      throw new MalformedPolicyDocumentError(MESSAGES.syntax, { detail: `JSON syntax error at line ${e.line}, column ${e.column}: ${e.message}` });
+    }
+    duplicateKeys = scan.duplicates;
+    // IAM's grammar allows each element once; a repeated key is refused, since a reader sees the first and JSON.parse keeps the last
+    if (duplicateKeys.length > 0 && options.allowDuplicateKeys !== true) {
+      throw new MalformedPolicyDocumentError(MESSAGES.syntax, { detail: duplicateKeysText(duplicateKeys), duplicateKeys });
+    }
     try {
       doc = JSON.parse(input);
     } catch (cause) {
@@ -265,8 +298,10 @@ export function parsePolicy(input: string | PolicyDocument, options: ParsePolicy
   if (version !== '2012-10-17' && !trustLike) malformed(MESSAGES.version);
 
   // "legacy parsing": exact-case Effect, Date values, ARN shapes
-  for (const s of statements) {
-    if (s.Effect !== 'Allow' && s.Effect !== 'Deny') malformed(MESSAGES.legacy);
+  for (const [i, s] of statements.entries()) {
+    if (s.Effect !== 'Allow' && s.Effect !== 'Deny') {
+      malformed(MESSAGES.legacy, `Effect ${q(s.Effect)} at $.Statement${Array.isArray(doc.Statement) ? `[${i}]` : ''}.Effect: must be "Allow" or "Deny" (case-sensitive)`);
+    }
     if (s.Condition) {
       for (const [op, block] of Object.entries(s.Condition)) {
         if (parseOperator(op)!.family !== 'date') continue;
@@ -320,10 +355,20 @@ export function parsePolicy(input: string | PolicyDocument, options: ParsePolicy
   if (!trustLike) {
     for (const s of statements) if ('Principal' in s || 'NotPrincipal' in s) malformed(MESSAGES.principalForbidden);
   }
-  const parsed: ParsedPolicy = { kind, document: doc, statements, version, size, warnings: [] };
+  const parsed: ParsedPolicy = { kind, document: doc, statements, version, size, warnings: [], duplicateKeys };
   parsed.warnings = lintPolicy(parsed);
   return parsed;
 }
+
+/** Every repeated key, one clause each: `duplicate key "Effect" at $.Statement[0].Effect (line 3, column 5)`. */
+export function duplicateKeysText(keys: readonly PolicyDuplicateKey[]): string {
+  const shown = keys.slice(0, DUPLICATES_IN_TEXT).map((d) => `duplicate key ${q(d.key)} at ${d.path} (line ${d.line}, column ${d.column})`);
+  if (keys.length > DUPLICATES_IN_TEXT) shown.push(`and ${keys.length - DUPLICATES_IN_TEXT} more (all in duplicateKeys)`);
+  return shown.join('; ');
+}
+
+/** How many repeats the one-line detail names; `duplicateKeys` holds every one. */
+const DUPLICATES_IN_TEXT = 100;
 
 /** `sts:*`, `*`, `sts:AssumeRole*`: accepted in trust policies (they match the allowed actions). */
 function isTrustWildcard(a: string): boolean {
@@ -356,8 +401,11 @@ function checkSize(size: number, kind: PolicyKind, roleName: string | undefined)
 /** The result of {@link validatePolicy}: never throws for a bad document. */
 export interface ValidationResult {
   valid: boolean;
-  /** AWS's error code and message for the first defect, or null. */
-  error: { code: string; message: string } | null;
+  /**
+   * AWS's error code and message for the first defect, or null; `detail` says where and what (line and column,
+   * the field, every duplicate key with its JSON path) when known.
+   */
+  error: { code: string; message: string; detail?: string; duplicateKeys?: PolicyDuplicateKey[] } | null;
   warnings: PolicyWarning[];
   size: number | null;
   kind: PolicyKind;
@@ -374,9 +422,12 @@ export function validatePolicy(input: string | PolicyDocument, options: ParsePol
     return { valid: true, error: null, warnings: p.warnings, size: p.size, kind: options.kind };
   } catch (err) {
     if (err instanceof PolicyError) {
+      const error: NonNullable<ValidationResult['error']> = { code: err.code, message: err.message };
+      if (err instanceof MalformedPolicyDocumentError && err.detail !== null) error.detail = err.detail;
+      if (err instanceof MalformedPolicyDocumentError && err.duplicateKeys.length > 0) error.duplicateKeys = [...err.duplicateKeys];
       return {
         valid: false,
-        error: { code: err.code, message: err.message },
+        error,
         warnings: [],
         size: typeof input === 'string' ? policySize(input) : null,
         kind: options.kind,

@@ -9,8 +9,28 @@
 export const STAR = 0xe000;
 /** Sentinel for a wildcard `?` inside a compiled pattern. */
 export const QMARK = 0xe001;
+/** Escape: the next character is literal (a sentinel character written in a policy or held by a variable's value). */
+export const ESC = 0xe002;
 const STAR_S = String.fromCharCode(STAR);
 const QMARK_S = String.fromCharCode(QMARK);
+const ESC_S = String.fromCharCode(ESC);
+
+function isSentinel(c: number): boolean {
+  return c === STAR || c === QMARK || c === ESC;
+}
+
+/** Text made literal for a wildcard pattern: each sentinel character it holds is escaped, so it never acts as `*` or `?`. */
+export function escapeLiteral(text: string): string {
+  let i = 0;
+  while (i < text.length && !isSentinel(text.charCodeAt(i))) i++;
+  if (i === text.length) return text;
+  let out = text.slice(0, i);
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out += isSentinel(c) ? ESC_S + text[i]! : text[i]!;
+  }
+  return out;
+}
 
 export const P_ANY = 0;
 export const P_EXACT = 1;
@@ -52,7 +72,7 @@ export class CompiledPattern {
     if (parts !== null && parts.length > 0 && parts[0]!.literal !== null) {
       const lit = parts[0]!.literal;
       let end = 0;
-      while (end < lit.length && lit.charCodeAt(end) !== STAR && lit.charCodeAt(end) !== QMARK) end++;
+      while (end < lit.length && !isSentinel(lit.charCodeAt(end))) end++;
       head = lit.slice(0, end);
     }
     this.head = head;
@@ -75,6 +95,7 @@ function encodeLiteral(text: string, o: PatternOptions): string {
     const c = text[i]!;
     if (o.wildcards && c === '*') out += STAR_S;
     else if (o.wildcards && c === '?') out += QMARK_S;
+    else if (o.wildcards && isSentinel(c.charCodeAt(0))) out += ESC_S + c;
     else out += o.lower ? c.toLowerCase() : c;
   }
   return out;
@@ -131,12 +152,14 @@ function classify(text: string, source: string): CompiledPattern {
   let wild = -1;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === STAR || c === QMARK) {
+    if (isSentinel(c)) {
       wild = i;
       break;
     }
   }
   if (wild === -1) return new CompiledPattern(P_EXACT, text, source, null);
+  // an escaped sentinel needs the glob matcher, which reads escapes
+  if (text.includes(ESC_S)) return new CompiledPattern(P_GLOB, text, source, null);
   if (wild === text.length - 1 && text.charCodeAt(wild) === STAR) {
     return new CompiledPattern(P_PREFIX, text.slice(0, wild), source, null);
   }
@@ -158,7 +181,13 @@ export function globMatch(p: string, ps: number, pe: number, v: string, vs: numb
         starV = vi;
         continue;
       }
-      if (c === QMARK || c === v.charCodeAt(vi)) {
+      if (c === ESC) {
+        if (pi + 1 < pl && p.charCodeAt(pi + 1) === v.charCodeAt(vi)) {
+          pi += 2;
+          vi++;
+          continue;
+        }
+      } else if (c === QMARK || c === v.charCodeAt(vi)) {
         pi++;
         vi++;
         continue;
@@ -194,8 +223,12 @@ export function matchPattern(cp: CompiledPattern, v: string): boolean {
   }
 }
 
-/** Resolves template parts into a sentinel-encoded string; null when a variable is absent without default. */
-export function resolveTemplate(parts: readonly TemplatePart[], ctx: VariableSource, lower: boolean): string | null {
+/**
+ * Resolves template parts into a sentinel-encoded string; null when a variable is absent without default. With
+ * `wildcards` (the pattern is matched with {@link globMatch}) a value's sentinel characters are escaped, so a value
+ * holding U+E000 stays a literal character and never becomes `*`.
+ */
+export function resolveTemplate(parts: readonly TemplatePart[], ctx: VariableSource, lower: boolean, wildcards = false): string | null {
   let out = '';
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
@@ -206,9 +239,10 @@ export function resolveTemplate(parts: readonly TemplatePart[], ctx: VariableSou
     const value = ctx.variable(part.key);
     if (value === null) {
       if (part.fallback === null) return null;
-      out += part.fallback;
+      out += wildcards ? escapeLiteral(part.fallback) : part.fallback;
     } else {
-      out += lower ? value.toLowerCase() : value;
+      const v = lower ? value.toLowerCase() : value;
+      out += wildcards ? escapeLiteral(v) : v;
     }
   }
   return out;
@@ -222,5 +256,13 @@ export interface VariableSource {
 
 /** Turns a sentinel-encoded string back into the policy's notation, for explanations. */
 export function displayPattern(text: string): string {
-  return text.replaceAll(STAR_S, '*').replaceAll(QMARK_S, '?');
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === ESC && i + 1 < text.length) out += text[++i]!;
+    else if (c === STAR) out += '*';
+    else if (c === QMARK) out += '?';
+    else out += text[i]!;
+  }
+  return out;
 }

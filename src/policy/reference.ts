@@ -6,6 +6,7 @@
  */
 import { parseOperator } from './operators.js';
 import { parseDate, parseIpNetwork, parseNumber, ipInNetwork } from './values.js';
+import { accountOfArn, ACCOUNT_ID_PATTERN } from '../lib/aws-arn.js';
 import type { Decision, PolicyDocument, PolicyStatement, RequestContext } from './types.js';
 
 const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -29,7 +30,15 @@ function isMulti(ctx: RequestContext, key: string): boolean {
   return false;
 }
 
-/** Substitutes `${…}`; returns the text with wildcards marked by \u0000 (star) and \u0001 (qmark), or null. */
+/** A literal character for a wildcard text: the markers and the escape are escaped with \u0002. */
+function lit(c: string, wild: boolean): string {
+  return wild && (c === '\u0000' || c === '\u0001' || c === '\u0002') ? '\u0002' + c : c;
+}
+
+/**
+ * Substitutes `${…}`; returns the text with wildcards marked by \u0000 (star) and \u0001 (qmark), any literal
+ * marker character escaped by \u0002 (so a variable's value never turns into a wildcard), or null.
+ */
 function substitute(text: string, ctx: RequestContext, vars: boolean, wild: boolean): string | null {
   let out = '';
   let i = 0;
@@ -53,13 +62,13 @@ function substitute(text: string, ctx: RequestContext, vars: boolean, wild: bool
         const v = isMulti(ctx, key) ? null : lookupKey(ctx, key);
         if (v === null || v.length !== 1) {
           if (m === null) return null;
-          out += m[2]!;
-        } else out += v[0]!;
+          out += [...m[2]!].map((c) => lit(c, wild)).join('');
+        } else out += [...v[0]!].map((c) => lit(c, wild)).join('');
         continue;
       }
     }
     const c = text[i]!;
-    out += wild && c === '*' ? '\u0000' : wild && c === '?' ? '\u0001' : c;
+    out += wild && c === '*' ? '\u0000' : wild && c === '?' ? '\u0001' : lit(c, wild);
     i++;
   }
   return out;
@@ -67,8 +76,13 @@ function substitute(text: string, ctx: RequestContext, vars: boolean, wild: bool
 
 function globRegex(marked: string, flags = ''): RegExp {
   let src = '';
+  let escaped = false;
   for (const c of marked) {
-    if (c === '\u0000') src += '[\\s\\S]*';
+    if (escaped) {
+      src += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      escaped = false;
+    } else if (c === '\u0002') escaped = true;
+    else if (c === '\u0000') src += '[\\s\\S]*';
     else if (c === '\u0001') src += '[\\s\\S]';
     else src += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   }
@@ -226,6 +240,10 @@ export function referenceEvaluate(set: ReferencePolicySet, ctx: RequestContext):
   const r = scanDocs(set.resource, ctx, set.trust === true);
   if (id.deny || b?.deny || s?.deny || r.deny) return 'ExplicitDeny';
   const limits = (b === null || b.allow) && (s === null || s.allow);
+  const p = ctx.principal;
+  const pAccount = p?.type === 'AWS' ? p.account ?? accountOfArn(p.id) ?? (ACCOUNT_ID_PATTERN.test(p.id) ? p.id : undefined) : undefined;
+  const rAccount = ctx.resourceAccount ?? (ctx.resource === undefined ? undefined : accountOfArn(ctx.resource));
+  if (pAccount !== undefined && rAccount !== undefined && pAccount !== rAccount) return id.allow && r.allow && limits ? 'Allow' : 'ImplicitDeny';
   if ((id.allow || r.allow) && limits) return 'Allow';
   return 'ImplicitDeny';
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { describeRef } from './compile.js';
-import type { EvaluationResult, StatementRef } from './types.js';
+import type { CrossAccountCheck, EvaluationResult, StatementRef } from './types.js';
 import type { AuditReport } from './audit.js';
 
 /** The `--json` shape of an evaluation. */
@@ -12,6 +12,8 @@ export interface EvaluationJson {
   decision: EvaluationResult['decision'];
   matchedStatements: StatementRef[];
   reasons: string[];
+  /** Present for a cross-account request: which side allowed (both must). */
+  crossAccount?: CrossAccountCheck;
   statements?: Array<{ statement: StatementRef; applied: boolean; reason: unknown }>;
 }
 
@@ -22,6 +24,7 @@ export interface EvaluationJson {
  */
 export function evaluationToJson(result: EvaluationResult): EvaluationJson {
   const out: EvaluationJson = { decision: result.decision, matchedStatements: result.matchedStatements, reasons: result.reasons };
+  if (result.crossAccount !== null) out.crossAccount = result.crossAccount;
   if (result.trace !== null) out.statements = result.trace.map((t) => ({ statement: t.statement, applied: t.applied, reason: t.reason }));
   return out;
 }

@@ -52,12 +52,24 @@ export interface RequestPrincipal {
   roleArn?: string;
 }
 
-/** The request being authorized. Key names are case-insensitive. */
+/**
+ * The request being authorized. Key names are case-insensitive.
+ *
+ * Cross-account requests: when the principal is an AWS principal of one account and the resource belongs to another
+ * (`resourceAccount`, else the account in the `resource` ARN), AWS allows the request only when BOTH sides allow it:
+ * an identity-based policy of the principal (within its boundary and session policies) and a resource-based policy
+ * (or trust policy) of the resource. Within one account either side is enough.
+ */
 export interface RequestContext {
   /** `service:Action`, e.g. `s3:GetObject`. */
   action: string;
   /** Resource ARN; absent means `*`. */
   resource?: string;
+  /**
+   * The 12-digit account that owns the resource. Give it when the ARN holds none (S3 buckets and objects); when
+   * absent it is the ARN's account, and when neither is known the request is evaluated as a same-account one.
+   */
+  resourceAccount?: string;
   principal?: RequestPrincipal;
   /** Condition keys, e.g. `{"aws:SourceIp": "10.0.0.1", "aws:TagKeys": ["a", "b"]}`. */
   keys?: Readonly<Record<string, ContextKeyValue>>;
@@ -109,4 +121,16 @@ export interface EvaluationResult {
   reasons: string[];
   /** Every statement's outcome, only when `explain: true`. */
   trace: StatementTrace[] | null;
+  /** Set when the principal's account differs from the resource's: which side allowed (both must). */
+  crossAccount: CrossAccountCheck | null;
+}
+
+/** The two sides of a cross-account request: AWS allows it only when both allow. */
+export interface CrossAccountCheck {
+  principalAccount: string;
+  resourceAccount: string;
+  /** An identity-based policy allows (and the boundary and session policies, if any, allow too). */
+  identityAllows: boolean;
+  /** A resource-based (or trust) policy of the resource allows. */
+  resourceAllows: boolean;
 }

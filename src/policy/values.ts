@@ -3,11 +3,17 @@
  * @module
  */
 
-const DECIMAL = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
+/** AWS's Numeric operators compare integers and decimals: no exponent, no Infinity, no NaN, no hex. */
+const DECIMAL = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$/;
 
-/** A decimal number as IAM's Numeric operators read it, or NaN. */
+/**
+ * A number as IAM's Numeric operators read it (an integer or a decimal), or NaN for anything else, including
+ * exponents (`1e999`) and digit strings too long to be a finite number.
+ */
 export function parseNumber(s: string): number {
-  return DECIMAL.test(s) ? Number(s) : NaN;
+  if (!DECIMAL.test(s)) return NaN;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : NaN;
 }
 
 const EPOCH = /^\s*-?\d+\s*$/;

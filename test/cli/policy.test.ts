@@ -234,3 +234,48 @@ test('end to end through ./bin/irsa', () => {
   const help = spawnSync(process.execPath, [bin, 'policy', 'explain-trust', '--help'], { encoding: 'utf8', env: { ...process.env, IRSA_FROM_SOURCE: '1' } });
   assert.match(help.stdout, /else it is NOT checked/);
 });
+
+test('eval: a cross-account request needs both sides; --resource-account for ARNs without one; explain names the missing side', async () => {
+  file('foreign-bucket.json', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '999999999999' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::shared/*' }] });
+  const args = ['eval', '--resource-policy', 'foreign-bucket.json', '--action', 's3:GetObject', '--resource', 'arn:aws:s3:::shared/k', '--principal', 'arn:aws:iam::999999999999:user/mallory'];
+  const denied = await run([...args, '--resource-account', '111122223333']);
+  assert.equal(denied.code, 1, denied.stdout);
+  assert.match(denied.stdout, /^ImplicitDeny: /);
+  assert.match(denied.stdout, /no identity-based policy allows the s3:GetObject action \(cross-account request, principal account 999999999999, resource account 111122223333/);
+  const json = await run([...args, '--resource-account', '111122223333', '--json']);
+  assert.deepEqual(JSON.parse(json.stdout).crossAccount, { principalAccount: '999999999999', resourceAccount: '111122223333', identityAllows: false, resourceAllows: true });
+  file('get-shared.json', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::shared/*' }] });
+  const both = await run([...args, '--resource-account', '111122223333', '--policy', 'get-shared.json']);
+  assert.equal(both.code, 0, both.stdout);
+  const bad = await run([...args, '--resource-account', '1111']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--resource-account "1111": expected a 12-digit account id/);
+});
+
+test('validate names every duplicate key and a syntax error position; audit flags duplicates and open trust policies', async () => {
+  file('dup.json', '{"Version": "2012-10-17",\n "Statement": [{"Effect": "Deny", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}');
+  const v = await run(['validate', 'dup.json']);
+  assert.equal(v.code, 1);
+  assert.equal(v.stdout, 'dup.json: MalformedPolicyDocument: Syntax errors in policy. (duplicate key "Effect" at $.Statement[0].Effect (line 2, column 35))\n');
+  const syntax = await run(['validate', 'bad.json']);
+  assert.match(syntax.stdout, /bad\.json: MalformedPolicyDocument: Syntax errors in policy\. \(JSON syntax error at line 1, column 41: expected a value, found end of input\)/);
+  file('alow.json', { Version: '2012-10-17', Statement: [{ Effect: 'Alow', Action: 's3:*', Resource: '*' }] });
+  const alow = await run(['eval', '--policy', 'alow.json', '--action', 's3:GetObject']);
+  assert.equal(alow.code, 2);
+  assert.match(alow.stderr, /--policy alow\.json: MalformedPolicyDocument: Syntax errors in policy\. \(Effect "Alow" at \$\.Statement\[0\]\.Effect: must be "Allow" or "Deny"\)/);
+  file('dup-trust.json', `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"${PROVIDER}"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"${ISSUER}:sub":"system:serviceaccount:default:app"},"StringEquals":{"${ISSUER}:aud":"sts.amazonaws.com"}}}]}`);
+  const a = await run(['audit', 'dup-trust.json']);
+  assert.equal(a.code, 1, a.stdout);
+  assert.match(a.stdout, /HIGH +T22 DUPLICATE_KEY/);
+  assert.match(a.stdout, /CRITICAL T1 NO_SUB_CONDITION/, 'the engine keeps the last StringEquals, which has no sub');
+  file('null-sub.json', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { Null: { [`${ISSUER}:sub`]: 'false' }, StringEquals: { [`${ISSUER}:aud`]: 'sts.amazonaws.com' } } }] });
+  const open = await run(['audit', 'null-sub.json']);
+  assert.equal(open.code, 1, open.stdout);
+  assert.match(open.stdout, /CRITICAL T23 ANY_SERVICE_ACCOUNT/);
+  const acct = await run(['audit', 'trust.json', '--role-arn', 'arn:aws:iam::444455556666:role/app']);
+  assert.equal(acct.code, 1);
+  assert.match(acct.stdout, /HIGH +T25 FEDERATED_OTHER_ACCOUNT/);
+  const badArn = await run(['audit', 'trust.json', '--role-arn', 'app']);
+  assert.equal(badArn.code, 2);
+  assert.match(badArn.stderr, /--role-arn "app": expected a role ARN/);
+});

@@ -14,6 +14,9 @@ import {
   oidcProviderArn,
   parseOidcProviderArn,
   AUDIT_RULES,
+  PROBE_NAMESPACE,
+  PROBE_SERVICE_ACCOUNT,
+  type AuditOptions,
   type PolicyDocument,
   type PolicyStatement,
 } from '../../src/policy/index.js';
@@ -31,7 +34,7 @@ function trust(condition?: PolicyStatement['Condition'], extra: Partial<PolicySt
 
 const good = trust({ StringEquals: { [SUB]: 'system:serviceaccount:default:my-sa', [AUD]: 'sts.amazonaws.com' } });
 
-function ids(doc: PolicyDocument, opts = {}): string[] {
+function ids(doc: PolicyDocument, opts: AuditOptions = {}): string[] {
   return auditTrustPolicy(doc, opts).findings.map((f) => `${f.id}:${f.severity}`);
 }
 
@@ -103,8 +106,9 @@ test('T2/T3 wildcard sub, T4 negated sub, T5 wildcard under StringEquals, T18 fo
   assert.deepEqual(like('system:serviceaccount:team-a:app-*'), ['T3:medium']);
   assert.deepEqual(like('system:serviceaccount:team-a:app'), [], 'StringLike without wildcard is fine');
   const op = (o: string) => ids(trust({ [o]: { [SUB]: 'system:serviceaccount:a:b' }, StringEquals: { [AUD]: 'sts.amazonaws.com' } }));
-  assert.deepEqual(op('StringNotEquals'), ['T4:high']);
-  assert.deepEqual(op('StringNotLike'), ['T4:high']);
+  // a negated sub in an Allow admits every other subject: evaluation confirms it and raises it to critical
+  assert.deepEqual(op('StringNotEquals'), ['T23:critical', 'T4:high']);
+  assert.deepEqual(op('StringNotLike'), ['T23:critical', 'T4:high']);
   assert.deepEqual(op('StringEqualsIfExists'), ['T4:high']);
   assert.deepEqual(op('ForAllValues:StringEquals'), ['T4:high']);
   assert.deepEqual(op('ForAnyValue:StringEquals'), []);
@@ -121,9 +125,10 @@ test('T6 condition key prefix does not match the provider', () => {
     ids(trust(op === 'StringEquals'
       ? { StringEquals: { [`${prefix}:sub`]: 'system:serviceaccount:a:b', [AUD]: 'sts.amazonaws.com' } }
       : { [op]: { [`${prefix}:sub`]: 'system:serviceaccount:a:b' }, StringEquals: { [AUD]: 'sts.amazonaws.com' } }));
-  assert.deepEqual(key(`https://${ISSUER}`), ['T1:critical', 'T6:high'], 'scheme included');
-  assert.deepEqual(key(`${ISSUER}/`), ['T1:critical', 'T6:high'], 'trailing slash');
-  assert.deepEqual(key('oidc.eks.us-east-1.amazonaws.com/id/OTHERCLUSTER'), ['T1:critical', 'T6:high'], 'copied from another cluster');
+  // the wrong-prefix key is absent at runtime, so StringEquals refuses every token: T1 is softened by evaluation
+  assert.deepEqual(key(`https://${ISSUER}`), ['T6:high', 'T1:info'], 'scheme included');
+  assert.deepEqual(key(`${ISSUER}/`), ['T6:high', 'T1:info'], 'trailing slash');
+  assert.deepEqual(key('oidc.eks.us-east-1.amazonaws.com/id/OTHERCLUSTER'), ['T6:high', 'T1:info'], 'copied from another cluster');
   assert.deepEqual(key('oidc.eks.us-east-1.amazonaws.com/id/OTHER', 'StringNotEquals'), ['T1:critical', 'T6:critical'], 'negated: wide open');
   assert.deepEqual(key(ISSUER.toUpperCase()), [], 'key names are case-insensitive');
   assert.deepEqual(ids(good, { providerArn: 'arn:aws:iam::111122223333:oidc-provider/other.example.com' }), ['T6:high']);
@@ -269,4 +274,47 @@ test('trust evaluation sees the principal keys STS sets for an OIDC caller (aws:
   assert.equal(decide({ StringEquals: { 'aws:userid': PROVIDER, [SUB]: 'system:serviceaccount:default:my-sa' } }), 'Allow');
   assert.equal(decide({ StringNotEquals: { 'aws:PrincipalType': 'User' } }), 'ImplicitDeny');
   assert.equal(decide({ Null: { 'aws:PrincipalArn': 'true' } }), 'Allow'); // absent for OIDC callers
+});
+
+test('attack: policies open to every ServiceAccount are found by evaluation (Null sub, ArnLike "*")', () => {
+  const nullSub = trust({ Null: { [SUB]: 'false' }, StringEquals: { [AUD]: 'sts.amazonaws.com' } });
+  const r = auditTrustPolicy(nullSub);
+  assert.equal(r.failed, true, 'Null {"sub": "false"} admits every token that has a sub');
+  assert.deepEqual(r.findings.map((f) => `${f.id}:${f.severity}`), ['T23:critical']);
+  assert.match(r.findings[0]!.problem, new RegExp(`sub "system:serviceaccount:${PROBE_NAMESPACE}:${PROBE_SERVICE_ACCOUNT}" and aud "sts.amazonaws.com" is allowed`));
+  const arnLike = trust({ ArnLike: { [SUB]: '*' }, StringEquals: { [AUD]: 'sts.amazonaws.com' } });
+  assert.deepEqual(ids(arnLike), ['T23:critical'], 'ArnLike "*" on sub');
+  const arnNs = trust({ ArnLike: { [SUB]: 'system:serviceaccount:team-a:*' }, StringEquals: { [AUD]: 'sts.amazonaws.com' } });
+  assert.deepEqual(ids(arnNs), ['T24:medium'], 'ArnLike with a namespace wildcard: the forms the pattern admits are evaluated');
+  // the aud the policy names is used by the probe, and the provider's client ids when given
+  const customAud = trust({ Null: { [SUB]: 'false' }, StringEquals: { [AUD]: 'my-client' } });
+  assert.deepEqual(ids(customAud), ['T23:critical']);
+  assert.deepEqual(ids(customAud, { clientIds: ['sts.amazonaws.com'] }).filter((x) => x.startsWith('T23')), [], 'STS rejects aud my-client before the policy: no probe passes');
+});
+
+test('T1 is not critical when a Deny StringNotEquals on sub restricts an Allow without sub', () => {
+  const guarded: PolicyDocument = { Version: '2012-10-17', Statement: [
+    { Effect: 'Allow', Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { [AUD]: 'sts.amazonaws.com' } } },
+    { Effect: 'Deny', Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringNotEquals: { [SUB]: 'system:serviceaccount:prod:app' } } },
+  ] };
+  const r = auditTrustPolicy(guarded);
+  assert.equal(r.failed, false);
+  assert.deepEqual(r.findings.map((f) => `${f.id}:${f.severity}`), ['T1:info']);
+  assert.match(r.findings[0]!.problem, /evaluation refuses a token/);
+  // a Deny that does not restrict (StringNotLike "*" never applies) leaves it critical
+  const fake = structuredClone(guarded);
+  (fake.Statement as PolicyStatement[])[1]!.Condition = { StringNotLike: { [SUB]: 'system:serviceaccount:*' } };
+  assert.deepEqual(ids(fake), ['T1:critical']);
+});
+
+test('T22 duplicate keys and T25 a Federated provider of another account', () => {
+  const text = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Effect":"Allow","Principal":{"Federated":"${PROVIDER}"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"${SUB}":"system:serviceaccount:a:b","${AUD}":"sts.amazonaws.com"}}}]}`;
+  const r = auditTrustPolicy(text);
+  assert.deepEqual(r.findings.map((f) => `${f.id}:${f.severity}`), ['T22:high']);
+  assert.match(r.findings[0]!.problem, /Key "Effect" is written twice at \$\.Statement\[0\]\.Effect \(line 1, column 55\)/);
+  const other = `arn:aws:iam::444455556666:oidc-provider/${ISSUER}`;
+  const foreign = trust({ StringEquals: { [SUB]: 'system:serviceaccount:a:b', [AUD]: 'sts.amazonaws.com' } }, { Principal: { Federated: other } });
+  assert.deepEqual(ids(foreign, { accountId: '111122223333' }), ['T25:high']);
+  assert.deepEqual(ids(foreign, { roleArn: 'arn:aws:iam::111122223333:role/app' }), ['T25:high'], 'the account of --role-arn');
+  assert.deepEqual(ids(foreign, { accountId: '444455556666' }), []);
 });

@@ -61,7 +61,7 @@ const cases: Case[] = [
   ['NumericGreaterThanEquals', 's3:max-keys', '10', { 's3:max-keys': '10' }, true],
   ['NumericGreaterThanEquals', 's3:max-keys', '10', { 's3:max-keys': '-1' }, false],
   ['NumericEquals', 's3:max-keys', '10', { 's3:max-keys': '10.0' }, true, 'numeric comparison, not string'],
-  ['NumericEquals', 's3:max-keys', '10', { 's3:max-keys': '1e1' }, true],
+  ['NumericEquals', 's3:max-keys', '10', { 's3:max-keys': '1e1' }, false, 'AWS reads integers and decimals: an exponent is not a number'],
   ['NumericEquals', 's3:max-keys', '10', { 's3:max-keys': 'ten' }, false, 'unparsable request value'],
   ['NumericEquals', 's3:max-keys', 'ten', { 's3:max-keys': '10' }, false, 'unparsable policy value'],
   ['NumericNotEquals', 's3:max-keys', '10', { 's3:max-keys': '11' }, true],

@@ -278,3 +278,65 @@ test('accessDeniedMessage uses AWS wording', () => {
     'User: arn:aws:sts::111122223333:assumed-role/s3-reader/sess is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::111122223333:role/x because no identity-based policy allows the iam:CreateRole action',
   );
 });
+
+test('attack: a policy variable holding U+E000/U+E001 stays literal (no wildcard injection)', () => {
+  const home = doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::corp/home/${aws:username}/*' });
+  const like = doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { StringLike: { 's3:prefix': 'home/${aws:username}/*' } } });
+  const arn = doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:sns:us-east-1:111122223333:${aws:username}' } } });
+  for (const name of ['\uE000', '\uE001\uE001\uE001\uE001\uE001', 'a\uE002\uE000']) {
+    const keys = { 'aws:username': name };
+    assert.equal(decide([home], { action: 's3:GetObject', resource: 'arn:aws:s3:::corp/home/alice/secret', keys }), 'ImplicitDeny', `Resource, username ${JSON.stringify(name)}`);
+    assert.equal(decide([like], { action: 's3:GetObject', keys: { ...keys, 's3:prefix': 'home/alice/x' } }), 'ImplicitDeny', `StringLike, username ${JSON.stringify(name)}`);
+    assert.equal(decide([arn], { action: 's3:GetObject', keys: { ...keys, 'aws:SourceArn': 'arn:aws:sns:us-east-1:111122223333:alice' } }), 'ImplicitDeny', `ArnLike, username ${JSON.stringify(name)}`);
+    // the same characters still match themselves literally
+    assert.equal(decide([home], { action: 's3:GetObject', resource: `arn:aws:s3:::corp/home/${name}/k`, keys }), 'Allow');
+    assert.equal(decide([like], { action: 's3:GetObject', keys: { ...keys, 's3:prefix': `home/${name}/x` } }), 'Allow');
+  }
+  // a sentinel character written in the policy itself is literal too
+  const written = doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::corp/\uE000' });
+  assert.equal(decide([written], { action: 's3:GetObject', resource: 'arn:aws:s3:::corp/anything' }), 'ImplicitDeny');
+  assert.equal(decide([written], { action: 's3:GetObject', resource: 'arn:aws:s3:::corp/\uE000' }), 'Allow');
+});
+
+test('attack: "1e999" is not a number in a Numeric condition (AWS reads integers and decimals)', () => {
+  const cap = (v: string) => doc({ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*', Condition: { NumericGreaterThanEquals: { 's3:max-keys': v } } });
+  const req = (mk: string) => ({ action: 's3:ListBucket', keys: { 's3:max-keys': mk } });
+  assert.equal(decide([cap('1e999')], req('5')), 'ImplicitDeny', 'policy value 1e999 must not be Infinity');
+  const lessThan = doc({ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*', Condition: { NumericLessThan: { 's3:max-keys': '100' } } });
+  assert.equal(decide([lessThan], req('-1e999')), 'ImplicitDeny', 'request value -1e999 must not be -Infinity');
+  assert.equal(decide([lessThan], req('1e1')), 'ImplicitDeny', 'no exponent');
+  assert.equal(decide([lessThan], req('99.5')), 'Allow', 'decimals');
+  assert.equal(decide([lessThan], req('-7')), 'Allow', 'signed integers');
+});
+
+test('attack: cross-account access needs both the identity side and the resource side', () => {
+  const role = 'arn:aws:iam::111122223333:role/target';
+  const foreign = { type: 'AWS' as const, id: 'arn:aws:iam::999999999999:user/mallory' };
+  const trust = compiled({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999999999999:root' }, Action: 'sts:AssumeRole' }] }, 'trust', 'trust');
+  const assume = { action: 'sts:AssumeRole', resource: role, principal: foreign };
+  const r = evaluatePolicies({ resource: [trust] }, assume, { explain: true });
+  assert.equal(r.decision, 'ImplicitDeny', 'the trust policy alone does not let another account in');
+  assert.deepEqual(r.crossAccount, { principalAccount: '999999999999', resourceAccount: '111122223333', identityAllows: false, resourceAllows: true });
+  assert.match(r.reasons[0]!, /no identity-based policy allows the sts:AssumeRole action \(cross-account request/);
+  assert.equal(referenceEvaluate({ resource: [trust.parsed.document], trust: true }, assume), 'ImplicitDeny', 'the oracle agrees');
+  const mayAssume = compiled(doc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: role }), 'managed', 'may-assume');
+  const both = evaluatePolicies({ identity: [mayAssume], resource: [trust] }, assume);
+  assert.equal(both.decision, 'Allow', 'both sides allow');
+  assert.equal(both.crossAccount?.identityAllows, true);
+  const idOnly = evaluatePolicies({ identity: [mayAssume] }, assume);
+  assert.equal(idOnly.decision, 'ImplicitDeny', 'the identity side alone does not reach into another account');
+  assert.match(idOnly.reasons[0]!, /no resource-based policy allows/);
+  // S3 ARNs carry no account: the caller names it
+  const bucket = compiled({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '999999999999' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }] }, 'resource', 'bucket');
+  const get = { action: 's3:GetObject', resource: 'arn:aws:s3:::b/k', principal: foreign };
+  assert.equal(evaluatePolicies({ resource: [bucket] }, { ...get, resourceAccount: '111122223333' }).decision, 'ImplicitDeny');
+  assert.equal(evaluatePolicies({ resource: [bucket] }, { ...get, resourceAccount: '999999999999' }).decision, 'Allow', 'same account: either side');
+  assert.equal(evaluatePolicies({ resource: [bucket] }, get).crossAccount, null, 'account unknown: evaluated as same-account');
+  // same account: the resource side alone is enough, as before
+  const own = { type: 'AWS' as const, id: 'arn:aws:iam::111122223333:user/alice' };
+  const ownTrust = compiled({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: own.id }, Action: 'sts:AssumeRole' }] }, 'trust', 'own');
+  assert.equal(evaluatePolicies({ resource: [ownTrust] }, { ...assume, principal: own }).decision, 'Allow');
+  // an explicit deny on either side still wins
+  const deny = compiled(doc({ Effect: 'Deny', Action: 'sts:*', Resource: '*' }), 'managed', 'deny');
+  assert.equal(evaluatePolicies({ identity: [mayAssume, deny], resource: [trust] }, assume).decision, 'ExplicitDeny');
+});

@@ -144,3 +144,46 @@ test('detectPolicyKind', () => {
   assert.equal(detectPolicyKind(JSON.parse(S([{ ...ok, Principal: '*' }]))), 'resource');
   assert.equal(detectPolicyKind('x'), 'managed');
 });
+
+test('attack: duplicate JSON keys are refused, every one named with its JSON path (IAM refuses them too)', () => {
+  const text = [
+    '{"Version": "2012-10-17",',
+    ' "Statement": [{"Effect": "Deny", "Effect": "Allow", "Action": "s3:*", "Resource": "*",',
+    '   "Condition": {"StringEquals": {"aws:username": "a"}, "StringEquals": {"aws:username": "b", "aws:username": "c"}}}],',
+    ' "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}',
+  ].join('\n');
+  const r = validatePolicy(text, { kind: 'managed' });
+  assert.equal(r.valid, false, 'the engine would have used Allow where a reader sees Deny');
+  assert.equal(r.error!.code, 'MalformedPolicyDocument');
+  assert.equal(r.error!.message, 'Syntax errors in policy.', "AWS's message on the wire is unchanged");
+  const paths = r.error!.duplicateKeys!.map((d) => d.path);
+  assert.deepEqual(paths, ['$.Statement[0].Effect', '$.Statement[0].Condition.StringEquals', '$.Statement[0].Condition.StringEquals["aws:username"]', '$.Statement'], 'in document order');
+  assert.deepEqual(r.error!.duplicateKeys![0], { path: '$.Statement[0].Effect', key: 'Effect', line: 2, column: 35 });
+  assert.match(r.error!.detail!, /^duplicate key "Effect" at \$\.Statement\[0\]\.Effect \(line 2, column 35\); duplicate key "StringEquals" at /);
+  // the auditor may read such a document (keeping the last value, as JSON.parse does) and list the repeats
+  const lenient = parsePolicy(text, { kind: 'managed', allowDuplicateKeys: true });
+  assert.equal(lenient.duplicateKeys.length, 4);
+});
+
+test('a JSON syntax error gives its line and column; a bad Effect names the field and the allowed values', () => {
+  const r = validatePolicy('{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Effect": "Allow" "Action": "s3:*"}\n  ]\n}', { kind: 'managed' });
+  assert.equal(r.error!.message, 'Syntax errors in policy.');
+  assert.equal(r.error!.detail, 'JSON syntax error at line 4, column 24: expected "," or "}" after the value of "Effect", found "\\""');
+  const cut = validatePolicy('{"Version": "2012-10-17", "Statement": [', { kind: 'managed' });
+  assert.equal(cut.error!.detail, 'JSON syntax error at line 1, column 41: expected a value, found end of input');
+  const alow = validatePolicy({ Version: '2012-10-17', Statement: [{ Effect: 'Alow' as 'Allow', Action: 's3:*', Resource: '*' }] }, { kind: 'managed' });
+  assert.equal(alow.error!.message, 'Syntax errors in policy.');
+  assert.equal(alow.error!.detail, 'Effect "Alow" at $.Statement[0].Effect: must be "Allow" or "Deny"');
+  const lower = validatePolicy({ Version: '2012-10-17', Statement: { Effect: 'allow' as 'Allow', Action: 's3:*', Resource: '*' } }, { kind: 'managed' });
+  assert.equal(lower.error!.message, 'The policy failed legacy parsing');
+  assert.equal(lower.error!.detail, 'Effect "allow" at $.Statement.Effect: must be "Allow" or "Deny" (case-sensitive)');
+});
+
+test('many repeated keys are reported in linear time (a hostile document does not hang validation)', () => {
+  const body = Array.from({ length: 20_000 }, () => '"Sid":"x"').join(',\n');
+  const text = `{"Version":"2012-10-17","Statement":{${body},"Effect":"Allow","Action":"s3:*","Resource":"*"}}`;
+  const r = validatePolicy(text, { kind: 'managed' });
+  assert.equal(r.error!.duplicateKeys!.length, 19_999, 'every repeat is listed');
+  assert.deepEqual(r.error!.duplicateKeys!.at(-1), { path: '$.Statement.Sid', key: 'Sid', line: 20_000, column: 1 });
+  assert.match(r.error!.detail!, /; and 19899 more \(all in duplicateKeys\)$/, 'the one-line detail stays one readable line');
+});

@@ -40,7 +40,11 @@ test('ARN segment matching', () => {
 
 test('values: numbers, dates, IP networks', () => {
   assert.equal(parseNumber(' 10 '), 10);
-  assert.equal(parseNumber('-1.5e2'), -150);
+  assert.equal(parseNumber('-1.5'), -1.5);
+  assert.ok(Number.isNaN(parseNumber('-1.5e2')), 'AWS reads integers and decimals, no exponent');
+  assert.ok(Number.isNaN(parseNumber('1e999')), 'an exponent is no way to write Infinity');
+  assert.ok(Number.isNaN(parseNumber('Infinity')));
+  assert.ok(Number.isNaN(parseNumber('9'.repeat(400))), 'digits past the double range are not a finite number');
   assert.ok(Number.isNaN(parseNumber('0x10')));
   assert.ok(Number.isNaN(parseNumber('')));
   assert.equal(parseDate('1970-01-01T00:00:10Z'), 10000);
