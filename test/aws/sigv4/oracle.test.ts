@@ -40,7 +40,7 @@ function wirePath(key: string): string {
 }
 
 async function s3Request(key: string, body: string, options: { presign?: boolean; contentSha?: string } = {}): Promise<SignedRequest> {
-  const signer = new SignatureV4({ credentials: credential, region: 'eu-west-1', service: 's3', sha256: Sha256 as never, uriEscapePath: false, applyChecksum: !options.presign });
+  const signer = new SignatureV4({ credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey }, region: 'eu-west-1', service: 's3', sha256: Sha256 as never, uriEscapePath: false, applyChecksum: !options.presign });
   const path = wirePath(key);
   const headers: Record<string, string> = { host: 'localhost:4566', 'content-type': 'text/plain' };
   // The S3 presigner sends UNSIGNED-PAYLOAD as the payload hash and does not sign that header.
