@@ -14,14 +14,14 @@ import { signRequest } from '../../test/aws/sign.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function pinned(core: number, args: string[]): ChildProcess {
+export function pinned(core: number, args: string[]): ChildProcess {
   const node = [process.execPath, '--import', 'tsx', ...args];
   return existsSync('/usr/bin/taskset')
     ? spawn('taskset', ['-c', String(core), ...node], { stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(node[0]!, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-function firstLine(child: ChildProcess): Promise<string> {
+export function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
@@ -33,7 +33,7 @@ function firstLine(child: ChildProcess): Promise<string> {
   });
 }
 
-function stop(child: ChildProcess): Promise<void> {
+export function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null) return resolve();
     child.once('exit', () => resolve());
@@ -41,7 +41,7 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;

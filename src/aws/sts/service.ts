@@ -4,6 +4,7 @@
  * recorded in the decision log (`irsa why`) and summarized in `x-irsa-explain`; the body stays AWS's.
  * @module
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { accountOfArn } from '../../lib/aws-arn.js';
 import type { Decision } from '../../policy/index.js';
 import type { Principal } from '../credentials.js';
@@ -49,7 +50,7 @@ export class PlaneStsBackend implements StsBackend {
 
 /** Options of {@link createStsService}. */
 export interface StsServiceOptions {
-  /** Fetches discovery documents and JWKS; default HTTPS with the system CAs. */
+  /** Fetches discovery documents and JWKS; default {@link planeIdpFetcher}. */
   fetcher?: IdpFetcher;
   /** Replaces the JWKS cache (tests, benchmarks). */
   keys?: IssuerKeySource;
@@ -84,6 +85,20 @@ export function assumeRoleResult(o: AssumeRoleOutput): XmlObject {
     PackedPolicySize: o.packedPolicySize,
     SourceIdentity: o.sourceIdentity,
   };
+}
+
+/**
+ * The fetcher for the plane's issuers: the system CAs plus the plane's issuer CA files, and each local issuer's
+ * port-less URL mapped to where it is served (`https://oidc.irsa.local` → `127.0.0.1:PORT`).
+ */
+export function planeIdpFetcher(plane: Plane): IdpFetcher {
+  const hostMap: Record<string, string> = {};
+  for (const [issuer, served] of Object.entries(plane.issuerEndpoints)) {
+    const at = new URL(served);
+    hostMap[new URL(issuer).hostname] = `${at.hostname}:${at.port || (at.protocol === 'https:' ? '443' : '80')}`;
+  }
+  const ca = plane.issuerCaFiles.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8'));
+  return createIdpFetcher({ ca, hostMap });
 }
 
 /** The caller of a signed STS call, with its policies in scope. */
@@ -128,7 +143,7 @@ function record(call: QueryCall, principal: string, action: string, resource: st
  */
 export function createStsService(options: StsServiceOptions = {}): QueryServiceFactory {
   return (plane: Plane): QueryService => {
-    const keys = options.keys ?? new JwksCache({ fetcher: options.fetcher ?? createIdpFetcher(), now: () => plane.now().getTime() });
+    const keys = options.keys ?? new JwksCache({ fetcher: options.fetcher ?? planeIdpFetcher(plane), now: () => plane.now().getTime() });
     const backend = new PlaneStsBackend(plane);
     const envFor = (call: QueryCall): StsEnvironment => ({
       backend,
