@@ -295,7 +295,7 @@ test('the ROSA procedure "Assuming an AWS IAM role for a service account", step 
     const why = ok(await irsa(['why', '--state-dir', up.stateDir], { env: sourcedEnv(up, dir), cwd: dir }), 'irsa why');
     assert.match(why, /sts:AssumeRoleWithWebIdentity/);
     assert.match(why, new RegExp(`${escape(up.conditionKeyPrefix)}:sub`));
-    assert.match(why, new RegExp(`system:serviceaccount:${PROJECT}:${SERVICE_ACCOUNT}`), 'the value the trust policy expects');
+    assert.match(why, new RegExp(`system:serviceaccount:${PROJECT}:${SERVICE_ACCOUNT}`), `the value the trust policy expects:\n${why}`);
     assert.match(why, new RegExp(`system:serviceaccount:${PROJECT}:${other}`), 'the value the token has');
   });
 
@@ -332,7 +332,8 @@ test('the ROSA procedure "Assuming an AWS IAM role for a service account", step 
     };
     const base = { signingKey: key, issuer: up.env.IRSA_ISSUER!, namespace: PROJECT, serviceAccountName: SERVICE_ACCOUNT };
     const wrongAudience = await mintServiceAccountToken({ ...base, audiences: ['https://kubernetes.default.svc'] });
-    assert.deepEqual(await assume(wrongAudience.token), { name: 'InvalidIdentityToken', message: 'Incorrect token audience', status: 400 });
+    // the SDK names the wire code InvalidIdentityToken InvalidIdentityTokenException (its modeled shape)
+    assert.deepEqual(await assume(wrongAudience.token), { name: 'InvalidIdentityTokenException', message: 'Incorrect token audience', status: 400 });
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
     const expired = await mintServiceAccountToken({ ...base, audiences: ['sts.amazonaws.com'], expirationSeconds: 3600, now: () => twoHoursAgo });
     const answer = await assume(expired.token);
