@@ -1,8 +1,8 @@
 /**
  * Temporary credentials (spec 4): the session store behind `ASIA…` access keys. STS issues sessions with
  * {@link SessionStore.issueSessionCredentials}; SigV4 verification finds them through {@link SessionStore.findCredential};
- * authorization reads the session's policies, tags and source identity. Stored in SQLite, so an acknowledged
- * AssumeRole* survives a crash; expired sessions are pruned a day after expiry.
+ * authorization reads the session's policies, tags and source identity. Stored in SQLite (WAL), so an acknowledged
+ * AssumeRole* survives a crash of the process; expired sessions are pruned a day after expiry.
  * @module
  */
 import { applyMigrations, type SqliteDatabase } from './storage/database.js';
@@ -119,7 +119,7 @@ export class SessionStore implements CredentialLookup {
   private readonly recent = new Map<string, SessionRecord>();
 
   constructor(
-    db: SqliteDatabase,
+    private readonly db: SqliteDatabase,
     private readonly now: () => Date,
     private readonly random: RandomSource,
   ) {
@@ -164,7 +164,14 @@ export class SessionStore implements CredentialLookup {
       federated_provider: input.federatedProvider ?? null,
       web_identity: input.webIdentity ? JSON.stringify(input.webIdentity) : null,
     };
-    this.insert.run(row);
+    // WAL without fsync: the row survives a crash of the process (kill -9), not a power loss, after which the client
+    // simply assumes the role again; an fsync per AssumeRole* would cap STS at the disk's sync rate.
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.insert.run(row);
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
     return { accessKeyId: row.access_key_id, secretAccessKey: row.secret_access_key, sessionToken: row.session_token, expiration: input.expiration };
   }
 

@@ -29,6 +29,6 @@ export const commands: RegisterCommand[] = [
   registerTokenCommand,
   registerCredentialsSecretCommand,
   registerPolicyCommand,
-  registerWhyCommand,
   registerDoctorCommand,
+  registerWhyCommand,
 ];

@@ -7,9 +7,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { constants as osConstants, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { chmod, readFile, rm } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
   documentValue,
@@ -36,8 +36,9 @@ import {
 } from '../oidc/index.js';
 import type { CliContext } from './context.js';
 import type { RegisterCommand } from './commands.js';
+import { createExecDir, recordCommandGroup, removeStaleExecDirs } from './exec-dirs.js';
 import { setExitCode } from './exit-code.js';
-import { addMutationOptions, loadInjector, type MutationFlagValues } from './mutation-flags.js';
+import { addMutationOptions, checkManifestDepth, loadInjector, type MutationFlagValues } from './mutation-flags.js';
 
 /** Issuer of tokens minted with the ephemeral key when no `--issuer` is given. */
 export const EPHEMERAL_ISSUER = 'https://irsa-exec.invalid';
@@ -72,6 +73,17 @@ interface ExecOptions extends MutationFlagValues {
   audience?: string;
   verbose?: boolean;
   unsafeTokenLifetime?: string;
+  allowNoIdentity?: boolean;
+}
+
+/** A pod whose ServiceAccount is unknown would run with no AWS identity at all: say so unless that is what is wanted. */
+function requireServiceAccount(pod: Record<string, unknown>, defaultNamespace: string, known: readonly ServiceAccountInfo[], shown: string): void {
+  const spec = (isRecord(pod.spec) ? pod.spec : {}) as { serviceAccountName?: unknown; serviceAccount?: unknown };
+  const metadata = (isRecord(pod.metadata) ? pod.metadata : {}) as { namespace?: unknown };
+  const name = typeof spec.serviceAccountName === 'string' && spec.serviceAccountName !== '' ? spec.serviceAccountName : typeof spec.serviceAccount === 'string' && spec.serviceAccount !== '' ? spec.serviceAccount : 'default';
+  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : defaultNamespace;
+  if (known.some((sa) => sa.namespace === namespace && sa.name === name)) return;
+  throw new UsageError(`--pod ${shown}: ServiceAccount ${namespace}/${name} not found (${known.length} known); pass its manifest with --service-accounts, or --allow-no-identity to run without an AWS identity`);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -89,6 +101,7 @@ export async function readPod(path: string, shown: string, defaultNamespace: str
   const found: Array<{ pod: Record<string, unknown>; namespace: string | undefined; name: string }> = [];
   for (const doc of set.documents) {
     const value = documentValue(doc);
+    checkManifestDepth(value, shown, doc.index);
     for (const loc of findPods(value, shown, doc.index)) {
       const pod = getAt(value, loc.path);
       if (isRecord(pod)) found.push({ pod, namespace: loc.namespace, name: loc.name });
@@ -142,6 +155,7 @@ async function startChild(argv: string[], env: NodeJS.ProcessEnv, ctx: CliContex
     env,
     cwd: ctx.cwd,
     stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group: a later irsa exec can stop all of it if this irsa is killed
   });
   if (!inherit) {
     // decode as a stream: a UTF-8 character may be split across chunks
@@ -183,6 +197,7 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
     .option('--service-account <name>', 'without --pod: the service account to run as (with --role-arn)')
     .option('--role-arn <arn>', 'without --pod: the role the service account is annotated with')
     .option('--audience <aud>', 'without --pod: token audience (default --token-audience, sts.amazonaws.com)')
+    .option('--allow-no-identity', 'with --pod: run even when its ServiceAccount is not among --service-accounts (no AWS identity)')
     .option('-v, --verbose', 'say which token files are written and refreshed');
   command.addOption(new Option('--unsafe-token-lifetime <seconds>', 'test only: mint every token with this lifetime, below the 600 s minimum').hideHelp());
   addMutationOptions(command);
@@ -217,8 +232,11 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
       };
     }
     const volumeNames = [injector.settings.containerCredentialsTokenVolumeName, 'aws-iam-token'];
-    if (!isMutated(pod as PodSpecLike, opts.container, volumeNames)) {
+    const alreadyMutated = isMutated(pod as PodSpecLike, opts.container, volumeNames);
+    if (!alreadyMutated) {
       const result = injector.mutatePodObject(pod, defaultNamespace, extra);
+      // an identity from the ConfigMap shows as a patch; otherwise the ServiceAccount must be one we know
+      if (opts.pod !== undefined && result.patch.length === 0 && opts.allowNoIdentity !== true) requireServiceAccount(pod, defaultNamespace, injector.serviceAccounts, opts.pod);
       for (const w of result.warnings) ctx.stderr.write(`irsa: warning: ${w}\n`);
       pod = result.pod;
     }
@@ -239,7 +257,8 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
     const podRef = { name: podSpec.metadata?.name ?? 'irsa-exec', uid: podSpec.metadata?.uid ?? randomUUID() };
     const nodeName = podSpec.spec?.nodeName;
 
-    const dir = await mkdtemp(join(tmpdir(), 'irsa-exec-'));
+    for (const note of await removeStaleExecDirs()) ctx.stderr.write(`irsa: exec: ${note}\n`);
+    const dir = await createExecDir();
     let refresher: TokenRefresher | undefined;
     let child: ChildProcess | undefined;
     let early: NodeJS.Signals | undefined;
@@ -294,7 +313,12 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
       if (opts.verbose) {
         for (const f of files) ctx.stderr.write(`irsa: exec: ${f.containerPath} -> ${localTokenPath(f, dir)} (aud ${f.audience ?? issuer})\n`);
       }
-      if (early === undefined) child = await startChild(argv, env, ctx);
+      let exited: Promise<number> | undefined;
+      if (early === undefined) {
+        child = await startChild(argv, env, ctx);
+        exited = waitForChild(child); // listening before any other await, so a quick exit is not missed
+        if (child.pid !== undefined) await recordCommandGroup(dir, child.pid);
+      }
       if (early !== undefined) {
         if (child === undefined) {
           setExitCode(cmd, 128 + (osConstants.signals[early] ?? 0)); // the command never ran
@@ -302,7 +326,7 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
         }
         child.kill(early); // arrived while it was starting
       }
-      setExitCode(cmd, await waitForChild(child!));
+      setExitCode(cmd, await exited!);
     } finally {
       await refresher?.stop();
       await rm(dir, { recursive: true, force: true });

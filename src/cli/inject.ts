@@ -5,8 +5,8 @@
  * too) mutated; everything else, comments and formatting included, is left as it was.
  * @module
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   applyAdditions,
@@ -24,7 +24,7 @@ import {
 import { UsageError } from '../lib/errors.js';
 import type { JsonPatchOperation } from '../webhook/index.js';
 import type { RegisterCommand } from './commands.js';
-import { addMutationOptions, loadInjector, type MutationFlagValues } from './mutation-flags.js';
+import { addMutationOptions, checkManifestDepth, loadInjector, type MutationFlagValues } from './mutation-flags.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const OUTPUTS = ['yaml', 'json', 'patch'] as const;
@@ -32,6 +32,7 @@ type InjectOutput = (typeof OUTPUTS)[number];
 
 interface InjectOptions extends MutationFlagValues {
   filename?: string[];
+  recursive?: boolean;
   output?: string;
 }
 
@@ -41,6 +42,7 @@ export const registerInjectCommand: RegisterCommand = (program, ctx) => {
     .command('inject')
     .description('apply the pod identity webhook\'s mutation to manifests offline (Pod, Deployment, StatefulSet, Job, CronJob, ...)')
     .option('-f, --filename <file>', 'manifest file, YAML or JSON, one or many documents; - reads stdin (repeatable)', collect)
+    .option('-R, --recursive', 'with -f DIR, also read the manifests in its subdirectories (as kubectl)')
     .option('-o, --output <format>', 'yaml, json, or patch (the JSON Patch the webhook returns, for a single Pod); default: the input\'s format');
   addMutationOptions(command).action(async (opts: InjectOptions) => {
     const files = opts.filename ?? [];
@@ -51,7 +53,7 @@ export const registerInjectCommand: RegisterCommand = (program, ctx) => {
     if (files.filter((f) => f === '-').length > 1) throw new UsageError('-f -: stdin can be read only once');
 
     const sets: ManifestSet[] = [];
-    for (const file of files) {
+    for (const file of await expandDirectories(files, ctx.cwd, opts.recursive === true)) {
       const text = file === '-' ? await readStream(ctx.stdin) : await readInput(resolve(ctx.cwd, file), file);
       sets.push(parseManifests(text, file === '-' ? '<stdin>' : file));
     }
@@ -65,6 +67,7 @@ export const registerInjectCommand: RegisterCommand = (program, ctx) => {
     for (const set of sets) {
       for (const doc of set.documents) {
         const value = documentValue(doc);
+        checkManifestDepth(value, doc.source, doc.index);
         work.push({ doc, value });
         collectServiceAccounts(value, injector.settings.annotationPrefix, defaultNamespace, inputServiceAccounts);
       }
@@ -72,8 +75,14 @@ export const registerInjectCommand: RegisterCommand = (program, ctx) => {
 
     const patches: Array<{ where: string; kind: string; patch: JsonPatchOperation[] }> = [];
     const warnings: string[] = [];
+    const notes: string[] = [];
     for (const { doc, value } of work) {
-      for (const location of findPods(value, doc.source, doc.index)) {
+      const locations = findPods(value, doc.source, doc.index);
+      const kind = (value as { kind?: unknown } | null)?.kind;
+      if (locations.length === 0 && typeof kind === 'string' && kind !== 'ServiceAccount' && !kind.endsWith('List')) {
+        notes.push(`${doc.source}, document ${doc.index + 1}: ${kind} has no pod template; passed through unchanged`);
+      }
+      for (const location of locations) {
         const template = getAt(value, location.path) as Record<string, unknown>;
         const pod = location.kind === 'Pod' ? template : { metadata: template.metadata ?? {}, spec: template.spec };
         const namespace = location.namespace ?? defaultNamespace;
@@ -95,10 +104,47 @@ export const registerInjectCommand: RegisterCommand = (program, ctx) => {
     } else {
       text = stringifyManifests(sets.flatMap((s) => s.documents), output);
     }
+    for (const n of notes) ctx.stderr.write(`irsa: note: ${n}\n`);
     for (const w of warnings) ctx.stderr.write(`irsa: warning: ${w}\n`);
     ctx.stdout.write(text);
   });
 };
+
+const MANIFEST_EXTENSIONS = ['.json', '.yaml', '.yml'];
+
+/** kubectl's -f DIR: the .json/.yaml/.yml files in it, sorted (subdirectories too with -R); files and - as given. */
+async function expandDirectories(files: readonly string[], cwd: string, recursive: boolean): Promise<string[]> {
+  const out: string[] = [];
+  for (const file of files) {
+    if (file === '-') {
+      out.push(file);
+      continue;
+    }
+    const info = await stat(resolve(cwd, file)).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      out.push(file);
+      continue;
+    }
+    const found = await listManifests(file, cwd, recursive);
+    if (found.length === 0) throw new UsageError(`-f ${file}: no .json, .yaml or .yml file in the directory${recursive ? ' or below' : ' (-R reads subdirectories)'}`);
+    out.push(...found);
+  }
+  return out;
+}
+
+async function listManifests(dir: string, cwd: string, recursive: boolean): Promise<string[]> {
+  const entries = (await readdir(resolve(cwd, dir), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out: string[] = [];
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (recursive) out.push(...(await listManifests(path, cwd, recursive)));
+    } else if (MANIFEST_EXTENSIONS.some((ext) => entry.name.endsWith(ext))) {
+      out.push(path);
+    }
+  }
+  return out;
+}
 
 async function readInput(path: string, shown: string): Promise<string> {
   try {

@@ -4,7 +4,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { IrsaError } from '../lib/errors.js';
 import { commands } from './commands.js';
 import { processContext, type CliContext } from './context.js';
@@ -27,12 +27,8 @@ export function buildProgram(ctx: CliContext): Command {
   const program = new Command('irsa')
     .description('IAM Roles for Service Accounts, end to end: webhook, issuer, policy engine and tools')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({
-      writeOut: (s) => ctx.stdout.write(s),
-      writeErr: (s) => ctx.stderr.write(s),
-    })
     .exitOverride();
+  configure(program, ctx);
   for (const register of commands) register(program, ctx);
   for (const sub of program.commands) applyDefaults(sub, ctx);
   // The root's options (--version, --help) count only before the command name, so `irsa webhook --version` reaches
@@ -42,8 +38,39 @@ export function buildProgram(ctx: CliContext): Command {
 }
 
 function applyDefaults(command: Command, ctx: CliContext): void {
-  command.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) });
+  configure(command.exitOverride(), ctx);
   for (const sub of command.commands) applyDefaults(sub, ctx);
+}
+
+/** `irsa exec`, `irsa policy eval`: the words a user types, for "run … --help". */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c !== null; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * Output of every command: help wrapped at 80 columns (descriptions wrap even beside long flag names), and
+ * commander's own errors (unknown flag, missing argument) in the one-line `irsa: …` format of every other error.
+ */
+function configure(command: Command, ctx: CliContext): void {
+  command
+    .configureHelp({
+      helpWidth: 80,
+      // beside long flag names too little room is left: the description goes below the flag, indented, wrapped
+      formatItem(term, termWidth, description, helper) {
+        if (termWidth <= 30 || description === '') return Help.prototype.formatItem.call(helper, term, termWidth, description, helper);
+        return `  ${term}\n${helper.boxWrap(description, 72).replace(/^/gm, '        ')}`;
+      },
+    })
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      outputError: (message, write) => {
+        const text = message.trim().replace(/^error: /, '').replace(/\n+/g, '; ');
+        write(`irsa: ${text}; run ${commandPath(command)} --help for usage\n`);
+      },
+    });
 }
 
 /**
@@ -68,7 +95,9 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
 
 function reportError(err: unknown, ctx: CliContext): number {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+    // `irsa` or `irsa keys` without a command: the help went to stderr, and a missing command is a usage error
+    if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
     if (err.code === 'commander.executeSubCommandAsync') return err.exitCode;
     return 2; // commander already printed the message
   }

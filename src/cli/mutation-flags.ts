@@ -23,6 +23,7 @@ import {
   type JsonPatchOperation,
   type ResolvedIdentity,
 } from '../webhook/index.js';
+import { MAX_JSON_DEPTH, valueDepthExceeds } from '../webhook/json-depth.js';
 import type { CliContext } from './context.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -52,6 +53,18 @@ export interface MutationFlagValues {
  * @example
  * addMutationOptions(program.command('inject')).action(async (opts) => { const injector = await loadInjector(opts, ctx); });
  */
+/**
+ * Refuses a manifest document nested deeper than the webhook accepts (exit 2), before anything recursive
+ * (mutation, copy, YAML output) walks it.
+ * @example
+ * checkManifestDepth(documentValue(doc), doc.source, doc.index);
+ */
+export function checkManifestDepth(value: unknown, source: string, index: number): void {
+  if (valueDepthExceeds(value, MAX_JSON_DEPTH)) {
+    throw new ManifestError(source, index, `nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels: irsa refuses manifests nested deeper than ${MAX_JSON_DEPTH} (as the webhook does); a Pod needs fewer than 20`);
+  }
+}
+
 export function addMutationOptions(command: Command): Command {
   const d = defaultMutationSettings();
   return command

@@ -6,8 +6,8 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ACCOUNT_ID_PATTERN } from '../lib/aws-arn.js';
@@ -20,20 +20,20 @@ import {
   DISCOVERY_PATH,
   ensureSigningKeyPair,
   S3_JWKS_PATH,
+  validateIssuerUrl,
   type IssuerServer,
 } from '../oidc/index.js';
 import {
   createFileIdentityStore,
-  createWebhookCertificates,
   defaultMutationSettings,
-  WEBHOOK_CERT_FILES,
-  writeWebhookCertificates,
   type ManagedIdentityStore,
 } from '../webhook/index.js';
 import { startWebhookServer, type WebhookServer } from '../webhook/server.js';
 import { awsEnvLines, awsSummaryLines, startAwsPlane, type RunningAwsPlane } from './aws-plane.js';
 import type { RegisterCommand } from './commands.js';
 import type { CliContext } from './context.js';
+import { setExitCode } from './exit-code.js';
+import { checkSources, ensureUpTls, prepareStateDir, validateHost, writeEnvFile } from './up-state.js';
 
 /** Tokens carry this issuer unless `--issuer` says otherwise: a name IAM would accept (https, no port). */
 export const DEFAULT_LOCAL_ISSUER = 'https://oidc.irsa.local';
@@ -90,18 +90,6 @@ function parseRegion(value: string): string {
   return value;
 }
 
-const ANY_OR_LOOPBACK = new Set(['127.0.0.1', '::1', '0.0.0.0', '::']);
-
-async function ensureTls(dir: string, host: string): Promise<{ cert: string; key: string; ca: string }> {
-  const paths = { cert: join(dir, WEBHOOK_CERT_FILES.cert), key: join(dir, WEBHOOK_CERT_FILES.key), ca: join(dir, WEBHOOK_CERT_FILES.caCert) };
-  if (!existsSync(paths.cert) || !existsSync(paths.key) || !existsSync(paths.ca)) {
-    // `localhost: true` already covers localhost, 127.0.0.1 and ::1; any other listen address is added as a name.
-    const extra = ANY_OR_LOOPBACK.has(host) ? {} : isIP(host) ? { ipAddresses: [host] } : { dnsNames: [host] };
-    await writeWebhookCertificates(dir, createWebhookCertificates({ localhost: true, ...extra }));
-  }
-  return paths;
-}
-
 function envFile(up: Omit<RunningUp, 'stop' | 'envPath' | 'aws'>, awsLines: readonly string[]): string {
   return [
     '# Written by `irsa up`: source it to point irsa commands at this local chain.',
@@ -124,11 +112,15 @@ function envFile(up: Omit<RunningUp, 'stop' | 'envPath' | 'aws'>, awsLines: read
  */
 export async function startUp(options: UpOptions, logger: Logger): Promise<RunningUp> {
   const stateDir = resolve(options.stateDir);
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await validateHost(options.host);
+  const issuerHost = new URL(validateIssuerUrl(options.issuer).issuer).hostname;
+  await prepareStateDir(stateDir);
+  await checkSources(options.serviceAccounts, options.configMap, defaultMutationSettings().annotationPrefix);
   const signing = await ensureSigningKeyPair(join(stateDir, 'keys'));
-  const tls = await ensureTls(join(stateDir, 'tls'), options.host);
-  const [certPem, keyPem] = await Promise.all([readFile(tls.cert), readFile(tls.key)]);
   const documents = buildIssuerDocuments({ issuer: options.issuer, publicKeys: [signing.key.publicKey] });
+  const { paths: tls, reissued } = await ensureUpTls(join(stateDir, 'tls'), options.host, issuerHost);
+  if (reissued.length > 0) logger.info({ certificates: reissued, host: options.host, issuer: documents.issuer }, 'issued TLS certificates from the local CA');
+  const [certPem, keyPem] = await Promise.all([readFile(tls.issuerCert), readFile(tls.issuerKey)]);
 
   const started: Array<() => Promise<unknown>> = [];
   // Stops what started, last first; a second call finds nothing left to stop.
@@ -192,17 +184,30 @@ export async function startUp(options: UpOptions, logger: Logger): Promise<Runni
       caCertPath: tls.ca,
     };
     const envPath = join(stateDir, 'env');
-    await writeFile(envPath, envFile(up, awsEnvLines(aws, region, stateDir)), { mode: 0o600 });
-    await chmod(envPath, 0o600); // it holds the admin secret; an older file keeps its mode on overwrite
+    await writeEnvFile(envPath, envFile(up, awsEnvLines(aws, region, stateDir)), options.stateDir);
     return { ...up, envPath, aws, stop: stopAll };
   } catch (err) {
     await stopAll();
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+    if ((e.code === 'EADDRINUSE' || e.code === 'EACCES') && (e.syscall === 'listen' || e.syscall === 'bind')) {
       throw new UsageError(`a port is ${e.code === 'EADDRINUSE' ? 'already in use' : 'not allowed'} (${e.message}); choose others with --issuer-port, --webhook-port, --metrics-port, --aws-port, --aws-tls-port (0 picks free ones)`, { cause: err });
     }
     throw err;
   }
+}
+
+/**
+ * A curl that checks the issuer as any OIDC client would: TLS verified against the local CA for the issuer's own host
+ * name, which `--resolve` points at the listening address (no hosts entry needed).
+ */
+export function verifyCommand(up: Pick<RunningUp, 'issuer' | 'issuerUrl'>, caPath: string): string {
+  const served = new URL(up.issuerUrl);
+  const issuer = new URL(up.issuer);
+  const address = served.hostname.replace(/^\[|\]$/g, '');
+  const shownAddress = address.includes(':') ? `[${address}]` : address;
+  const target = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '[::1]' : shownAddress;
+  const path = `${issuer.pathname.replace(/\/+$/, '')}/${DISCOVERY_PATH}`;
+  return `curl --cacert ${caPath} --resolve ${issuer.hostname}:${served.port}:${target} https://${issuer.hostname}:${served.port}${path}`;
 }
 
 function summary(up: RunningUp, options: UpOptions, cwd: string): string {
@@ -226,9 +231,9 @@ function summary(up: RunningUp, options: UpOptions, cwd: string): string {
     `  source ${rel(up.envPath)}`,
     '',
     'Try:',
-    `  ./bin/irsa inject -f examples/workloads/pod.yaml --service-accounts ${sa}`,
-    `  ./bin/irsa exec --pod examples/workloads/pod.yaml --service-accounts ${sa} --signing-key ${rel(up.signingKeyPath)} --issuer ${up.issuer} -- env`,
-    `  curl --cacert ${rel(up.caCertPath)} ${up.issuerUrl}/${DISCOVERY_PATH}`,
+    `  npx irsa inject -f examples/workloads/pod.yaml --service-accounts ${sa}`,
+    `  npx irsa exec --pod examples/workloads/pod.yaml --service-accounts ${sa} --signing-key ${rel(up.signingKeyPath)} --issuer ${up.issuer} -- env`,
+    `  ${verifyCommand(up, rel(up.caCertPath))}`,
     `  source ${rel(up.envPath)} && aws iam list-open-id-connect-providers`,
     '',
   ].join('\n');
@@ -238,15 +243,15 @@ function summary(up: RunningUp, options: UpOptions, cwd: string): string {
  * Resolves when SIGINT/SIGTERM arrives; a second one while stopping exits at once. Call the returned `release` once
  * stopped, so a late signal no longer turns a clean exit into exit 1.
  */
-function waitForSignal(logger: Logger): { signalled: Promise<void>; release(): void } {
+function waitForSignal(logger: Logger): { signalled: Promise<NodeJS.Signals>; release(): void } {
   let count = 0;
-  let resolveSignal: () => void = () => {};
-  const signalled = new Promise<void>((resolve) => (resolveSignal = resolve));
+  let resolveSignal: (signal: NodeJS.Signals) => void = () => {};
+  const signalled = new Promise<NodeJS.Signals>((resolve) => (resolveSignal = resolve));
   const handler = (signal: NodeJS.Signals): void => {
     count++;
     if (count > 1) process.exit(1);
     logger.info({ signal }, 'stopping');
-    resolveSignal();
+    resolveSignal(signal);
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
@@ -259,6 +264,21 @@ function waitForSignal(logger: Logger): { signalled: Promise<void>; release(): v
   };
 }
 
+/**
+ * Stops an interrupted start-up once it settles; one still blocked after 5 s (a file that never finishes reading)
+ * ends the process with `code`, since Ctrl-C must work whatever start-up is waiting for.
+ */
+async function interruptedStart(starting: Promise<RunningUp>, code: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const up = await Promise.race([
+    starting.catch(() => null),
+    new Promise<'blocked'>((resolve) => (timer = setTimeout(() => resolve('blocked'), 5000))),
+  ]);
+  clearTimeout(timer);
+  if (up === 'blocked') process.exit(code);
+  await up?.stop();
+}
+
 export const registerUpCommand: RegisterCommand = (program: Command, ctx: CliContext) => {
   const defaultSas = join(ctx.cwd, 'examples', 'service-accounts');
   program
@@ -269,7 +289,7 @@ export const registerUpCommand: RegisterCommand = (program: Command, ctx: CliCon
     .option('--issuer <url>', 'issuer URL the tokens carry (https, no port, as IAM requires)', DEFAULT_LOCAL_ISSUER)
     .option('--issuer-port <port>', 'HTTPS port serving the discovery document and JWKS (0 = any free port)', '8441')
     .option('--webhook-port <port>', 'HTTPS port of the webhook (0 = any free port)', '8443')
-    .option('--metrics-port <port>', 'HTTP port of the webhook metrics (0 = any free port)', '9999')
+    .option('--metrics-port <port>', 'HTTP port serving the webhook\'s Prometheus metrics at /metrics (0 = any free port)', '9999')
     .option('--service-accounts <path>', 'ServiceAccount manifests (file or folder) the webhook reads', existsSync(defaultSas) ? relative(ctx.cwd, defaultSas) : undefined)
     .option('--config-map <file>', 'a pod-identity-webhook ConfigMap manifest')
     .option('--aws-default-region <region>', 'region injected as AWS_REGION/AWS_DEFAULT_REGION (empty = none)', '')
@@ -279,7 +299,7 @@ export const registerUpCommand: RegisterCommand = (program: Command, ctx: CliCon
     .option('--region <region>', 'the region the local plane reports and writes to AWS_DEFAULT_REGION', 'us-east-1')
     .option('--log-format <format>', 'json or text (default: text on a terminal)')
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
-    .action(async (raw: Record<string, string | undefined>) => {
+    .action(async (raw: Record<string, string | undefined>, cmd: Command) => {
       if (raw.logFormat !== undefined && raw.logFormat !== 'json' && raw.logFormat !== 'text') throw new UsageError(`--log-format ${JSON.stringify(raw.logFormat)}: use json or text`);
       if (!['trace', 'debug', 'info', 'warn', 'error'].includes(raw.logLevel ?? '')) throw new UsageError(`--log-level ${JSON.stringify(raw.logLevel)}: use trace, debug, info, warn or error`);
       const options: UpOptions = {
@@ -299,6 +319,9 @@ export const registerUpCommand: RegisterCommand = (program: Command, ctx: CliCon
         logLevel: raw.logLevel ?? 'info',
         ...(raw.logFormat ? { logFormat: raw.logFormat as 'json' | 'text' } : {}),
       };
+      if (!options.serviceAccounts && !options.configMap) {
+        throw new UsageError(`no ServiceAccounts to serve: ${defaultSas} does not exist (run irsa up from the repository); pass --service-accounts FILE|DIR`);
+      }
       for (const [flag, path] of [['--service-accounts', options.serviceAccounts], ['--config-map', options.configMap]] as const) {
         if (path && !existsSync(path)) throw new UsageError(`${flag} ${path}: no such file or folder`);
       }
@@ -306,10 +329,18 @@ export const registerUpCommand: RegisterCommand = (program: Command, ctx: CliCon
       // Handlers go in before anything is printed: a signal that lands between the two would kill the process.
       const signals = waitForSignal(logger);
       try {
-        const up = await startUp(options, logger);
-        ctx.stdout.write(summary(up, options, ctx.cwd));
+        const starting = startUp(options, logger);
+        const first = await Promise.race([starting.then((up) => ({ up })), signals.signalled.then((signal) => ({ signal }))]);
+        if ('signal' in first) {
+          // interrupted while starting: no banner, 128+n; whatever finishes starting is stopped
+          const code = 128 + (osConstants.signals[first.signal] ?? 2);
+          await interruptedStart(starting, code);
+          setExitCode(cmd, code);
+          return;
+        }
+        ctx.stdout.write(summary(first.up, options, ctx.cwd));
         await signals.signalled;
-        await up.stop();
+        await first.up.stop();
       } finally {
         signals.release();
       }

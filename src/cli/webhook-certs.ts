@@ -69,7 +69,14 @@ export async function webhookCertsAction(options: WebhookCertsCommandOptions, ct
     throw err;
   }
   const dir = resolve(ctx.cwd, options.out);
-  const paths = await writeWebhookCertificates(dir, certs);
+  let paths;
+  try {
+    paths = await writeWebhookCertificates(dir, certs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new UsageError(`--out ${options.out}: is a file, not a directory; choose another --out`, { cause: err });
+    throw new UsageError(`--out ${options.out}: cannot write the certificates (${code}); choose a writable --out`, { cause: err });
+  }
   ctx.stderr.write(`wrote ${paths.caCert}, ${paths.caKey}, ${paths.cert}, ${paths.key}\n`);
   ctx.stderr.write(`serving certificate for ${[...certs.dnsNames, ...certs.ipAddresses].join(', ')}\n`);
   ctx.stderr.write('caBundle (base64 of ca.crt) for the MutatingWebhookConfiguration:\n');

@@ -7,6 +7,7 @@ import { GoParseError } from '../lib/errors.js';
 import { parseGoDurationMs, parseGoIntBase0, tryParseGoBool } from '../lib/go-parse.js';
 import type { LogFormat } from '../lib/log.js';
 import { defaultMutationSettings } from '../webhook/constants.js';
+import { SERVER_LIMIT_DEFAULTS } from '../webhook/server.js';
 /** Every flag of `irsa webhook`, typed. Names are the flags' names camelCased; durations are in ms. */
 export interface WebhookFlags {
   port: number;
@@ -43,6 +44,8 @@ export interface WebhookFlags {
   serviceAccounts: string;
   configMap: string;
   logFormat: '' | LogFormat;
+  maxConnections: number;
+  idleTimeoutMs: number;
   // klog flags (parsed; only -v/--v has an effect: the log level)
   v: number;
   vmodule: string;
@@ -113,6 +116,8 @@ export function defaultWebhookFlags(): WebhookFlags {
     serviceAccounts: '',
     configMap: '',
     logFormat: '',
+    maxConnections: SERVER_LIMIT_DEFAULTS.maxConnections,
+    idleTimeoutMs: SERVER_LIMIT_DEFAULTS.idleTimeoutMs,
     v: 0,
     vmodule: '',
     logtostderr: true,
@@ -140,7 +145,7 @@ export const WEBHOOK_FLAGS: readonly FlagSpec[] = [
   { name: 'tls-key', key: 'tlsKey', kind: 'string', usage: '(out-of-cluster) TLS key file path' },
   { name: 'tls-cert', key: 'tlsCert', kind: 'string', usage: '(out-of-cluster) TLS certificate file path' },
   { name: 'tls-cipher-suites', key: 'tlsCipherSuites', kind: 'string', usage: 'Comma-separated list of cipher suites (IANA names as Go spells them); empty = defaults' },
-  { name: 'tls-min-version', key: 'tlsMinVersion', kind: 'string', usage: 'Minimum TLS version: 1.0, 1.1, 1.2, 1.3 or VersionTLS10..VersionTLS13; empty = 1.2' },
+  { name: 'tls-min-version', key: 'tlsMinVersion', kind: 'string', usage: 'Minimum TLS version: 1.2, 1.3 or VersionTLS12, VersionTLS13; empty = 1.2', note: '1.0 and 1.1 are refused at start (OpenSSL 3 cannot serve them at its default security level)' },
   { name: 'in-cluster', key: 'inCluster', kind: 'bool', usage: 'Use in-cluster authentication and certificate request API', note: 'an explicit true is refused (the CSR API no longer signs); when absent, irsa webhook reads --tls-cert/--tls-key as with --in-cluster=false' },
   { name: 'service-name', key: 'serviceName', kind: 'string', usage: '(in-cluster) The service name fronting this webhook (accepted, unused)' },
   { name: 'namespace', key: 'namespace', kind: 'string', usage: '(in-cluster) The namespace of the pod-identity-webhook ConfigMap (--watch-config-map)' },
@@ -166,6 +171,8 @@ export const WEBHOOK_FLAGS: readonly FlagSpec[] = [
   { name: 'service-accounts', key: 'serviceAccounts', kind: 'string', usage: 'Offline: ServiceAccount manifests (file or directory, watched) instead of the Kubernetes API', addition: true },
   { name: 'config-map', key: 'configMap', kind: 'string', usage: 'Offline: the pod-identity-webhook ConfigMap manifest (file, watched)', addition: true },
   { name: 'log-format', key: 'logFormat', kind: 'string', usage: 'json or text (default: text on a terminal, else json)', addition: true },
+  { name: 'max-connections', key: 'maxConnections', kind: 'int', usage: 'Concurrent TCP connections to the webhook port; more are closed at once (sized for the 256Mi memory limit)', addition: true },
+  { name: 'idle-timeout', key: 'idleTimeoutMs', kind: 'duration', usage: 'Close keep-alive HTTP/1.1 connections and HTTP/2 sessions idle this long', addition: true },
   { name: 'v', key: 'v', kind: 'level', shorthand: 'v', usage: 'number for the log level verbosity (0-2 info, 3-4 debug: mutations and access log, 5+ trace)', klog: true },
   { name: 'vmodule', key: 'vmodule', kind: 'vmodule', usage: 'comma-separated list of pattern=N settings for file-filtered logging (accepted, ignored)', klog: true },
   { name: 'logtostderr', key: 'logtostderr', kind: 'bool', usage: 'log to standard error instead of files (logs always go to stderr)', klog: true },

@@ -12,7 +12,7 @@ import { defaultMutationSettings, type MutationSettings } from '../webhook/const
 import { createFileIdentityStore, createKubernetesIdentityStore, type ManagedIdentityStore } from '../webhook/identity-cache.js';
 import { clampTokenExpiration } from '../webhook/identity.js';
 import { createWebhookMetrics } from '../webhook/metrics.js';
-import { startWebhookServer, type WebhookServer, type WebhookServerConfig } from '../webhook/server.js';
+import { SERVER_LIMIT_DEFAULTS, startWebhookServer, type WebhookServer, type WebhookServerConfig } from '../webhook/server.js';
 import { TlsConfigError } from '../webhook/errors.js';
 import { loadCertificatePair, parseTlsCipherSuites, parseTlsMinVersion, tlsSettingsFromFlags } from '../webhook/tls.js';
 import type { RegisterCommand } from './commands.js';
@@ -53,6 +53,8 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
   for (const [name, port] of [['--port', flags.port], ['--metrics-port', flags.metricsPort]] as const) {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${name} ${port}: use a TCP port from 0 to 65535 (0 picks a free one)`);
   }
+  if (!Number.isInteger(flags.maxConnections) || flags.maxConnections < 1) throw new UsageError(`--max-connections ${flags.maxConnections}: use a positive number of connections (default ${SERVER_LIMIT_DEFAULTS.maxConnections})`);
+  if (flags.idleTimeoutMs <= 0) throw new UsageError('--idle-timeout: must be positive (e.g. 90s)');
   if (flags.serviceAccountLookupGracePeriodMs < 0) throw new UsageError('--service-account-lookup-grace-period: must not be negative (0 disables waiting)');
   if (flags.logFormat !== '' && flags.logFormat !== 'json' && flags.logFormat !== 'text') throw new UsageError(`--log-format ${JSON.stringify(flags.logFormat)}: use json or text`);
   if (flags.configMap !== '' && flags.serviceAccounts === '') throw new UsageError('--config-map FILE is for offline mode: give --service-accounts FILE|DIR too (with the Kubernetes API use --watch-config-map)');
@@ -82,6 +84,8 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
     settings,
     lookupGracePeriodMs: flags.serviceAccountLookupGracePeriodMs,
     enableDebuggingHandlers: flags.enableDebuggingHandlers,
+    maxConnections: flags.maxConnections,
+    idleTimeoutMs: flags.idleTimeoutMs,
   };
   const source: WebhookPlan['source'] = flags.serviceAccounts !== ''
     ? { kind: 'files', serviceAccounts: resolve(cwd, flags.serviceAccounts), configMap: flags.configMap === '' ? '' : resolve(cwd, flags.configMap) }

@@ -6,6 +6,7 @@
  */
 import { posix } from 'node:path';
 import { UsageError } from '../lib/errors.js';
+import { ManifestError } from './errors.js';
 
 /** The fields of a container these functions read (plain JSON, as in a manifest). */
 export interface ContainerSpec {
@@ -68,12 +69,16 @@ export function findContainerTokenFiles(pod: PodSpecLike, containerName?: string
     const podName = pod.metadata?.name ?? 'the pod';
     throw new UsageError(wanted === undefined ? `${podName} has no containers; add spec.containers` : `${podName} has no container ${JSON.stringify(wanted)} (containers: ${names}); fix --container`);
   }
+  validateTokenVolumes(pod);
   const files: ContainerTokenFile[] = [];
   const mounts: TokenVolumeMount[] = [];
-  for (const mount of container.volumeMounts ?? []) {
+  for (const [m, mount] of (container.volumeMounts ?? []).entries()) {
     const volume = spec.volumes?.find((v) => v.name === mount.name);
     const sources = (volume?.projected?.sources ?? []).flatMap((s) => (s.serviceAccountToken ? [s.serviceAccountToken] : []));
     if (sources.length === 0) continue;
+    if (mount.subPath !== undefined && mount.subPath !== '') {
+      checkLocalPath(mount.subPath, `container ${container.name} volumeMounts[${m}].subPath`, podLabel(pod));
+    }
     const subPath = posix.normalize(mount.subPath ?? '').replace(/^\.$/, '').replace(/\/+$/, '');
     mounts.push({ volumeName: mount.name, mountPath: mount.mountPath, subPath });
     for (const source of sources) {
@@ -93,6 +98,42 @@ export function findContainerTokenFiles(pod: PodSpecLike, containerName?: string
     }
   }
   return { container, files, mounts };
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function podLabel(pod: PodSpecLike): string {
+  return `pod ${pod.metadata?.name ?? '(unnamed)'}`;
+}
+
+/**
+ * The API server's rule for a path inside a volume (ValidateLocalNonReservedPath): relative, no `..` element, not
+ * starting with `..`. Paths from a manifest are joined under our temporary directory, so this is what keeps them there.
+ */
+function checkLocalPath(value: unknown, field: string, source: string): void {
+  if (typeof value !== 'string' || value === '') throw new ManifestError(source, undefined, `${field} must be a non-empty relative path; fix the manifest`);
+  if (value.startsWith('/')) throw new ManifestError(source, undefined, `${field} ${JSON.stringify(value)} must be a relative path; fix the manifest`);
+  if (value.includes('\0') || value.split('/').includes('..') || value.startsWith('..')) {
+    throw new ManifestError(source, undefined, `${field} ${JSON.stringify(value)} must not contain '..'; fix the manifest`);
+  }
+}
+
+/**
+ * Refuses what the API server would refuse in the volumes that carry tokens: a name that is not a DNS-1123 label, or a
+ * `serviceAccountToken.path` that is absolute or contains `..` (both become parts of a local file path).
+ */
+function validateTokenVolumes(pod: PodSpecLike): void {
+  const source = podLabel(pod);
+  for (const [i, volume] of (pod.spec?.volumes ?? []).entries()) {
+    const sources = volume?.projected?.sources ?? [];
+    if (!sources.some((s) => s?.serviceAccountToken)) continue;
+    if (typeof volume.name !== 'string' || volume.name.length > 63 || !DNS1123_LABEL.test(volume.name)) {
+      throw new ManifestError(source, undefined, `spec.volumes[${i}].name ${JSON.stringify(volume.name)} is not a DNS-1123 label (lowercase letters, digits, '-', at most 63); fix the manifest`);
+    }
+    for (const [j, s] of sources.entries()) {
+      if (s?.serviceAccountToken) checkLocalPath(s.serviceAccountToken.path, `spec.volumes[${i}].projected.sources[${j}].serviceAccountToken.path`, source);
+    }
+  }
 }
 
 /**
@@ -123,7 +164,12 @@ export function tokenPathRewriter(mounts: readonly TokenVolumeMount[], root: str
  * localTokenPath({ volumeName: 'aws-iam-token', path: 'token', containerPath: '…' }, '/tmp/x') // '/tmp/x/aws-iam-token/token'
  */
 export function localTokenPath(file: ContainerTokenFile, root: string): string {
-  return posix.join(root, file.volumeName, file.path);
+  const path = posix.join(root, file.volumeName, file.path);
+  // findContainerTokenFiles validated both parts; this keeps any other caller inside root too
+  if (!path.startsWith(`${posix.join(root, file.volumeName)}/`) || !DNS1123_LABEL.test(file.volumeName)) {
+    throw new ManifestError(`volume ${file.volumeName}`, undefined, `token path ${JSON.stringify(file.path)} leaves the volume; fix the manifest`);
+  }
+  return path;
 }
 
 const FIELD_PATHS: Record<string, (pod: PodSpecLike) => string | undefined> = {

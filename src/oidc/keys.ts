@@ -31,6 +31,9 @@ export interface GenerateSigningKeyPairOptions {
   bits?: RsaKeyBits;
 }
 
+/** Smallest RSA modulus accepted for signing or publishing. */
+export const MIN_RSA_BITS = 2048;
+
 const EC_ALGORITHMS: Record<string, SigningAlgorithm> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' };
 
 /**
@@ -39,7 +42,14 @@ const EC_ALGORITHMS: Record<string, SigningAlgorithm> = { prime256v1: 'ES256', s
  * signingAlgorithm(publicKey) // 'RS256'
  */
 export function signingAlgorithm(key: KeyObject, source = 'key'): SigningAlgorithm {
-  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'rsa') {
+    // RFC 7518 3.3 and every JWT library (jose included) refuse RS256 below 2048 bits; so does kube-apiserver's signer
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < MIN_RSA_BITS) {
+      throw new OidcError('ERR_OIDC_WEAK_KEY', `${source}: RSA key of ${bits} bits is too weak; use ${MIN_RSA_BITS} bits or more (irsa keys create --bits 2048)`);
+    }
+    return 'RS256';
+  }
   if (key.asymmetricKeyType === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve ?? '';
     const alg = EC_ALGORITHMS[curve];

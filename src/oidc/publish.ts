@@ -2,8 +2,8 @@
  * Writing the issuer's documents into a directory laid out as the bucket / web root, and reading them back to serve.
  * @module
  */
-import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { CONTENT_TYPE_JSON, DISCOVERY_PATH, KUBERNETES_JWKS_PATH, S3_JWKS_PATH } from './constants.js';
 import { jwksContentType, type IssuerDocuments, type IssuerFile } from './discovery.js';
@@ -24,6 +24,34 @@ export async function writeIssuerDocuments(dir: string, documents: Pick<IssuerDo
     written.push(path);
   }
   return written;
+}
+
+/**
+ * The path of `rel` under `dir`, refused unless it stays inside `dir` once normalised and once symbolic links are
+ * resolved: the discovery document is data, and its jwks_uri must not make the server read any other file.
+ */
+async function fileInside(dir: string, rel: string, field: string): Promise<string> {
+  const refuse = (why: string): never => {
+    throw new OidcError('ERR_OIDC_INVALID_ISSUER', `${field}: ${why}; the JWKS must be a file inside the served directory (regenerate with irsa oidc discovery)`);
+  };
+  if (rel === '' || rel.includes('\\') || rel.includes('\0') || /%(2e|2f|5c)/i.test(rel)) refuse('is not a plain relative path');
+  if (isAbsolute(rel) || rel.split('/').some((seg) => seg === '..' || seg === '.' || seg === '')) refuse('leaves the directory');
+  const root = resolve(dir);
+  const path = resolve(root, ...rel.split('/'));
+  if (!isWithin(root, path)) refuse('leaves the directory');
+  try {
+    const [realRoot, realPath] = await Promise.all([realpath(root), realpath(path)]);
+    if (!isWithin(realRoot, realPath)) refuse('is a symbolic link out of the directory');
+  } catch (err) {
+    if (err instanceof OidcError) throw err;
+    // a missing file is reported by the caller
+  }
+  return path;
+}
+
+function isWithin(root: string, path: string): boolean {
+  const r = relative(root, path);
+  return r !== '' && !r.startsWith('..') && !isAbsolute(r);
 }
 
 /** What `readIssuerDirectory` found. */
@@ -59,8 +87,9 @@ export async function readIssuerDirectory(dir: string): Promise<IssuerDirectory>
   const base = `${issuer.replace(/\/+$/, '')}/`;
   const candidates = doc.jwks_uri.startsWith(base) ? [doc.jwks_uri.slice(base.length)] : [S3_JWKS_PATH, KUBERNETES_JWKS_PATH];
   for (const rel of candidates) {
+    const path = await fileInside(dir, rel, `${discoveryPath} jwks_uri ${JSON.stringify(doc.jwks_uri)}`);
     try {
-      const body = await readFile(join(dir, ...rel.split('/')), 'utf8');
+      const body = await readFile(path, 'utf8');
       return {
         issuer,
         files: [

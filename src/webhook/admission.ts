@@ -4,6 +4,7 @@
  * @module
  */
 import { AdmissionReviewError } from './errors.js';
+import { jsonDepthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 
 /** The review API versions the webhook answers (the API server sends the first one the configuration lists). */
 export const ADMISSION_API_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
@@ -48,7 +49,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /**
  * Parses and checks a request body. Throws AdmissionReviewError with a message saying what is wrong when the
  * body is not JSON, not an AdmissionReview (wrong apiVersion/kind), has no `request`, no string `request.uid`,
- * or no Pod object in `request.object`. `apiVersion`/`kind` may be absent (older API servers, upstream tests).
+ * no Pod object in `request.object`, or nests deeper than MAX_JSON_DEPTH (checked before parsing). `apiVersion`/`kind` may be absent (older API servers, upstream tests).
  * @example
  * const review = decodeAdmissionReview(body);
  * review.request.uid; // '918ef1dc-…'
@@ -56,6 +57,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function decodeAdmissionReview(body: string | Buffer): DecodedAdmissionReview {
   const text = typeof body === 'string' ? body : body.toString('utf8');
   if (text.length === 0) throw new AdmissionReviewError('empty body: expected an AdmissionReview (admission.k8s.io/v1) as JSON');
+  const deepAt = jsonDepthExceededAt(typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
+  if (deepAt >= 0) {
+    throw new AdmissionReviewError(`body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels (at byte ${deepAt}): the webhook refuses JSON nested deeper than ${MAX_JSON_DEPTH}; a Pod needs fewer than 20`);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

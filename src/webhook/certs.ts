@@ -6,7 +6,8 @@
  * @module
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../lib/atomic-file.js';
 import { join } from 'node:path';
 import forge from 'node-forge';
 
@@ -171,18 +172,17 @@ export const WEBHOOK_CERT_FILES = { caCert: 'ca.crt', caKey: 'ca.key', cert: 'tl
  * await writeWebhookCertificates('deploy/overlays/self-signed/certs', createWebhookCertificates());
  */
 export async function writeWebhookCertificates(dir: string, certs: WebhookCertificates): Promise<Record<keyof typeof WEBHOOK_CERT_FILES, string>> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const paths = {
     caCert: join(dir, WEBHOOK_CERT_FILES.caCert),
     caKey: join(dir, WEBHOOK_CERT_FILES.caKey),
     cert: join(dir, WEBHOOK_CERT_FILES.cert),
     key: join(dir, WEBHOOK_CERT_FILES.key),
   };
-  await writeFile(paths.caCert, certs.caCert, { mode: 0o644 });
-  await writeFile(paths.cert, certs.cert, { mode: 0o644 });
-  for (const p of [paths.caKey, paths.key]) {
-    await writeFile(p, p === paths.caKey ? certs.caKey : certs.key, { mode: 0o600 });
-    await chmod(p, 0o600); // an existing file keeps its mode on overwrite
-  }
+  // a new file then a rename: a planted symlink is replaced, never followed, and keys are 0600 whatever the umask
+  await writeFileAtomic(paths.caCert, certs.caCert, 0o644);
+  await writeFileAtomic(paths.cert, certs.cert, 0o644);
+  await writeFileAtomic(paths.caKey, certs.caKey, 0o600);
+  await writeFileAtomic(paths.key, certs.key, 0o600);
   return paths;
 }

@@ -7,6 +7,7 @@ import type { DecodedAdmissionReview, AdmissionResponse } from './admission.js';
 import type { MutationSettings } from './constants.js';
 import type { IdentityStore, LookupSource } from './identity-store.js';
 import { resolveIdentity, type ResolvedIdentity } from './identity.js';
+import type { MutationErrorStage } from './metrics.js';
 import { mutatePod } from './mutate.js';
 
 export interface AdmissionHandlerOptions {
@@ -31,8 +32,10 @@ export interface AdmissionOutcome {
   identity: ResolvedIdentity | undefined;
   /** The pod was admitted without credentials because its ServiceAccount was not found after the grace period. */
   missedServiceAccount: boolean;
-  /** The mutation engine failed on this pod (admitted unchanged with a warning; logged by the shell). */
+  /** The mutation engine failed on this pod (admitted unchanged with a warning; logged and counted by the shell). */
   error?: Error;
+  /** Where `error` happened: the engine (default) or the server's response encoding. */
+  errorStage?: MutationErrorStage;
 }
 
 /**
@@ -45,6 +48,11 @@ export interface AdmissionHandler {
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** The warning kubectl prints when the webhook could not mutate a pod (engine or encoding failure). */
+export function engineFailureWarning(err: Error): string {
+  return `pod identity webhook could not mutate this pod (${err.message}); admitted without AWS IAM credentials`;
 }
 
 function formatDuration(ms: number): string {
@@ -89,33 +97,36 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
 
     const lookup = await store.lookupServiceAccount(namespace, serviceAccountName);
     outcome.lookup = lookup.source;
-    const identity = resolveIdentity({
-      namespace,
-      serviceAccountName,
-      serviceAccount: lookup.serviceAccount,
-      configMap: store.configMapEntries(),
-      containerCredentials: store.containerCredentials(),
-      options: settings,
-    });
-    if (identity === undefined) {
-      if (lookup.source === 'miss') {
-        outcome.missedServiceAccount = true;
-        outcome.response.warnings = [
-          `ServiceAccount ${namespace}/${serviceAccountName} not found${within}: pod admitted without AWS IAM credentials; recreate it once the ServiceAccount exists`,
-        ];
-      }
-      return outcome;
-    }
-    outcome.identity = identity;
-    // The request's namespace (which wins over the pod's own) only matters for the lookup above: mutatePod never reads it.
+    // The one catch around the engine (identity resolution and mutation): a failure there is a bug; the pod is admitted
+    // unchanged with a warning (as upstream admits pods it cannot mutate) and the shell logs and counts `error`.
     try {
+      const identity = resolveIdentity({
+        namespace,
+        serviceAccountName,
+        serviceAccount: lookup.serviceAccount,
+        configMap: store.configMapEntries(),
+        containerCredentials: store.containerCredentials(),
+        options: settings,
+      });
+      if (identity === undefined) {
+        if (lookup.source === 'miss') {
+          outcome.missedServiceAccount = true;
+          outcome.response.warnings = [
+            `ServiceAccount ${namespace}/${serviceAccountName} not found${within}: pod admitted without AWS IAM credentials; recreate it once the ServiceAccount exists`,
+          ];
+        }
+        return outcome;
+      }
+      outcome.identity = identity;
+      // The request's namespace (which wins over the pod's own) only matters for the lookup above: mutatePod never reads it.
       const result = mutatePod(pod, identity, mutateOptions, random);
       if (result.patch.length > 0) outcome.response.patch = result.patch;
       if (result.warnings.length > 0) outcome.response.warnings = result.warnings;
     } catch (err) {
       outcome.error = err instanceof Error ? err : new Error(String(err));
       outcome.identity = undefined;
-      outcome.response.warnings = [`pod identity webhook could not mutate this pod (${outcome.error.message}); admitted without AWS IAM credentials`];
+      outcome.response.patch = undefined;
+      outcome.response.warnings = [engineFailureWarning(outcome.error)];
     }
     return outcome;
   }

@@ -45,6 +45,10 @@ export interface WebhookMetrics {
   watchRestarts: Counter<'resource' | 'reason'>;
   /** `irsa_webhook_config_reloads_total{source,result}`. */
   configReloads: Counter<'source' | 'result'>;
+  /** `irsa_webhook_mutation_errors_total{stage}`: the engine (mutate) or the response encoding (encode) failed; pod admitted unchanged. */
+  mutationErrors: Counter<'stage'>;
+  /** `irsa_webhook_refused_total{reason}`: requests/streams/connections refused by a memory limit. */
+  refused: Counter<'reason'>;
   /** Hooks to pass to the identity store (`events`) so its watch restarts and reloads are counted here. */
   storeEvents: MetricsStoreEvents;
   /** Records one instrumented request (upstream's three HTTP families). */
@@ -56,6 +60,12 @@ export interface WebhookMetrics {
   /** Counts one pod with an identity (`pod_identity_webhook_pod_count`) and, if patched, one mutation. */
   countPod(method: PodIdentityMethod, mutated: boolean): void;
 }
+
+/** The `stage` label of `irsa_webhook_mutation_errors_total`. */
+export type MutationErrorStage = 'mutate' | 'encode';
+
+/** The `reason` label of `irsa_webhook_refused_total`. */
+export type RefusalReason = 'session_buffer' | 'total_buffer' | 'connections';
 
 /** The `result` label of `irsa_webhook_admission_duration_seconds`. */
 export type AdmissionResult = 'mutated' | 'unchanged' | 'invalid' | 'error';
@@ -214,6 +224,18 @@ export function createWebhookMetrics(options: { source: MetricsSource; processMe
     labelNames: ['result'] as const,
     registers,
   });
+  const mutationErrors = new Counter({
+    name: 'irsa_webhook_mutation_errors_total',
+    help: 'Admissions where the mutation engine (stage mutate) or the response encoding (stage encode) failed; the pod was admitted unchanged with a warning.',
+    labelNames: ['stage'] as const,
+    registers,
+  });
+  const refused = new Counter({
+    name: 'irsa_webhook_refused_total',
+    help: 'Refused by a memory limit: HTTP/2 streams or HTTP/1.1 requests over the per-session (session_buffer) or total (total_buffer) buffered-bytes limit, connections over the connection limit (connections).',
+    labelNames: ['reason'] as const,
+    registers,
+  });
 
   // Children bound once to every label value the admission path uses: prom-client's labels() builds a label
   // object and closures on each call.
@@ -244,6 +266,8 @@ export function createWebhookMetrics(options: { source: MetricsSource; processMe
     certificateReloads,
     watchRestarts,
     configReloads,
+    mutationErrors,
+    refused,
     storeEvents: {
       watchRestarted: (kind, reason) => watchRestarts.labels(kind, reason).inc(),
       configReloaded: (kind, ok) => configReloads.labels(kind, ok ? 'ok' : 'error').inc(),

@@ -5,7 +5,7 @@
  * @module
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import { constants as http2Constants, createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
@@ -13,13 +13,32 @@ import type { Logger } from '../lib/log.js';
 import { decodeAdmissionReview, encodeAdmissionReview, type DecodedAdmissionReview } from './admission.js';
 import { AdmissionReviewError } from './errors.js';
 import type { MutationSettings } from './constants.js';
-import { createAdmissionHandler, type AdmissionHandler, type AdmissionOutcome } from './handler.js';
+import { createAdmissionHandler, engineFailureWarning, type AdmissionHandler, type AdmissionOutcome } from './handler.js';
 import type { IdentityStore } from './identity-store.js';
 import { createWebhookMetrics, type PodIdentityMethod, type WebhookMetrics } from './metrics.js';
 import { CertificateReloader, loadCertificatePair, tlsSettingsFromFlags, type CertificatePair } from './tls.js';
 
 /** The API server's own request size limit: no AdmissionReview can be larger. */
 export const MAX_REVIEW_BYTES = 3 * 1024 * 1024;
+
+/**
+ * Limits that keep the server inside its Deployment's 256Mi memory limit under slow or idle clients (defaults of
+ * the `WebhookServerConfig` fields of the same names; docs/security.md gives the arithmetic).
+ */
+export const SERVER_LIMIT_DEFAULTS = {
+  /** Request bytes being read or admitted plus response bytes not yet sent, all connections together. */
+  maxBufferedBytes: 32 * 1024 * 1024,
+  /** The same for one HTTP/2 session (holds one maximal review and its response). */
+  maxSessionBufferedBytes: 8 * 1024 * 1024,
+  /** Concurrent TCP connections (an idle TLS connection costs about 50 KB). */
+  maxConnections: 1000,
+  /** Idle keep-alive HTTP/1.1 connections and idle HTTP/2 sessions are closed after this long (Go servers commonly use 90 s). */
+  idleTimeoutMs: 90_000,
+  /** A connection that completes no TLS handshake within this is dropped. */
+  handshakeTimeoutMs: 10_000,
+  /** After a 413/503 on HTTP/1.1, the rest of the body is read and discarded up to this many bytes, then the connection is closed. */
+  discardBytes: 8 * 1024 * 1024,
+} as const;
 
 /** Optional store capabilities for the debug routes (the sources' `ManagedIdentityStore` has both). */
 export interface IdentityStoreExtras {
@@ -50,8 +69,18 @@ export interface WebhookServerConfig {
   enableDebuggingHandlers?: boolean;
   /** Body cap (default 3 MiB, answered 413). */
   maxBodyBytes?: number;
-  /** Time to receive a request's headers (HTTP/1.1; default 10 s). */
+  /** Time to receive a request's headers (HTTP/1.1; default 10 s, checked every second or every tenth of it). */
   headersTimeoutMs?: number;
+  /** `--max-connections`: concurrent TCP connections; more are closed at once (default 1000). */
+  maxConnections?: number;
+  /** `--idle-timeout`: closes keep-alive HTTP/1.1 connections and HTTP/2 sessions idle this long (default 90 s). */
+  idleTimeoutMs?: number;
+  /** Drops a TCP connection that completes no TLS handshake within this (default 10 s). */
+  handshakeTimeoutMs?: number;
+  /** Request + response bytes held for all connections; past it new requests/streams are refused (default 32 MiB). */
+  maxBufferedBytes?: number;
+  /** The same for one HTTP/2 session (default 8 MiB). */
+  maxSessionBufferedBytes?: number;
   /** Time to receive a whole request (default 30 s, the API server's longest webhook timeout). */
   requestTimeoutMs?: number;
   /** How long `shutdown()` waits for in-flight requests before closing connections (default 10 s, as upstream). */
@@ -93,6 +122,8 @@ export interface WebhookServer {
   reloadCertificate(): Promise<void>;
   /** Requests being handled right now. */
   inFlight(): number;
+  /** Request and response bytes held right now (what `maxBufferedBytes` bounds). */
+  bufferedBytes(): number;
   /** Stops accepting, lets in-flight requests finish (up to the timeout), closes both servers. Idempotent. */
   shutdown(timeoutMs?: number): Promise<ShutdownResult>;
 }
@@ -167,6 +198,11 @@ class ServerState {
   readonly http1Responses = new Set<AnyResponse>();
   readonly debug: boolean;
   readonly lookupGracePeriodMs: number;
+  /** Request bytes being read or admitted and response bytes not yet sent, all connections. */
+  buffered = 0;
+  readonly maxBuffered: number;
+  readonly maxSessionBuffered: number;
+  readonly discardBytes: number;
 
   constructor(
     readonly store: IdentityStore & IdentityStoreExtras,
@@ -180,16 +216,27 @@ class ServerState {
   ) {
     this.debug = config.enableDebuggingHandlers === true;
     this.lookupGracePeriodMs = config.lookupGracePeriodMs;
+    this.maxBuffered = config.maxBufferedBytes ?? SERVER_LIMIT_DEFAULTS.maxBufferedBytes;
+    this.maxSessionBuffered = config.maxSessionBufferedBytes ?? SERVER_LIMIT_DEFAULTS.maxSessionBufferedBytes;
+    this.discardBytes = SERVER_LIMIT_DEFAULTS.discardBytes;
   }
 }
 
 const kExchange = Symbol('irsa.exchange');
+/** Bytes held by one HTTP/2 session's exchanges (a number on the session object). */
+const kSessionBuffered = Symbol('irsa.sessionBuffered');
+
+type AccountedSession = ServerHttp2Session & { [kSessionBuffered]?: number };
 
 /** One request/response pair on its way through the server (all fields set up front: one shape, no closures). */
 class Exchange {
   readonly start: number;
   readonly path: string;
   readonly socket: Socket | undefined;
+  /** The HTTP/2 session (undefined on HTTP/1.1). */
+  readonly session: AccountedSession | undefined;
+  /** Bytes this exchange counts in `state.buffered` (and its session's): the request body, then the response. */
+  held = 0;
   chunks: Buffer[] = [];
   size = 0;
   /** The body is complete or abandoned. */
@@ -208,6 +255,36 @@ class Exchange {
     const q = url.indexOf('?');
     this.path = q < 0 ? url : url.slice(0, q);
     this.socket = req.httpVersionMajor === 1 ? (req.socket as Socket) : undefined;
+    this.session = req.httpVersionMajor === 1 ? undefined : (req as Http2ServerRequest).stream.session as AccountedSession;
+  }
+
+  /** Counts `bytes` more as held by this exchange. */
+  hold(bytes: number): void {
+    this.held += bytes;
+    this.state.buffered += bytes;
+    if (this.session !== undefined) this.session[kSessionBuffered] = (this.session[kSessionBuffered] ?? 0) + bytes;
+  }
+
+  /** Stops counting what this exchange held (response sent or exchange gone). Idempotent. */
+  release(): void {
+    if (this.held === 0) return;
+    this.state.buffered -= this.held;
+    if (this.session !== undefined) this.session[kSessionBuffered] = (this.session[kSessionBuffered] ?? 0) - this.held;
+    this.held = 0;
+  }
+
+  /** The request's bytes are garbage once its response is encoded: count the response's instead, until it is sent. */
+  holdResponse(bytes: number): void {
+    this.release();
+    this.hold(bytes);
+  }
+
+  /** Which buffered-bytes limit taking `more` bytes would pass, if any. */
+  overLimit(more: number): 'session_buffer' | 'total_buffer' | undefined {
+    const { state } = this;
+    if (this.session !== undefined && (this.session[kSessionBuffered] ?? 0) + more > state.maxSessionBuffered) return 'session_buffer';
+    if (state.buffered + more > state.maxBuffered) return 'total_buffer';
+    return undefined;
   }
 
   /** Records the request once: upstream's HTTP metrics (instrumented routes only) and the access log line. */
@@ -281,6 +358,12 @@ function onResponseClose(this: AnyResponse): void {
   const { state, socket } = ex;
   if (!ex.finished) ex.finish(499);
   if (ex.timer !== undefined) clearTimeout(ex.timer);
+  // HTTP/1.1 'close' comes when the response is handed to the socket: keep counting it until the socket drains.
+  if (socket !== undefined && ex.held > 0 && socket.writableLength > 0 && !socket.destroyed) {
+    const release = (): void => ex.release();
+    socket.once('drain', release);
+    socket.once('close', release);
+  } else ex.release();
   state.active--;
   if (socket !== undefined) {
     state.http1Responses.delete(this);
@@ -305,6 +388,11 @@ function startMutate(ex: Exchange): void {
     tooLarge(ex, Number(declared));
     return;
   }
+  const over = ex.overLimit(0);
+  if (over !== undefined) {
+    refuse(ex, over);
+    return;
+  }
   (req as unknown as { [kExchange]: Exchange })[kExchange] = ex;
   ex.timer = setTimeout(onBodyTimeout, state.requestTimeoutMs, ex);
   req.on('data', onBodyData);
@@ -327,9 +415,19 @@ function onBodyData(this: AnyRequest, chunk: Buffer): void {
   ex.size += chunk.length;
   if (ex.size > ex.state.maxBody) {
     ex.done = true;
+    ex.release();
     tooLarge(ex, ex.size);
     return;
   }
+  const over = ex.overLimit(chunk.length);
+  if (over !== undefined) {
+    ex.done = true;
+    ex.chunks = [];
+    ex.release();
+    refuse(ex, over);
+    return;
+  }
+  ex.hold(chunk.length);
   ex.chunks.push(chunk);
 }
 
@@ -360,7 +458,7 @@ function onBodyEnd(this: AnyRequest): void {
     ex.finish(400);
     return;
   }
-  void admit(ex, review);
+  startAdmit(ex, review);
 }
 
 async function admit(ex: Exchange, review: DecodedAdmissionReview): Promise<void> {
@@ -371,15 +469,25 @@ async function admit(ex: Exchange, review: DecodedAdmissionReview): Promise<void
   } catch (err) {
     // Our own trouble (e.g. the store failed): never deny the pod; the API server applies failurePolicy.
     state.logger.error({ err, uid: review.request.uid }, 'admission failed');
-    sendText(res, 500, 'internal error while admitting the pod\n');
-    state.metrics.observeAdmission('error', ex.seconds());
-    ex.finish(500, review.request.uid);
+    internalError(ex, review.request.uid);
     return;
   }
-  const payload = encodeAdmissionReview(review, outcome.response);
+  let payload: string;
+  try {
+    payload = encodeAdmissionReview(review, outcome.response);
+  } catch (err) {
+    // Unreachable for a body within MAX_JSON_DEPTH; if the patch cannot be encoded, admit unchanged as for an engine failure.
+    outcome.error = err instanceof Error ? err : new Error(String(err));
+    outcome.errorStage = 'encode';
+    outcome.identity = undefined;
+    outcome.response = { uid: outcome.response.uid, allowed: true, warnings: [engineFailureWarning(outcome.error)] };
+    payload = encodeAdmissionReview(review, outcome.response);
+  }
   if (!res.headersSent && !res.writableEnded) {
     try {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+      const bytes = Buffer.byteLength(payload);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes });
+      ex.holdResponse(bytes);
       res.end(payload);
     } catch (err) {
       state.logger.debug({ err, uid: review.request.uid }, 'client went away before the response');
@@ -390,11 +498,70 @@ async function admit(ex: Exchange, review: DecodedAdmissionReview): Promise<void
   ex.finish(200, review.request.uid);
 }
 
+/** The last resort of every admission: a 500 (the API server applies failurePolicy), logged and counted. */
+function internalError(ex: Exchange, uid: string | undefined): void {
+  try {
+    sendText(ex.res, 500, 'internal error while admitting the pod\n');
+  } catch {
+    ex.res.destroy();
+  }
+  ex.state.metrics.observeAdmission('error', ex.seconds());
+  ex.finish(500, uid);
+}
+
+/** Runs an admission; whatever escapes it is logged and answered 500, never an unhandled rejection. */
+function startAdmit(ex: Exchange, review: DecodedAdmissionReview): void {
+  admit(ex, review).catch((err: unknown) => {
+    ex.state.logger.error({ err, uid: review.request.uid }, 'admission failed');
+    internalError(ex, review.request.uid);
+  });
+}
+
 function tooLarge(ex: Exchange, size: number): void {
   ex.size = size;
+  if (ex.socket !== undefined) discardThenClose(ex.state, ex.socket);
   sendText(ex.res, 413, `request body too large: ${size} bytes, the limit is ${ex.state.maxBody} bytes (the API server's own limit)\n`, ex.socket !== undefined ? { connection: 'close' } : undefined);
   ex.finish(413);
   ex.req.resume();
+}
+
+/**
+ * Refuses a request over a buffered-bytes limit: an HTTP/2 stream is reset with REFUSED_STREAM (clients such as the
+ * API server's retry it, on this or another connection); HTTP/1.1 gets 503 with Retry-After and the connection closes.
+ */
+function refuse(ex: Exchange, reason: 'session_buffer' | 'total_buffer'): void {
+  const { state } = ex;
+  state.metrics.refused.labels(reason).inc();
+  if (state.logger.isLevelEnabled('debug')) state.logger.debug({ reason, buffered: state.buffered, session: ex.session?.[kSessionBuffered] }, 'request refused: buffered bytes over the limit');
+  if (ex.socket === undefined) {
+    ex.finish(503);
+    (ex.req as Http2ServerRequest).stream.close(http2Constants.NGHTTP2_REFUSED_STREAM);
+    return;
+  }
+  discardThenClose(state, ex.socket);
+  sendText(ex.res, 503, 'webhook busy: too many request bytes in flight; retry\n', { connection: 'close', 'retry-after': '1' });
+  ex.finish(503);
+  ex.req.resume();
+}
+
+/**
+ * After an early answer on HTTP/1.1 (413, 503) the client may still be sending its body: closing at once would reset
+ * the connection and the client would lose the answer. Half-close instead (FIN after the answer), read and discard
+ * up to `discardBytes` (or until the request timeout), then close.
+ */
+function discardThenClose(state: ServerState, socket: Socket): void {
+  let discarded = 0;
+  // Node closes the socket right after a `connection: close` response; end it (FIN) and keep reading instead.
+  (socket as Socket & { destroySoon(): void }).destroySoon = function destroySoonAfterDiscard(this: Socket): void {
+    this.end();
+  };
+  const timer = setTimeout(() => socket.destroy(), Math.min(state.requestTimeoutMs, 10_000));
+  timer.unref();
+  socket.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > state.discardBytes) socket.destroy();
+  });
+  socket.once('close', () => clearTimeout(timer));
 }
 
 /** Metrics and logs of one admission, from its outcome (the handler itself neither counts nor logs). */
@@ -407,7 +574,9 @@ function recordAdmission(state: ServerState, outcome: AdmissionOutcome): void {
     logger.warn({ pod: outcome.podName, namespace: outcome.namespace, serviceAccount: outcome.serviceAccountName, uid: outcome.response.uid, gracePeriodMs: state.lookupGracePeriodMs }, 'ServiceAccount not found after the lookup grace period; pod admitted without AWS credentials');
   }
   if (outcome.error !== undefined) {
-    logger.error({ err: outcome.error, pod: outcome.podName, namespace: outcome.namespace, uid: outcome.response.uid }, 'mutation failed; pod admitted unchanged');
+    const stage = outcome.errorStage ?? 'mutate';
+    metrics.mutationErrors.labels(stage).inc();
+    logger.error({ err: outcome.error, stage, pod: outcome.podName, namespace: outcome.namespace, serviceAccount: outcome.serviceAccountName, uid: outcome.response.uid }, 'mutation failed; pod admitted unchanged');
   }
   if (outcome.identity !== undefined && outcome.response.patch !== undefined && logger.isLevelEnabled('debug')) {
     logger.debug({ pod: outcome.podName, namespace: outcome.namespace, serviceAccount: outcome.serviceAccountName, mode: outcome.identity.mode, source: outcome.identity.source }, 'pod mutated');
@@ -452,11 +621,24 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
   const state = new ServerState(store, logger, metrics, handler, config, clock, maxBody, requestTimeoutMs);
 
   // noDelay: Node's https server sets it, an http2 server does not; without it Nagle holds back response segments.
-  const server = createSecureServer({ ...reloader.secureContextOptions(), allowHTTP1: true, noDelay: true } as Parameters<typeof createSecureServer>[0]);
+  const handshakeTimeout = config.handshakeTimeoutMs ?? SERVER_LIMIT_DEFAULTS.handshakeTimeoutMs;
+  const server = createSecureServer({ ...reloader.secureContextOptions(), allowHTTP1: true, noDelay: true, handshakeTimeout } as Parameters<typeof createSecureServer>[0]);
+  server.maxConnections = config.maxConnections ?? SERVER_LIMIT_DEFAULTS.maxConnections;
+  const idleTimeoutMs = config.idleTimeoutMs ?? SERVER_LIMIT_DEFAULTS.idleTimeoutMs;
+  // Inactivity timeout of HTTP/1.1 sockets and HTTP/2 sessions (idle keep-alive included); no 'timeout' listener, so Node closes them.
+  server.setTimeout(idleTimeoutMs);
   // Node applies these to the HTTP/1.1 connections of an allowHTTP1 server (not in @types/node).
-  const http1Limits = server as unknown as { headersTimeout: number; requestTimeout: number };
-  http1Limits.headersTimeout = config.headersTimeoutMs ?? 10_000;
+  const http1Limits = server as unknown as { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; connectionsCheckingInterval: number };
+  const headersTimeout = config.headersTimeoutMs ?? 10_000;
+  http1Limits.headersTimeout = headersTimeout;
   http1Limits.requestTimeout = requestTimeoutMs;
+  http1Limits.keepAliveTimeout = idleTimeoutMs;
+  // Node checks both timeouts on this interval (default 30 s: a 10 s header timeout would fire after up to 40 s).
+  http1Limits.connectionsCheckingInterval = Math.max(50, Math.min(1000, Math.floor(headersTimeout / 10)));
+  server.on('drop', () => {
+    metrics.refused.labels('connections').inc();
+    if (logger.isLevelEnabled('debug')) logger.debug({ maxConnections: server.maxConnections }, 'connection refused: connection limit reached');
+  });
   server.on('request', (req: AnyRequest, res: AnyResponse) => onRequest(state, req, res));
   server.on('session', (session: ServerHttp2Session) => {
     state.sessions.add(session);
@@ -564,6 +746,7 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
     certificate: () => reloader.current,
     reloadCertificate: () => reloader.reload(),
     inFlight: () => state.active,
+    bufferedBytes: () => state.buffered,
     shutdown,
   };
 }

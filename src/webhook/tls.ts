@@ -35,6 +35,11 @@ export function parseTlsMinVersion(value: string): SecureVersion | undefined {
   if (version === undefined) {
     throw new TlsConfigError('ERR_TLS_MIN_VERSION', `--tls-min-version: unsupported TLS version "${value}"; use one of 1.0, 1.1, 1.2, 1.3 (or VersionTLS10 .. VersionTLS13)`);
   }
+  if (version === 'TLSv1' || version === 'TLSv1.1') {
+    // Checked: with minVersion TLSv1 a TLS 1.0 handshake fails ("no suitable signature algorithm") unless OpenSSL's
+    // security level drops to 0 for every connection; we refuse at start instead of serving a setting that cannot work.
+    throw new TlsConfigError('ERR_TLS_MIN_VERSION', `--tls-min-version ${value}: TLS 1.0 and 1.1 cannot be served: OpenSSL ${process.versions.openssl} (Node.js ${process.versions.node}) refuses their SHA-1 handshake signatures at its default security level and they have no cipher suite in common with the defaults; use 1.2 (the default; every Kubernetes API server speaks it) or 1.3`);
+  }
   return version;
 }
 
@@ -70,6 +75,19 @@ const GO_TO_OPENSSL: Record<string, string> = {
 
 /** The cipher-suite names `--tls-cipher-suites` accepts (Go's secure and insecure lists, TLS 1.3 included). */
 export const ACCEPTED_CIPHER_SUITES: readonly string[] = [...TLS13_SUITES, ...Object.keys(GO_TO_OPENSSL)];
+
+/**
+ * The TLS 1.2 suites Go's crypto/tls server offers by default, in Go's preference order: ECDHE with AES-GCM or
+ * ChaCha20-Poly1305 only (Node's own default list adds static-RSA, CBC-SHA1, CCM8 and ARIA suites).
+ */
+export const DEFAULT_TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+] as const;
 
 /** Node's default TLS 1.3 suites: always kept, since Go's cipher setting never touches TLS 1.3 (Node would otherwise turn TLS 1.3 off). */
 const NODE_TLS13_DEFAULT = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
@@ -107,12 +125,13 @@ export interface TlsSettings {
 
 /**
  * Builds the fixed TLS settings from the two flags, failing with a clear message (and checking that OpenSSL
- * offers at least one of the listed TLS 1.2 suites).
+ * offers at least one of the listed TLS 1.2 suites). Without `--tls-cipher-suites`, TLS 1.2 offers
+ * {@link DEFAULT_TLS12_CIPHERS} (Go's server defaults); TLS 1.3 always offers its three suites.
  * @example
  * const settings = tlsSettingsFromFlags({ tlsMinVersion: '1.2', tlsCipherSuites: '' });
  */
 export function tlsSettingsFromFlags(flags: { tlsMinVersion: string; tlsCipherSuites: string }): TlsSettings {
-  const settings: TlsSettings = {};
+  const settings: TlsSettings = { ciphers: `${DEFAULT_TLS12_CIPHERS.join(':')}:${NODE_TLS13_DEFAULT}` };
   const minVersion = parseTlsMinVersion(flags.tlsMinVersion);
   if (minVersion !== undefined) settings.minVersion = minVersion;
   const ciphers = parseTlsCipherSuites(flags.tlsCipherSuites);
@@ -134,6 +153,14 @@ export interface CertificatePair {
   /** SHA-256 fingerprint of the leaf certificate (as `X509Certificate.fingerprint256`). */
   fingerprint256: string;
   notAfter: string;
+  notBefore: string;
+}
+
+/** Why `pair` cannot be served at `now` (expired or not yet valid), or undefined. */
+function validityProblem(pair: CertificatePair, now: number): string | undefined {
+  if (now > Date.parse(pair.notAfter)) return `the certificate expired at ${pair.notAfter}`;
+  if (now < Date.parse(pair.notBefore)) return `the certificate is not valid before ${pair.notBefore}`;
+  return undefined;
 }
 
 /**
@@ -161,7 +188,7 @@ export async function loadCertificatePair(certFile: string, keyFile: string, set
   } catch (cause) {
     throw new TlsConfigError('ERR_TLS_CERTIFICATE', `${certFile} / ${keyFile}: the key does not match the certificate or cannot be read (${(cause as Error).message})`, { cause });
   }
-  return { cert, key, fingerprint256: x509.fingerprint256, notAfter: x509.validTo };
+  return { cert, key, fingerprint256: x509.fingerprint256, notAfter: x509.validTo, notBefore: x509.validFrom };
 }
 
 /** What the reloader needs of the server: Node's `tls.Server#setSecureContext`. */
@@ -180,6 +207,8 @@ export interface CertificateReloaderOptions {
   debounceMs?: number;
   /** Called after each attempt: `ok` when a new pair was installed, `error` when a changed pair was rejected. */
   onReload?: (outcome: 'ok' | 'error', pair?: CertificatePair) => void;
+  /** Wall clock for the new certificate's validity window (default `Date.now`). */
+  now?: () => number;
 }
 
 /**
@@ -287,6 +316,16 @@ export class CertificateReloader {
       return;
     }
     if (pair.cert.equals(this.#current.cert) && pair.key.equals(this.#current.key)) return;
+    const invalid = validityProblem(pair, (this.#options.now ?? Date.now)());
+    if (invalid !== undefined) {
+      const seen = digest(pair.cert, pair.key);
+      if (seen !== this.#lastRejected) {
+        this.#lastRejected = seen;
+        logger.warn({ err: `${certFile}: ${invalid}`, notBefore: pair.notBefore, notAfter: pair.notAfter }, 'new serving certificate rejected; keeping the current one');
+        onReload?.('error');
+      }
+      return;
+    }
     if (this.#stopped || !this.#target) return;
     this.#target.setSecureContext({ ...settings, cert: pair.cert, key: pair.key });
     this.#current = pair;

@@ -1,6 +1,7 @@
 /**
  * Child of durability.test.ts: opens the plane on the given SQLite file, then creates roles, managed policies and
- * OIDC providers through the real HTTP endpoint, printing `ack <kind> <name>` after each 200, until killed.
+ * OIDC providers through the real HTTP endpoint (and issues STS sessions), printing `ack <kind> <name>` after each
+ * acknowledged write, until killed.
  */
 import { createPlane, ensureAdminUser, openDatabase, startAwsServer } from '../../src/aws/index.js';
 import { query } from './sign.js';
@@ -25,4 +26,7 @@ for (let i = 0; ; i++) {
     if (res.status !== 200) throw new Error(`${kind} ${name}: ${res.status} ${res.body}`);
     process.stdout.write(`ack ${kind} ${name}\n`);
   }
+  const role = plane.iam.getRole(`${prefix}-r${i}`)!;
+  const session = plane.sessions.issueSessionCredentials({ accountId: '111122223333', roleArn: role.arn, roleId: role.roleId, roleName: role.roleName, sessionName: 's', expiration: new Date(Date.now() + 3600_000) });
+  process.stdout.write(`ack session ${session.accessKeyId}\n`);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { CliContext } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
@@ -274,9 +274,14 @@ const timer = setInterval(() => {
 });
 
 describe('irsa exec as a process (./bin/irsa)', () => {
+  const spawned: Array<ReturnType<typeof spawn>> = [];
+  after(() => {
+    for (const c of spawned) c.kill('SIGKILL'); // a no-op for those that exited
+  });
   function start(script: string): { child: ReturnType<typeof spawn>; lines: AsyncIterableIterator<string> } {
     const child = spawn(process.execPath, [join(root, 'bin', 'irsa'), 'exec', '--service-account', 'app', '--role-arn', ROLE, '--signing-key', join(dir, 'k', 'sa-signer.key'), '--issuer', ISSUER, '--', process.execPath, '-e', script],
       { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv({ IRSA_FROM_SOURCE: '1' }) });
+    spawned.push(child);
     return { child, lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator]() };
   }
 

@@ -112,6 +112,7 @@ test('bin/irsa up prints its endpoints, and exits 0 on SIGTERM', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'irsa-up-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const child = spawn(process.execPath, [join(repo, 'bin', 'irsa'), 'up', '--state-dir', dir, '--issuer-port', '0', '--webhook-port', '0', '--metrics-port', '0', '--aws-port', '0', '--log-format', 'json'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL')); // a no-op once it has exited
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -131,8 +132,9 @@ test('bin/irsa up prints its endpoints, and exits 0 on SIGTERM', async (t) => {
   assert.equal(await exited, 0);
 });
 
-test('irsa up refuses a bad port with exit code 2', async () => {
+test('irsa up refuses a bad port with exit code 2', async (t) => {
   const child = spawn(process.execPath, [join(repo, 'bin', 'irsa'), 'up', '--webhook-port', 'eighty'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
   let err = '';
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -152,6 +152,7 @@ test('irsa webhook: --help lists flags with defaults; bad flags exit 2 with the 
 /** Runs `irsa webhook` in-process with offline ServiceAccounts; returns the first /mutate answer that has a patch. */
 async function runOffline(roleArn: string, extraFlags: string[], env: Record<string, string> = {}): Promise<string> {
   const tmp = tempDir();
+  const cleanups: Array<() => Promise<void>> = [];
   try {
     const pki = makePki(tmp.dir);
     writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
@@ -163,6 +164,12 @@ async function runOffline(roleArn: string, extraFlags: string[], env: Record<str
     const log = memoryLogger();
     const exits: number[] = [];
     const running = runWebhook(flags, { ...captureContext().ctx, cwd: tmp.dir, env }, { onSignal: (s, h) => handlers.set(s, h), exit: (c) => exits.push(c), logger: log.logger });
+    let stopped = false;
+    // Whatever an assertion below does, the server this test started is stopped before the temp dir goes.
+    cleanups.push(async () => {
+      if (!stopped) handlers.get('SIGTERM')?.();
+      await running.catch(() => undefined);
+    });
     let port: number | undefined;
     for (let i = 0; i < 200 && port === undefined; i++) {
       port = log.lines().find((l) => l.msg === 'webhook listening')?.port as number | undefined;
@@ -178,11 +185,13 @@ async function runOffline(roleArn: string, extraFlags: string[], env: Record<str
       await new Promise((r) => setTimeout(r, 20)); // the file store loads asynchronously
     }
     assert.match(body, /"patchType":"JSONPatch"/);
+    stopped = true;
     handlers.get('SIGTERM')!();
     assert.equal(await running, 0);
     assert.deepEqual(exits, []);
     return body;
   } finally {
+    for (let c = cleanups.pop(); c !== undefined; c = cleanups.pop()) await c();
     tmp.cleanup();
   }
 }

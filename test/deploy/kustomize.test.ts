@@ -6,7 +6,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -186,6 +186,30 @@ describe('deploy/ kustomize overlays', () => {
     } finally {
       await rm(fresh, { recursive: true, force: true });
     }
+  });
+
+  test('optional NetworkPolicy component: only the API server reaches the webhook port, the pods it selects are the webhook\'s', async () => {
+    const overlay = join(work, 'deploy', 'overlays', 'with-network-policy');
+    await mkdir(overlay, { recursive: true });
+    await writeFile(join(overlay, 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../cert-manager\ncomponents:\n  - ../../components/network-policy\n');
+    const objs = render(overlay);
+    const { namespace, deployment } = checkCommon(objs.filter((o) => o.kind !== 'NetworkPolicy'));
+    assert.deepEqual(objs.flatMap((o) => validateObject(o)), []);
+    const policy = find(objs, 'NetworkPolicy');
+    assert.equal(policy.metadata.namespace, namespace);
+    assert.ok(matches(policy.spec.podSelector, deployment.spec.template.metadata.labels), 'selects the webhook pods');
+    assert.deepEqual(policy.spec.policyTypes, ['Ingress']);
+    const c = deployment.spec.template.spec.containers[0];
+    const https = c.ports.find((p: Obj) => p.name === 'https').containerPort;
+    const metricsPort = c.ports.find((p: Obj) => p.name === 'metrics').containerPort;
+    const toWebhook = policy.spec.ingress.filter((r: Obj) => r.ports.some((p: Obj) => p.port === https));
+    assert.equal(toWebhook.length, 1, 'one rule for the webhook port');
+    assert.deepEqual(toWebhook[0].ports, [{ protocol: 'TCP', port: https }], 'that rule opens nothing else');
+    assert.ok(toWebhook[0].from.length > 0 && toWebhook[0].from.every((f: Obj) => f.ipBlock !== undefined && Object.keys(f).length === 1), 'only API server addresses (ipBlock), never all pods or namespaces');
+    for (const rule of policy.spec.ingress) assert.ok(rule.from?.length > 0 && rule.ports?.length > 0, 'no rule admits every source or every port');
+    assert.ok(policy.spec.ingress.some((r: Obj) => r.ports.some((p: Obj) => p.port === metricsPort)), 'metrics scraping keeps a rule');
+    // The base overlays do not include it: optional, because it depends on the CNI and on the API server's addresses.
+    assert.equal(render(join(work, 'deploy', 'overlays', 'cert-manager')).filter((o) => o.kind === 'NetworkPolicy').length, 0);
   });
 
   test('the schema check catches what it should', () => {

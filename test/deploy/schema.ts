@@ -276,6 +276,39 @@ export const schemas: Record<string, Schema> = {
       additionalProperties: false,
     },
   }, ['spec']),
+  'networking.k8s.io/v1/NetworkPolicy': top('networking.k8s.io/v1', 'NetworkPolicy', true, {
+    spec: {
+      type: 'object',
+      required: ['podSelector'],
+      properties: {
+        podSelector: labelSelector,
+        policyTypes: { type: 'array', items: { enum: ['Ingress', 'Egress'] } },
+        ingress: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              from: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    ipBlock: { type: 'object', required: ['cidr'], properties: { cidr: { type: 'string', pattern: /^[0-9a-fA-F:.]+\/[0-9]{1,3}$/ }, except: { type: 'array', items: str } }, additionalProperties: false },
+                    namespaceSelector: labelSelector,
+                    podSelector: labelSelector,
+                  },
+                  additionalProperties: false,
+                },
+              },
+              ports: { type: 'array', items: { type: 'object', properties: { protocol: { enum: ['TCP', 'UDP', 'SCTP'] }, port: intOrString, endPort: int }, additionalProperties: false } },
+            },
+            additionalProperties: false,
+          },
+        },
+      },
+      additionalProperties: false,
+    },
+  }),
   'policy/v1/PodDisruptionBudget': top('policy/v1', 'PodDisruptionBudget', true, {
     spec: { type: 'object', required: ['selector'], properties: { minAvailable: intOrString, maxUnavailable: intOrString, selector: labelSelector }, additionalProperties: false },
   }, ['spec']),

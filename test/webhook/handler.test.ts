@@ -76,3 +76,16 @@ test('a pod without serviceAccountName is not looked up', async () => {
   assert.equal(outcome.lookup, 'skipped');
   assert.deepEqual(outcome.response, { uid: '918ef1dc-928f-4525-99ef-988389f263c3', allowed: true });
 });
+
+test('an engine failure: admitted unchanged with a warning, the error in the outcome for the shell to log and count', async () => {
+  const store = new FakeIdentityStore().add('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN });
+  const decoded = review();
+  // A getter standing in for a bug in the engine: the handler's single catch must see it (mutatePod has none).
+  Object.defineProperty(decoded.request.object.spec as object, 'containers', { get() { throw new Error('engine bug'); } });
+  const outcome = await createAdmissionHandler({ store, settings, lookupGracePeriodMs: 0 }).admit(decoded);
+  assert.equal(outcome.response.allowed, true);
+  assert.equal(outcome.response.patch, undefined);
+  assert.equal(outcome.error?.message, 'engine bug');
+  assert.equal(outcome.identity, undefined);
+  assert.deepEqual(outcome.response.warnings, ['pod identity webhook could not mutate this pod (engine bug); admitted without AWS IAM credentials']);
+});

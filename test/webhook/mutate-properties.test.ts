@@ -74,14 +74,25 @@ const podArb = fc.record({
 
 const random = (): number => 0.25;
 
-test('never throws, whatever the input', () => {
-  fc.assert(fc.property(fc.anything(), identityArb, settingsArb, (input, identity, options) => {
+test('never throws for any JSON value (what reaches it through JSON.parse or YAML)', () => {
+  fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), identityArb, settingsArb, (input, identity, options) => {
+    const r = mutatePod(input, identity, options, random);
+    assert.ok(Array.isArray(r.patch) && Array.isArray(r.warnings));
+  }), { numRuns: 500 });
+  fc.assert(fc.property(fc.anything({ withNullPrototype: true, withObjectString: true }), identityArb, settingsArb, (input, identity, options) => {
     const r = mutatePod(input, identity, options, random);
     assert.ok(Array.isArray(r.patch) && Array.isArray(r.warnings));
   }), { numRuns: 500 });
   fc.assert(fc.property(podArb, identityArb, settingsArb, (pod, identity, options) => {
     mutatePod(pod, identity, options, random);
   }), { numRuns: 500 });
+});
+
+test('the property above can fail: a failure inside the engine reaches the caller (no catch-all in mutatePod)', () => {
+  const pod = JSON.parse(JSON.stringify({ metadata: { name: 'p' }, spec: { serviceAccountName: 'app', containers: [{ name: 'app' }] } })) as Record<string, unknown>;
+  Object.defineProperty(pod, 'spec', { get() { throw new Error('getter failed'); }, enumerable: true });
+  assert.throws(() => mutatePod(pod, wi, { annotationPrefix: P, awsDefaultRegion: '' }, random), /getter failed/);
+  assert.throws(() => mutatePod({ spec: { containers: [{ name: 'app' }] } }, cc, { annotationPrefix: P, awsDefaultRegion: '' }, () => { throw new Error('random failed'); }), /random failed/);
 });
 
 test('never removes or reorders a field the user wrote, and never modifies the input', () => {

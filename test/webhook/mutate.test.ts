@@ -117,15 +117,15 @@ test('container-credentials jitter: only for exactly 86400, uniform in [79200, 8
   assert.equal(exp(cc, () => 0, { 'eks.amazonaws.com/token-expiration': '3600' }), 3600);
   assert.equal(exp(cc, () => 0, { 'eks.amazonaws.com/token-expiration': '86400' }), 79200);
   assert.equal(exp(wi, () => 0), 86400, 'no jitter in web-identity mode');
-  assert.equal(exp(cc, () => { throw new Error('boom'); }), undefined, 'a throwing random source yields no patch, not an exception');
+  assert.throws(() => exp(cc, () => { throw new Error('boom'); }), /boom/, 'a throwing random source reaches the caller (the handler admits unchanged, logs and counts it)');
 });
 
-test('never throws on malformed pods', () => {
+test('never throws on malformed JSON pods; a throwing getter (not JSON) reaches the caller', () => {
+  assert.throws(() => mutatePod(Object.defineProperty({}, 'spec', { get() { throw new Error('getter'); }, enumerable: true }), wi, settings), /getter/);
   const inputs: unknown[] = [
     { spec: null }, { spec: [] }, { spec: { containers: 'x' } }, { spec: { containers: [null, 1, 'a', [], { env: 'x' }, { volumeMounts: {} }, { env: [null, 1, { name: 5 }] }] } },
     { spec: { volumes: {}, initContainers: {} } }, { metadata: { annotations: { 'eks.amazonaws.com/token-expiration': 5 } }, spec: {} },
     { metadata: { labels: 'x' }, spec: { nodeSelector: 'x' } }, { metadata: null }, JSON.parse('{"__proto__":{"x":1},"spec":{"containers":[{"__proto__":{"y":2},"name":"a"}]}}'),
-    Object.defineProperty({}, 'spec', { get() { throw new Error('getter'); }, enumerable: true }),
   ];
   for (const input of inputs) {
     for (const id of [wi, cc]) {

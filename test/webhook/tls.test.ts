@@ -1,21 +1,24 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
-import { connect as tlsConnect, type SecureVersion } from 'node:tls';
+import { DEFAULT_CIPHERS, connect as tlsConnect, type SecureVersion } from 'node:tls';
+import { execFile, execFileSync } from 'node:child_process';
 import { defaultMutationSettings } from '../../src/webhook/constants.js';
 import { startWebhookServer, type WebhookServerConfig, type WebhookServer } from '../../src/webhook/server.js';
 import { TlsConfigError } from '../../src/webhook/errors.js';
-import { parseTlsCipherSuites, parseTlsMinVersion } from '../../src/webhook/tls.js';
+import { CertificateReloader, DEFAULT_TLS12_CIPHERS, loadCertificatePair, parseTlsCipherSuites, parseTlsMinVersion } from '../../src/webhook/tls.js';
 import { exampleReview, FakeIdentityStore, makePki, memoryLogger, request1, request2, ROLE_ARN, tempDir, type TestPki } from './server-helpers.js';
 
-test('--tls-min-version accepts exactly upstream spellings', () => {
+test('--tls-min-version accepts exactly upstream spellings; 1.0 and 1.1 are refused with the reason', () => {
   const ok: Array<[string, string | undefined]> = [
-    ['', undefined], ['1.0', 'TLSv1'], ['1.1', 'TLSv1.1'], ['1.2', 'TLSv1.2'], ['1.3', 'TLSv1.3'],
-    ['VersionTLS10', 'TLSv1'], ['VersionTLS11', 'TLSv1.1'], ['VersionTLS12', 'TLSv1.2'], ['VersionTLS13', 'TLSv1.3'],
+    ['', undefined], ['1.2', 'TLSv1.2'], ['1.3', 'TLSv1.3'], ['VersionTLS12', 'TLSv1.2'], ['VersionTLS13', 'TLSv1.3'],
   ];
   for (const [input, want] of ok) assert.equal(parseTlsMinVersion(input), want, input);
+  for (const old of ['1.0', '1.1', 'VersionTLS10', 'VersionTLS11']) {
+    assert.throws(() => parseTlsMinVersion(old), (err: unknown) => err instanceof TlsConfigError && err.code === 'ERR_TLS_MIN_VERSION' && /TLS 1\.0 and 1\.1 cannot be served: OpenSSL .* use 1\.2/.test(err.message), old);
+  }
   for (const bad of ['1.4', 'TLS1.2', 'tls1.2', ' 1.2', 'TLSv1.2', 'toString']) {
     assert.throws(() => parseTlsMinVersion(bad), (err: unknown) => err instanceof TlsConfigError && err.code === 'ERR_TLS_MIN_VERSION' && err.message.includes(bad), bad);
   }
@@ -215,6 +218,147 @@ describe('certificate rotation under load', () => {
       assert.ok(result.fingerprints.has(first.fingerprint256) && result.fingerprints.has(second.fingerprint256));
     } finally {
       await server.shutdown();
+      tmp.cleanup();
+    }
+  });
+});
+
+/** A self-signed RSA certificate for localhost/127.0.0.1 (the test PKI is EC: RSA suites need an RSA key). */
+function makeRsaPair(dir: string): { cert: string; key: string } {
+  const key = join(dir, 'rsa.key');
+  const cert = join(dir, 'rsa.crt');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
+}
+
+/** Node's default TLS 1.2 suites, as OpenSSL expands DEFAULT_CIPHERS (the 21 the review found accepted). */
+function nodeDefaultTls12Suites(): string[] {
+  return execFileSync('openssl', ['ciphers', '-s', '-tls1_2', DEFAULT_CIPHERS], { encoding: 'utf8' }).trim().split(':').filter((c) => !c.startsWith('TLS_'));
+}
+
+describe('default TLS suites are Go\'s (issue 8 item 4)', () => {
+  const tmp = tempDir();
+  let pki: TestPki;
+  let rsa: { cert: string; key: string };
+  before(() => {
+    pki = makePki(tmp.dir);
+    writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
+    writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
+    rsa = makeRsaPair(tmp.dir);
+    mkdirSync(join(tmp.dir, 'rsa'));
+    writeFileSync(join(tmp.dir, 'rsa', 'tls.crt'), rsa.cert);
+    writeFileSync(join(tmp.dir, 'rsa', 'tls.key'), rsa.key);
+  });
+  after(() => tmp.cleanup());
+
+  test('node:tls client offering each of Node\'s default TLS 1.2 suites alone: only ECDHE with AES-GCM or ChaCha20 is accepted', async () => {
+    const suites = nodeDefaultTls12Suites();
+    assert.ok(suites.length >= 15, `OpenSSL expanded ${suites.length} suites`);
+    for (const [dir, ca, kind] of [[tmp.dir, pki.caCert, 'ECDSA'], [join(tmp.dir, 'rsa'), rsa.cert, 'RSA']] as const) {
+      const server = await startServer(tmp.dir, {}, dir);
+      try {
+        const accepted: string[] = [];
+        for (const suite of suites) {
+          const r = await handshake(server.port, ca, { maxVersion: 'TLSv1.2', ciphers: suite }).catch(() => undefined);
+          if (r !== undefined) accepted.push(r.cipher);
+        }
+        assert.deepEqual(accepted.sort(), DEFAULT_TLS12_CIPHERS.filter((c) => c.includes(`-${kind}-`)).sort(), `${kind} certificate`);
+        for (const version of ['TLSv1.3'] as const) {
+          const ciphers13 = new Set<string>();
+          for (const suite of ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']) {
+            ciphers13.add((await handshakeTls13(server.port, ca, suite)).cipher);
+          }
+          assert.equal(ciphers13.size, 3, `all three ${version} suites`);
+        }
+      } finally {
+        await server.shutdown();
+      }
+    }
+  });
+
+  test('openssl s_client: static RSA and CBC refused, ECDHE-GCM and TLS 1.3 accepted, TLS 1.0 refused', async (t) => {
+    const server = await startServer(tmp.dir, {}, join(tmp.dir, 'rsa'));
+    try {
+      const sClient = (args: string[]) => new Promise<{ ok: boolean; out: string }>((resolve) => {
+        const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${server.port}`, '-servername', 'localhost', ...args], { timeout: 10_000 }, (err, stdout, stderr) => resolve({ ok: err === null, out: `${stdout}${stderr}` }));
+        child.stdin?.end();
+      });
+      const gcm = await sClient(['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-GCM-SHA256']);
+      assert.ok(gcm.ok, gcm.out);
+      assert.match(gcm.out, /Cipher is ECDHE-RSA-AES128-GCM-SHA256/);
+      for (const cipher of ['AES128-SHA', 'AES256-GCM-SHA384', 'ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES256-SHA384']) {
+        const r = await sClient(['-tls1_2', '-cipher', cipher]);
+        assert.ok(!r.ok || !/Cipher is /.test(r.out) || /Cipher is \(NONE\)/.test(r.out), `${cipher} must be refused: ${r.out}`);
+      }
+      const tls13 = await sClient(['-tls1_3']);
+      assert.match(tls13.out, /TLSv1\.3/);
+      const tls10 = await sClient(['-tls1', '-cipher', 'DEFAULT@SECLEVEL=0']);
+      assert.ok(!/Cipher is ECDHE/.test(tls10.out), tls10.out);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && process.env.CI !== 'true') t.skip('openssl not on PATH');
+      else throw err;
+    } finally {
+      await server.shutdown();
+    }
+  });
+
+  test('--tls-min-version=1.0 is refused at start with the reason', async () => {
+    await assert.rejects(startServer(tmp.dir, { tlsMinVersion: '1.0' }), /TLS 1\.0 and 1\.1 cannot be served/);
+  });
+});
+
+function handshakeTls13(port: number, ca: string, suite: string): Promise<{ protocol: string | null; cipher: string }> {
+  return new Promise((resolve, reject) => {
+    // Node takes TLS 1.3 suite names in `ciphers` too.
+    const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost', minVersion: 'TLSv1.3', ciphers: suite }, () => {
+      const result = { protocol: socket.getProtocol(), cipher: socket.getCipher().name };
+      socket.end();
+      resolve(result);
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('certificate reload refuses a pair outside its validity window (issue 8 item 4)', () => {
+  test('expired and not-yet-valid pairs: warning, counted as error, the old pair kept; a valid one is installed', async () => {
+    const tmp = tempDir();
+    try {
+      const first = makePki(tmp.dir, 'first');
+      writeFileSync(join(tmp.dir, 'tls.crt'), first.cert);
+      writeFileSync(join(tmp.dir, 'tls.key'), first.key);
+      const initial = await loadCertificatePair(join(tmp.dir, 'tls.crt'), join(tmp.dir, 'tls.key'), {});
+      const second = makePki(tmp.dir, 'second');
+      writeFileSync(join(tmp.dir, 'tls.crt'), second.cert);
+      writeFileSync(join(tmp.dir, 'tls.key'), second.key);
+      const installed: string[] = [];
+      const outcomes: string[] = [];
+      const log = memoryLogger();
+      let now = Date.now() + 10 * 86_400_000; // the test certificates are valid for 2 days
+      const reloader = new CertificateReloader(initial, {
+        certFile: join(tmp.dir, 'tls.crt'), keyFile: join(tmp.dir, 'tls.key'), settings: {}, logger: log.logger, pollIntervalMs: 0,
+        onReload: (o) => outcomes.push(o), now: () => now,
+      });
+      reloader.start({ setSecureContext: (o) => installed.push(String(o.cert)) });
+      try {
+        await reloader.reload();
+        assert.equal(reloader.current.fingerprint256, first.fingerprint256, 'expired pair not installed');
+        assert.deepEqual(outcomes, ['error']);
+        assert.match(String(log.lines().at(-1)?.err), /expired at/);
+        now = 0; // 1970: not yet valid
+        writeFileSync(join(tmp.dir, 'tls.crt'), `${second.cert}\n`);
+        await reloader.reload();
+        assert.equal(reloader.current.fingerprint256, first.fingerprint256, 'not-yet-valid pair not installed');
+        assert.match(String(log.lines().at(-1)?.err), /not valid before/);
+        assert.equal(installed.length, 0);
+        now = Date.now();
+        await reloader.reload();
+        assert.equal(reloader.current.fingerprint256, second.fingerprint256);
+        assert.equal(installed.length, 1);
+        assert.deepEqual(outcomes, ['error', 'error', 'ok']);
+      } finally {
+        reloader.stop();
+      }
+    } finally {
       tmp.cleanup();
     }
   });

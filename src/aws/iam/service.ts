@@ -563,14 +563,13 @@ const createPolicy: Handler = (iam, call) => {
 
 function awsPolicyShape(arn: string): XmlObject | undefined {
   const p = getManagedPolicy(arn);
-  if (p === undefined || p.arn !== arn) return undefined;
-  return managedPolicyShape(p);
+  return p === undefined || p.arn !== arn ? undefined : managedPolicyShape(p);
 }
 
-function managedPolicyShape(p: ManagedPolicy): XmlObject {
+function managedPolicyShape(p: Omit<ManagedPolicy, 'document'>): XmlObject {
   return {
     PolicyName: p.name,
-    PolicyId: `ANPA${Buffer.from(p.name).toString('hex').toUpperCase().slice(0, 17).padEnd(17, 'A')}`,
+    PolicyId: p.policyId,
     Arn: p.arn,
     Path: p.path,
     DefaultVersionId: p.defaultVersionId,
