@@ -16,7 +16,7 @@ export type { IdpFetcherOptions } from './idp-fetcher.js';
 export { fetchIssuerKeys, JwksCache, maxAgeSeconds, parseJwks, staticKeySource } from './jwks-cache.js';
 export type { IdpFetcher, IdpFetchResult, IssuerKey, IssuerKeySet, IssuerKeySource, JwksCacheOptions, KeyFetchFailure, KeySetResult } from './jwks-cache.js';
 export { MemoryStsBackend } from './memory-backend.js';
-export { assumeRoleResult, assumeRoleWithWebIdentityResult, createStsService, PlaneStsBackend, stsService } from './service.js';
+export { assumeRoleResult, assumeRoleWithWebIdentityResult, createStsService, PlaneStsBackend, planeIdpFetcher, stsService } from './service.js';
 export type { StsServiceOptions } from './service.js';
 export { PACKED_POLICY_BUDGET_BYTES, resolveSessionPolicies } from './session-policies.js';
 export type { SessionPolicies } from './session-policies.js';

@@ -7,6 +7,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ACCOUNT, claims, mintToken, NOW, signToken } from './helpers.js';
 import { ROLE_ARN, startLocalChain, trustPolicy } from './plane-fixture.js';
@@ -37,9 +38,12 @@ function requireTool(t: TestContext, command: string, args: string[]): boolean {
   return false;
 }
 
-/** The environment a pod gets from the webhook, pointed at the plane; no static keys. */
+/**
+ * The environment a pod gets from the webhook, pointed at the plane; no static keys, and a HOME of its own (the aws
+ * CLI caches assumed credentials under ~/.aws/cli/cache and would reuse another run's session).
+ */
 function podEnv(endpoint: string, tokenFile: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_ROLE_ARN: ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1', AWS_ROLE_SESSION_NAME: 'pod-session', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dirname(tokenFile), PYENV_ROOT: process.env.PYENV_ROOT ?? `${process.env.HOME}/.pyenv`, AWS_ROLE_ARN: ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1', AWS_ROLE_SESSION_NAME: 'pod-session', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
   return env;
 }
 
