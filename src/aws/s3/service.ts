@@ -102,8 +102,30 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
   return Array.isArray(v) ? v.join(',') : v;
 }
 
+const canonicalIds = new Map<string, string>();
+/** The 64-hex canonical user id S3 shows as an account's `Owner/ID` (stable per account, computed once). */
 function canonicalUserId(accountId: string): string {
-  return createHash('sha256').update(`irsa-kit:${accountId}`).digest('hex');
+  let id = canonicalIds.get(accountId);
+  if (id === undefined) {
+    id = createHash('sha256').update(`irsa-kit:${accountId}`).digest('hex');
+    if (canonicalIds.size < 1024) canonicalIds.set(accountId, id);
+  }
+  return id;
+}
+
+/** Opaque `x-amz-id-2` / `HostId` values, cut from a random pool refilled 256 at a time (one syscall, not one per request). */
+class HostIds {
+  private pool = randomBytes(24 * 256);
+  private next = 0;
+  take(): string {
+    if (this.next === this.pool.length) {
+      this.pool = randomBytes(24 * 256);
+      this.next = 0;
+    }
+    const id = this.pool.toString('base64', this.next, this.next + 24);
+    this.next += 24;
+    return id;
+  }
 }
 
 /** Keeps the headers S3 stores with an object (aws-chunked removed from Content-Encoding), bounded metadata. */
@@ -180,6 +202,9 @@ export class S3Service {
   private readonly maxObjectBytes: number;
   private readonly idleTimeoutMs: number;
   private readonly onInternalError: (err: unknown) => void;
+  private readonly hostIds = new HostIds();
+  /** The last ListBuckets document per account, valid while the store's bucket generation is unchanged. */
+  private readonly listBucketsCache = new Map<string, { generation: number; xml: string }>();
 
   constructor(options: S3ServiceOptions) {
     this.store = options.store;
@@ -193,7 +218,7 @@ export class S3Service {
 
   /** Answers one request; S3 errors become S3's error document (no body for HEAD). Never throws. */
   async handle(req: S3Request, caller: S3Caller, requestId: string, authorize: S3Authorizer = this.defaultAuthorizer): Promise<S3Response> {
-    const hostId = randomBytes(24).toString('base64');
+    const hostId = this.hostIds.take();
     const base = { 'x-amz-request-id': requestId, 'x-amz-id-2': hostId };
     let operation: S3Operation | undefined;
     const rc: RequestCaller = { ...caller, decide: authorize };
@@ -286,11 +311,19 @@ export class S3Service {
   private listBuckets(req: S3Request, caller: RequestCaller): S3Response {
     const prefix = req.query.get('prefix') ?? undefined;
     const region = req.query.get('bucket-region') ?? undefined;
+    const plain = prefix === undefined && region === undefined;
+    const generation = this.store.bucketGeneration;
+    if (plain) {
+      const hit = this.listBucketsCache.get(caller.accountId);
+      if (hit !== undefined && hit.generation === generation) return xmlResponse(hit.xml);
+    }
     const buckets = this.store
       .listBuckets()
       .filter((b) => b.ownerAccount === caller.accountId && (prefix === undefined || b.name.startsWith(prefix)) && (region === undefined || b.region === region))
       .map((b) => ({ name: b.name, createdAt: b.createdAt, region: b.region }));
-    return xmlResponse(listBucketsXml({ id: canonicalUserId(caller.accountId), displayName: caller.accountId }, buckets, prefix === undefined ? {} : { prefix }));
+    const xml = listBucketsXml({ id: canonicalUserId(caller.accountId), displayName: caller.accountId }, buckets, prefix === undefined ? {} : { prefix });
+    if (plain && this.listBucketsCache.size < 1024) this.listBucketsCache.set(caller.accountId, { generation, xml });
+    return xmlResponse(xml);
   }
 
   private async createBucket(req: S3Request, caller: RequestCaller, name: string): Promise<S3Response> {

@@ -130,6 +130,8 @@ export class ObjectStore {
   private readonly objectsDir: string;
   private readonly tmpDir: string;
   private readonly stmt;
+  /** Bumped on every bucket create or delete, so readers can cache bucket lists. */
+  bucketGeneration = 0;
 
   private constructor(
     private readonly db: SqliteDatabase,
@@ -194,6 +196,7 @@ export class ObjectStore {
     return this.db.transaction(() => {
       if (this.stmt.getBucket.get(name) !== undefined) return false;
       this.stmt.insertBucket.run(name, region, ownerAccount, now);
+      this.bucketGeneration++;
       return true;
     })();
   }
@@ -204,6 +207,7 @@ export class ObjectStore {
       if (this.stmt.getBucket.get(name) === undefined) return 'missing' as const;
       if (this.stmt.anyObject.get(name) !== undefined) return 'not-empty' as const;
       this.stmt.deleteBucket.run(name);
+      this.bucketGeneration++;
       return 'deleted' as const;
     })();
   }

@@ -250,8 +250,10 @@ test('DeleteObject, DeleteObjects (Quiet), DeleteBucket with BucketNotEmpty', as
   res = await f.call('POST', '/demo?delete', { body: '<Delete><Object>', headers: { 'content-md5': md5b64('<Delete><Object>') } });
   assert.deepEqual([res.status, errorCode(res.text)], [400, 'MalformedXML']);
   await f.call('DELETE', '/demo/c');
+  assert.match((await f.call('GET', '/')).text, /<Name>demo<\/Name>/);
   res = await f.call('DELETE', '/demo');
   assert.equal(res.status, 204);
+  assert.doesNotMatch((await f.call('GET', '/')).text, /<Name>demo<\/Name>/, 'ListBuckets reflects the delete');
   res = await f.call('DELETE', '/demo');
   assert.deepEqual([res.status, errorCode(res.text)], [404, 'NoSuchBucket']);
 });
