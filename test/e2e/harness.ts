@@ -45,6 +45,7 @@ export function run(command: string, args: readonly string[], options: { env?: N
       running.delete(child);
       resolve({ code, signal, stdout, stderr });
     });
+    child.stdin!.on('error', () => {}); // a child that exits without reading its input is not an error here
     child.stdin!.end(options.input ?? '');
   });
 }
