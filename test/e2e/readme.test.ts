@@ -139,6 +139,8 @@ test('every shell block of README.md runs in order and prints what the README sh
         previousShell = undefined;
         continue;
       }
+      // the copy shares this checkout's node_modules, and npm test would run this test inside itself
+      assert.doesNotMatch(block.body, /\bnpm (install|ci|test)\b|\bnpm i\b/, `README.md:${block.line}: a block running npm install/ci/test is marked skip (reason)`);
       const file = join(work, `block-${block.index}.sh`);
       await writeFile(file, `${block.body}\n`);
       const out = join(work, `block-${block.index}.out`);
