@@ -50,7 +50,7 @@ const SHELL = new Set(['sh', 'bash', 'shell']);
 export function normalize(text: string, checkout: string): string[] {
   return text
     .split(checkout)
-    .join('$CHECKOUT')
+    .join('<checkout>')
     .replace(/\r/g, '')
     .replace(/(\/[\w.-]+)*\/irsa-kit\//g, '<checkout>/')
     .replace(/AKIA[A-Z0-9]{16}/g, 'AKIA<key>')
@@ -204,13 +204,14 @@ test('every shell block of README.md runs in order and prints what the README sh
   assert.equal(r.code, 0, `the README's blocks failed (exit ${r.code}):\n${r.stderr}`);
   assert.match(r.stderr, /README: every block ran/);
 
+  const failures: string[] = [];
   for (const check of checks) {
     const file = outputOf.get(check.of.index)![check.stream];
     const actual = normalize(await readFile(file, 'utf8'), checkout);
     const expected = normalize(check.expected.body, checkout);
-    assert.ok(
-      matchesOutput(expected, actual),
-      `README.md:${check.expected.line} shows what README.md:${check.of.line} prints on ${check.stream}, but it printed:\n${actual.join('\n')}\n--- the README shows:\n${expected.join('\n')}`,
-    );
+    if (!matchesOutput(expected, actual)) {
+      failures.push(`README.md:${check.expected.line} shows what README.md:${check.of.line} prints on ${check.stream}, but it printed:\n${actual.join('\n')}\n--- the README shows:\n${expected.join('\n')}`);
+    }
   }
+  assert.deepEqual(failures, [], failures.join('\n\n'));
 });
