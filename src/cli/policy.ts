@@ -8,7 +8,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.js';
-import { ACCOUNT_ID_PATTERN, accountOfArn, parseRoleArn } from '../lib/aws-arn.js';
+import { accountOfArn, ACCOUNT_ID_PATTERN, parseRoleArn } from '../lib/aws-arn.js';
 import { decodeWebIdentityToken, evaluateWebIdentityTrust } from '../aws/sts/index.js';
 import {
   auditTrustPolicy,
