@@ -48,18 +48,40 @@ async function startServer(dir: string, limits: Record<string, unknown>): Promis
 
 const mb = (n: number): string => (n / 1e6).toFixed(0);
 
-async function peakWhile(server: Server, ms: number): Promise<number> {
-  let peak = 0;
+async function peakWhile(server: Server, ms: number, done: () => boolean = () => false): Promise<{ rss: number; buffered: number }> {
+  const peak = { rss: 0, buffered: 0 };
   const until = Date.now() + ms;
+  let settledAt: number | undefined;
   while (Date.now() < until) {
-    const { rss } = await server.sample();
-    peak = Math.max(peak, rss);
+    const { rss, buffered } = await server.sample();
+    peak.rss = Math.max(peak.rss, rss);
+    peak.buffered = Math.max(peak.buffered, buffered);
+    // keep sampling 1.5 s after every stream is answered or refused: the peak comes while responses pile up
+    if (done()) settledAt ??= Date.now();
+    if (settledAt !== undefined && Date.now() - settledAt > 1500) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   return peak;
 }
 
-async function nonReadingHttp2(server: Server, ca: string, streams: number, podBytes: number, windowMs: number): Promise<{ before: number; peak: number; refused: number }> {
+interface Http2Result {
+  before: number;
+  peak: number;
+  /** Most request + response bytes the server held at one time (its own count). */
+  peakBuffered: number;
+  /** Streams whose upload completed and were answered (response headers arrived; the body stays unread). */
+  answered: number;
+  refused: number;
+  seconds: number;
+}
+
+/**
+ * One client, every stream's 2.5 MB body uploaded, nothing read back: the client's SETTINGS_INITIAL_WINDOW_SIZE 0
+ * applies to what the server sends it, while the server's own receive window (65,535 per stream, replenished as
+ * it reads) lets the uploads through. The peak is sampled until every stream is answered or refused (the upload
+ * of 375 MB over TLS takes from seconds to a minute on a busy machine), at most `maxMs`.
+ */
+async function nonReadingHttp2(server: Server, ca: string, streams: number, podBytes: number, maxMs: number): Promise<Http2Result> {
   const before = (await server.sample()).rss;
   const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'big', namespace: 'shop', annotations: { filler: 'x'.repeat(podBytes / 2) } }, spec: { serviceAccountName: 'app', containers: [{ name: 'app', image: 'app', args: ['y'.repeat(podBytes / 2)] }] } };
   const body = JSON.stringify(podCreateReview(pod, 'shop'));
@@ -67,18 +89,31 @@ async function nonReadingHttp2(server: Server, ca: string, streams: number, podB
   const session = http2Connect(`https://127.0.0.1:${server.port}`, { ca, servername: 'localhost', settings: { initialWindowSize: 0 }, maxSessionMemory: 4096 });
   session.on('error', (err) => console.error(`  client session error: ${err.message}`));
   let refused = 0;
+  let answered = 0;
+  let otherwiseClosed = 0;
+  const started = Date.now();
   for (let i = 0; i < streams; i++) {
     const stream = session.request({ ':method': 'POST', ':path': '/mutate', 'content-type': 'application/json' });
+    let gotResponse = false;
     stream.on('error', () => undefined);
+    stream.on('response', () => {
+      gotResponse = true;
+      answered++;
+    });
     stream.on('close', () => {
+      if (gotResponse) return;
       if (stream.rstCode === 7) refused++;
-      else if (stream.rstCode !== 0 && process.env.BENCH_DEBUG) console.error(`  stream closed with code ${stream.rstCode}`);
+      else {
+        otherwiseClosed++;
+        if (process.env.BENCH_DEBUG) console.error(`  stream closed with code ${stream.rstCode}`);
+      }
     });
     stream.end(body);
   }
-  const peak = await peakWhile(server, windowMs);
+  const peak = await peakWhile(server, maxMs, () => answered + refused + otherwiseClosed >= streams);
+  const seconds = (Date.now() - started) / 1000;
   session.destroy();
-  return { before, peak, refused };
+  return { before, peak: peak.rss, peakBuffered: peak.buffered, answered, refused, seconds };
 }
 
 async function idleConnections(server: Server, ca: string, count: number): Promise<{ before: number; peak: number; open: number }> {
@@ -101,7 +136,7 @@ async function idleConnections(server: Server, ca: string, count: number): Promi
       open++;
     }
   }
-  const peak = await peakWhile(server, 1500);
+  const peak = (await peakWhile(server, 1500)).rss;
   for (const s of sockets) s.destroy();
   return { before, peak, open };
 }
@@ -117,15 +152,16 @@ export async function run(short: boolean): Promise<void> {
     const connections = short ? 300 : 2000;
     for (const [name, limits] of [['without limits (baseline)', UNLIMITED], ['with limits (defaults)', {}]] as const) {
       const a = await startServer(dir, limits);
-      const h2 = await nonReadingHttp2(a, ca, streams, podBytes, short ? 6000 : 25_000);
+      const h2 = await nonReadingHttp2(a, ca, streams, podBytes, short ? 30_000 : 120_000);
       await a.stop();
-      let idle = { before: 0, peak: 0, open: 0 };
+      let idleText = 'idle connections skipped (BENCH_SKIP_IDLE)';
       if (!process.env.BENCH_SKIP_IDLE) {
         const b = await startServer(dir, limits);
-        idle = await idleConnections(b, ca, connections);
+        const idle = await idleConnections(b, ca, connections);
         await b.stop();
+        idleText = `${connections} idle keep-alive connections: RSS ${mb(idle.before)} → ${mb(idle.peak)} MB (${idle.open} kept open)`;
       }
-      console.log(`${name}: non-reading HTTP/2 client, ${streams} streams × ${podBytes / 1e6} MB: RSS ${mb(h2.before)} → ${mb(h2.peak)} MB (${h2.refused} streams refused); ${connections} idle keep-alive connections: RSS ${mb(idle.before)} → ${mb(idle.peak)} MB (${idle.open} kept open)`);
+      console.log(`${name}: non-reading HTTP/2 client, ${streams} streams × ${podBytes / 1e6} MB: RSS ${mb(h2.before)} → ${mb(h2.peak)} MB, server held at most ${mb(h2.peakBuffered)} MB (${h2.answered} answered and left unread, ${h2.refused} refused, ${h2.seconds.toFixed(0)} s); ${idleText}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

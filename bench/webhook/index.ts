@@ -1,23 +1,34 @@
 /**
- * HTTPS load on `/mutate` with a realistic AdmissionReview (autocannon, 32 connections, HTTP/1.1 over TLS), against
- * irsa-kit's webhook server and, in the same run, a bare Node HTTPS server answering a fixed response of the same
- * size, and that bare server plus `JSON.parse` of the body. Server and load generator are separate processes pinned
- * to different cores (`taskset -c 0` / `-c 1`); rounds alternate between the servers; server CPU per request is
- * read from each server's `process_cpu_seconds_total`.
- * Goal: ≥ 0.85× the bare server's requests/s and p99 ≤ 1.5× the bare server's.
+ * irsa-kit's webhook against the upstream Go webhook (v0.6.17), in the same run, on the same realistic
+ * AdmissionReviews (bench/webhook/reviews.ts: managedFields, 1–3 containers, init containers, volumes):
+ *
+ * 1. Differential check: every review to both servers; the decoded patches must be equal as JSON values (and the
+ *    count of byte-identical patches is printed).
+ * 2. Per core: each server pinned to core 0 (`taskset -c 0`), autocannon pinned to core 1 (32 connections,
+ *    HTTP/1.1 over TLS, cycling through the reviews), rounds alternating irsa/Go/irsa/Go…; req/s, p50, p99 and
+ *    server CPU per request (from /proc, so it holds on a busy machine), and the ratios irsa/Go.
+ *    Goal (issue 13): ≥ 1.2× Go's req/s with p99 no worse than Go's.
+ * 3. On 2 cores: no server pinned, so each uses every core it sees (Go with GOMAXPROCS 2; irsa serves admissions
+ *    on one thread until a `--workers` mode exists). The load generator shares those cores.
+ *
+ * The Go side is skipped with a message when `../shared/reference/eks-webhook` is absent (a user's clone).
+ * `BENCH_WEBHOOK_BASELINE=/path/to/another/checkout` adds that checkout's server to the per-core rounds (before/after).
+ * `--short` (CI) runs few short rounds and never fails on ratios; the full run is for a quiet machine.
  * @module
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request, Agent } from 'node:https';
+import { createServer, type AddressInfo } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeAdmissionReview, encodeAdmissionReview } from '../../src/webhook/admission.js';
-import { defaultMutationSettings } from '../../src/webhook/constants.js';
-import { createAdmissionHandler } from '../../src/webhook/handler.js';
-import { realisticReview } from './review.js';
+import { findGoReference, startGoWebhook, type RunningGo } from './go-reference.js';
+import { realisticReviews } from './reviews.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const REGION = 'eu-west-1';
+const hasTaskset = existsSync('/usr/bin/taskset');
 
 interface LoadResult {
   requestsPerSecond: number;
@@ -26,14 +37,22 @@ interface LoadResult {
   p99: number;
   errors: number;
   non2xx: number;
-  /** Server CPU time per request, in µs (user + system of the server process during the round). */
+  /** Server CPU time per request, in µs (user + system of the server's process tree during the round). */
   cpuMicrosPerRequest: number;
 }
 
-function pinned(core: number, args: string[]): ChildProcess {
+interface Target {
+  name: string;
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+function spawnNode(core: number | undefined, args: string[]): ChildProcess {
   const node = [process.execPath, '--import', 'tsx', ...args];
-  const hasTaskset = existsSync('/usr/bin/taskset');
-  return hasTaskset ? spawn('taskset', ['-c', String(core), ...node], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(node[0]!, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  return core !== undefined && hasTaskset
+    ? spawn('taskset', ['-c', String(core), ...node], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(node[0]!, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
 function firstLine(child: ChildProcess): Promise<string> {
@@ -48,18 +67,103 @@ function firstLine(child: ChildProcess): Promise<string> {
   });
 }
 
-async function startServer(mode: 'webhook' | 'bare' | 'parse', dir: string): Promise<{ url: string; metricsUrl: string; stop(): Promise<void> }> {
-  const child = pinned(0, [join(here, 'server-child.ts'), mode, dir]);
-  const { port, metricsPort } = JSON.parse(await firstLine(child)) as { port: number; metricsPort: number };
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startIrsa(name: string, dir: string, core: number | undefined, extra: string[] = [], checkout?: string): Promise<Target> {
+  const child = spawnNode(core, [checkout === undefined ? join(here, 'server-child.ts') : join(checkout, 'bench/webhook/server-child.ts'), dir, REGION, ...extra]);
+  const { port, pid } = JSON.parse(await firstLine(child)) as { port: number; pid: number };
   return {
+    name,
     url: `https://127.0.0.1:${port}`,
-    metricsUrl: `http://127.0.0.1:${metricsPort}`,
+    pid,
     stop: () =>
       new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
   };
+}
+
+async function startGo(name: string, dir: string, core: number | undefined): Promise<Target> {
+  const go: RunningGo = await startGoWebhook(findGoReference() as Exclude<ReturnType<typeof findGoReference>, string>, dir, { stub: await freePort(), webhook: await freePort(), metrics: await freePort() }, { core, region: REGION });
+  return { name, url: go.url, pid: go.pid, stop: go.stop };
+}
+
+/** POSTs one review; resolves the decoded response review. */
+function post(url: string, agent: Agent, body: string): Promise<{ status: number; review: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/mutate?timeout=10s`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          resolve({ status: res.statusCode ?? 0, review: JSON.parse(text) as Record<string, unknown> });
+        } catch {
+          reject(new Error(`${url}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`));
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function patchOf(review: Record<string, unknown>): string | undefined {
+  const response = review.response as { patch?: string } | undefined;
+  return response?.patch === undefined ? undefined : Buffer.from(response.patch, 'base64').toString('utf8');
+}
+
+/** JSON with object keys sorted: equal for equal JSON values whatever the key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Every review to both servers: the patches must be the same JSON values. Returns [equal, byte-identical, total]. */
+async function differential(irsa: Target, go: Target, bodies: string[], ca: Buffer): Promise<{ equal: number; identical: number; mutated: number; firstDiff?: string }> {
+  const agent = new Agent({ ca, keepAlive: true, maxSockets: 8 });
+  // The Go webhook's informer fills its cache after /metrics answers: wait until a review that must be mutated is.
+  const end = Date.now() + 20_000;
+  for (;;) {
+    const { review } = await post(go.url, agent, bodies[0]!);
+    const { review: ours } = await post(irsa.url, agent, bodies[0]!);
+    if (patchOf(review) !== undefined || patchOf(ours) === undefined) break;
+    if (Date.now() > end) throw new Error('the Go webhook did not sync its ServiceAccounts within 20 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  let equal = 0;
+  let identical = 0;
+  let mutated = 0;
+  let firstDiff: string | undefined;
+  for (let i = 0; i < bodies.length; i += 8) {
+    await Promise.all(bodies.slice(i, i + 8).map(async (body, j) => {
+      const [a, b] = await Promise.all([post(irsa.url, agent, body), post(go.url, agent, body)]);
+      const pa = patchOf(a.review);
+      const pb = patchOf(b.review);
+      if (pa !== undefined) mutated++;
+      const same = a.status === b.status && (a.review.response as { allowed?: boolean }).allowed === (b.review.response as { allowed?: boolean }).allowed
+        && (pa === undefined ? pb === undefined : pb !== undefined && canonical(JSON.parse(pa)) === canonical(JSON.parse(pb)));
+      if (same) equal++;
+      else firstDiff ??= `review ${i + j}: irsa ${a.status} ${pa?.slice(0, 300) ?? '(no patch)'}\n    go   ${b.status} ${pb?.slice(0, 300) ?? '(no patch)'}`;
+      if (pa === pb) identical++;
+    }));
+  }
+  agent.destroy();
+  return { equal, identical, mutated, firstDiff };
 }
 
 function median(values: number[]): number {
@@ -68,7 +172,7 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Medians over the rounds (requests/s, p50, p99); totals summed. */
+/** Medians over the rounds (requests/s, p50, p99, CPU); totals summed. */
 function summarise(rounds: LoadResult[]): LoadResult {
   return {
     requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
@@ -83,57 +187,92 @@ function summarise(rounds: LoadResult[]): LoadResult {
 
 function row(name: string, r: LoadResult, rounds: LoadResult[]): string {
   const each = rounds.map((x) => x.requestsPerSecond.toFixed(0)).join('/');
-  return `${name.padEnd(18)} ${r.requestsPerSecond.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(3)} ms   p99 ${String(r.p99).padStart(4)} ms   ${r.cpuMicrosPerRequest.toFixed(0).padStart(4)} µs CPU/request   (rounds ${each} req/s; ${r.total} requests, ${r.errors} errors, ${r.non2xx} non-2xx)`;
+  return `${name.padEnd(22)} ${r.requestsPerSecond.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(3)} ms   p99 ${String(r.p99).padStart(4)} ms   ${r.cpuMicrosPerRequest.toFixed(0).padStart(4)} µs CPU/request   (rounds ${each}; ${r.total} requests, ${r.errors} errors, ${r.non2xx} non-2xx)`;
+}
+
+/** Interleaved rounds over `targets` from one load generator (pinned to `core` when given). */
+async function load(targets: Target[], core: number | undefined, dir: string, rounds: number, duration: number): Promise<Record<string, LoadResult[]>> {
+  const child = spawnNode(core, [join(here, 'load-child.ts'), JSON.stringify({ targets: targets.map(({ name, url, pid }) => ({ name, url, pid })), bodiesFile: join(dir, 'bodies.json'), connections: 32, rounds, duration, warmup: 1 })]);
+  return JSON.parse(await firstLine(child)) as Record<string, LoadResult[]>;
+}
+
+async function withTargets<T>(starts: Array<() => Promise<Target>>, body: (targets: Target[]) => Promise<T>): Promise<T> {
+  const targets: Target[] = [];
+  try {
+    for (const start of starts) targets.push(await start());
+    return await body(targets);
+  } finally {
+    await Promise.all(targets.map((t) => t.stop()));
+  }
+}
+
+const load1 = (): string => loadavg()[0]!.toFixed(1);
+
+function report(results: Record<string, LoadResult[]>, names: string[]): Record<string, LoadResult> {
+  const out: Record<string, LoadResult> = {};
+  for (const name of names) {
+    out[name] = summarise(results[name]!);
+    console.log(row(name, out[name], results[name]!));
+    if (out[name].errors > 0 || out[name].non2xx > 0) console.log(`warning: ${name} had ${out[name].errors} errors and ${out[name].non2xx} non-2xx answers`);
+  }
+  return out;
 }
 
 export async function run(short: boolean): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'irsa-bench-webhook-'));
   try {
-    // An ECDSA P-256 serving certificate, as cert-manager issues by default for ECDSA issuers; openssl keeps this standalone.
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    const body = JSON.stringify(realisticReview('checkout'));
-    // The bare server answers exactly what the webhook answers for this review (same bytes, same size).
-    const store = {
-      lookupServiceAccount: async () => ({ serviceAccount: { namespace: 'shop', name: 'checkout', annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/checkout' } }, source: 'cache' as const }),
-      configMapEntries: () => undefined,
-      containerCredentials: () => undefined,
-      isSynced: () => true,
-      size: () => 1,
-    };
-    const review = decodeAdmissionReview(body);
-    const outcome = await createAdmissionHandler({ store, settings: { ...defaultMutationSettings(), awsDefaultRegion: 'us-west-2' }, lookupGracePeriodMs: 2000 }).admit(review);
-    if (outcome.response.patch === undefined) throw new Error('benchmark review was not mutated');
-    const response = encodeAdmissionReview(review, outcome.response);
-    writeFileSync(join(dir, 'response.json'), response);
+    // An ECDSA P-256 serving certificate (cert-manager's default for ECDSA issuers), the same for both servers.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const { bodies, serviceAccounts } = realisticReviews(short ? 60 : 300);
+    writeFileSync(join(dir, 'fixtures.json'), JSON.stringify({ serviceAccounts }));
+    writeFileSync(join(dir, 'bodies.json'), JSON.stringify(bodies));
+    const sizes = bodies.map((b) => b.length);
+    const goRef = findGoReference();
+    const withGo = typeof goRef !== 'string';
+    if (!withGo) console.log(goRef);
+    if (!hasTaskset) console.log('no /usr/bin/taskset: servers and load generator are not pinned, per-core figures are not per core');
+    const rounds = short ? 2 : 5;
+    const duration = short ? 1 : 4;
+    console.log(`${bodies.length} reviews (${Math.min(...sizes)}–${Math.max(...sizes)} B, median ${median(sizes)} B) over ${serviceAccounts.length} ServiceAccounts; HTTPS POST /mutate, 32 connections, ${rounds} interleaved rounds of ${duration} s per server; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
-    // 10 s per server (3 s in short mode), as interleaved rounds: bare, webhook, bare, webhook, ...
-    const rounds = 3;
-    const duration = short ? 1 : 10 / rounds;
-    const warmup = 1;
-    console.log(`HTTPS POST /mutate, review ${body.length} B, response ${response.length} B, 32 connections, ${rounds} interleaved rounds of ${duration.toFixed(1)} s per server; servers on core 0, autocannon on core 1`);
-    // `parse` (bare + JSON.parse of the body) shows the floor for any server that reads the review at all.
-    const servers = { bare: await startServer('bare', dir), parse: await startServer('parse', dir), webhook: await startServer('webhook', dir) };
-    let results: Record<'bare' | 'parse' | 'webhook', LoadResult[]>;
-    try {
-      const targets = (['bare', 'parse', 'webhook'] as const).map((name) => ({ name, url: servers[name].url, metricsUrl: servers[name].metricsUrl }));
-      const child = pinned(1, [join(here, 'load-child.ts'), JSON.stringify({ targets, body, connections: 32, rounds, duration, warmup })]);
-      results = JSON.parse(await firstLine(child)) as Record<'bare' | 'parse' | 'webhook', LoadResult[]>;
-    } finally {
-      await Promise.all([servers.bare.stop(), servers.parse.stop(), servers.webhook.stop()]);
-    }
-    const bare = summarise(results.bare);
-    const parse = summarise(results.parse);
-    const webhook = summarise(results.webhook);
-    console.log(row('bare node:https', bare, results.bare));
-    console.log(row('bare + JSON.parse', parse, results.parse));
-    console.log(row('irsa webhook', webhook, results.webhook));
-    const throughput = webhook.requestsPerSecond / bare.requestsPerSecond;
-    const tail = webhook.p99 / Math.max(bare.p99, 1);
-    const cpu = bare.cpuMicrosPerRequest / webhook.cpuMicrosPerRequest;
-    console.log(`ratio: ${throughput.toFixed(2)}x bare req/s (goal >= 0.85), p99 ${tail.toFixed(2)}x bare (goal <= 1.5): ${throughput >= 0.85 && tail <= 1.5 ? 'goal met' : 'goal NOT met'}`);
-    console.log(`CPU per request: webhook ${webhook.cpuMicrosPerRequest.toFixed(0)} µs vs bare ${bare.cpuMicrosPerRequest.toFixed(0)} µs = ${cpu.toFixed(2)}x bare throughput when CPU-bound (robust to noisy neighbours)`);
-    console.log(`reading the review alone (bare + JSON.parse): ${(parse.requestsPerSecond / bare.requestsPerSecond).toFixed(2)}x bare req/s, ${parse.cpuMicrosPerRequest.toFixed(0)} µs CPU/request; webhook = ${(webhook.requestsPerSecond / parse.requestsPerSecond).toFixed(2)}x of that`);
-    if (webhook.errors > 0 || webhook.non2xx > 0) console.log(`warning: the webhook had ${webhook.errors} errors and ${webhook.non2xx} non-2xx answers`);
+    // Per core: both servers on core 0, autocannon on core 1.
+    const starts = [() => startIrsa('irsa', dir, 0)];
+    if (withGo) starts.push(() => startGo('go', dir, 0));
+    // Another checkout's webhook in the same rounds (before/after a change): BENCH_WEBHOOK_BASELINE=/path/to/checkout
+    const baseline = process.env.BENCH_WEBHOOK_BASELINE;
+    if (baseline) starts.push(() => startIrsa('irsa (baseline)', dir, 0, [], baseline));
+    await withTargets(starts, async (targets) => {
+      if (withGo) {
+        const d = await differential(targets[0]!, targets[1]!, bodies, readFileSync(join(dir, 'tls.crt')));
+        console.log(`differential: ${d.equal}/${bodies.length} reviews answered with the same patch as Go (${d.mutated} mutated; ${d.identical} byte-identical)`);
+        if (d.firstDiff !== undefined) console.log(`  first difference: ${d.firstDiff}`);
+      }
+      console.log(`per core (servers on core 0, load generator on core 1; load average ${load1()} before):`);
+      const results = await load(targets, 1, dir, rounds, duration);
+      const r = report(results, targets.map((t) => t.name));
+      if (withGo) {
+        const { irsa, go } = r as { irsa: LoadResult; go: LoadResult };
+        const perRound = results.irsa!.map((x, i) => (x.requestsPerSecond / results.go![i]!.requestsPerSecond).toFixed(2)).join('/');
+        const met = irsa.requestsPerSecond >= 1.2 * go.requestsPerSecond && irsa.p99 <= go.p99;
+        if (baseline) {
+          const b = r['irsa (baseline)']!;
+          console.log(`ratio irsa/baseline: ${(irsa.requestsPerSecond / b.requestsPerSecond).toFixed(2)}x req/s, CPU/request ${(b.cpuMicrosPerRequest / irsa.cpuMicrosPerRequest).toFixed(2)}x less; baseline/Go ${(b.requestsPerSecond / go.requestsPerSecond).toFixed(2)}x req/s, CPU/request ${(go.cpuMicrosPerRequest / b.cpuMicrosPerRequest).toFixed(2)}x less`);
+        }
+        console.log(`ratio irsa/Go per core: ${(irsa.requestsPerSecond / go.requestsPerSecond).toFixed(2)}x req/s (rounds ${perRound}; goal >= 1.2), p99 ${irsa.p99} vs ${go.p99} ms (goal: no worse), CPU/request ${(go.cpuMicrosPerRequest / irsa.cpuMicrosPerRequest).toFixed(2)}x less: ${met ? 'goal met' : 'goal NOT met'}${short ? ' (short run: indicative only)' : ''}`);
+      }
+    });
+
+    // On 2 cores: nothing pinned; the load generator shares the cores with the server under test.
+    console.log(`on 2 cores (nothing pinned, the load generator shares them; load average ${load1()} before):`);
+    const starts2 = [() => startIrsa('irsa (one process)', dir, undefined)];
+    if (withGo) starts2.push(() => startGo('go (GOMAXPROCS 2)', dir, undefined));
+    await withTargets(starts2, async (targets) => {
+      const results = await load(targets, undefined, dir, short ? 1 : 3, duration);
+      const r = report(results, targets.map((t) => t.name));
+      const irsa = r['irsa (one process)']!;
+      const go = r['go (GOMAXPROCS 2)'];
+      if (go !== undefined) console.log(`ratio irsa/Go on 2 cores: ${(irsa.requestsPerSecond / go.requestsPerSecond).toFixed(2)}x req/s, p99 ${irsa.p99} vs ${go.p99} ms (irsa serves admissions on one core: no --workers mode yet)`);
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,8 +1,11 @@
 /**
  * Benchmark load generator process (run pinned to its own core): autocannon against each target in turn, round
- * after round (interleaving evens out noise from other processes), printing one JSON line of results per target.
- * Usage: load-child.ts <json: { targets: [{ name, url }], body, connections, rounds, duration, warmup }>
+ * after round (interleaving evens out noise from other processes), cycling through the same review bodies on
+ * every target; prints one JSON line of results per target. Server CPU is read from /proc for the server's
+ * process tree (workers included), so CPU per request holds steady on a busy machine.
+ * Usage: load-child.ts <json: { targets: [{ name, url, pid }], bodiesFile, connections, rounds, duration, warmup }>
  */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /** The part of autocannon's result we read (the package ships no types). */
@@ -16,8 +19,8 @@ interface AutocannonResult {
 const autocannon = createRequire(import.meta.url)('autocannon') as (options: Record<string, unknown>) => Promise<AutocannonResult>;
 
 interface Options {
-  targets: Array<{ name: string; url: string; metricsUrl: string }>;
-  body: string;
+  targets: Array<{ name: string; url: string; pid: number }>;
+  bodiesFile: string;
   connections: number;
   rounds: number;
   duration: number;
@@ -25,24 +28,42 @@ interface Options {
 }
 
 const options = JSON.parse(process.argv[2]!) as Options;
-const shoot = (url: string, duration: number) =>
-  autocannon({ url: `${url}/mutate?timeout=10s`, method: 'POST', headers: { 'content-type': 'application/json' }, body: options.body, connections: options.connections, duration });
+const bodies = JSON.parse(readFileSync(options.bodiesFile, 'utf8')) as string[];
+const requests = bodies.map((body) => ({ method: 'POST', path: '/mutate?timeout=10s', headers: { 'content-type': 'application/json' }, body }));
+const shoot = (url: string, duration: number) => autocannon({ url, requests, connections: options.connections, duration });
 
-/** The server's CPU seconds so far (its `process_cpu_seconds_total`): CPU per request is robust to noisy neighbours. */
-async function cpuSeconds(metricsUrl: string): Promise<number> {
-  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
-  const m = /^process_cpu_seconds_total (\S+)$/m.exec(text);
-  if (!m) throw new Error(`no process_cpu_seconds_total at ${metricsUrl}`);
-  return Number(m[1]);
+const TICKS = 100; // USER_HZ on Linux
+/** utime + stime (s) of `pid` and every live descendant (cluster workers). */
+function treeCpuSeconds(root: number): number {
+  if (!existsSync('/proc')) return Number.NaN; // not Linux: CPU per request is not measured
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      stats.set(Number(entry), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      // the process ended between readdir and read
+    }
+  }
+  let ticks = 0;
+  const todo = [root];
+  while (todo.length > 0) {
+    const pid = todo.pop()!;
+    ticks += stats.get(pid)?.ticks ?? 0;
+    for (const [child, s] of stats) if (s.ppid === pid) todo.push(child);
+  }
+  return ticks / TICKS;
 }
 
 for (const target of options.targets) await shoot(target.url, options.warmup);
 const results = new Map<string, Array<{ result: AutocannonResult; cpu: number }>>(options.targets.map((t) => [t.name, []]));
 for (let round = 0; round < options.rounds; round++) {
   for (const target of options.targets) {
-    const before = await cpuSeconds(target.metricsUrl);
+    const before = treeCpuSeconds(target.pid);
     const result = await shoot(target.url, options.duration);
-    const cpu = (await cpuSeconds(target.metricsUrl)) - before;
+    const cpu = treeCpuSeconds(target.pid) - before;
     results.get(target.name)!.push({ result, cpu });
   }
 }

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.js';
 import {
+  assertPemKeyStrength,
   buildIssuerDocuments,
   createIssuerServer,
   createIssuerSite,
@@ -125,6 +126,7 @@ export const registerOidcCommand: RegisterCommand = (program, ctx) => {
       const tls = opts.tlsCert !== undefined && opts.tlsKey !== undefined
         ? { cert: await readTextFile(ctx.cwd, opts.tlsCert, '--tls-cert'), key: await readTextFile(ctx.cwd, opts.tlsKey, '--tls-key') }
         : undefined;
+      if (tls) assertPemKeyStrength(tls.key, `--tls-key ${opts.tlsKey}`);
       const port = opts.port === undefined ? (tls ? 8443 : 8080) : parsePort(opts.port);
       let server;
       try {

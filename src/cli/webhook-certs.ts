@@ -11,6 +11,7 @@ import { Option, type Command } from 'commander';
 import type { CliContext } from './context.js';
 import { UsageError } from '../lib/errors.js';
 import { isDns1123Label, isNamespaceName } from '../lib/k8s-names.js';
+import { assertPemKeyStrength } from '../oidc/index.js';
 import {
   createWebhookCertificates,
   DEFAULT_WEBHOOK_NAMESPACE,
@@ -52,6 +53,7 @@ export async function webhookCertsAction(options: WebhookCertsCommandOptions, ct
     } catch (err) {
       throw new UsageError(`cannot read the CA: ${(err as Error).message}`, { cause: err });
     }
+    assertPemKeyStrength(ca.key, `--ca-key ${options.caKey}`);
   }
   let certs;
   try {

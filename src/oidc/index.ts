@@ -20,11 +20,14 @@ export { OIDC_ERROR_CODES, OidcError } from './errors.js';
 export type { OidcErrorCode } from './errors.js';
 export { keyIdFromPublicKey } from './kid.js';
 export {
+  assertPemKeyStrength,
+  assertRsaKeyStrength,
   createSigningKey,
   ensureSigningKeyPair,
   exportPrivateKeyPem,
   exportPublicKeyPem,
   generateSigningKeyPair,
+  MIN_RSA_BITS,
   parsePublicKeysPem,
   parseSigningKeyPem,
   readPublicKeyFiles,

@@ -8,6 +8,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ISSUER_CACHE_CONTROL } from './constants.js';
+import { assertPemKeyStrength } from './keys.js';
 import type { IssuerFile } from './discovery.js';
 
 interface SiteEntry {
@@ -123,6 +124,7 @@ export interface IssuerServer {
  */
 export async function createIssuerServer(options: CreateIssuerServerOptions): Promise<IssuerServer> {
   let site = options.site;
+  if (options.tls) assertPemKeyStrength(options.tls.key, 'tls.key');
   const listener = createIssuerRequestListener(() => site);
   const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createHttpServer(listener);
   const host = options.host ?? '127.0.0.1';

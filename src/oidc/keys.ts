@@ -34,6 +34,36 @@ export interface GenerateSigningKeyPairOptions {
 /** Smallest RSA modulus accepted for signing or publishing. */
 export const MIN_RSA_BITS = 2048;
 
+/**
+ * Refuses an RSA key under {@link MIN_RSA_BITS} (ERR_OIDC_WEAK_KEY, exit 2); other key types pass. The one home of
+ * the rule, for signing keys and for keys that serve or sign TLS certificates.
+ * @example
+ * assertRsaKeyStrength(createPrivateKey(pem), 'tls.key');
+ */
+export function assertRsaKeyStrength(key: KeyObject, source = 'key', fix = ''): void {
+  if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') return;
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < MIN_RSA_BITS) {
+    throw new OidcError('ERR_OIDC_WEAK_KEY', `${source}: RSA key of ${bits} bits is too weak; use ${MIN_RSA_BITS} bits or more${fix}`);
+  }
+}
+
+/**
+ * {@link assertRsaKeyStrength} for a PEM private key (a TLS key or a CA key); a PEM that is not a readable private
+ * key passes here, so the caller's own parse reports it.
+ * @example
+ * assertPemKeyStrength(readFileSync('tls.key'), 'tls.key');
+ */
+export function assertPemKeyStrength(pem: string | Buffer, source = 'key'): void {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    return;
+  }
+  assertRsaKeyStrength(key, source);
+}
+
 const EC_ALGORITHMS: Record<string, SigningAlgorithm> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' };
 
 /**
@@ -44,10 +74,7 @@ const EC_ALGORITHMS: Record<string, SigningAlgorithm> = { prime256v1: 'ES256', s
 export function signingAlgorithm(key: KeyObject, source = 'key'): SigningAlgorithm {
   if (key.asymmetricKeyType === 'rsa') {
     // RFC 7518 3.3 and every JWT library (jose included) refuse RS256 below 2048 bits; so does kube-apiserver's signer
-    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-    if (bits < MIN_RSA_BITS) {
-      throw new OidcError('ERR_OIDC_WEAK_KEY', `${source}: RSA key of ${bits} bits is too weak; use ${MIN_RSA_BITS} bits or more (irsa keys create --bits 2048)`);
-    }
+    assertRsaKeyStrength(key, source, ' (irsa keys create --bits 2048)');
     return 'RS256';
   }
   if (key.asymmetricKeyType === 'ec') {

@@ -98,6 +98,13 @@ const IAM_PATHS = [
   'user/', 'federated-user/', 'role/', 'group/', 'instance-profile/', 'mfa/', 'server-certificate/', 'policy/',
   'sms-mfa/', 'saml-provider/', 'oidc-provider/', 'report/', 'access-report/',
 ];
+/** The account's root user (`arn:aws:iam::123456789012:root`): an IAM ARN with no path, which IAM accepts as a resource. */
+const IAM_ROOT = 'root';
+/**
+ * S3 resource types whose ARNs carry a region (AWS's Service Authorization Reference); buckets and objects
+ * (`arn:aws:s3:::bucket/key`) do not, and a region there is the mistake IAM refuses.
+ */
+const S3_REGIONAL_TYPES = ['accesspoint/', 'access-grants/', 'job/', 'storage-lens/', 'storage-lens-group/', 'async-request/'];
 /** Global keys that are single-valued: a set operator on them is a mistake (Access Analyzer warns the same). */
 const SINGLE_VALUED = new Set([
   'aws:sourceip', 'aws:username', 'aws:userid', 'aws:principalarn', 'aws:principalaccount', 'aws:currenttime',
@@ -246,10 +253,10 @@ function resourceError(resource: string): string | null {
   const c5 = afterRegion.indexOf(':');
   const resourceId = c5 === -1 ? '' : afterRegion.slice(c5 + 1);
   if (service === 'iam' && region !== '') return `IAM resource ${resource} cannot contain region information.`;
-  if (service === 's3' && region !== '' && !resourceId.startsWith('accesspoint/')) {
+  if (service === 's3' && region !== '' && !S3_REGIONAL_TYPES.some((t) => resourceId.startsWith(t))) {
     return `Resource ${resource} can not contain region information.`;
   }
-  if (service === 'iam' && c5 !== -1 && !IAM_PATHS.some((p) => resourceId.startsWith(p)) && !resourceId.startsWith('*') && resourceId !== '') {
+  if (service === 'iam' && c5 !== -1 && resourceId !== IAM_ROOT && !IAM_PATHS.some((p) => resourceId.startsWith(p)) && !resourceId.startsWith('*') && resourceId !== '') {
     return `IAM resource path must either be "*" or start with ${IAM_PATHS.join(', ')}.`;
   }
   return null;

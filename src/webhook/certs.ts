@@ -8,6 +8,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { writeFileAtomic } from '../lib/atomic-file.js';
+import { assertPemKeyStrength, MIN_RSA_BITS } from '../oidc/keys.js';
 import { join } from 'node:path';
 import forge from 'node-forge';
 
@@ -94,6 +95,7 @@ export function createWebhookCertificates(options: CreateWebhookCertificatesOpti
   if (!Number.isInteger(days) || days < 1) throw new TypeError(`days must be a positive integer, got ${days}`);
   const now = options.now ?? new Date();
   const bits = options.keyBits ?? 2048;
+  if (!Number.isInteger(bits) || bits < MIN_RSA_BITS) throw new TypeError(`keyBits must be a whole number of at least ${MIN_RSA_BITS}, got ${bits}`);
   const md = (): forge.md.MessageDigest => forge.md.sha256.create();
 
   let caCertPem: string;
@@ -103,6 +105,8 @@ export function createWebhookCertificates(options: CreateWebhookCertificatesOpti
   if (options.ca) {
     caCertPem = options.ca.cert;
     caKeyPem = options.ca.key;
+    // the CA key signs every serving certificate: a weak one makes them all forgeable
+    assertPemKeyStrength(caKeyPem, 'ca.key');
     caCert = forge.pki.certificateFromPem(caCertPem);
     caKey = forge.pki.privateKeyFromPem(caKeyPem) as forge.pki.rsa.PrivateKey;
   } else {

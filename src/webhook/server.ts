@@ -12,6 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../lib/log.js';
 import { decodeAdmissionReview, encodeAdmissionReview, type DecodedAdmissionReview } from './admission.js';
 import { AdmissionReviewError } from './errors.js';
+import { scanAdmissionReview } from './review-scan.js';
 import type { MutationSettings } from './constants.js';
 import { createAdmissionHandler, engineFailureWarning, type AdmissionHandler, type AdmissionOutcome } from './handler.js';
 import type { IdentityStore } from './identity-store.js';
@@ -450,7 +451,8 @@ function onBodyEnd(this: AnyRequest): void {
   ex.chunks = [];
   let review: DecodedAdmissionReview;
   try {
-    review = decodeAdmissionReview(body);
+    // The fast path reads only what the mutation needs; anything unusual gets the full decode (and its errors).
+    review = scanAdmissionReview(body) ?? decodeAdmissionReview(body);
   } catch (err) {
     const message = err instanceof AdmissionReviewError ? err.message : `cannot decode the AdmissionReview: ${(err as Error).message}`;
     sendText(ex.res, 400, `${message}\n`);

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
 import type { Logger } from '../lib/log.js';
+import { assertPemKeyStrength } from '../oidc/keys.js';
 import { TlsConfigError } from './errors.js';
 
 const MIN_VERSIONS: Record<string, SecureVersion> = {
@@ -187,6 +188,11 @@ export async function loadCertificatePair(certFile: string, keyFile: string, set
     createSecureContext({ ...settings, cert, key });
   } catch (cause) {
     throw new TlsConfigError('ERR_TLS_CERTIFICATE', `${certFile} / ${keyFile}: the key does not match the certificate or cannot be read (${(cause as Error).message})`, { cause });
+  }
+  try {
+    assertPemKeyStrength(key, keyFile);
+  } catch (cause) {
+    throw new TlsConfigError('ERR_TLS_CERTIFICATE', (cause as Error).message, { cause });
   }
   return { cert, key, fingerprint256: x509.fingerprint256, notAfter: x509.validTo, notBefore: x509.validFrom };
 }

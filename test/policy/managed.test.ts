@@ -95,6 +95,21 @@ test('managed policies: every document parses, and grants what AWS grants', () =
   for (const [name, action, want] of table) assert.equal(allows(name, action, 'arn:aws:s3:::b/k'), want, `${name} ${action}`);
 });
 
+test('managed policies: every AWS managed policy parses as IAM accepted it (no false refusals)', () => {
+  const refused: string[] = [];
+  const all = listManagedPolicies();
+  for (const p of all) {
+    // AWS managed policies are not bound by the customer-managed 6,144-character quota
+    try {
+      parsePolicy(p.document, { kind: 'managed', skipSizeCheck: true });
+    } catch (e) {
+      refused.push(`${p.name}: ${(e as Error).message}`);
+    }
+  }
+  assert.ok(all.length > 1000, `${all.length} policies`);
+  assert.deepEqual(refused, []);
+});
+
 test('PolicyCache compiles each document once, keyed by hash, bounded', () => {
   const cache = createPolicyCache({ maxEntries: 2 });
   const d = (a: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: a, Resource: '*' }] });

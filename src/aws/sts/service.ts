@@ -130,7 +130,11 @@ function record(call: QueryCall, principal: string, action: string, resource: st
     lines.push('request context (as STS builds it):');
     for (const [k, v] of Object.entries(e.trust.context.keys ?? {})) lines.push(`  ${k} = ${JSON.stringify(v)}`);
     for (const n of e.trust.notes) lines.push(`note: ${n}`);
-    for (const a of e.trust.actions) lines.push(`${a.action}: ${a.result.decision}${a.result.reasons.length > 0 ? ` — ${a.result.reasons.join('; ')}` : ''}`);
+    for (const a of e.trust.actions) {
+      lines.push(`${a.action}: ${a.result.decision}${a.result.reasons.length > 0 ? ` — ${a.result.reasons.join('; ')}` : ''}`);
+      // each trust-policy statement and why it did not apply (the condition, the value expected, the value the token has)
+      for (const t of a.result.trace ?? []) if (!t.applied && t.reason !== null) lines.push(`  not applied  ${t.statement.policy} #${t.statement.index} ${t.statement.effect}: ${t.reason.message}`);
+    }
   }
   call.explain(summary);
   call.plane.decisions.record({ requestId: call.requestId, time: call.now, service: 'sts', principal, action, resource, decision, summary, explanation: lines.join('\n') });
