@@ -57,7 +57,7 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${name} ${port}: use a TCP port from 0 to 65535 (0 picks a free one)`);
   }
   if (!Number.isInteger(flags.maxConnections) || flags.maxConnections < 1) throw new UsageError(`--max-connections ${flags.maxConnections}: use a positive number of connections (default ${SERVER_LIMIT_DEFAULTS.maxConnections})`);
-  if (!Number.isInteger(flags.workers) || flags.workers < 0) throw new UsageError(`--workers ${flags.workers}: use a positive number of processes (0 or no flag = the CPU limit)`);
+  if (!Number.isInteger(flags.workers) || flags.workers < 0) throw new UsageError(`--workers ${flags.workers}: use a positive number of processes (0 = the CPU limit)`);
   if (flags.idleTimeoutMs <= 0) throw new UsageError('--idle-timeout: must be positive (e.g. 90s)');
   if (flags.serviceAccountLookupGracePeriodMs < 0) throw new UsageError('--service-account-lookup-grace-period: must not be negative (0 disables waiting)');
   if (flags.logFormat !== '' && flags.logFormat !== 'json' && flags.logFormat !== 'text') throw new UsageError(`--log-format ${JSON.stringify(flags.logFormat)}: use json or text`);
