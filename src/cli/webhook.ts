@@ -58,6 +58,7 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
   }
   if (!Number.isInteger(flags.maxConnections) || flags.maxConnections < 1) throw new UsageError(`--max-connections ${flags.maxConnections}: use a positive number of connections (default ${SERVER_LIMIT_DEFAULTS.maxConnections})`);
   if (!Number.isInteger(flags.workers) || flags.workers < 0) throw new UsageError(`--workers ${flags.workers}: use a positive number of processes (0 = the CPU limit)`);
+  if (flags.enableDebuggingHandlers && flags.workers !== 1) throw new UsageError(`--enable-debugging-handlers serves one process's cache: run with --workers 1 (got --workers ${flags.workers})`);
   if (flags.idleTimeoutMs <= 0) throw new UsageError('--idle-timeout: must be positive (e.g. 90s)');
   if (flags.serviceAccountLookupGracePeriodMs < 0) throw new UsageError('--service-account-lookup-grace-period: must not be negative (0 disables waiting)');
   if (flags.logFormat !== '' && flags.logFormat !== 'json' && flags.logFormat !== 'text') throw new UsageError(`--log-format ${JSON.stringify(flags.logFormat)}: use json or text`);

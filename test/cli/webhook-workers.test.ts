@@ -5,6 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { planWebhook } from '../../src/cli/webhook.js';
+import { parseWebhookFlags } from '../../src/cli/webhook-flags.js';
 import { defaultWorkerCount } from '../../src/webhook/workers.js';
 import { decodePatch, exampleReview, makePki, request1, ROLE_ARN, tempDir } from '../webhook/server-helpers.js';
 
@@ -30,6 +32,16 @@ describe('defaultWorkerCount', () => {
     assert.equal(defaultWorkerCount('max 100000\n', 8), 8);
     assert.equal(defaultWorkerCount(undefined, 3), 3);
     assert.equal(defaultWorkerCount('garbage', 0), 1);
+  });
+});
+
+describe('planWebhook --workers', () => {
+  test('negative counts and the debug handlers with several workers are refused, naming the flag', () => {
+    const flags = (argv: string[]) => parseWebhookFlags(['--in-cluster=false', '--service-accounts=sa', ...argv]).flags;
+    assert.throws(() => planWebhook(flags(['--workers=-1']), '/'), /--workers -1: use a positive number/);
+    assert.throws(() => planWebhook(flags(['--workers=2', '--enable-debugging-handlers']), '/'), /--enable-debugging-handlers .*--workers 1/);
+    assert.doesNotThrow(() => planWebhook(flags(['--workers=2']), '/'));
+    assert.equal(flags([]).workers, 1);
   });
 });
 
