@@ -9,11 +9,14 @@ import type { Command } from 'commander';
 import { IrsaError, UsageError } from '../lib/errors.js';
 import { createLogger, type Logger, type LogFormat } from '../lib/log.js';
 import { defaultMutationSettings, type MutationSettings } from '../webhook/constants.js';
-import { createFileIdentityStore, createKubernetesIdentityStore, type ManagedIdentityStore } from '../webhook/identity-cache.js';
+import { createFileIdentityStore, createKubernetesIdentityStore, type IdentityChange, type IdentitySourceKind, type ManagedIdentityStore } from '../webhook/identity-cache.js';
 import { clampTokenExpiration } from '../webhook/identity.js';
 import { createWebhookMetrics } from '../webhook/metrics.js';
 import { SERVER_LIMIT_DEFAULTS, startWebhookServer, type WebhookServer, type WebhookServerConfig } from '../webhook/server.js';
 import { TlsConfigError } from '../webhook/errors.js';
+import cluster from 'node:cluster';
+import { createServer as createHttpServer } from 'node:http';
+import { createWorkerIdentityStore, defaultWorkerCount, serveWorkerControl, startWorkerPool } from '../webhook/workers.js';
 import { loadCertificatePair, parseTlsCipherSuites, parseTlsMinVersion, tlsSettingsFromFlags } from '../webhook/tls.js';
 import type { RegisterCommand } from './commands.js';
 import type { CliContext } from './context.js';
@@ -54,6 +57,8 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${name} ${port}: use a TCP port from 0 to 65535 (0 picks a free one)`);
   }
   if (!Number.isInteger(flags.maxConnections) || flags.maxConnections < 1) throw new UsageError(`--max-connections ${flags.maxConnections}: use a positive number of connections (default ${SERVER_LIMIT_DEFAULTS.maxConnections})`);
+  if (!Number.isInteger(flags.workers) || flags.workers < 0) throw new UsageError(`--workers ${flags.workers}: use a positive number of processes (0 = the CPU limit)`);
+  if (flags.enableDebuggingHandlers && flags.workers !== 1) throw new UsageError(`--enable-debugging-handlers serves one process's cache: run with --workers 1 (got --workers ${flags.workers})`);
   if (flags.idleTimeoutMs <= 0) throw new UsageError('--idle-timeout: must be positive (e.g. 90s)');
   if (flags.serviceAccountLookupGracePeriodMs < 0) throw new UsageError('--service-account-lookup-grace-period: must not be negative (0 disables waiting)');
   if (flags.logFormat !== '' && flags.logFormat !== 'json' && flags.logFormat !== 'text') throw new UsageError(`--log-format ${JSON.stringify(flags.logFormat)}: use json or text`);
@@ -150,6 +155,8 @@ const realProcess: WebhookProcess = {
  */
 export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: WebhookProcess = realProcess): Promise<number> {
   const plan = planWebhook(flags, ctx.cwd);
+  const workers = flags.workers === 0 ? defaultWorkerCount() : flags.workers;
+  if (cluster.isWorker) return runWorker(plan);
   if (flags.composeRoleArn) {
     const endpoint = ctx.env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
     const identity = await fetchInstanceIdentity(endpoint ? { endpoint } : {});
@@ -171,7 +178,14 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
     containerCredentialsConfig: ccConfig,
     dumpSettings: plan.settings,
     logger,
-    events: metrics.storeEvents,
+    events: {
+      ...metrics.storeEvents,
+      changed: (change: IdentityChange) => storeChanged?.(change),
+      configReloaded: (kind: IdentitySourceKind, ok: boolean) => {
+        metrics.storeEvents.configReloaded?.(kind, ok);
+        if (kind !== 'serviceaccounts') storeChanged?.({ type: 'reset' });
+      },
+    },
   };
   store = plan.source.kind === 'files'
     ? createFileIdentityStore({ ...common, serviceAccounts: plan.source.serviceAccounts, ...(plan.source.configMap ? { configMap: plan.source.configMap } : {}) })
@@ -184,6 +198,7 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
         lookupGracePeriodMs: flags.serviceAccountLookupGracePeriodMs,
         resyncPeriodMs: flags.resyncPeriodMs,
       });
+  if (workers > 1) return runPrimary(plan, workers, flags, store, metrics, logger, proc);
   let server: WebhookServer;
   try {
     server = await startWebhookServer(plan.server, { store, logger, metrics });
@@ -219,6 +234,89 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
     };
     proc.onSignal('SIGTERM', onSignal);
     proc.onSignal('SIGINT', onSignal);
+  });
+}
+
+const WORKER_PLAN_ENV = 'IRSA_WEBHOOK_WORKER_SETTINGS';
+
+/** `--workers N` (N > 1): forks the workers, serves the aggregated metrics, drains all on the first signal. */
+async function runPrimary(plan: WebhookPlan, count: number, flags: WebhookFlags, store: ManagedIdentityStore, metrics: ReturnType<typeof createWebhookMetrics>, logger: Logger, proc: WebhookProcess): Promise<number> {
+  // Settings the primary derived (IMDS for --compose-role-arn) go to the workers as they are.
+  const pool = startWorkerPool({
+    count,
+    store,
+    metrics,
+    env: { [WORKER_PLAN_ENV]: JSON.stringify(plan.settings) },
+    onUnexpectedExit: (code, signal) => logger.error({ code, signal }, 'a webhook worker exited unexpectedly'),
+  });
+  storeChanged = (change) => pool.changed(change);
+  const metricsServer = plan.server.metricsPort >= 0 ? createHttpServer((req, res) => {
+    req.resume();
+    if ((req.url ?? '/').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('404 page not found\n');
+      return;
+    }
+    pool.metrics().then((body) => {
+      res.writeHead(200, { 'content-type': pool.contentType });
+      res.end(body);
+    }, (err: unknown) => {
+      logger.error({ err }, 'metrics request failed');
+      res.writeHead(500);
+      res.end('metrics unavailable\n');
+    });
+  }) : undefined;
+  try {
+    await pool.ready;
+    if (metricsServer) await new Promise<void>((r, j) => metricsServer.once('error', j).listen(plan.server.metricsPort, plan.server.host, () => r()));
+  } catch (err) {
+    await pool.shutdown();
+    await store.close();
+    throw err;
+  }
+  const metricsAddress = metricsServer?.address();
+  logger.info({ workers: count, metricsPort: typeof metricsAddress === 'object' && metricsAddress !== null ? metricsAddress.port : undefined }, 'webhook workers listening');
+  return new Promise<number>((resolveExit) => {
+    let signals = 0;
+    const onSignal = (): void => {
+      if (++signals > 1) {
+        logger.warn('second signal: exiting now');
+        proc.exit(1);
+        return;
+      }
+      logger.info({ workers: count }, 'shutting down: workers finish their in-flight requests (up to 10s)');
+      void pool.shutdown().then(async (clean) => {
+        metricsServer?.close();
+        metricsServer?.closeAllConnections();
+        await store.close();
+        resolveExit(clean ? 0 : 1);
+      });
+    };
+    proc.onSignal('SIGTERM', onSignal);
+    proc.onSignal('SIGINT', onSignal);
+  });
+}
+
+/** Set by the primary before its store emits changes (the store is built before the pool). */
+let storeChanged: ((change: IdentityChange) => void) | undefined;
+
+/** A `--workers` worker: serves admissions with the primary's identity data; drains when the primary says. */
+async function runWorker(plan: WebhookPlan): Promise<number> {
+  const settings = process.env[WORKER_PLAN_ENV];
+  if (settings) Object.assign(plan.settings, JSON.parse(settings) as MutationSettings);
+  const logger = createLogger({ level: plan.logLevel, name: 'irsa-webhook', ...(plan.logFormat ? { format: plan.logFormat } : {}) }).child({ worker: cluster.worker?.id });
+  const store = createWorkerIdentityStore();
+  const metrics = createWebhookMetrics({ source: store, processMetrics: true });
+  // The primary coordinates shutdown; a signal sent to the whole process group must not cut a worker short.
+  process.on('SIGTERM', () => {});
+  process.on('SIGINT', () => {});
+  await store.ready;
+  const server = await startWebhookServer(
+    { ...plan.server, settings: plan.settings, metricsPort: -1, ...(process.env.IRSA_WEBHOOK_TEST_WORKER_HEADER === '1' ? { workerHeader: String(process.pid) } : {}) },
+    { store, logger, metrics },
+  );
+  return new Promise<number>(() => {
+    serveWorkerControl(metrics, async () => ((await server.shutdown()).forced ? 1 : 0));
   });
 }
 

@@ -84,6 +84,8 @@ export interface ServiceAccountWatchOptions {
   /** Called for every ServiceAccount added or modified by a watch event, and once per relist (`undefined`). */
   onChange?: (sa: ServiceAccountInfo | undefined) => void;
   onSynced?: () => void;
+  /** Called for every ServiceAccount a watch event deleted. */
+  onDelete?: (namespace: string, name: string) => void;
   onRestart?: (reason: WatchRestartReason, detail: string) => void;
   /** Passed to the list+watch loop (page size, backoff, jitter source, watch timeout). */
   listWatch?: Pick<StartListWatchOptions, 'pageSize' | 'backoff' | 'random' | 'watchTimeoutSeconds' | 'listTimeoutMs' | 'stallMarginMs'>;
@@ -142,7 +144,7 @@ export function startServiceAccountWatch(options: ServiceAccountWatchOptions): S
       event(type, object) {
         if (type === 'DELETED') {
           const meta = (object.metadata ?? {}) as { namespace?: string; name?: string };
-          if (meta.namespace && meta.name) current.delete(meta.namespace, meta.name);
+          if (meta.namespace && meta.name && current.delete(meta.namespace, meta.name)) options.onDelete?.(meta.namespace, meta.name);
           return;
         }
         const sa = reduceServiceAccount(object, prefix);

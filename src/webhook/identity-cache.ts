@@ -42,7 +42,15 @@ export interface IdentityStoreEvents {
   configReloaded?(kind: IdentitySourceKind, ok: boolean): void;
   /** The first full load of ServiceAccounts completed (readiness). */
   synced?(): void;
+  /** The identity data changed: one ServiceAccount set or deleted, or `reset` (a reload, relist, ConfigMap or config change). */
+  changed?(change: IdentityChange): void;
 }
+
+/** What `IdentityStoreEvents.changed` reports (workers keep a copy up to date with it). */
+export type IdentityChange =
+  | { type: 'set'; serviceAccount: ServiceAccountInfo }
+  | { type: 'delete'; namespace: string; name: string }
+  | { type: 'reset' };
 
 /** An `IdentityStore` with what the server needs around it: debug dump and clear, and shutdown. */
 export interface ManagedIdentityStore extends IdentityStore {
@@ -54,6 +62,8 @@ export interface ManagedIdentityStore extends IdentityStore {
   ready(): Promise<void>;
   /** Stops watches and timers; pending lookups resolve as misses. */
   close(): Promise<void>;
+  /** Every ServiceAccount held now (a snapshot for workers). */
+  serviceAccounts(): Iterable<ServiceAccountInfo>;
 }
 
 /** Options shared by both stores. */
@@ -227,6 +237,7 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
     annotationPrefix,
     ...(options.listWatch ? { listWatch: options.listWatch } : {}),
     onChange(sa) {
+      events.changed?.(sa ? { type: 'set', serviceAccount: sa } : { type: 'reset' });
       if (pending.size === 0) return;
       if (sa) {
         pending.get(`${sa.namespace}/${sa.name}`)?.settle({ serviceAccount: sa, source: 'cache' });
@@ -246,6 +257,7 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
       checkReady();
     },
     onRestart: (reason, detail) => watchRestarted('serviceaccounts', reason, detail),
+    onDelete: (namespace, name) => events.changed?.({ type: 'delete', namespace, name }),
   });
 
   let cmWatch: ConfigMapWatch | undefined;
@@ -378,6 +390,7 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
     containerCredentials: () => ccWatch?.current(),
     isSynced: () => saSynced && cmSynced,
     size: () => saWatch.index().size,
+    serviceAccounts: () => saWatch.index().values(),
     dump: () => dumpEntries(saWatch.index().values(), settings),
     clear() {
       saWatch.index().clear();
@@ -465,6 +478,7 @@ export function createFileIdentityStore(options: FileIdentityStoreOptions = {}):
           const next = new ServiceAccountIndex();
           for (const sa of loaded) next.set(sa);
           index = next;
+          events.changed?.({ type: 'reset' });
           logger.info({ path, serviceAccounts: next.size }, 'loaded ServiceAccount manifests');
           events.configReloaded?.('serviceaccounts', true);
           if (!saLoaded) {
@@ -523,6 +537,7 @@ export function createFileIdentityStore(options: FileIdentityStoreOptions = {}):
     containerCredentials: () => ccWatch?.current(),
     isSynced: () => saLoaded && cmLoaded,
     size: () => index.size,
+    serviceAccounts: () => index.values(),
     dump: () => dumpEntries(index.values(), settings),
     clear() {
       index = new ServiceAccountIndex();

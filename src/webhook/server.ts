@@ -74,6 +74,8 @@ export interface WebhookServerConfig {
   headersTimeoutMs?: number;
   /** `--max-connections`: concurrent TCP connections; more are closed at once (default 1000). */
   maxConnections?: number;
+  /** Sets `x-irsa-worker: <value>` on every response (a hidden test switch showing which worker answered). */
+  workerHeader?: string;
   /** `--idle-timeout`: closes keep-alive HTTP/1.1 connections and HTTP/2 sessions idle this long (default 90 s). */
   idleTimeoutMs?: number;
   /** Drops a TCP connection that completes no TLS handshake within this (default 10 s). */
@@ -199,6 +201,7 @@ class ServerState {
   readonly http1Responses = new Set<AnyResponse>();
   readonly debug: boolean;
   readonly lookupGracePeriodMs: number;
+  readonly workerHeader: string | undefined;
   /** Request bytes being read or admitted and response bytes not yet sent, all connections. */
   buffered = 0;
   readonly maxBuffered: number;
@@ -217,6 +220,7 @@ class ServerState {
   ) {
     this.debug = config.enableDebuggingHandlers === true;
     this.lookupGracePeriodMs = config.lookupGracePeriodMs;
+    this.workerHeader = config.workerHeader;
     this.maxBuffered = config.maxBufferedBytes ?? SERVER_LIMIT_DEFAULTS.maxBufferedBytes;
     this.maxSessionBuffered = config.maxSessionBufferedBytes ?? SERVER_LIMIT_DEFAULTS.maxSessionBufferedBytes;
     this.discardBytes = SERVER_LIMIT_DEFAULTS.discardBytes;
@@ -320,6 +324,7 @@ function onRequest(state: ServerState, req: AnyRequest, res: AnyResponse): void 
     else state.http1Responses.add(res);
   }
   res.once('close', onResponseClose);
+  if (state.workerHeader !== undefined) res.setHeader('x-irsa-worker', state.workerHeader);
   switch (ex.path) {
     case '/mutate':
       startMutate(ex);

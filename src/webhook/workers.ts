@@ -1,0 +1,249 @@
+/**
+ * `--workers N`: node:cluster processes sharing the admission port (worker_threads cannot share a listening socket
+ * on Node 20). The primary owns the identity source and sends a snapshot plus changes over IPC; each worker
+ * answers from a local read-only copy and asks the primary on a miss; the primary aggregates the workers' metrics.
+ * @module
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { AggregatorRegistry } from 'prom-client';
+
+type metric = object;
+import { ServiceAccountIndex } from '../kube/service-account-watch.js';
+import type { ServiceAccountInfo } from '../kube/service-account.js';
+import type { IdentityChange, ManagedIdentityStore } from './identity-cache.js';
+import type { IdentityStore, ServiceAccountLookup } from './identity-store.js';
+import type { ConfigMapEntries, ContainerCredentialsIdentities } from './identity.js';
+import type { WebhookMetrics } from './metrics.js';
+
+/**
+ * The default worker count: the cgroup v2 CPU limit (`cpu.max` quota/period) rounded down, at least 1; without a
+ * limit the CPUs available. `cpuMax` is the file's content (tests pass it).
+ * @example
+ * defaultWorkerCount('200000 100000\n'); // 2
+ */
+export function defaultWorkerCount(cpuMax: string | undefined = readCpuMax(), cpus = availableParallelism()): number {
+  const [quota, period] = (cpuMax ?? '').trim().split(/\s+/);
+  const q = Number(quota);
+  const p = Number(period);
+  if (quota !== 'max' && Number.isFinite(q) && Number.isFinite(p) && q > 0 && p > 0) return Math.max(1, Math.floor(q / p));
+  return Math.max(1, cpus);
+}
+
+function readCpuMax(): string | undefined {
+  try {
+    return readFileSync('/sys/fs/cgroup/cpu.max', 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+interface Snapshot {
+  serviceAccounts: ServiceAccountInfo[];
+  configMap: ConfigMapEntries | undefined;
+  containerCredentials: ContainerCredentialsIdentities | undefined;
+  synced: boolean;
+  size: number;
+}
+
+type ToWorker =
+  | { irsa: 'snapshot'; snapshot: Snapshot }
+  | { irsa: 'change'; change: IdentityChange }
+  | { irsa: 'lookup-result'; id: number; result: ServiceAccountLookup }
+  | { irsa: 'metrics'; id: number }
+  | { irsa: 'drain' };
+
+type ToPrimary =
+  | { irsa: 'hello' }
+  | { irsa: 'lookup'; id: number; namespace: string; name: string }
+  | { irsa: 'metrics-result'; id: number; metrics: metric[] }
+  | { irsa: 'drained'; code: number };
+
+function isMessage<T>(m: unknown): m is T & { irsa: string } {
+  return typeof m === 'object' && m !== null && typeof (m as { irsa?: unknown }).irsa === 'string';
+}
+
+/** The primary's side: forks the workers, feeds them the identity data, answers misses, aggregates metrics. */
+export interface WorkerPool {
+  /** The workers' metrics and the primary's, aggregated (Prometheus text). */
+  metrics(): Promise<string>;
+  contentType: string;
+  /** Resolves once every worker listens. */
+  ready: Promise<void>;
+  /** Tells every worker to drain and resolves once all have exited (true when all exited 0). */
+  shutdown(): Promise<boolean>;
+}
+
+/**
+ * Forks `count` workers (this same program and argv; they see `cluster.isWorker`) and wires them to `store`.
+ * `onChange` must be registered as the store's `events.changed`, `onReset` on config reloads.
+ */
+export function startWorkerPool(options: {
+  count: number;
+  store: ManagedIdentityStore;
+  metrics: WebhookMetrics;
+  env?: Record<string, string>;
+  onUnexpectedExit?: (code: number | null, signal: string | null) => void;
+}): WorkerPool & { changed(change: IdentityChange): void } {
+  const { store } = options;
+  cluster.setupPrimary({ serialization: 'advanced' });
+  const workers = new Set<Worker>();
+  let draining = false;
+  let metricsId = 0;
+  const metricsWaiters = new Map<number, { left: number; parts: metric[][]; done: (parts: metric[][]) => void }>();
+
+  const snapshot = (): Snapshot => ({
+    serviceAccounts: [...store.serviceAccounts()],
+    configMap: store.configMapEntries(),
+    containerCredentials: store.containerCredentials(),
+    synced: store.isSynced(),
+    size: store.size(),
+  });
+  // Coalesces a burst of resets (a relist, a file rewrite) into one snapshot.
+  let resetTimer: NodeJS.Timeout | undefined;
+  const send = (w: Worker, m: ToWorker): void => {
+    if (w.isConnected()) w.send(m);
+  };
+  const broadcast = (m: ToWorker): void => {
+    for (const w of workers) send(w, m);
+  };
+  function changed(change: IdentityChange): void {
+    if (change.type !== 'reset') {
+      if (resetTimer === undefined) broadcast({ irsa: 'change', change });
+      return;
+    }
+    if (resetTimer !== undefined) return;
+    resetTimer = setTimeout(() => {
+      resetTimer = undefined;
+      broadcast({ irsa: 'snapshot', snapshot: snapshot() });
+    }, 10);
+  }
+  // Readiness and a first load come without a change event: send a snapshot when the store is ready.
+  void store.ready().then(() => changed({ type: 'reset' }));
+
+  const listening: Array<Promise<void>> = [];
+  const exited: Array<Promise<number | null>> = [];
+  for (let i = 0; i < options.count; i++) {
+    const w = cluster.fork(options.env ?? {});
+    workers.add(w);
+    listening.push(new Promise<void>((resolve, reject) => {
+      w.once('listening', () => resolve());
+      w.once('exit', (code) => reject(new Error(`worker ${i + 1} exited with code ${code} before listening`)));
+    }));
+    exited.push(new Promise((resolve) => w.once('exit', (code, signal) => {
+      workers.delete(w);
+      if (!draining) options.onUnexpectedExit?.(code, signal);
+      resolve(code);
+    })));
+    w.on('message', (m: unknown) => {
+      if (!isMessage<ToPrimary>(m)) return;
+      // A worker asks once it listens for messages (earlier ones would be dropped).
+      if (m.irsa === 'hello') send(w, { irsa: 'snapshot', snapshot: snapshot() });
+      else if (m.irsa === 'lookup') {
+        void store.lookupServiceAccount(m.namespace, m.name).then((result) => send(w, { irsa: 'lookup-result', id: m.id, result }));
+      } else if (m.irsa === 'metrics-result') {
+        const waiter = metricsWaiters.get(m.id);
+        if (!waiter) return;
+        waiter.parts.push(m.metrics);
+        if (--waiter.left === 0) waiter.done(waiter.parts);
+      }
+    });
+  }
+
+  const aggregated = new AggregatorRegistry();
+  return {
+    changed,
+    contentType: aggregated.contentType,
+    ready: Promise.all(listening).then(() => undefined),
+    async metrics() {
+      const id = ++metricsId;
+      const alive = [...workers].filter((w) => w.isConnected());
+      const parts = await new Promise<metric[][]>((resolve) => {
+        if (alive.length === 0) return resolve([]);
+        const timer = setTimeout(() => {
+          metricsWaiters.delete(id);
+          resolve(parts0);
+        }, 5000);
+        const parts0: metric[][] = [];
+        metricsWaiters.set(id, { left: alive.length, parts: parts0, done: (p) => { clearTimeout(timer); metricsWaiters.delete(id); resolve(p); } });
+        for (const w of alive) send(w, { irsa: 'metrics', id });
+      });
+      const own = await options.metrics.registry.getMetricsAsJSON();
+      return AggregatorRegistry.aggregate([own, ...parts] as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+    },
+    async shutdown() {
+      draining = true;
+      clearTimeout(resetTimer);
+      broadcast({ irsa: 'drain' });
+      const codes = await Promise.all(exited);
+      return codes.every((c) => c === 0);
+    },
+  };
+}
+
+/**
+ * A worker's identity store: a read-only copy fed by the primary; a miss asks the primary (which applies its grace
+ * period and direct GET). Resolves `ready` on the first snapshot.
+ */
+export function createWorkerIdentityStore(): IdentityStore & { ready: Promise<void> } {
+  let index = new ServiceAccountIndex();
+  let configMap: ConfigMapEntries | undefined;
+  let containerCredentials: ContainerCredentialsIdentities | undefined;
+  let synced = false;
+  let lookupId = 0;
+  const pending = new Map<number, (r: ServiceAccountLookup) => void>();
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => (markReady = r));
+  process.on('message', (m: unknown) => {
+    if (!isMessage<ToWorker>(m)) return;
+    if (m.irsa === 'snapshot') {
+      const next = new ServiceAccountIndex();
+      for (const sa of m.snapshot.serviceAccounts) next.set(sa);
+      index = next;
+      configMap = m.snapshot.configMap;
+      containerCredentials = m.snapshot.containerCredentials;
+      synced = m.snapshot.synced;
+      markReady();
+    } else if (m.irsa === 'change') {
+      if (m.change.type === 'set') index.set(m.change.serviceAccount);
+      else if (m.change.type === 'delete') index.delete(m.change.namespace, m.change.name);
+    } else if (m.irsa === 'lookup-result') {
+      pending.get(m.id)?.(m.result);
+      pending.delete(m.id);
+    }
+  });
+  process.send?.({ irsa: 'hello' } satisfies ToPrimary);
+  return {
+    ready,
+    async lookupServiceAccount(namespace, name) {
+      const hit = index.get(namespace, name);
+      if (hit) return { serviceAccount: hit, source: 'cache' };
+      if (!process.connected) return { serviceAccount: undefined, source: 'miss' };
+      const id = ++lookupId;
+      return new Promise<ServiceAccountLookup>((resolve) => {
+        pending.set(id, resolve);
+        process.send!({ irsa: 'lookup', id, namespace, name } satisfies ToPrimary);
+      });
+    },
+    configMapEntries: () => configMap,
+    containerCredentials: () => containerCredentials,
+    isSynced: () => synced,
+    // The primary reports the cache size; workers count 0 so the aggregated gauge is not multiplied.
+    size: () => 0,
+  };
+}
+
+/** Wires a worker's metrics requests and the primary's drain command. `drain` resolves the exit code. */
+export function serveWorkerControl(metrics: WebhookMetrics, drain: () => Promise<number>): void {
+  let draining = false;
+  process.on('message', (m: unknown) => {
+    if (!isMessage<ToWorker>(m)) return;
+    if (m.irsa === 'metrics') {
+      void metrics.registry.getMetricsAsJSON().then((json) => process.send?.({ irsa: 'metrics-result', id: m.id, metrics: json as metric[] } satisfies ToPrimary));
+    } else if (m.irsa === 'drain' && !draining) {
+      draining = true;
+      void drain().then((code) => process.exit(code), () => process.exit(1));
+    }
+  });
+}
