@@ -84,10 +84,25 @@ export class Authorizer {
     return this.lastTimestamp;
   }
 
+  /** AWS managed policy documents by ARN (null: not one), bounded: the shipped data never changes while we run. */
+  private readonly awsManaged = new Map<string, string | null>();
+
+  /** An AWS managed policy's document; a lookup scans the multi-megabyte index, so each ARN is looked up once. */
+  private awsManagedDocument(arn: string): string | undefined {
+    let text = this.awsManaged.get(arn);
+    if (text === undefined) {
+      const aws = getManagedPolicy(arn);
+      text = aws !== undefined && aws.arn === arn ? JSON.stringify(aws.document) : null;
+      if (this.awsManaged.size >= 1000) this.awsManaged.clear();
+      this.awsManaged.set(arn, text);
+    }
+    return text ?? undefined;
+  }
+
   /** The document of a managed policy ARN (AWS managed, or the default version of a customer one). */
   managedPolicyDocument(arn: string): string | undefined {
-    const aws = getManagedPolicy(arn);
-    if (aws !== undefined && aws.arn === arn) return JSON.stringify(aws.document);
+    const aws = this.awsManagedDocument(arn);
+    if (aws !== undefined) return aws;
     const p = this.iam.getPolicy(arn);
     if (p === undefined) return undefined;
     return this.iam.getPolicyVersion(arn, p.defaultVersionId)?.document;
