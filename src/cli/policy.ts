@@ -354,6 +354,13 @@ async function runValidate(ctx: CliContext, files: string[], o: { kind?: string;
 }
 
 function runTrust(ctx: CliContext, flags: IrsaTrustPolicyOptions): void {
+  // The library names its fields; the user's words are flags.
+  if (flags.providerArn !== undefined && (flags.issuer !== undefined || flags.accountId !== undefined)) {
+    throw new UsageError('policy trust: give either --provider-arn or --issuer with --account-id, not both');
+  }
+  if (flags.providerArn === undefined && (flags.issuer === undefined || flags.accountId === undefined)) {
+    throw new UsageError('policy trust: needs --provider-arn, or --issuer and --account-id');
+  }
   try {
     writeJson(ctx, buildIrsaTrustPolicy(flags));
   } catch (err) {

@@ -72,7 +72,7 @@ export async function readIssuerDirectory(dir: string): Promise<IssuerDirectory>
   try {
     text = await readFile(discoveryPath, 'utf8');
   } catch (cause) {
-    throw new OidcError('ERR_OIDC_INVALID_ISSUER', `${discoveryPath}: cannot be read; point --dir at the output of irsa oidc discovery`, { cause });
+    throw new OidcError('ERR_OIDC_INVALID_ISSUER', `${discoveryPath}: cannot be read; the issuer directory must hold the output of irsa oidc discovery`, { cause });
   }
   let doc: { issuer?: unknown; jwks_uri?: unknown };
   try {

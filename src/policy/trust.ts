@@ -50,11 +50,11 @@ export function oidcProviderArn(issuer: string, accountId: string, partition = '
 export function buildIrsaTrustPolicy(o: IrsaTrustPolicyOptions): PolicyDocument {
   let providerArn: string;
   if (o.providerArn !== undefined) {
-    if (o.issuer !== undefined || o.accountId !== undefined) bad('give either --provider-arn or --issuer with --account-id, not both');
+    if (o.issuer !== undefined || o.accountId !== undefined) bad('give either providerArn or issuer with accountId, not both');
     parseOidcProviderArn(o.providerArn);
     providerArn = o.providerArn;
   } else {
-    if (o.issuer === undefined || o.accountId === undefined) bad('needs --provider-arn, or --issuer and --account-id');
+    if (o.issuer === undefined || o.accountId === undefined) bad('needs providerArn, or issuer and accountId');
     providerArn = oidcProviderArn(o.issuer, o.accountId, o.partition);
   }
   const hostPath = parseOidcProviderArn(providerArn).hostPath;
