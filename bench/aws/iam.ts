@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signRequest } from '../../test/aws/sign.js';
+import { firstLine } from '../child-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -21,17 +22,6 @@ export function pinned(core: number, args: string[]): ChildProcess {
     : spawn(node[0]!, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-export function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(out.slice(0, nl));
-    });
-    child.once('exit', (code) => reject(new Error(`child exited ${code} before answering`)));
-  });
-}
 
 export function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {

@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigningKey, exportPublicKeyPem, generateSigningKeyPair, mintServiceAccountToken } from '../../src/oidc/index.js';
-import { firstLine, median, pinned, stop } from './iam.js';
+import { firstLine } from '../child-process.js';
+import { median, pinned, stop } from './iam.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -19,10 +19,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, Agent } from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { firstLine, freePort } from '../child-process.js';
 import { findGoReference, startGoWebhook, type RunningGo } from './go-reference.js';
 import { realisticReviews } from './reviews.js';
 
@@ -55,28 +55,7 @@ function spawnNode(core: number | undefined, args: string[]): ChildProcess {
     : spawn(node[0]!, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(out.slice(0, nl));
-    });
-    child.once('exit', (code) => reject(new Error(`child exited ${code} before answering`)));
-  });
-}
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startIrsa(name: string, dir: string, core: number | undefined, extra: string[] = [], checkout?: string): Promise<Target> {
   const child = spawnNode(core, [checkout === undefined ? join(here, 'server-child.ts') : join(checkout, 'bench/webhook/server-child.ts'), dir, REGION, ...extra]);
