@@ -2,7 +2,7 @@
  * Child of bench/sa-cache (run with --expose-gc): syncs the store (or, as the baseline, fetches the same pages and
  * keeps the parsed objects) and prints `{ mode, count, heapBytes, syncMs }` as one JSON line.
  */
-import { createKubernetesIdentityStore } from '../../src/webhook/identity-cache.js';
+import { createKubernetesIdentityStore } from '../../src/webhook/kubernetes-identity-store.js';
 import { createKubeApi, loadKubeConfig } from '../../src/kube/api-client.js';
 
 const [url, mode, expectedText] = process.argv.slice(2) as [string, 'store' | 'baseline', string];

@@ -3,6 +3,7 @@
  * resolution → pod mutation → the response (patch, warnings). The HTTP server, metrics and logs wrap it.
  * @module
  */
+import { isRecord } from '../lib/is-record.js';
 import type { DecodedAdmissionReview, AdmissionResponse } from './admission.js';
 import type { MutationSettings } from './constants.js';
 import type { IdentityStore, LookupSource } from './identity-store.js';
@@ -46,10 +47,6 @@ export interface AdmissionHandler {
   admit(review: DecodedAdmissionReview): Promise<AdmissionOutcome>;
 }
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
 /** The warning kubectl prints when the webhook could not mutate a pod (engine or encoding failure). */
 export function engineFailureWarning(err: Error): string {
   return `pod identity webhook could not mutate this pod (${err.message}); admitted without AWS IAM credentials`;
@@ -77,8 +74,8 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
   async function admit(review: DecodedAdmissionReview): Promise<AdmissionOutcome> {
     const request = review.request;
     const pod = request.object;
-    const metadata = asRecord(pod.metadata);
-    const spec = asRecord(pod.spec);
+    const metadata = isRecord(pod.metadata) ? pod.metadata : undefined;
+    const spec = isRecord(pod.spec) ? pod.spec : undefined;
     const namespace = request.namespace ?? (typeof metadata?.namespace === 'string' ? metadata.namespace : '');
     const serviceAccountName = typeof spec?.serviceAccountName === 'string' ? spec.serviceAccountName : '';
     const podName = typeof metadata?.name === 'string' && metadata.name !== ''

@@ -1,5 +1,6 @@
 /**
- * The pod identity webhook: identity resolution, the pure pod mutation, JSON Patch helpers and wire names.
+ * The pod identity webhook: identity resolution, the pure pod mutation, JSON Patch helpers and wire names, the
+ * identity stores (Kubernetes API, files, memory) and the ConfigMap file reader, AdmissionReview, the server.
  * @module
  */
 export {
@@ -39,15 +40,24 @@ export {
   WebhookError,
 } from './errors.js';
 export type { AdmissionReviewErrorCode, TlsConfigErrorCode, WebhookAreaErrorCode, WebhookErrorCode } from './errors.js';
-export { createFileIdentityStore, createKubernetesIdentityStore } from './identity-cache.js';
+export { createFileIdentityStore } from './file-identity-store.js';
+export type { FileIdentityStoreOptions } from './file-identity-store.js';
+export { createKubernetesIdentityStore } from './kubernetes-identity-store.js';
+export type { KubernetesIdentityStoreOptions } from './kubernetes-identity-store.js';
+export { MemoryIdentityStore } from './memory-identity-store.js';
+export type { MemoryIdentityStoreOptions } from './memory-identity-store.js';
+export { parseConfigMapFile } from './config-map-file.js';
+export type { ConfigMapFile } from './config-map-file.js';
 export type {
-  FileIdentityStoreOptions,
+  IdentityChange,
   IdentitySourceKind,
+  IdentityStore,
   IdentityStoreCommonOptions,
   IdentityStoreEvents,
-  KubernetesIdentityStoreOptions,
+  LookupSource,
   ManagedIdentityStore,
-} from './identity-cache.js';
+  ServiceAccountLookup,
+} from './identity-store.js';
 export {
   createWebhookCertificates,
   DEFAULT_WEBHOOK_NAMESPACE,

@@ -4,6 +4,7 @@
  * @module
  */
 import { JsonPatchError } from './errors.js';
+import { isRecord } from '../lib/is-record.js';
 
 /** One operation of the patch returned to the API server (`op` is always `add` in the webhook's output). */
 export interface JsonPatchOperation {
@@ -66,7 +67,7 @@ export function applyJsonPatch<T = unknown>(doc: unknown, patch: readonly JsonPa
         if (op.op === 'replace') parent[index] = value;
         else parent.splice(index, 1);
       }
-    } else if (isObject(parent)) {
+    } else if (isRecord(parent)) {
       if (op.op !== 'add' && !Object.prototype.hasOwnProperty.call(parent, last)) {
         throw new JsonPatchError(`${op.path}: no such member to ${op.op}`);
       }
@@ -85,7 +86,7 @@ function child(parent: unknown, token: string, path: string): unknown {
     if (index >= parent.length) throw new JsonPatchError(`${path}: index ${index} is out of range`);
     return parent[index];
   }
-  if (isObject(parent) && Object.prototype.hasOwnProperty.call(parent, token)) return parent[token];
+  if (isRecord(parent) && Object.prototype.hasOwnProperty.call(parent, token)) return parent[token];
   throw new JsonPatchError(`${path}: ${JSON.stringify(token)} does not exist`);
 }
 
@@ -94,9 +95,6 @@ function arrayIndex(token: string, path: string): number {
   return Number(token);
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 // A plain assignment to "__proto__" would change the prototype instead of adding a member.
 function defineMember(obj: Record<string, unknown>, key: string, value: unknown): void {

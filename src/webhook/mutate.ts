@@ -32,6 +32,7 @@ import {
 } from './constants.js';
 import { clampTokenExpiration, type ResolvedIdentity } from './identity.js';
 import type { JsonPatchOperation } from './json-patch.js';
+import { isRecord } from '../lib/is-record.js';
 
 /** The flags the mutation itself reads (everything else is already in the {@link ResolvedIdentity}). */
 export type MutatePodOptions = Pick<MutationSettings, 'annotationPrefix' | 'awsDefaultRegion'> & {
@@ -92,14 +93,14 @@ function buildPatch(
   random: () => number,
   warnings: string[],
 ): JsonPatchOperation[] {
-  if (!isObject(pod)) {
+  if (!isRecord(pod)) {
     warnings.push('pod not mutated: the object is not a JSON object');
     return [];
   }
   const cc = identity.mode === 'container-credentials';
-  const metadata = isObject(pod.metadata) ? pod.metadata : undefined;
-  const annotations = metadata !== undefined && isObject(metadata.annotations) ? metadata.annotations : undefined;
-  const spec = isObject(pod.spec) ? pod.spec : undefined;
+  const metadata = isRecord(pod.metadata) ? pod.metadata : undefined;
+  const annotations = metadata !== undefined && isRecord(metadata.annotations) ? metadata.annotations : undefined;
+  const spec = isRecord(pod.spec) ? pod.spec : undefined;
   const prefix = options.annotationPrefix;
 
   // Expiration: pod annotation > identity (SA annotation > flag); jitter only for CC mode's exact default.
@@ -131,7 +132,7 @@ function buildPatch(
   }
 
   let tokenFilePath = goFilepathJoin(identity.mountPath, identity.tokenPath);
-  const nodeSelector = spec !== undefined && isObject(spec.nodeSelector) ? spec.nodeSelector : undefined;
+  const nodeSelector = spec !== undefined && isRecord(spec.nodeSelector) ? spec.nodeSelector : undefined;
   if (nodeSelector !== undefined && (nodeSelector[NODE_SELECTOR_OS] === WINDOWS || nodeSelector[NODE_SELECTOR_BETA_OS] === WINDOWS)) {
     tokenFilePath = `C:${tokenFilePath.replace(/\//g, '\\')}`;
   }
@@ -157,7 +158,7 @@ function buildPatch(
     if (labels === undefined || labels === null) {
       patch.push({ op: 'add', path: '/metadata/labels', value: { [POD_IDENTITY_LABEL]: POD_IDENTITY_LABEL_VALUE } });
     } else {
-      if (!isObject(labels)) warnings.push('metadata.labels is not an object');
+      if (!isRecord(labels)) warnings.push('metadata.labels is not an object');
       patch.push({ op: 'add', path: POD_IDENTITY_LABEL_POINTER, value: POD_IDENTITY_LABEL_VALUE });
     }
   }
@@ -167,7 +168,7 @@ function buildPatch(
   if (Array.isArray(volumes)) {
     for (let i = 0; i < volumes.length; i++) {
       const v = volumes[i];
-      if (isObject(v) && v.name === identity.volumeName) {
+      if (isRecord(v) && v.name === identity.volumeName) {
         volumeExists = true;
         if (!isProjectedToken(v)) {
           warnings.push(`spec.volumes[${i}]: a volume named ${JSON.stringify(identity.volumeName)} already exists and is not a projected service account token; it is reused, so containers will not find a token at ${tokenFilePath}`);
@@ -212,9 +213,9 @@ function tokenVolume(identity: ResolvedIdentity, expiration: number): Record<str
 
 function isProjectedToken(volume: Record<string, unknown>): boolean {
   const projected = volume.projected;
-  if (!isObject(projected) || !Array.isArray(projected.sources)) return false;
+  if (!isRecord(projected) || !Array.isArray(projected.sources)) return false;
   for (const source of projected.sources) {
-    if (isObject(source) && isObject(source.serviceAccountToken)) return true;
+    if (isRecord(source) && isRecord(source.serviceAccountToken)) return true;
   }
   return false;
 }
@@ -250,7 +251,7 @@ const HAS_REGION = 16;
 const HAS_STS = 32;
 
 function mutateContainer(container: unknown, where: string, index: number, state: MutationState): unknown {
-  if (!isObject(container)) {
+  if (!isRecord(container)) {
     state.warnings.push(`${where}[${index}] is not an object; left unchanged`);
     return copyOf(container, state.share);
   }
@@ -279,7 +280,7 @@ function mutateContainer(container: unknown, where: string, index: number, state
   if (env !== undefined && env !== null) {
     for (let i = 0; i < env.length; i++) {
       const e = env[i];
-      if (!isObject(e)) continue;
+      if (!isRecord(e)) continue;
       switch (e.name) {
         case ROLE_ARN: defined |= HAS_ROLE_ARN; if (!cc) firstValue = e.value; break;
         case WEB_IDENTITY_TOKEN_FILE: defined |= HAS_WEB_IDENTITY_TOKEN_FILE; if (!cc) secondValue = e.value; break;
@@ -336,7 +337,7 @@ function mutateContainer(container: unknown, where: string, index: number, state
     newMounts = new Array<unknown>(existing + 1);
     for (let k = 0; k < existing; k++) {
       const m = mounts![k];
-      if (isObject(m) && m.mountPath === identity.mountPath) {
+      if (isRecord(m) && m.mountPath === identity.mountPath) {
         state.warnings.push(`${label}: mount path ${identity.mountPath} is already used by volume ${JSON.stringify(m.name)}; the API server will reject the pod (mountPath must be unique)`);
       }
       newMounts[k] = copyOf(m, state.share);
@@ -400,7 +401,7 @@ function findMount(mounts: unknown, volumeName: string): number {
   if (!Array.isArray(mounts)) return -1;
   for (let i = 0; i < mounts.length; i++) {
     const m = mounts[i];
-    if (isObject(m) && m.name === volumeName) return i;
+    if (isRecord(m) && m.name === volumeName) return i;
   }
   return -1;
 }
@@ -433,6 +434,3 @@ function setMember(obj: Record<string, unknown>, key: string, value: unknown): v
   else obj[key] = value;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

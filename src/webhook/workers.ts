@@ -12,8 +12,7 @@ import { AggregatorRegistry } from 'prom-client';
 type metric = object;
 import { ServiceAccountIndex } from '../kube/service-account-watch.js';
 import type { ServiceAccountInfo } from '../kube/service-account.js';
-import type { IdentityChange, ManagedIdentityStore } from './identity-cache.js';
-import type { IdentityStore, ServiceAccountLookup } from './identity-store.js';
+import type { IdentityChange, IdentityStore, ManagedIdentityStore, ServiceAccountLookup } from './identity-store.js';
 import type { ConfigMapEntries, ContainerCredentialsIdentities } from './identity.js';
 import type { WebhookMetrics } from './metrics.js';
 
