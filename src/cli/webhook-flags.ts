@@ -6,10 +6,14 @@
 import { GoParseError } from '../lib/errors.js';
 import { parseGoDurationMs, parseGoIntBase0, tryParseGoBool } from '../lib/go-parse.js';
 import type { LogFormat } from '../lib/log.js';
-import { defaultMutationSettings } from '../webhook/constants.js';
 import { SERVER_LIMIT_DEFAULTS } from '../webhook/server.js';
-/** Every flag of `irsa webhook`, typed. Names are the flags' names camelCased; durations are in ms. */
-export interface WebhookFlags {
+import { defaultMutationFlags, MUTATION_FLAGS, type MutationFlags, type MutationFlagSpec } from './mutation-flag-table.js';
+
+/**
+ * Every flag of `irsa webhook`, typed. Names are the flags' names camelCased; durations are in ms. The mutation
+ * flags ({@link MutationFlags}) come from the table shared with `irsa inject` and `irsa exec`.
+ */
+export interface WebhookFlags extends MutationFlags {
   port: number;
   metricsPort: number;
   kubeconfig: string;
@@ -22,20 +26,8 @@ export interface WebhookFlags {
   serviceName: string;
   namespace: string;
   tlsSecret: string;
-  annotationPrefix: string;
-  tokenAudience: string;
-  tokenMountPath: string;
-  tokenExpiration: number;
-  awsDefaultRegion: string;
-  stsRegionalEndpoint: boolean;
   watchConfigMap: boolean;
   composeRoleArn: boolean;
-  watchContainerCredentialsConfig: string;
-  containerCredentialsAudience: string;
-  containerCredentialsTokenMountPath: string;
-  containerCredentialsTokenVolumeName: string;
-  containerCredentialsTokenPath: string;
-  containerCredentialsFullUri: string;
   version: boolean;
   enableDebuggingHandlers: boolean;
   serviceAccountLookupGracePeriodMs: number;
@@ -80,11 +72,10 @@ interface FlagSpec {
   klog?: boolean;
 }
 
-const d = defaultMutationSettings();
-
 /** Defaults: upstream's, except `--service-account-lookup-grace-period` (2s here, 0 upstream). */
 export function defaultWebhookFlags(): WebhookFlags {
   return {
+    ...defaultMutationFlags(),
     port: 443,
     metricsPort: 9999,
     kubeconfig: '',
@@ -97,20 +88,8 @@ export function defaultWebhookFlags(): WebhookFlags {
     serviceName: 'pod-identity-webhook',
     namespace: 'eks',
     tlsSecret: 'pod-identity-webhook',
-    annotationPrefix: d.annotationPrefix,
-    tokenAudience: d.tokenAudience,
-    tokenMountPath: d.tokenMountPath,
-    tokenExpiration: d.tokenExpiration,
-    awsDefaultRegion: '',
-    stsRegionalEndpoint: false,
     watchConfigMap: false,
     composeRoleArn: false,
-    watchContainerCredentialsConfig: '',
-    containerCredentialsAudience: d.containerCredentialsAudience,
-    containerCredentialsTokenMountPath: d.containerCredentialsTokenMountPath,
-    containerCredentialsTokenVolumeName: d.containerCredentialsTokenVolumeName,
-    containerCredentialsTokenPath: d.containerCredentialsTokenPath,
-    containerCredentialsFullUri: d.containerCredentialsFullUri,
     version: false,
     enableDebuggingHandlers: false,
     serviceAccountLookupGracePeriodMs: 2000,
@@ -139,6 +118,13 @@ export function defaultWebhookFlags(): WebhookFlags {
   };
 }
 
+/** A mutation flag of the shared table as pflag declares it: same name, kind and help text. */
+function pflagSpec(flag: MutationFlagSpec): FlagSpec {
+  return { name: flag.name, key: flag.key, kind: flag.kind, usage: flag.usage };
+}
+// Upstream declares --watch-config-map and --compose-role-arn between the web identity and Pod Identity flags.
+const POD_IDENTITY_FLAGS_START = MUTATION_FLAGS.findIndex((f) => f.key === 'watchContainerCredentialsConfig');
+
 /** The flag table, in upstream's order, then ours, then klog's. */
 export const WEBHOOK_FLAGS: readonly FlagSpec[] = [
   { name: 'port', key: 'port', kind: 'int', usage: 'Port to listen on' },
@@ -153,20 +139,10 @@ export const WEBHOOK_FLAGS: readonly FlagSpec[] = [
   { name: 'service-name', key: 'serviceName', kind: 'string', usage: '(in-cluster) The service name fronting this webhook (accepted, unused)' },
   { name: 'namespace', key: 'namespace', kind: 'string', usage: '(in-cluster) The namespace of the pod-identity-webhook ConfigMap (--watch-config-map)' },
   { name: 'tls-secret', key: 'tlsSecret', kind: 'string', usage: '(in-cluster) The secret name for storing the TLS serving cert (accepted, unused)' },
-  { name: 'annotation-prefix', key: 'annotationPrefix', kind: 'string', usage: 'The Service Account annotation to look for' },
-  { name: 'token-audience', key: 'tokenAudience', kind: 'string', usage: 'The default audience for tokens. Can be overridden by annotation' },
-  { name: 'token-mount-path', key: 'tokenMountPath', kind: 'string', usage: 'The path to mount tokens' },
-  { name: 'token-expiration', key: 'tokenExpiration', kind: 'int', usage: 'The token expiration (seconds; values below 600 become 600)' },
-  { name: 'aws-default-region', key: 'awsDefaultRegion', kind: 'string', usage: 'If set, AWS_DEFAULT_REGION and AWS_REGION will be set to this value in mutated containers' },
-  { name: 'sts-regional-endpoint', key: 'stsRegionalEndpoint', kind: 'bool', usage: 'Whether to inject the AWS_STS_REGIONAL_ENDPOINTS=regional env var in mutated pods' },
+  ...MUTATION_FLAGS.slice(0, POD_IDENTITY_FLAGS_START).map(pflagSpec),
   { name: 'watch-config-map', key: 'watchConfigMap', kind: 'bool', usage: 'Enables watching serviceaccounts that are configured through the pod-identity-webhook configmap' },
   { name: 'compose-role-arn', key: 'composeRoleArn', kind: 'bool', usage: 'If true, then the role name and path can be used instead of the full arn (account and partition from EC2 IMDS)' },
-  { name: 'watch-container-credentials-config', key: 'watchContainerCredentialsConfig', kind: 'string', usage: 'Absolute path to the EKS Pod Identity config file to watch' },
-  { name: 'container-credentials-audience', key: 'containerCredentialsAudience', kind: 'string', usage: 'The audience for tokens used by the container credential provider' },
-  { name: 'container-credentials-token-mount-path', key: 'containerCredentialsTokenMountPath', kind: 'string', usage: 'The path to mount tokens used by the container credential provider' },
-  { name: 'container-credentials-token-volume-name', key: 'containerCredentialsTokenVolumeName', kind: 'string', usage: 'The name of the volume holding the container credential provider token' },
-  { name: 'container-credentials-token-path', key: 'containerCredentialsTokenPath', kind: 'string', usage: 'The path of the container credential provider token inside the volume' },
-  { name: 'container-credentials-full-uri', key: 'containerCredentialsFullUri', kind: 'string', usage: 'The value of AWS_CONTAINER_CREDENTIALS_FULL_URI' },
+  ...MUTATION_FLAGS.slice(POD_IDENTITY_FLAGS_START).map(pflagSpec),
   { name: 'version', key: 'version', kind: 'bool', usage: 'Display the version and exit' },
   { name: 'enable-debugging-handlers', key: 'enableDebuggingHandlers', kind: 'bool', usage: 'Enable debugging handlers on the metrics port (/debug/alpha/cache) and the TLS port (/debug/alpha/deny, /debug/alpha/500)' },
   { name: 'service-account-lookup-grace-period', key: 'serviceAccountLookupGracePeriodMs', kind: 'duration', usage: 'How long to wait (watch + direct GET) for a ServiceAccount not in the cache; 0 = no wait', note: 'upstream\'s default is 0 (no wait: pods created right after their ServiceAccount get no credentials)' },

@@ -8,11 +8,10 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { IrsaError, UsageError } from '../lib/errors.js';
 import { createLogger, type Logger, type LogFormat } from '../lib/log.js';
-import { defaultMutationSettings, type MutationSettings } from '../webhook/constants.js';
+import type { MutationSettings } from '../webhook/constants.js';
 import { createFileIdentityStore } from '../webhook/file-identity-store.js';
 import type { IdentityChange, IdentitySourceKind, ManagedIdentityStore } from '../webhook/identity-store.js';
 import { createKubernetesIdentityStore } from '../webhook/kubernetes-identity-store.js';
-import { clampTokenExpiration } from '../webhook/identity.js';
 import { createWebhookMetrics } from '../webhook/metrics.js';
 import { SERVER_LIMIT_DEFAULTS, startWebhookServer, type WebhookServer, type WebhookServerConfig } from '../webhook/server.js';
 import { TlsConfigError } from '../webhook/errors.js';
@@ -22,6 +21,7 @@ import { createWorkerIdentityStore, defaultWorkerCount, serveWorkerControl, star
 import { loadCertificatePair, parseTlsCipherSuites, parseTlsMinVersion, tlsSettingsFromFlags } from '../webhook/tls.js';
 import type { RegisterCommand } from './commands.js';
 import type { CliContext } from './context.js';
+import { mutationSettingsOf } from './mutation-flag-table.js';
 import { registerWebhookCertsCommand } from './webhook-certs.js';
 import { logLevelForVerbosity, parseWebhookFlags, webhookHelp, type WebhookFlags } from './webhook-flags.js';
 
@@ -67,20 +67,7 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
   if (flags.configMap !== '' && flags.serviceAccounts === '') throw new UsageError('--config-map FILE is for offline mode: give --service-accounts FILE|DIR too (with the Kubernetes API use --watch-config-map)');
   if (flags.serviceAccounts !== '' && (flags.kubeconfig !== '' || flags.kubeApi !== '')) throw new UsageError('--service-accounts (offline) and --kubeconfig/--kube-api (Kubernetes API) exclude each other; pick one source of ServiceAccounts');
 
-  const settings: MutationSettings = {
-    ...defaultMutationSettings(),
-    annotationPrefix: flags.annotationPrefix,
-    tokenAudience: flags.tokenAudience,
-    tokenExpiration: clampTokenExpiration(flags.tokenExpiration),
-    tokenMountPath: flags.tokenMountPath,
-    awsDefaultRegion: flags.awsDefaultRegion,
-    stsRegionalEndpoint: flags.stsRegionalEndpoint,
-    containerCredentialsAudience: flags.containerCredentialsAudience,
-    containerCredentialsTokenMountPath: flags.containerCredentialsTokenMountPath,
-    containerCredentialsTokenVolumeName: flags.containerCredentialsTokenVolumeName,
-    containerCredentialsTokenPath: flags.containerCredentialsTokenPath,
-    containerCredentialsFullUri: flags.containerCredentialsFullUri,
-  };
+  const settings: MutationSettings = mutationSettingsOf(flags);
   const server: WebhookServerConfig = {
     port: flags.port,
     metricsPort: flags.metricsPort,
