@@ -11,12 +11,10 @@ import { access, chmod, constants as fsConstants, lstat, mkdir, readFile, stat }
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { loadServiceAccountFiles } from '../kube/index.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { UsageError } from '../lib/errors.js';
-import { createWebhookCertificates, WEBHOOK_CERT_FILES, writeWebhookCertificates } from '../webhook/index.js';
-import { CONFIG_MAP_NAME } from '../webhook/constants.js';
+import { ConfigMapConfigError, createWebhookCertificates, parseConfigMapFile, WEBHOOK_CERT_FILES, writeWebhookCertificates } from '../webhook/index.js';
 
 function reason(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
@@ -147,8 +145,8 @@ export async function writeEnvFile(path: string, text: string, stateDir: string)
 
 /**
  * At start-up a source that yields nothing is an error naming the file and why (later, while watching, the store
- * keeps the last good set): unreadable or invalid manifests, no ServiceAccount, a ConfigMap file without one named
- * pod-identity-webhook. Returns the number of ServiceAccounts found.
+ * keeps the last good set): unreadable or invalid manifests, no ServiceAccount, a ConfigMap file `parseConfigMapFile`
+ * refuses (not YAML/JSON, none named pod-identity-webhook, `data.config` not JSON). Returns the number of ServiceAccounts found.
  */
 export async function checkSources(serviceAccounts: string, configMap: string, annotationPrefix: string): Promise<number> {
   let count = 0;
@@ -169,13 +167,11 @@ export async function checkSources(serviceAccounts: string, configMap: string, a
     } catch (err) {
       throw new UsageError(`--config-map ${configMap}: cannot be read (${reason(err)}); check the path`);
     }
-    const docs = parseAllDocuments(text);
-    const broken = docs.find((d) => d.errors.length > 0);
-    if (broken) throw new UsageError(`--config-map ${configMap}: not YAML (${broken.errors[0]!.message.split('\n')[0]}); fix the file`);
-    const maps = docs.map((d) => d.toJSON() as { kind?: unknown; metadata?: { name?: unknown } } | null).filter((d) => d?.kind === 'ConfigMap');
-    if (maps.length > 0 && !maps.some((m) => m?.metadata?.name === CONFIG_MAP_NAME)) {
-      const names = maps.map((m) => JSON.stringify(m?.metadata?.name ?? '')).join(', ');
-      throw new UsageError(`--config-map ${configMap}: holds ConfigMap ${names}, not ${CONFIG_MAP_NAME}; the webhook reads only the ConfigMap named ${CONFIG_MAP_NAME}`);
+    try {
+      parseConfigMapFile(text, configMap);
+    } catch (err) {
+      if (!(err instanceof ConfigMapConfigError)) throw err;
+      throw new UsageError(`--config-map ${err.message}; fix the file`, { cause: err });
     }
   }
   return count;

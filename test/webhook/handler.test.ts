@@ -4,7 +4,8 @@ import { decodeAdmissionReview } from '../../src/webhook/admission.js';
 import { defaultMutationSettings } from '../../src/webhook/constants.js';
 import { createAdmissionHandler } from '../../src/webhook/handler.js';
 import { parseContainerCredentialsConfig, parseConfigMapConfig } from '../../src/webhook/identity.js';
-import { exampleReview, FakeIdentityStore, ROLE_ARN } from './server-helpers.js';
+import { MemoryIdentityStore } from '../../src/webhook/memory-identity-store.js';
+import { exampleReview, ROLE_ARN, serviceAccount } from './server-helpers.js';
 
 const settings = { ...defaultMutationSettings(), awsDefaultRegion: 'us-west-2' };
 
@@ -13,7 +14,7 @@ function review(serviceAccountName = 'default') {
 }
 
 test('an annotated ServiceAccount gets the web identity patch', async () => {
-  const store = new FakeIdentityStore().add('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN });
+  const store = new MemoryIdentityStore().set(serviceAccount('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN }));
   const handler = createAdmissionHandler({ store, settings, lookupGracePeriodMs: 2000, random: () => 0 });
   const outcome = await handler.admit(review());
   assert.equal(outcome.response.uid, '918ef1dc-928f-4525-99ef-988389f263c3');
@@ -29,14 +30,14 @@ test('an annotated ServiceAccount gets the web identity patch', async () => {
 });
 
 test('a ServiceAccount without role: allowed, no patch, no warning', async () => {
-  const store = new FakeIdentityStore().add('default', 'default');
+  const store = new MemoryIdentityStore().set(serviceAccount('default', 'default'));
   const outcome = await createAdmissionHandler({ store, settings, lookupGracePeriodMs: 2000 }).admit(review());
   assert.deepEqual(outcome.response, { uid: '918ef1dc-928f-4525-99ef-988389f263c3', allowed: true });
   assert.equal(outcome.missedServiceAccount, false);
 });
 
 test('a ServiceAccount missing after the grace period: allowed with a warning naming it', async () => {
-  const store = new FakeIdentityStore();
+  const store = new MemoryIdentityStore();
   const outcome = await createAdmissionHandler({ store, settings, lookupGracePeriodMs: 2000 }).admit(review('late-sa'));
   assert.equal(outcome.response.allowed, true);
   assert.equal(outcome.response.patch, undefined);
@@ -50,8 +51,8 @@ test('a ServiceAccount missing after the grace period: allowed with a warning na
 });
 
 test('a missing ServiceAccount mapped by the ConfigMap is mutated, not a miss', async () => {
-  const store = new FakeIdentityStore();
-  store.configMap = parseConfigMapConfig(JSON.stringify({ '*/from-cm': { RoleARN: ROLE_ARN, Audience: 'sts.amazonaws.com' } })).entries;
+  const store = new MemoryIdentityStore();
+  store.setConfigMap(parseConfigMapConfig(JSON.stringify({ '*/from-cm': { RoleARN: ROLE_ARN, Audience: 'sts.amazonaws.com' } })).entries);
   const outcome = await createAdmissionHandler({ store, settings, lookupGracePeriodMs: 0 }).admit(review('from-cm'));
   assert.equal(outcome.missedServiceAccount, false);
   assert.equal(outcome.identity?.source, 'config-map-wildcard');
@@ -59,8 +60,8 @@ test('a missing ServiceAccount mapped by the ConfigMap is mutated, not a miss', 
 });
 
 test('container credentials mode from the Pod Identity config', async () => {
-  const store = new FakeIdentityStore().add('default', 'default');
-  store.cc = parseContainerCredentialsConfig(JSON.stringify({ identities: [{ namespace: 'default', serviceAccount: 'default' }] }));
+  const store = new MemoryIdentityStore().set(serviceAccount('default', 'default'));
+  store.setContainerCredentials(parseContainerCredentialsConfig(JSON.stringify({ identities: [{ namespace: 'default', serviceAccount: 'default' }] })));
   const outcome = await createAdmissionHandler({ store, settings, lookupGracePeriodMs: 2000, random: () => 0 }).admit(review());
   assert.equal(outcome.identity?.mode, 'container-credentials');
   const patch = outcome.response.patch as Array<{ path: string }>;
@@ -68,17 +69,18 @@ test('container credentials mode from the Pod Identity config', async () => {
 });
 
 test('a pod without serviceAccountName is not looked up', async () => {
-  const store = new FakeIdentityStore();
+  let lookups = 0;
+  const store = new MemoryIdentityStore({ events: { lookup: () => lookups++ } });
   const r = review();
   delete (r.request.object.spec as Record<string, unknown>).serviceAccountName;
   const outcome = await createAdmissionHandler({ store, settings, lookupGracePeriodMs: 2000 }).admit(r);
-  assert.equal(store.lookups, 0);
+  assert.equal(lookups, 0);
   assert.equal(outcome.lookup, 'skipped');
   assert.deepEqual(outcome.response, { uid: '918ef1dc-928f-4525-99ef-988389f263c3', allowed: true });
 });
 
 test('an engine failure: admitted unchanged with a warning, the error in the outcome for the shell to log and count', async () => {
-  const store = new FakeIdentityStore().add('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN });
+  const store = new MemoryIdentityStore().set(serviceAccount('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN }));
   const decoded = review();
   // A getter standing in for a bug in the engine: the handler's single catch must see it (mutatePod has none).
   Object.defineProperty(decoded.request.object.spec as object, 'containers', { get() { throw new Error('engine bug'); } });

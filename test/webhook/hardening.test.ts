@@ -14,7 +14,8 @@ import { defaultMutationSettings } from '../../src/webhook/constants.js';
 import { parseContainerCredentialsConfig } from '../../src/webhook/identity.js';
 import { MAX_JSON_DEPTH } from '../../src/webhook/json-depth.js';
 import { startWebhookServer, type WebhookServer, type WebhookServerConfig } from '../../src/webhook/server.js';
-import { decodePatch, exampleReview, FakeIdentityStore, makePki, memoryLogger, request1, request2, ROLE_ARN, tempDir, type TestPki } from './server-helpers.js';
+import { MemoryIdentityStore } from '../../src/webhook/memory-identity-store.js';
+import { decodePatch, exampleReview, makePki, memoryLogger, request1, request2, ROLE_ARN, serviceAccount, tempDir, type TestPki } from './server-helpers.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -32,12 +33,12 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function startServer(extra: Partial<WebhookServerConfig> = {}, deps: { random?: () => number; store?: FakeIdentityStore } = {}): Promise<Harness> {
+async function startServer(extra: Partial<WebhookServerConfig> = {}, deps: { random?: () => number; store?: MemoryIdentityStore } = {}): Promise<Harness> {
   const tmp = tempDir();
   const pki = makePki(tmp.dir);
   writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
   writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
-  const store = deps.store ?? new FakeIdentityStore().add('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN });
+  const store = deps.store ?? new MemoryIdentityStore().set(serviceAccount('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN }));
   const log = memoryLogger('debug');
   const server = await startWebhookServer(
     {
@@ -109,8 +110,8 @@ describe('deeply nested pods (issue 8 item 1)', () => {
 
 describe('engine failures reach logs and metrics (issue 8 item 2)', () => {
   test('a mutation that throws: pod admitted unchanged with a warning, logged with the pod, counted', async () => {
-    const store = new FakeIdentityStore().add('default', 'default', {});
-    store.cc = parseContainerCredentialsConfig(JSON.stringify({ identities: [{ namespace: 'default', serviceAccount: 'default' }] }));
+    const store = new MemoryIdentityStore().set(serviceAccount('default', 'default', {}));
+    store.setContainerCredentials(parseContainerCredentialsConfig(JSON.stringify({ identities: [{ namespace: 'default', serviceAccount: 'default' }] })));
     // The container-credentials jitter calls random(): a throwing source stands in for any bug in the engine.
     const h = await startServer({}, { store, random: () => { throw new Error('entropy source failed'); } });
     try {

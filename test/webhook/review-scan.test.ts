@@ -18,7 +18,8 @@ import { jsonDepthExceededAt } from '../../src/webhook/json-depth.js';
 import { scanAdmissionReview } from '../../src/webhook/review-scan.js';
 import { listFixtureFiles, loadFixture } from './fixture-harness.js';
 import { goEncodePatch } from './go-json.js';
-import { decodePatch, FakeIdentityStore, makePki, memoryLogger, request1, ROLE_ARN, tempDir } from './server-helpers.js';
+import { MemoryIdentityStore } from '../../src/webhook/memory-identity-store.js';
+import { decodePatch, makePki, memoryLogger, request1, ROLE_ARN, serviceAccount, tempDir } from './server-helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtureDirs = [resolve(here, '../../test/fixtures/eks-webhook'), join(here, 'testdata')];
@@ -197,7 +198,7 @@ test('through the server: pods with managedFields, status, several containers, n
   const pki = makePki(tmp.dir);
   writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
   writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
-  const store = new FakeIdentityStore().add('default', 'app', { 'eks.amazonaws.com/role-arn': ROLE_ARN, 'eks.amazonaws.com/sts-regional-endpoints': 'true' });
+  const store = new MemoryIdentityStore().set(serviceAccount('default', 'app', { 'eks.amazonaws.com/role-arn': ROLE_ARN, 'eks.amazonaws.com/sts-regional-endpoints': 'true' }));
   const settings = { ...defaultMutationSettings(), awsDefaultRegion: 'us-west-2' };
   const server = await startWebhookServer({ host: '127.0.0.1', port: 0, metricsPort: -1, tlsCertFile: join(tmp.dir, 'tls.crt'), tlsKeyFile: join(tmp.dir, 'tls.key'), settings, lookupGracePeriodMs: 0 }, { store, logger: memoryLogger().logger, random: () => 0 });
   t.after(() => server.shutdown());

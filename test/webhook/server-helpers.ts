@@ -1,5 +1,5 @@
 /**
- * Helpers for the webhook server tests: certificates made with `openssl`, a small fake IdentityStore, HTTPS
+ * Helpers for the webhook server tests: certificates made with `openssl`, ServiceAccounts for a MemoryIdentityStore, HTTPS
  * (HTTP/1.1 and HTTP/2) clients that report the server certificate's fingerprint, and a quiet logger.
  */
 import { execFileSync } from 'node:child_process';
@@ -13,8 +13,6 @@ import { X509Certificate } from 'node:crypto';
 import { pino } from 'pino';
 import type { ServiceAccountInfo } from '../../src/kube/service-account.js';
 import type { Logger } from '../../src/lib/log.js';
-import type { IdentityStore, ServiceAccountLookup } from '../../src/webhook/identity-store.js';
-import type { ConfigMapEntries, ContainerCredentialsIdentities } from '../../src/webhook/identity.js';
 
 export const FIXTURES = new URL('../fixtures/eks-webhook/', import.meta.url);
 
@@ -54,45 +52,9 @@ export function makePki(dir: string, name = 'serving'): TestPki {
   return { caCert: readFileSync(caCrt, 'utf8'), cert, key: readFileSync(key, 'utf8'), fingerprint256: new X509Certificate(cert).fingerprint256 };
 }
 
-/** An IdentityStore over a map of ServiceAccounts; `synced` and per-key lookup delays are settable. */
-export class FakeIdentityStore implements IdentityStore {
-  accounts = new Map<string, ServiceAccountInfo>();
-  synced = true;
-  delayMs = 0;
-  configMap: ConfigMapEntries | undefined;
-  cc: ContainerCredentialsIdentities | undefined;
-  lookups = 0;
-  cleared = false;
-
-  add(namespace: string, name: string, annotations: Record<string, string> = {}): this {
-    this.accounts.set(`${namespace}/${name}`, { namespace, name, annotations });
-    return this;
-  }
-  async lookupServiceAccount(namespace: string, name: string): Promise<ServiceAccountLookup> {
-    this.lookups++;
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
-    const sa = this.accounts.get(`${namespace}/${name}`);
-    return { serviceAccount: sa, source: sa ? 'cache' : 'miss' };
-  }
-  configMapEntries(): ConfigMapEntries | undefined {
-    return this.configMap;
-  }
-  containerCredentials(): ContainerCredentialsIdentities | undefined {
-    return this.cc;
-  }
-  isSynced(): boolean {
-    return this.synced;
-  }
-  size(): number {
-    return this.accounts.size;
-  }
-  dump(): string {
-    return JSON.stringify(Object.fromEntries([...this.accounts.keys()].sort().map((k) => [k, { RoleARN: this.accounts.get(k)!.annotations['eks.amazonaws.com/role-arn'] ?? '' }])), null, 1);
-  }
-  clear(): void {
-    this.cleared = true;
-    this.accounts.clear();
-  }
+/** A ServiceAccount as a store holds it (for `MemoryIdentityStore.set`). */
+export function serviceAccount(namespace: string, name: string, annotations: Record<string, string> = {}): ServiceAccountInfo {
+  return { namespace, name, annotations };
 }
 
 /** A logger that keeps its JSON lines in memory. */

@@ -5,7 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { defaultMutationSettings } from '../../src/webhook/constants.js';
 import { MAX_REVIEW_BYTES, startWebhookServer, type WebhookServer } from '../../src/webhook/server.js';
-import { decodePatch, exampleReview, FakeIdentityStore, makePki, memoryLogger, request1, request2, ROLE_ARN, tempDir, type TestPki } from './server-helpers.js';
+import { MemoryIdentityStore } from '../../src/webhook/memory-identity-store.js';
+import { decodePatch, exampleReview, makePki, memoryLogger, request1, request2, ROLE_ARN, serviceAccount, tempDir, type TestPki } from './server-helpers.js';
 
 function get(url: string): Promise<{ status: number; body: string; type: string | undefined }> {
   return new Promise((resolve, reject) => {
@@ -25,7 +26,7 @@ describe('webhook server over TLS', () => {
   const tmp = tempDir();
   let pki: TestPki;
   let server: WebhookServer;
-  const store = new FakeIdentityStore().add('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN });
+  const store = new MemoryIdentityStore().set(serviceAccount('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN }));
   const log = memoryLogger('debug');
 
   before(async () => {
@@ -139,11 +140,11 @@ describe('webhook server over TLS', () => {
   test('/healthz always ok; /readyz follows the store sync; unknown paths 404', async () => {
     const health = await request1(server.url, { path: '/healthz', method: 'GET', ca: pki.caCert });
     assert.deepEqual([health.status, health.body], [200, 'ok']);
-    store.synced = false;
+    store.setSynced(false);
     const notReady = await request1(server.url, { path: '/readyz', method: 'GET', ca: pki.caCert });
     assert.equal(notReady.status, 503);
     assert.match(notReady.body, /not synced/);
-    store.synced = true;
+    store.setSynced(true);
     const ready = await request2(server.url, { path: '/readyz', method: 'GET', ca: pki.caCert });
     assert.deepEqual([ready.status, ready.body], [200, 'ok']);
     for (const path of ['/mutate/', '/', '/debug/alpha/deny']) {
@@ -197,7 +198,7 @@ describe('debugging handlers', () => {
     const pki = makePki(tmp.dir);
     writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
     writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
-    const store = new FakeIdentityStore().add('default', 'b', { 'eks.amazonaws.com/role-arn': ROLE_ARN }).add('default', 'a');
+    const store = new MemoryIdentityStore().set(serviceAccount('default', 'b', { 'eks.amazonaws.com/role-arn': ROLE_ARN })).set(serviceAccount('default', 'a'));
     const server = await startWebhookServer(
       { host: '127.0.0.1', port: 0, metricsPort: 0, tlsCertFile: join(tmp.dir, 'tls.crt'), tlsKeyFile: join(tmp.dir, 'tls.key'), settings: defaultMutationSettings(), lookupGracePeriodMs: 0, enableDebuggingHandlers: true, processMetrics: false },
       { store, logger: memoryLogger().logger },
@@ -211,7 +212,8 @@ describe('debugging handlers', () => {
       assert.deepEqual(Object.keys(JSON.parse(dump.body)), ['default/a', 'default/b']);
       const clear = await get(`${server.metricsUrl}/debug/alpha/cache/clear`);
       assert.equal(clear.status, 200);
-      assert.equal(store.cleared, true);
+      assert.equal(store.size(), 0, 'the cache is empty');
+      assert.equal((await get(`${server.metricsUrl}/debug/alpha/cache`)).body, '{}');
       const metrics = await get(`${server.metricsUrl}/metrics`);
       assert.ok(metrics.body.includes('http_request_count{verb="GET",path="/debug/alpha/500",code="500"} 1'));
     } finally {
@@ -264,7 +266,7 @@ describe('slow clients', () => {
     writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
     const server = await startWebhookServer(
       { host: '127.0.0.1', port: 0, metricsPort: -1, tlsCertFile: join(tmp.dir, 'tls.crt'), tlsKeyFile: join(tmp.dir, 'tls.key'), settings: defaultMutationSettings(), lookupGracePeriodMs: 0, requestTimeoutMs: 200, processMetrics: false },
-      { store: new FakeIdentityStore(), logger: memoryLogger().logger },
+      { store: new MemoryIdentityStore(), logger: memoryLogger().logger },
     );
     try {
       const response = await new Promise<string>((resolve, reject) => {

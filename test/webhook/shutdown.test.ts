@@ -7,18 +7,29 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { defaultMutationSettings } from '../../src/webhook/constants.js';
 import { startWebhookServer } from '../../src/webhook/server.js';
-import { exampleReview, FakeIdentityStore, makePki, memoryLogger, request1, request2, ROLE_ARN, tempDir, type TestPki } from './server-helpers.js';
+import { MemoryIdentityStore } from '../../src/webhook/memory-identity-store.js';
+import { exampleReview, makePki, memoryLogger, request1, request2, ROLE_ARN, serviceAccount, tempDir, type TestPki } from './server-helpers.js';
 
 const BODY = JSON.stringify(exampleReview({ apiVersion: 'admission.k8s.io/v1' }));
 const HEADERS = { 'content-type': 'application/json' };
+
+class SlowStore extends MemoryIdentityStore {
+  constructor(readonly delayMs: number) {
+    super();
+  }
+  override async lookupServiceAccount(namespace: string, name: string) {
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    return super.lookupServiceAccount(namespace, name);
+  }
+}
 
 async function startSlow(delayMs: number) {
   const tmp = tempDir();
   const pki = makePki(tmp.dir);
   writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
   writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
-  const store = new FakeIdentityStore().add('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN });
-  store.delayMs = delayMs;
+  // Each lookup takes delayMs (as one waiting out the grace period would), so requests stay in flight.
+  const store = new SlowStore(delayMs).set(serviceAccount('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN }));
   const server = await startWebhookServer(
     { host: '127.0.0.1', port: 0, metricsPort: 0, tlsCertFile: join(tmp.dir, 'tls.crt'), tlsKeyFile: join(tmp.dir, 'tls.key'), settings: defaultMutationSettings(), lookupGracePeriodMs: 0, processMetrics: false },
     { store, logger: memoryLogger().logger },

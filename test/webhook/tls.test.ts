@@ -9,7 +9,8 @@ import { defaultMutationSettings } from '../../src/webhook/constants.js';
 import { startWebhookServer, type WebhookServerConfig, type WebhookServer } from '../../src/webhook/server.js';
 import { TlsConfigError } from '../../src/webhook/errors.js';
 import { CertificateReloader, DEFAULT_TLS12_CIPHERS, loadCertificatePair, parseTlsCipherSuites, parseTlsMinVersion } from '../../src/webhook/tls.js';
-import { exampleReview, FakeIdentityStore, makePki, memoryLogger, request1, request2, ROLE_ARN, tempDir, type TestPki } from './server-helpers.js';
+import { MemoryIdentityStore } from '../../src/webhook/memory-identity-store.js';
+import { exampleReview, makePki, memoryLogger, request1, request2, ROLE_ARN, serviceAccount, tempDir, type TestPki } from './server-helpers.js';
 
 test('--tls-min-version accepts exactly upstream spellings; 1.0 and 1.1 are refused with the reason', () => {
   const ok: Array<[string, string | undefined]> = [
@@ -47,7 +48,7 @@ function handshake(port: number, ca: string, opts: { minVersion?: SecureVersion;
 }
 
 async function startServer(dir: string, extra: Partial<WebhookServerConfig> = {}, certDir = dir): Promise<WebhookServer> {
-  const store = new FakeIdentityStore().add('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN });
+  const store = new MemoryIdentityStore().set(serviceAccount('default', 'default', { 'eks.amazonaws.com/role-arn': ROLE_ARN }));
   return startWebhookServer(
     {
       host: '127.0.0.1',
