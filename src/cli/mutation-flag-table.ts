@@ -44,7 +44,7 @@ export interface MutationFlagSpec {
 
 /** The table, in upstream's order. */
 export const MUTATION_FLAGS: readonly MutationFlagSpec[] = [
-  { name: 'annotation-prefix', key: 'annotationPrefix', kind: 'string', valueName: 'prefix', usage: 'The Service Account annotation to look for (the prefix of the ServiceAccount and pod annotations)' },
+  { name: 'annotation-prefix', key: 'annotationPrefix', kind: 'string', valueName: 'prefix', usage: 'The prefix of the ServiceAccount (and pod) annotations to look for' },
   { name: 'token-audience', key: 'tokenAudience', kind: 'string', valueName: 'aud', usage: 'The default audience for tokens. Can be overridden by annotation' },
   { name: 'token-mount-path', key: 'tokenMountPath', kind: 'string', valueName: 'path', usage: 'The path to mount tokens' },
   { name: 'token-expiration', key: 'tokenExpiration', kind: 'int', valueName: 'seconds', usage: 'The token expiration (seconds; values below 600 become 600)', fix: 'use a whole number of seconds, e.g. 3600' },

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { applyJsonPatch } from '../../src/webhook/index.js';
+import { applyJsonPatch, createFileIdentityStore } from '../../src/webhook/index.js';
 import { listFixtureFiles, loadFixture, stripGoArtefacts } from '../webhook/fixture-harness.js';
 import { runCli, type CliRun } from './capture.js';
 
@@ -138,6 +138,37 @@ test('ConfigMap (exact, prefix and * keys) and the Pod Identity config', async (
   assert.deepEqual(pi.spec.containers[0].env.map((e: any) => e.name), ['AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE']);
   const exp = pi.spec.volumes[0].projected.sources[0].serviceAccountToken.expirationSeconds;
   assert.ok(exp >= 79200 && exp <= 86400, 'SA unknown: 86400, jittered');
+});
+
+test('--config-map: every shape the webhook\'s file store loads, irsa inject loads too (bare config JSON, ConfigMap, List)', async () => {
+  const arn = 'arn:aws:iam::111122223333:role/from-cm';
+  const config = JSON.stringify({ 'shop/app': { RoleARN: arn, Audience: 'sts.amazonaws.com' } });
+  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'pod-identity-webhook', namespace: 'eks' }, data: { config } };
+  const files: Record<string, string> = {
+    'bare.json': config,
+    'cm.json': JSON.stringify(cm),
+    'cm.yaml': `kind: ServiceAccount\nmetadata: {name: other}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pod-identity-webhook\ndata:\n  config: '${config}'\n`,
+    'list.json': JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [cm] }),
+    'pod.yaml': 'kind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  serviceAccountName: app\n  containers: [{name: c}]\n',
+  };
+  const dir = tmp(files);
+  for (const file of ['bare.json', 'cm.json', 'cm.yaml', 'list.json']) {
+    const r = await run(['inject', '-f', 'pod.yaml', '--config-map', file, '-o', 'json'], '', dir);
+    assert.equal(r.code, 0, `${file}: ${r.stderr}`);
+    assert.equal(r.stderr, '', file);
+    assert.equal(JSON.parse(r.stdout).spec.containers[0].env.find((e: any) => e.name === 'AWS_ROLE_ARN')?.value, arn, file);
+    const store = createFileIdentityStore({ configMap: join(dir, file), filePollIntervalMs: 0 });
+    try {
+      await store.ready();
+      assert.equal(store.configMapEntries()?.exact.get('shop/app')?.roleArn, arn, `${file} in the webhook's file store`);
+    } finally {
+      await store.close();
+    }
+  }
+  const misnamed = tmp({ 'cm.yaml': files['cm.yaml']!.replace('name: pod-identity-webhook', 'name: settings'), 'pod.yaml': files['pod.yaml']! });
+  const refused = await run(['inject', '-f', 'pod.yaml', '--config-map', 'cm.yaml'], '', misnamed);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /^irsa: cm\.yaml: holds ConfigMap "settings", not pod-identity-webhook; the webhook reads only the ConfigMap named pod-identity-webhook/);
 });
 
 test('bad input: message names file, document and field; exit 2; nothing on stdout', async () => {
