@@ -16,8 +16,8 @@
  *   upstream's byte for byte.
  * - Measured hot path: `structuralSharing` (share the unchanged sub-objects instead of deep-copying them) was
  *   measured with bench/mutate when added (commit 1788cd5, several times faster); the admission path uses it.
- * - Measured under tsx only: the module-local copies of the imported env names (tsx turns imported bindings into
- *   getter calls, which dominated the container loop in bench/mutate; compiled ESM on `dist/` should not need them).
+ * - Added with bench/mutate under tsx (1788cd5): the module-local copies of the imported env names (tsx turns
+ *   imported bindings into getter calls in the container loop; compiled ESM on `dist/` should not need them).
  * - Never measured: the env-presence bitmask (`HAS_*`, one integer instead of six booleans), the local `isObject`
  *   (lib/is-record.ts's `isRecord`), the per-call `MutationState` object instead of closures, preallocated arrays
  *   and index loops, all written so from the start. They stay, small and local to the container loop, until
