@@ -3,7 +3,8 @@
  * on its name. Unlike upstream, deleting the ConfigMap clears its entries, and a malformed key is skipped.
  * @module
  */
-import { startListWatch, type KubeApi, type StartListWatchOptions, type WatchRestartReason } from './api-client.js';
+import type { KubeApi } from './api-client.js';
+import { startListWatch, type StartListWatchOptions, type WatchRestartReason } from './list-watch.js';
 
 /** What the watch reports: the ConfigMap's `data`, or `undefined` when the ConfigMap does not exist (any more). */
 export type ConfigMapData = Record<string, string> | undefined;

@@ -14,8 +14,10 @@ export { MAX_TOKEN_AGE_MS, refreshJitterMs, TokenRefresher, tokenNeedsRefresh, t
 export type { IssuedToken, RefreshTimers, TokenFileSpec, TokenFileState, TokenRefresherOptions } from './token-refresher.js';
 export { expandEnvReferences, findContainerTokenFiles, localTokenPath, resolveContainerEnv, tokenPathRewriter } from './projected-tokens.js';
 export type { ContainerSpec, ContainerTokenFile, ContainerTokens, PodSpecLike, TokenVolumeMount } from './projected-tokens.js';
-export { createKubeApi, loadKubeConfig, startListWatch } from './api-client.js';
-export type { KubeApi, ListWatch, ListWatchHandlers, LoadKubeConfigOptions, StartListWatchOptions, WatchEvent, WatchRestartReason } from './api-client.js';
+export { createKubeApi, loadKubeConfig } from './api-client.js';
+export type { KubeApi, LoadKubeConfigOptions, WatchEvent } from './api-client.js';
+export { startListWatch } from './list-watch.js';
+export type { ListWatch, ListWatchHandlers, StartListWatchOptions, WatchRestartReason } from './list-watch.js';
 export { reduceServiceAccount, ServiceAccountIndex, startServiceAccountWatch } from './service-account-watch.js';
 export type { ServiceAccountWatch, ServiceAccountWatchOptions } from './service-account-watch.js';
 export { startConfigMapWatch } from './config-map-watch.js';

@@ -5,7 +5,8 @@
  * @module
  */
 import { parseServiceAccount, type ServiceAccountInfo } from './service-account.js';
-import { startListWatch, type KubeApi, type ListWatch, type StartListWatchOptions, type WatchRestartReason } from './api-client.js';
+import type { KubeApi } from './api-client.js';
+import { startListWatch, type ListWatch, type StartListWatchOptions, type WatchRestartReason } from './list-watch.js';
 
 const NO_ANNOTATIONS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 

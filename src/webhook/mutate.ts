@@ -5,6 +5,22 @@
  * Same operation list as upstream (label in container-credentials mode, `/spec/volumes` or `/spec/volumes/0`, the
  * whole `/spec/containers`, `/spec/initContainers` when present), but containers are deep copies of the user's raw
  * JSON with env entries and a mount appended — never re-encoded through a fixed schema, so no field is lost.
+ *
+ * Why the code is written as it is (keep these reasons when changing it):
+ * - Go parsing semantics: the token-expiration annotation is read as Go's `strconv.ParseInt`, the skip-containers
+ *   annotation as one `encoding/csv` record, the token path joined as `filepath.Join` (lib/go-parse.ts), so a pod
+ *   gets upstream's patch for the same annotations, odd ones included.
+ * - Go-order JSON: the objects the patch adds list their keys in the order Go's encoder writes upstream's structs
+ *   (volume `name, projected`; token projection `audience, expirationSeconds, path`; mount `name, readOnly,
+ *   mountPath`; env `name, value`), and the user's container keys keep their order, so the serialised patch is
+ *   upstream's byte for byte.
+ * - Measured hot path: `structuralSharing` (share the unchanged sub-objects instead of deep-copying them) was
+ *   measured with bench/mutate when added (commit 1788cd5, several times faster); the admission path uses it.
+ * - Added with bench/mutate under tsx (1788cd5): the module-local copies of the imported env names (tsx turns
+ *   imported bindings into getter calls in the container loop; compiled ESM on `dist/` should not need them).
+ * - Never measured: the env-presence bitmask (`HAS_*`, one integer instead of six booleans), the per-call
+ *   `MutationState` object instead of closures, preallocated arrays and index loops, all written so from the start. They stay, small and local to the container loop, until
+ *   bench/mutate on `dist/` shows whether they pay; where it shows they do not, use named booleans and `isRecord`.
  * @module
  */
 import { goFilepathJoin, parseGoCsvRecord, tryParseGoInt } from '../lib/go-parse.js';
@@ -242,7 +258,8 @@ const DEFAULT_REGION = ENV_DEFAULT_REGION;
 const STS_REGIONAL_ENDPOINTS = ENV_STS_REGIONAL_ENDPOINTS;
 const REGIONAL = STS_REGIONAL_ENDPOINTS_VALUE;
 
-// Bits of what a container's env already defines (presence by name only, as upstream).
+// Bits of what a container's env already defines (presence by name only, as upstream); one integer for six
+// booleans in the per-container loop (see the module header).
 const HAS_ROLE_ARN = 1;
 const HAS_WEB_IDENTITY_TOKEN_FILE = 2;
 const HAS_FULL_URI = 4;

@@ -4,11 +4,11 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import jsonpatch, { type Operation } from 'fast-json-patch';
 import { parseDocument } from 'yaml';
 import type { ServiceAccountInfo } from '../../src/kube/service-account.js';
 import { tryParseGoBool } from '../../src/lib/go-parse.js';
 import {
-  applyJsonPatch,
   defaultMutationSettings,
   mutatePod,
   parseContainerCredentialsConfig,
@@ -123,10 +123,8 @@ export function stripGoArtefacts(pod: Record<string, unknown>): Record<string, u
   return pod;
 }
 
-/** The patched pods (ours, upstream's), artefacts stripped. */
+/** The patched pods (ours, upstream's), artefacts stripped; applied by an independent RFC 6902 implementation. */
 export function patchedPods(c: FixtureCase, ours: JsonPatchOperation[]): { actual: unknown; expected: unknown } {
-  return {
-    actual: stripGoArtefacts(applyJsonPatch<Record<string, unknown>>(c.pod, ours)),
-    expected: stripGoArtefacts(applyJsonPatch<Record<string, unknown>>(c.pod, c.expectedPatch)),
-  };
+  const apply = (patch: JsonPatchOperation[]) => jsonpatch.applyPatch(c.pod, patch as Operation[], true, false).newDocument as Record<string, unknown>;
+  return { actual: stripGoArtefacts(apply(ours)), expected: stripGoArtefacts(apply(c.expectedPatch)) };
 }
