@@ -69,7 +69,7 @@ export function addMutationOptions(command: Command): Command {
   }
   return command
     .option('--service-accounts <file|dir>', 'ServiceAccount manifests (file or directory; repeatable)', collect)
-    .option('--config-map <file>', `the ${CONFIG_MAP_NAME} ConfigMap manifest (data.${CONFIG_MAP_KEY}: {"ns/sa": {"RoleARN": ...}}), or that JSON alone`)
+    .option('--config-map <file>', `the ${CONFIG_MAP_NAME} ConfigMap, a manifest or its data.${CONFIG_MAP_KEY} JSON alone ({"ns/sa": {"RoleARN": ...}})`)
     .option('--namespace <ns>', 'namespace of objects that set none (default "default")');
 }
 
