@@ -104,11 +104,6 @@ export function mutationFlagsFromOptions(opts: MutationFlagValues): MutationFlag
   return flags as unknown as MutationFlags;
 }
 
-/** Turns the flag values into {@link MutationSettings}; throws {@link UsageError} naming the flag for a bad value. */
-export function mutationSettingsFromFlags(opts: MutationFlagValues): MutationSettings {
-  return mutationSettingsOf(mutationFlagsFromOptions(opts));
-}
-
 /** The result of mutating one pod object. */
 export interface MutatePodObjectResult {
   /** The mutated pod (a copy; the input is not modified). */
@@ -147,7 +142,7 @@ export interface Injector {
  * const { pod, warnings } = injector.mutatePodObject(podManifest, 'default');
  */
 export async function loadInjector(opts: MutationFlagValues, ctx: CliContext, random: () => number = Math.random): Promise<Injector> {
-  const settings = mutationSettingsFromFlags(opts);
+  const settings = mutationSettingsOf(mutationFlagsFromOptions(opts));
   const defaultNamespace = opts.namespace !== undefined && opts.namespace !== '' ? opts.namespace : 'default';
   const loadWarnings: string[] = [];
   const serviceAccounts: ServiceAccountInfo[] = [];
