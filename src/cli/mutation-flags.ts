@@ -69,7 +69,7 @@ export function addMutationOptions(command: Command): Command {
   }
   return command
     .option('--service-accounts <file|dir>', 'ServiceAccount manifests (file or directory; repeatable)', collect)
-    .option('--config-map <file>', `the ${CONFIG_MAP_NAME} ConfigMap manifest (data.${CONFIG_MAP_KEY}: {"ns/sa": {"RoleARN": ...}}), or that JSON alone`)
+    .option('--config-map <file>', `the ${CONFIG_MAP_NAME} ConfigMap, a manifest or its data.${CONFIG_MAP_KEY} JSON alone ({"ns/sa": {"RoleARN": ...}})`)
     .option('--namespace <ns>', 'namespace of objects that set none (default "default")');
 }
 
@@ -102,11 +102,6 @@ export function mutationFlagsFromOptions(opts: MutationFlagValues): MutationFlag
     }
   }
   return flags as unknown as MutationFlags;
-}
-
-/** Turns the flag values into {@link MutationSettings}; throws {@link UsageError} naming the flag for a bad value. */
-export function mutationSettingsFromFlags(opts: MutationFlagValues): MutationSettings {
-  return mutationSettingsOf(mutationFlagsFromOptions(opts));
 }
 
 /** The result of mutating one pod object. */
@@ -147,7 +142,7 @@ export interface Injector {
  * const { pod, warnings } = injector.mutatePodObject(podManifest, 'default');
  */
 export async function loadInjector(opts: MutationFlagValues, ctx: CliContext, random: () => number = Math.random): Promise<Injector> {
-  const settings = mutationSettingsFromFlags(opts);
+  const settings = mutationSettingsOf(mutationFlagsFromOptions(opts));
   const defaultNamespace = opts.namespace !== undefined && opts.namespace !== '' ? opts.namespace : 'default';
   const loadWarnings: string[] = [];
   const serviceAccounts: ServiceAccountInfo[] = [];

@@ -148,7 +148,7 @@ export const WEBHOOK_FLAGS: readonly FlagSpec[] = [
   { name: 'service-account-lookup-grace-period', key: 'serviceAccountLookupGracePeriodMs', kind: 'duration', usage: 'How long to wait (watch + direct GET) for a ServiceAccount not in the cache; 0 = no wait', note: 'upstream\'s default is 0 (no wait: pods created right after their ServiceAccount get no credentials)' },
   { name: 'resync-period', key: 'resyncPeriodMs', kind: 'duration', usage: 'Informer resync period (accepted; freshness comes from the watch and relists)' },
   { name: 'service-accounts', key: 'serviceAccounts', kind: 'string', usage: 'Offline: ServiceAccount manifests (file or directory, watched) instead of the Kubernetes API', addition: true },
-  { name: 'config-map', key: 'configMap', kind: 'string', usage: 'Offline: the pod-identity-webhook ConfigMap manifest (file, watched)', addition: true },
+  { name: 'config-map', key: 'configMap', kind: 'string', usage: 'Offline: the pod-identity-webhook ConfigMap, a manifest or its data.config JSON alone (file, watched)', addition: true },
   { name: 'log-format', key: 'logFormat', kind: 'string', usage: 'json or text (default: text on a terminal, else json)', addition: true },
   { name: 'max-connections', key: 'maxConnections', kind: 'int', usage: 'Concurrent TCP connections to the webhook port; more are closed at once (sized for the 256Mi memory limit)', addition: true },
   { name: 'idle-timeout', key: 'idleTimeoutMs', kind: 'duration', usage: 'Close keep-alive HTTP/1.1 connections and HTTP/2 sessions idle this long', addition: true },
