@@ -3,6 +3,7 @@
  * validate a request body, encode the response review the API server expects (TypeMeta echoed, uid echoed).
  * @module
  */
+import { isRecord } from '../lib/is-record.js';
 import { AdmissionReviewError } from './errors.js';
 import { jsonDepthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { stringifyPatch } from './patch-json.js';
@@ -47,10 +48,6 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * Parses and checks a request body. Throws AdmissionReviewError with a message saying what is wrong when the
  * body is not JSON, not an AdmissionReview (wrong apiVersion/kind), has no `request`, no string `request.uid`,
@@ -72,7 +69,7 @@ export function decodeAdmissionReview(body: string | Buffer): DecodedAdmissionRe
   } catch (cause) {
     throw new AdmissionReviewError(`body is not valid JSON (${(cause as Error).message}): expected an AdmissionReview (admission.k8s.io/v1)`, { cause });
   }
-  if (!isObject(parsed)) throw new AdmissionReviewError(`body is ${describe(parsed)}, expected an AdmissionReview object`);
+  if (!isRecord(parsed)) throw new AdmissionReviewError(`body is ${describe(parsed)}, expected an AdmissionReview object`);
   const { apiVersion, kind, request } = parsed;
   if (apiVersion !== undefined && !(ADMISSION_API_VERSIONS as readonly unknown[]).includes(apiVersion)) {
     throw new AdmissionReviewError(`apiVersion ${JSON.stringify(apiVersion)} is not supported: send admission.k8s.io/v1 or admission.k8s.io/v1beta1 (admissionReviewVersions in the MutatingWebhookConfiguration)`);
@@ -80,14 +77,14 @@ export function decodeAdmissionReview(body: string | Buffer): DecodedAdmissionRe
   if (kind !== undefined && kind !== 'AdmissionReview') {
     throw new AdmissionReviewError(`kind ${JSON.stringify(kind)} is not AdmissionReview`);
   }
-  if (!isObject(request)) {
+  if (!isRecord(request)) {
     throw new AdmissionReviewError(request === undefined ? 'AdmissionReview has no request' : `AdmissionReview request is ${describe(request)}, expected an object`);
   }
   if (typeof request.uid !== 'string') {
     throw new AdmissionReviewError(request.uid === undefined ? 'AdmissionReview request has no uid' : `AdmissionReview request.uid is ${describe(request.uid)}, expected a string`);
   }
   const object = request.object;
-  if (!isObject(object)) {
+  if (!isRecord(object)) {
     throw new AdmissionReviewError(object === undefined ? 'AdmissionReview request has no object (the Pod)' : `AdmissionReview request.object is ${describe(object)}, expected a Pod object`);
   }
   if (object.kind !== undefined && object.kind !== 'Pod') {

@@ -3,6 +3,7 @@
  * resolution → pod mutation → the response (patch, warnings). The HTTP server, metrics and logs wrap it.
  * @module
  */
+import { isRecord } from '../lib/is-record.js';
 import type { DecodedAdmissionReview, AdmissionResponse } from './admission.js';
 import type { MutationSettings } from './constants.js';
 import type { IdentityStore, LookupSource } from './identity-store.js';
@@ -47,7 +48,7 @@ export interface AdmissionHandler {
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return isRecord(value) ? value : undefined;
 }
 
 /** The warning kubectl prints when the webhook could not mutate a pod (engine or encoding failure). */

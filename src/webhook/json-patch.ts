@@ -3,7 +3,9 @@
  * `add`, `replace` and `remove` used by `irsa inject`, `irsa exec` and the tests.
  * @module
  */
+import { isRecord } from '../lib/is-record.js';
 import { JsonPatchError } from './errors.js';
+import { setJsonMember } from './mutate.js';
 
 /** One operation of the patch returned to the API server (`op` is always `add` in the webhook's output). */
 export interface JsonPatchOperation {
@@ -66,12 +68,12 @@ export function applyJsonPatch<T = unknown>(doc: unknown, patch: readonly JsonPa
         if (op.op === 'replace') parent[index] = value;
         else parent.splice(index, 1);
       }
-    } else if (isObject(parent)) {
+    } else if (isRecord(parent)) {
       if (op.op !== 'add' && !Object.prototype.hasOwnProperty.call(parent, last)) {
         throw new JsonPatchError(`${op.path}: no such member to ${op.op}`);
       }
       if (op.op === 'remove') delete parent[last];
-      else defineMember(parent, last, value);
+      else setJsonMember(parent, last, value);
     } else {
       throw new JsonPatchError(`${op.path}: parent is not an object or array`);
     }
@@ -85,21 +87,11 @@ function child(parent: unknown, token: string, path: string): unknown {
     if (index >= parent.length) throw new JsonPatchError(`${path}: index ${index} is out of range`);
     return parent[index];
   }
-  if (isObject(parent) && Object.prototype.hasOwnProperty.call(parent, token)) return parent[token];
+  if (isRecord(parent) && Object.prototype.hasOwnProperty.call(parent, token)) return parent[token];
   throw new JsonPatchError(`${path}: ${JSON.stringify(token)} does not exist`);
 }
 
 function arrayIndex(token: string, path: string): number {
   if (!/^(0|[1-9][0-9]*)$/.test(token)) throw new JsonPatchError(`${path}: ${JSON.stringify(token)} is not an array index`);
   return Number(token);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-// A plain assignment to "__proto__" would change the prototype instead of adding a member.
-function defineMember(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
 }
