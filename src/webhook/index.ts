@@ -1,5 +1,7 @@
 /**
- * The pod identity webhook: identity resolution, the pure pod mutation, JSON Patch helpers and wire names.
+ * The pod identity webhook: identity resolution, the pure pod mutation, JSON Patch helpers, the AdmissionReview
+ * codec and admission handler, the identity stores (Kubernetes API or files), the HTTPS server with its TLS
+ * settings, certificates and metrics, the default mutation settings and the area's errors.
  * @module
  */
 export {
