@@ -16,6 +16,7 @@ import { claimOf, conditionsOn, isTrustedIssuer, list, type Condition, type Stat
 import { SET_ALL } from './operators.js';
 import type { ParsedPolicy } from './parse.js';
 import { hasWildcard } from './pattern.js';
+import { STS_AUDIENCE } from './trust.js';
 
 /** What a check found: the finding's text, a severity when not the rule's default. */
 export interface AuditHit {
@@ -174,7 +175,7 @@ export const AUDIT_RULE_TABLE: readonly AuditRule[] = [
       if (s.options.roleKind === 'operator') {
         severity = 'info';
         extra = ' (ccoctl writes operator roles without aud by design)';
-      } else if (ids !== undefined && (ids.length > 1 || ids.some((x) => x !== 'sts.amazonaws.com'))) {
+      } else if (ids !== undefined && (ids.length > 1 || ids.some((x) => x !== STS_AUDIENCE))) {
         severity = 'high';
         extra = ` and the provider accepts ${ids.length} client IDs (${ids.join(', ')})`;
       } else if (ids !== undefined) {
