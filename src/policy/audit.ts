@@ -86,16 +86,17 @@ export function auditTrustPolicy(input: string | PolicyDocument | ParsedPolicy, 
   for (const { at, facts } of statements) {
     for (const rule of AUDIT_RULE_TABLE) if (rule.scope === 'statement') record(rule, at, rule.check(facts));
   }
-  // provider by provider: a T23 is not repeated where a critical T1 says so, unless an earlier provider's probes softened it
-  for (const probe of probeProviders(parsed, options)) {
-    for (const rule of AUDIT_RULE_TABLE) if (rule.scope === 'probe') record(rule, null, rule.check(probe, findings));
-    for (const entry of recorded) {
-      if (entry.rule.scope !== 'statement' || entry.rule.revise === undefined) continue;
-      const revised = entry.rule.revise(entry.hit, probe);
-      if (revised === undefined) continue;
-      entry.hit = revised;
-      Object.assign(entry.finding, { severity: revised.severity ?? entry.rule.severity, problem: revised.problem, fix: revised.fix });
-    }
+  // Evaluation first revises the statement findings (T1), then each probe rule sees all of them and every earlier
+  // rule's findings, so the result does not depend on the order in which the policy names its providers.
+  const probes = probeProviders(parsed, options);
+  for (const entry of recorded) {
+    const revised = entry.rule.scope === 'statement' ? entry.rule.revise?.(entry.hit, probes) : undefined;
+    if (revised === undefined) continue;
+    entry.hit = revised;
+    Object.assign(entry.finding, { severity: revised.severity ?? entry.rule.severity, problem: revised.problem, fix: revised.fix });
+  }
+  for (const rule of AUDIT_RULE_TABLE) {
+    if (rule.scope === 'probe') for (const probe of probes) record(rule, null, rule.check(probe, findings));
   }
   findings.sort((a, b) =>
     SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
