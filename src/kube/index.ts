@@ -1,5 +1,9 @@
 /**
- * Kubernetes knowledge: ServiceAccounts (parsing, manifest files) and manifests (reading, pod templates, writing).
+ * Kubernetes knowledge: ServiceAccounts (parsing, manifest files, the list+watch source and its index), manifests
+ * (reading, pod templates, writing), the projected token files of a pod and the kubelet-like token refresher, the
+ * OpenShift credentials Secret (from CredentialsRequests), the API client (kubeconfig, raw GET and watch)
+ * with its list+watch loop and the ConfigMap watch, watching files, and the area's errors. The doctor's checks are
+ * a separate entry point (`irsa-kit/kube/doctor`).
  * @module
  */
 export { parseServiceAccount } from './service-account.js';

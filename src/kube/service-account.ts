@@ -3,6 +3,7 @@
  * ServiceAccount in the cluster (100,000 of them must fit in well under 60 MB).
  * @module
  */
+import { isRecord } from '../lib/is-record.js';
 
 /** A ServiceAccount reduced to what identity resolution reads. */
 export interface ServiceAccountInfo {
@@ -22,19 +23,19 @@ export interface ServiceAccountInfo {
  * // { namespace: 'default', name: 'app', annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/r' } }
  */
 export function parseServiceAccount(manifest: unknown, annotationPrefix: string, defaultNamespace = ''): ServiceAccountInfo | undefined {
-  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) return undefined;
-  const m = manifest as Record<string, unknown>;
+  if (!isRecord(manifest)) return undefined;
+  const m = manifest;
   if (m.kind !== undefined && m.kind !== 'ServiceAccount') return undefined;
   const metadata = m.metadata;
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return undefined;
-  const md = metadata as Record<string, unknown>;
+  if (!isRecord(metadata)) return undefined;
+  const md = metadata;
   if (typeof md.name !== 'string' || md.name === '') return undefined;
   const namespace = typeof md.namespace === 'string' && md.namespace !== '' ? md.namespace : defaultNamespace;
   const annotations: Record<string, string> = {};
   const raw = md.annotations;
-  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+  if (isRecord(raw)) {
     const wanted = `${annotationPrefix}/`;
-    for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    for (const [key, value] of Object.entries(raw)) {
       if (key.startsWith(wanted) && typeof value === 'string') annotations[key] = value;
     }
   }

@@ -1,6 +1,7 @@
 /**
- * The service-account issuer: signing keys and `kid`, Kubernetes-shaped token minting, discovery document and JWKS,
- * serving them, and the IAM thumbprint. Knows nothing of Kubernetes watches or IAM policy.
+ * The service-account issuer: signing keys and `kid`, Kubernetes-shaped token minting and verification, the issuer
+ * URL, discovery document and JWKS (built, written to a directory, served), the IAM thumbprint, the issuer's wire
+ * names and the area's errors. Knows nothing of Kubernetes watches or IAM policy.
  * @module
  */
 export {

@@ -12,6 +12,7 @@ import { compilePolicy } from './compile.js';
 import { evaluatePolicies } from './evaluate.js';
 import type { ParsedPolicy } from './parse.js';
 import { hasWildcard } from './pattern.js';
+import { STS_AUDIENCE } from './trust.js';
 import { ASSUME_ROLE_WITH_WEB_IDENTITY, buildWebIdentityContext } from './web-identity.js';
 
 /** The namespace and service account of the probe tokens: names no one gives a real service account. */
@@ -88,7 +89,7 @@ export function probeProviders(parsed: ParsedPolicy, options: AuditOptions): Pro
     let auds: string[];
     if (options.clientIds !== undefined) auds = [...options.clientIds];
     else {
-      auds = ['sts.amazonaws.com'];
+      auds = [STS_AUDIENCE];
       for (const c of on('aud')) {
         if (c.negated || c.base === 'Null') continue;
         for (const v of c.values) auds.push(hasWildcard(v) ? instantiate(v) : v);

@@ -4,7 +4,7 @@
  * - `document`: the parsed document and every Allow statement (T17, T21, T22);
  * - `statement`: one Allow statement (audit-statement.ts), most rules;
  * - `probe`: what evaluation says of one trusted provider (audit-probes.ts) and the findings so far (T23, T24).
- * T1 also has `revise`: evaluation that refuses every probe of its issuer softens it.
+ * T1 also has `revise`: evaluation that refuses its issuer's probe for a namespace no one named softens it.
  * docs/policy.md lists every rule (test/policy/audit.test.ts checks it).
  * @module
  */
@@ -16,6 +16,7 @@ import { claimOf, conditionsOn, isTrustedIssuer, list, type Condition, type Stat
 import { SET_ALL } from './operators.js';
 import type { ParsedPolicy } from './parse.js';
 import { hasWildcard } from './pattern.js';
+import { STS_AUDIENCE } from './trust.js';
 
 /** What a check found: the finding's text, a severity when not the rule's default. */
 export interface AuditHit {
@@ -50,8 +51,8 @@ export type AuditRule = RuleInfo & (
   | {
       scope: 'statement';
       check: (s: StatementFacts) => AuditHit[];
-      /** A replacement for a hit once evaluation has probed a provider, or undefined to keep it. */
-      revise?: (hit: AuditHit, probe: ProviderProbe) => AuditHit | undefined;
+      /** A replacement for a hit once evaluation has probed every trusted provider, or undefined to keep it. */
+      revise?: (hit: AuditHit, probes: readonly ProviderProbe[]) => AuditHit | undefined;
     }
   | { scope: 'probe'; check: (probe: ProviderProbe, found: readonly AuditFinding[]) => AuditHit[] }
 );
@@ -94,13 +95,17 @@ export const AUDIT_RULE_TABLE: readonly AuditRule[] = [
         issuer: t.issuer,
       }));
     },
-    revise: (found, probe) => {
-      if (found.issuer === undefined || probe.wide !== null || found.issuer.toLowerCase() !== probe.issuer.toLowerCase()) return undefined;
+    // softened when evaluation refuses the issuer's tokens for a namespace no one named: info, or medium when it
+    // allows an unnamed service account of a named namespace
+    revise: (found, probes) => {
+      const issuer = found.issuer;
+      const restricted = issuer === undefined ? [] : probes.filter((p) => p.wide === null && p.issuer.toLowerCase() === issuer.toLowerCase());
+      if (issuer === undefined || restricted.length === 0) return undefined;
       return {
-        ...hit(`No condition on "${found.issuer}:sub" in this Allow statement, but evaluation refuses a token for a service account in a namespace no one named: another condition or statement (such as a Deny) restricts sub, which readers of this statement alone miss.`,
-          `Put the sub condition in the Allow statement itself: "StringEquals": {"${found.issuer}:sub": "system:serviceaccount:<namespace>:<service-account>"}.`,
-          probe.narrow === null ? 'info' : 'medium'),
-        issuer: found.issuer,
+        ...hit(`No condition on "${issuer}:sub" in this Allow statement, but evaluation refuses a token for a service account in a namespace no one named: another condition or statement (such as a Deny) restricts sub, which readers of this statement alone miss.`,
+          `Put the sub condition in the Allow statement itself: "StringEquals": {"${issuer}:sub": "system:serviceaccount:<namespace>:<service-account>"}.`,
+          restricted.some((p) => p.narrow !== null) ? 'medium' : 'info'),
+        issuer,
       };
     },
   },
@@ -174,7 +179,7 @@ export const AUDIT_RULE_TABLE: readonly AuditRule[] = [
       if (s.options.roleKind === 'operator') {
         severity = 'info';
         extra = ' (ccoctl writes operator roles without aud by design)';
-      } else if (ids !== undefined && (ids.length > 1 || ids.some((x) => x !== 'sts.amazonaws.com'))) {
+      } else if (ids !== undefined && (ids.length > 1 || ids.some((x) => x !== STS_AUDIENCE))) {
         severity = 'high';
         extra = ` and the provider accepts ${ids.length} client IDs (${ids.join(', ')})`;
       } else if (ids !== undefined) {

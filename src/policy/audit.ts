@@ -72,12 +72,12 @@ export function auditTrustPolicy(input: string | PolicyDocument | ParsedPolicy, 
   const roleAccount = options.accountId ?? (options.roleArn === undefined ? undefined : accountOfArn(options.roleArn));
   const statements = parsed.statements.flatMap((s, index) =>
     s.Effect === 'Allow' ? [{ at: { index, sid: s.Sid ?? null }, facts: readStatement(s, options, roleAccount) }] : []);
-  const found: Array<{ rule: AuditRule; finding: AuditFinding; hit: AuditHit }> = [];
+  const recorded: Array<{ rule: AuditRule; finding: AuditFinding; hit: AuditHit }> = [];
   const findings: AuditFinding[] = [];
   const record = (rule: AuditRule, statement: AuditFinding['statement'], hits: AuditHit[]) => {
     for (const hit of hits) {
       const finding: AuditFinding = { id: rule.id, rule: rule.rule, severity: hit.severity ?? rule.severity, statement, problem: hit.problem, fix: hit.fix };
-      found.push({ rule, finding, hit });
+      recorded.push({ rule, finding, hit });
       findings.push(finding);
     }
   };
@@ -86,16 +86,17 @@ export function auditTrustPolicy(input: string | PolicyDocument | ParsedPolicy, 
   for (const { at, facts } of statements) {
     for (const rule of AUDIT_RULE_TABLE) if (rule.scope === 'statement') record(rule, at, rule.check(facts));
   }
-  // provider by provider: a T23 is not repeated where a critical T1 says so, unless an earlier provider's probes softened it
-  for (const probe of probeProviders(parsed, options)) {
-    for (const rule of AUDIT_RULE_TABLE) if (rule.scope === 'probe') record(rule, null, rule.check(probe, findings));
-    for (const entry of found) {
-      if (entry.rule.scope !== 'statement' || entry.rule.revise === undefined) continue;
-      const revised = entry.rule.revise(entry.hit, probe);
-      if (revised === undefined) continue;
-      entry.hit = revised;
-      Object.assign(entry.finding, { severity: revised.severity ?? entry.rule.severity, problem: revised.problem, fix: revised.fix });
-    }
+  // Evaluation first revises the statement findings (T1), then each probe rule sees all of them and every earlier
+  // rule's findings, so the result does not depend on the order in which the policy names its providers.
+  const probes = probeProviders(parsed, options);
+  for (const entry of recorded) {
+    const revised = entry.rule.scope === 'statement' ? entry.rule.revise?.(entry.hit, probes) : undefined;
+    if (revised === undefined) continue;
+    entry.hit = revised;
+    Object.assign(entry.finding, { severity: revised.severity ?? entry.rule.severity, problem: revised.problem, fix: revised.fix });
+  }
+  for (const rule of AUDIT_RULE_TABLE) {
+    if (rule.scope === 'probe') for (const probe of probes) record(rule, null, rule.check(probe, findings));
   }
   findings.sort((a, b) =>
     SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||

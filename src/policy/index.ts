@@ -1,7 +1,8 @@
 /**
  * The IAM policy language: parse and validate documents (AWS's messages and size quotas), compile them once,
- * evaluate requests with AWS's algorithm and explain the decision, audit IRSA trust policies, build the IRSA
- * trust policy, and the AWS managed policies and service reference (read from their data packages on first use).
+ * evaluate requests with AWS's algorithm and explain the decision (as text or JSON), audit IRSA trust policies,
+ * build the IRSA trust policy and the request context STS builds for a web-identity token, and the AWS managed
+ * policies and service reference (read from their data packages on first use).
  * No HTTP, no Kubernetes.
  * @module
  */

@@ -3,10 +3,10 @@
  * validate a request body, encode the response review the API server expects (TypeMeta echoed, uid echoed).
  * @module
  */
+import { isRecord } from '../lib/is-record.js';
 import { AdmissionReviewError } from './errors.js';
 import { jsonDepthExceededAt, MAX_JSON_DEPTH } from './json-depth.js';
 import { stringifyPatch } from './patch-json.js';
-import { isRecord } from '../lib/is-record.js';
 
 /** The review API versions the webhook answers (the API server sends the first one the configuration lists). */
 export const ADMISSION_API_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
@@ -47,7 +47,6 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;
 }
-
 
 /**
  * Parses and checks a request body. Throws AdmissionReviewError with a message saying what is wrong when the

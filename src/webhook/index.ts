@@ -1,6 +1,8 @@
 /**
- * The pod identity webhook: identity resolution, the pure pod mutation, JSON Patch helpers and wire names, the
- * identity stores (Kubernetes API, files, memory) and the ConfigMap file reader, AdmissionReview, the server.
+ * The pod identity webhook: identity resolution, the pure pod mutation, JSON Patch helpers, the AdmissionReview
+ * codec and admission handler, the identity stores (Kubernetes API, files, memory) and the ConfigMap file reader,
+ * the HTTPS server with its TLS settings, certificates and metrics, the default mutation settings and the area's
+ * errors.
  * @module
  */
 export {

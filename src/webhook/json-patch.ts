@@ -3,8 +3,9 @@
  * `add`, `replace` and `remove` used by `irsa inject`, `irsa exec` and the tests.
  * @module
  */
-import { JsonPatchError } from './errors.js';
 import { isRecord } from '../lib/is-record.js';
+import { JsonPatchError } from './errors.js';
+import { setJsonMember } from './mutate.js';
 
 /** One operation of the patch returned to the API server (`op` is always `add` in the webhook's output). */
 export interface JsonPatchOperation {
@@ -72,7 +73,7 @@ export function applyJsonPatch<T = unknown>(doc: unknown, patch: readonly JsonPa
         throw new JsonPatchError(`${op.path}: no such member to ${op.op}`);
       }
       if (op.op === 'remove') delete parent[last];
-      else defineMember(parent, last, value);
+      else setJsonMember(parent, last, value);
     } else {
       throw new JsonPatchError(`${op.path}: parent is not an object or array`);
     }
@@ -93,11 +94,4 @@ function child(parent: unknown, token: string, path: string): unknown {
 function arrayIndex(token: string, path: string): number {
   if (!/^(0|[1-9][0-9]*)$/.test(token)) throw new JsonPatchError(`${path}: ${JSON.stringify(token)} is not an array index`);
   return Number(token);
-}
-
-
-// A plain assignment to "__proto__" would change the prototype instead of adding a member.
-function defineMember(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
 }

@@ -380,7 +380,7 @@ function mutateContainer(container: unknown, where: string, index: number, state
       const key = keys[i]!;
       if (key === 'env' && newEnv !== undefined) out.env = newEnv;
       else if (key === 'volumeMounts' && newMounts !== undefined) out.volumeMounts = newMounts;
-      else setMember(out, key, cloneJson(container[key]));
+      else setJsonMember(out, key, cloneJson(container[key]));
     }
   }
   if (newEnv !== undefined && (env === undefined)) out.env = newEnv;
@@ -440,13 +440,13 @@ export function cloneJson(value: unknown): unknown {
   const keys = Object.keys(src);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    setMember(out, key, cloneJson(src[key]));
+    setJsonMember(out, key, cloneJson(src[key]));
   }
   return out;
 }
 
-// JSON.parse can produce an own "__proto__" member; a plain assignment would set the prototype instead.
-function setMember(obj: Record<string, unknown>, key: string, value: unknown): void {
+/** Sets `obj[key]`; JSON.parse can produce an own "__proto__" member, which a plain assignment would turn into the prototype. */
+export function setJsonMember(obj: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   else obj[key] = value;
 }

@@ -5,11 +5,12 @@
  * AWS's error codes as the clients print them. Outside CI a missing client skips with its reason; under CI=true
  * it fails.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { clientUnavailable, skipOrFail } from '../outside-client.js';
 import { startTestPlane, type TestPlane } from './helpers.js';
 
 const TRUST = {
@@ -23,18 +24,6 @@ const TRUST = {
     },
   ],
 };
-
-function available(cmd: string, args: string[]): string | null {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
-  return r.status === 0 ? null : `${cmd} ${args.join(' ')} is not usable here (${(r.error?.message ?? r.stderr ?? '').trim().split('\n').pop()})`;
-}
-
-function skipOrFail(t: TestContext, reason: string | null): boolean {
-  if (reason === null) return false;
-  if (process.env.CI === 'true') assert.fail(`${reason}; CI needs it`);
-  t.skip(reason);
-  return true;
-}
 
 function clientEnv(p: TestPlane): NodeJS.ProcessEnv {
   return {
@@ -98,19 +87,19 @@ async function seed(p: TestPlane, aws: (args: string[]) => Promise<Run>): Promis
 }
 
 test('AWS CLI v1 (python3 -m awscli, AWS_ENDPOINT_URL): the seed\'s IAM calls', async (t) => {
-  if (skipOrFail(t, available('python3', ['-m', 'awscli', '--version']))) return;
+  if (skipOrFail(t, clientUnavailable('python3', ['-m', 'awscli', '--version']))) return;
   const p = await startTestPlane(t);
   await seed(p, (args) => run(p, 'python3', ['-m', 'awscli', ...args]));
 });
 
 test('Debian AWS CLI v2 (/usr/bin/aws --endpoint-url): the seed\'s IAM calls', async (t) => {
-  if (skipOrFail(t, existsSync('/usr/bin/aws') ? available('/usr/bin/aws', ['--version']) : '/usr/bin/aws is not installed (apt-get install -y awscli)')) return;
+  if (skipOrFail(t, existsSync('/usr/bin/aws') ? clientUnavailable('/usr/bin/aws', ['--version']) : '/usr/bin/aws is not installed (apt-get install -y awscli)')) return;
   const p = await startTestPlane(t);
   await seed(p, (args) => run(p, '/usr/bin/aws', [...args, '--endpoint-url', p.server.url]));
 });
 
 test('boto3: roles, inline policies and error codes through botocore', async (t) => {
-  if (skipOrFail(t, available('python3', ['-c', 'import boto3']))) return;
+  if (skipOrFail(t, clientUnavailable('python3', ['-c', 'import boto3']))) return;
   const p = await startTestPlane(t);
   const script = `
 import json, boto3, botocore

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
+import { skipOrFail } from '../outside-client.js';
 
 export const repo = join(import.meta.dirname, '..', '..');
 export const irsaBin = join(repo, 'bin', 'irsa');
@@ -164,10 +165,7 @@ export async function startIrsaUp(t: TestContext, options: { stateDir: string; s
  * Returns false when the caller must return.
  */
 export function requireClient(t: TestContext, present: boolean, reason: string): boolean {
-  if (present) return true;
-  if (CI) assert.fail(`CI=true and ${reason}`);
-  t.skip(reason);
-  return false;
+  return !skipOrFail(t, present ? null : reason);
 }
 
 /** Whether `command args` exits 0 (a client's presence check). */

@@ -1,9 +1,10 @@
 /**
- * `irsa doctor`'s checks as a library: the environment the SDK reads, the projected token, the issuer's discovery
- * document and JWKS, the role ARN, the STS endpoint and CA bundle, and the STS calls themselves. Each check returns a
- * result (ok / warn / fail / skip, one line, one fix); `runDoctor` runs them in order. The kube area's because the
- * token file and the mutated pod's environment are what it checks; it depends on oidc, policy and lib only, and
- * reaches STS through an injected client.
+ * `irsa doctor`'s checks as a library: the environment the SDK reads (role ARN, token file, region, STS endpoints,
+ * session name, static credentials) and the shared config profile, the projected token, the issuer's discovery
+ * document and JWKS, the STS endpoint and CA bundle, and the STS calls themselves. Each check returns a result
+ * (ok / warn / fail / skip, one line, one fix); `runDoctor` runs them in order. The kube area's because the token
+ * file and the mutated pod's environment are what it checks; it depends on oidc, policy and lib only, and reaches
+ * STS through an injected client (`createSdkStsClient` builds one over the AWS SDK, loaded on first use).
  * @module
  */
 export { DOCTOR_CHECK_IDS } from './check.js';
