@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { ACCOUNT_ID_PATTERN } from '../lib/aws-arn.js';
 import { UsageError } from '../lib/errors.js';
@@ -269,12 +270,12 @@ function waitForSignal(logger: Logger): { signalled: Promise<NodeJS.Signals>; re
  * ends the process with `code`, since Ctrl-C must work whatever start-up is waiting for.
  */
 async function interruptedStart(starting: Promise<RunningUp>, code: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
+  const waited = new AbortController();
   const up = await Promise.race([
     starting.catch(() => null),
-    new Promise<'blocked'>((resolve) => (timer = setTimeout(() => resolve('blocked'), 5000))),
+    sleep(5000, 'blocked' as const, { signal: waited.signal }).catch(() => null),
   ]);
-  clearTimeout(timer);
+  waited.abort();
   if (up === 'blocked') process.exit(code);
   await up?.stop();
 }

@@ -201,6 +201,3 @@ function parseStatus(text: string): KubeStatus | undefined {
     return undefined;
   }
 }
-
-// webhook/identity-cache.ts still imports the reflector's types from here; they live in list-watch.ts.
-export type { StartListWatchOptions, WatchRestartReason } from './list-watch.js';

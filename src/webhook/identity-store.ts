@@ -6,7 +6,7 @@
  * @module
  */
 import type { Logger } from 'pino';
-import type { WatchRestartReason } from '../kube/api-client.js';
+import type { WatchRestartReason } from '../kube/list-watch.js';
 import type { ServiceAccountInfo } from '../kube/service-account.js';
 // Parsed forms defined by the pure identity module (parseConfigMapConfig, parseContainerCredentialsConfig).
 import type { ConfigMapEntries, ContainerCredentialsIdentities, IdentityOptions } from './identity.js';

@@ -4,8 +4,10 @@
  * grace-period lookup (watch plus a rate-limited direct GET) that closes upstream's creation race.
  * @module
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
-import { createKubeApi, loadKubeConfig, type KubeApi, type StartListWatchOptions, type WatchRestartReason } from '../kube/api-client.js';
+import { createKubeApi, loadKubeConfig, type KubeApi } from '../kube/api-client.js';
+import type { StartListWatchOptions, WatchRestartReason } from '../kube/list-watch.js';
 import { startConfigMapWatch, type ConfigMapData, type ConfigMapWatch } from '../kube/config-map-watch.js';
 import { reduceServiceAccount, startServiceAccountWatch, type ServiceAccountWatch } from '../kube/service-account-watch.js';
 import { dumpServiceAccountEntries, dumpSettingsOf } from './cache-dump.js';
@@ -185,23 +187,15 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
     const entry: PendingLookup = { namespace, name, promise, settle };
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}`;
 
-    const sleep = (ms: number): Promise<void> =>
-      new Promise((r) => {
-        const done = (): void => {
-          clearTimeout(t);
-          abort.signal.removeEventListener('abort', done);
-          r();
-        };
-        const t = setTimeout(done, ms);
-        abort.signal.addEventListener('abort', done, { once: true });
-      });
+    // settling aborts the wait at once; the loop then sees `settled` and ends
+    const pause = (ms: number): Promise<void> => sleep(ms, undefined, { signal: abort.signal }).catch(() => {});
 
     void (async () => {
       let attempt = 0;
       while (!settled) {
         const wait = bucket.reserve(deadline);
         if (wait < 0) return; // rate limited past the deadline: only the watch can answer now
-        if (wait > 0) await sleep(wait);
+        if (wait > 0) await pause(wait);
         if (settled) return;
         const timeoutMs = Math.max(1, Math.min(getTimeoutMs, deadline - now()));
         try {
@@ -220,7 +214,7 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
           if (settled) return;
           logger.warn({ namespace, name, err: (err as Error).message }, 'ServiceAccount GET failed; retrying within the grace period');
         }
-        await sleep(Math.min(25 * 2 ** attempt++, 400));
+        await pause(Math.min(25 * 2 ** attempt++, 400));
       }
     })();
     return entry;
