@@ -10,12 +10,13 @@ import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { issuerHostPath } from '../lib/aws-arn.js';
 import type { Logger } from '../lib/log.js';
+import { ENV_ACCESS_KEY_ID, ENV_CA_BUNDLE, ENV_DEFAULT_REGION, ENV_ENDPOINT_URL, ENV_SECRET_ACCESS_KEY, STS_AUDIENCE, STS_GLOBAL_HOST } from '../lib/wire-names.js';
 import { createS3Service } from '../aws/s3/index.js';
 import { createPlane, ensureAdminUser, ensureOidcProvider, openDatabase, startAwsServer, type AwsServer, type Plane } from '../aws/index.js';
 import { createWebhookCertificates, WEBHOOK_CERT_FILES } from '../webhook/index.js';
 
 /** Client ids the local issuer's provider trusts on first start: EKS's audience and OpenShift operators'. */
-export const DEFAULT_PROVIDER_CLIENT_IDS = ['sts.amazonaws.com', 'openshift'] as const;
+export const DEFAULT_PROVIDER_CLIENT_IDS = [STS_AUDIENCE, 'openshift'] as const;
 
 /** Where the plane keeps its state, under the state directory. */
 export const AWS_STATE = { dir: 'aws', database: 'aws.sqlite', objects: 'objects', tlsCert: 'aws.crt', tlsKey: 'aws.key' } as const;
@@ -23,7 +24,7 @@ export const AWS_STATE = { dir: 'aws', database: 'aws.sqlite', objects: 'objects
 /** AWS's names the HTTPS certificate is valid for, so old SDKs work through a hosts-file entry. */
 export function awsTlsNames(region: string): string[] {
   return [
-    'sts.amazonaws.com',
+    STS_GLOBAL_HOST,
     `sts.${region}.amazonaws.com`,
     'iam.amazonaws.com',
     's3.amazonaws.com',
@@ -141,11 +142,11 @@ export async function startAwsPlane(options: AwsPlaneOptions): Promise<RunningAw
 export function awsEnvLines(aws: RunningAwsPlane, region: string, stateDir: string): string[] {
   return [
     `export IRSA_STATE_DIR=${stateDir}`,
-    `export AWS_ENDPOINT_URL=${aws.url}`,
-    `export AWS_ACCESS_KEY_ID=${aws.accessKeyId}`,
-    `export AWS_SECRET_ACCESS_KEY=${aws.secretAccessKey}`,
-    `export AWS_DEFAULT_REGION=${region}`,
-    ...(aws.caBundle === undefined ? [] : [`export AWS_CA_BUNDLE=${aws.caBundle}`]),
+    `export ${ENV_ENDPOINT_URL}=${aws.url}`,
+    `export ${ENV_ACCESS_KEY_ID}=${aws.accessKeyId}`,
+    `export ${ENV_SECRET_ACCESS_KEY}=${aws.secretAccessKey}`,
+    `export ${ENV_DEFAULT_REGION}=${region}`,
+    ...(aws.caBundle === undefined ? [] : [`export ${ENV_CA_BUNDLE}=${aws.caBundle}`]),
   ];
 }
 

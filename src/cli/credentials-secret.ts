@@ -10,6 +10,7 @@ import { ACCOUNT_ID_PATTERN, formatOidcProviderArn } from '../lib/aws-arn.js';
 import { UsageError } from '../lib/errors.js';
 import {
   buildCredentialsSecret,
+  OPENSHIFT_TOKEN_PATH,
   parseCredentialsRequests,
   parseProviderArn,
   planCredentialsRequestRole,
@@ -83,7 +84,7 @@ export const registerCredentialsSecretCommand: RegisterCommand = (program, ctx) 
     .option('--name <name>', 'Secret name (from spec.secretRef with --credentials-request)')
     .option('--namespace <ns>', 'Secret namespace (from spec.secretRef with --credentials-request)')
     .option('--role-arn <arn>', 'IAM role ARN (derived from the provider ARN with --credentials-request)')
-    .option('--token-path <path>', 'web_identity_token_file', '/var/run/secrets/openshift/serviceaccount/token')
+    .option('--token-path <path>', 'web_identity_token_file', OPENSHIFT_TOKEN_PATH)
     .option('--sts-regional-endpoints <bool>', 'write sts_regional_endpoints = regional (true or false)', 'true')
     .option('--credentials-request <file>', 'a CredentialsRequest (AWSProviderSpec): also print the IAM role, trust and permission policy')
     .option('--infra-name <name>', 'with --credentials-request: the name ccoctl got as --name (role name prefix and tag)')

@@ -22,10 +22,11 @@ import { UsageError } from '../lib/errors.js';
 import { mintServiceAccountToken, readSigningKeyFile, validateIssuerUrl } from '../oidc/index.js';
 import type { RegisterCommand } from './commands.js';
 import type { CliContext } from './context.js';
-import { isMutated, readPod, SHADOWING_ENV } from './exec.js';
+import { containerProcessEnv, isMutated, readPod } from './exec.js';
 import { setExitCode } from './exit-code.js';
 import { addMutationOptions, loadInjector, type MutationFlagValues } from './mutation-flags.js';
 import { serviceAccountSubject } from '../lib/k8s-names.js';
+import { ENV_WEB_IDENTITY_TOKEN_FILE, STS_AUDIENCE, WEB_IDENTITY_VOLUME_NAME } from '../lib/wire-names.js';
 
 interface DoctorOptions extends MutationFlagValues {
   pod?: string;
@@ -79,8 +80,7 @@ async function podInput(opts: DoctorOptions, ctx: CliContext): Promise<{ input: 
   for (const w of injector.loadWarnings) ctx.stderr.write(`irsa: warning: ${w}\n`);
   let pod = await readPod(resolve(ctx.cwd, opts.pod!), opts.pod!, defaultNamespace);
   const prelude: CheckResult[] = [];
-  const volumeNames = [injector.settings.containerCredentialsTokenVolumeName, 'aws-iam-token'];
-  if (isMutated(pod as PodSpecLike, opts.container, volumeNames)) {
+  if (isMutated(pod as PodSpecLike, opts.container, injector.settings.containerCredentialsTokenVolumeName)) {
     prelude.push({ id: 'pod.mutation', status: 'ok', message: 'already mutated (env and projected token present)' });
   } else {
     const result = injector.mutatePodObject(pod, defaultNamespace);
@@ -96,21 +96,18 @@ async function podInput(opts: DoctorOptions, ctx: CliContext): Promise<{ input: 
   const spec = pod as PodSpecLike;
   const { container, files } = findContainerTokenFiles(spec, opts.container);
   const containerEnv = resolveContainerEnv(spec, container);
-  const env: NodeJS.ProcessEnv = { ...ctx.env };
-  for (const name of SHADOWING_ENV) delete env[name];
-  Object.assign(env, containerEnv);
-  if (opts.awsEndpoint !== undefined) env.AWS_ENDPOINT_URL = opts.awsEndpoint;
+  const env = containerProcessEnv(ctx.env, containerEnv, opts.awsEndpoint);
   const namespace = spec.metadata?.namespace ?? defaultNamespace;
   const saName = spec.spec?.serviceAccountName ?? (pod.spec as { serviceAccount?: string } | undefined)?.serviceAccount ?? 'default';
   const title = `pod ${namespace}/${spec.metadata?.name ?? '?'}, container ${container.name}`;
   const input: Partial<DoctorInput> = { env, prelude, expectedSubject: serviceAccountSubject(namespace, saName), skipSharedProfile: 'the container\'s shared config files are not on this machine (--pod)' };
 
-  const tokenPath = nonEmpty(containerEnv.AWS_WEB_IDENTITY_TOKEN_FILE);
+  const tokenPath = nonEmpty(containerEnv[ENV_WEB_IDENTITY_TOKEN_FILE]);
   const file = files.find((f) => f.containerPath === tokenPath);
   if (tokenPath === undefined) return { input, title };
   if (file === undefined) {
     // replaces the mutation's ok: the pod is not usable as it stands
-    prelude.splice(0, prelude.length, { id: 'pod.mutation', status: 'fail', message: `container ${container.name}: AWS_WEB_IDENTITY_TOKEN_FILE=${tokenPath} is not a projected token the container mounts`, fix: 'mount the projected serviceAccountToken volume (aws-iam-token) at that path' });
+    prelude.splice(0, prelude.length, { id: 'pod.mutation', status: 'fail', message: `container ${container.name}: AWS_WEB_IDENTITY_TOKEN_FILE=${tokenPath} is not a projected token the container mounts`, fix: `mount the projected serviceAccountToken volume (${WEB_IDENTITY_VOLUME_NAME}) at that path` });
     input.tokenUnavailable = 'no projected token at AWS_WEB_IDENTITY_TOKEN_FILE';
     return { input, title };
   }
@@ -162,7 +159,7 @@ export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
     .option('--signing-key <file>', 'with --pod: PEM private key to mint the pod\'s token (default: $IRSA_SIGNING_KEY)')
     .option('--issuer <url>', 'with --pod: iss of the minted token (default: $IRSA_ISSUER)')
     .option('--aws-endpoint <url>', 'with --pod: set AWS_ENDPOINT_URL as irsa exec does')
-    .option('--audience <aud>', 'the audience the IAM OIDC provider lists', 'sts.amazonaws.com')
+    .option('--audience <aud>', 'the audience the IAM OIDC provider lists', STS_AUDIENCE)
     .option('--issuer-url <url>', 'fetch the discovery document and JWKS from this base URL instead of iss (default: $IRSA_ISSUER_URL for tokens of $IRSA_ISSUER)')
     .option('--issuer-ca <file>', 'PEM CA trusted (besides the system\'s) when fetching the issuer\'s documents (default with $IRSA_ISSUER_URL: $IRSA_WEBHOOK_CA)')
     .option('--no-sts', 'skip the STS calls (offline)')
@@ -178,13 +175,13 @@ export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
     if (opts.awsEndpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(opts.awsEndpoint)) {
       throw new UsageError(`--aws-endpoint ${JSON.stringify(opts.awsEndpoint)}: use an http(s) URL, e.g. http://127.0.0.1:4566`);
     }
-    if (opts.audience === '') throw new UsageError('--audience: give the client ID the IAM OIDC provider lists, e.g. sts.amazonaws.com');
+    if (opts.audience === '') throw new UsageError(`--audience: give the client ID the IAM OIDC provider lists, e.g. ${STS_AUDIENCE}`);
     const fetching = await issuerFetch(opts, ctx);
     const pod = opts.pod !== undefined ? await podInput(opts, ctx) : undefined;
     const input: DoctorInput = {
       env: ctx.env,
       ...pod?.input,
-      audience: opts.audience ?? 'sts.amazonaws.com',
+      audience: opts.audience ?? STS_AUDIENCE,
       ...(fetching.location ? { issuerLocation: fetching.location } : {}),
       ...(opts.sts ? {} : { skipSts: 'skipped (--no-sts)' }),
     };

@@ -40,25 +40,44 @@ import { createExecDir, recordCommandGroup, removeStaleExecDirs } from './exec-d
 import { setExitCode } from './exit-code.js';
 import { addMutationOptions, checkManifestDepth, loadInjector, type MutationFlagValues } from './mutation-flags.js';
 import { isRecord } from '../lib/is-record.js';
+import {
+  ENV_ACCESS_KEY_ID,
+  ENV_CONTAINER_AUTHORIZATION_TOKEN,
+  ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE,
+  ENV_CONTAINER_CREDENTIALS_FULL_URI,
+  ENV_CONTAINER_CREDENTIALS_RELATIVE_URI,
+  ENV_DEFAULT_PROFILE,
+  ENV_ENDPOINT_URL,
+  ENV_PROFILE,
+  ENV_ROLE_ARN,
+  ENV_ROLE_SESSION_NAME,
+  ENV_SECRET_ACCESS_KEY,
+  ENV_SECURITY_TOKEN,
+  ENV_SESSION_TOKEN,
+  ENV_WEB_IDENTITY_TOKEN_FILE,
+  MIN_TOKEN_EXPIRATION_SECONDS,
+  STS_AUDIENCE,
+  WEB_IDENTITY_VOLUME_NAME,
+} from '../lib/wire-names.js';
 
 /** Issuer of tokens minted with the ephemeral key when no `--issuer` is given. */
 export const EPHEMERAL_ISSUER = 'https://irsa-exec.invalid';
 
 /** Variables removed from the inherited environment: they would take precedence over the pod's web identity. */
-export const SHADOWING_ENV = [
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_SECURITY_TOKEN',
-  'AWS_PROFILE',
-  'AWS_DEFAULT_PROFILE',
-  'AWS_ROLE_ARN',
-  'AWS_WEB_IDENTITY_TOKEN_FILE',
-  'AWS_ROLE_SESSION_NAME',
-  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
-  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
-  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
-  'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+const SHADOWING_ENV = [
+  ENV_ACCESS_KEY_ID,
+  ENV_SECRET_ACCESS_KEY,
+  ENV_SESSION_TOKEN,
+  ENV_SECURITY_TOKEN,
+  ENV_PROFILE,
+  ENV_DEFAULT_PROFILE,
+  ENV_ROLE_ARN,
+  ENV_WEB_IDENTITY_TOKEN_FILE,
+  ENV_ROLE_SESSION_NAME,
+  ENV_CONTAINER_CREDENTIALS_FULL_URI,
+  ENV_CONTAINER_CREDENTIALS_RELATIVE_URI,
+  ENV_CONTAINER_AUTHORIZATION_TOKEN,
+  ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE,
 ];
 
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -114,10 +133,26 @@ export async function readPod(path: string, shown: string, defaultNamespace: str
   return pod;
 }
 
-export function isMutated(pod: PodSpecLike, containerName: string | undefined, volumeNames: readonly string[]): boolean {
+/**
+ * Whether the webhook already mutated the container: it has a token-file variable, or the pod has the IRSA token
+ * volume or the container-credentials one (`containerCredentialsVolumeName`, `--container-credentials-token-volume-name`).
+ */
+export function isMutated(pod: PodSpecLike, containerName: string | undefined, containerCredentialsVolumeName: string): boolean {
   const { container } = findContainerTokenFiles(pod, containerName);
-  if (container.env?.some((e) => e.name === 'AWS_WEB_IDENTITY_TOKEN_FILE' || e.name === 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE')) return true;
-  return (pod.spec?.volumes ?? []).some((v) => volumeNames.includes(v.name));
+  if (container.env?.some((e) => e.name === ENV_WEB_IDENTITY_TOKEN_FILE || e.name === ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE)) return true;
+  return (pod.spec?.volumes ?? []).some((v) => v.name === WEB_IDENTITY_VOLUME_NAME || v.name === containerCredentialsVolumeName);
+}
+
+/**
+ * The environment a command runs with as the container: this process's, without the variables that would shadow
+ * the pod's identity ({@link SHADOWING_ENV}), then the container's, then `AWS_ENDPOINT_URL` from `--aws-endpoint`.
+ */
+export function containerProcessEnv(base: NodeJS.ProcessEnv, containerEnv: Record<string, string>, awsEndpoint: string | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const name of SHADOWING_ENV) delete env[name];
+  Object.assign(env, containerEnv);
+  if (awsEndpoint !== undefined) env[ENV_ENDPOINT_URL] = awsEndpoint;
+  return env;
 }
 
 async function loadSigningKey(opts: ExecOptions, ctx: CliContext): Promise<{ key: SigningKey; issuer: string }> {
@@ -194,10 +229,10 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
     .option('--aws-endpoint <url>', 'set AWS_ENDPOINT_URL for SDKs that honour it (e.g. the local plane of irsa up)')
     .option('--service-account <name>', 'without --pod: the service account to run as (with --role-arn)')
     .option('--role-arn <arn>', 'without --pod: the role the service account is annotated with')
-    .option('--audience <aud>', 'without --pod: token audience (default --token-audience, sts.amazonaws.com)')
+    .option('--audience <aud>', `without --pod: token audience (default --token-audience, ${STS_AUDIENCE})`)
     .option('--allow-no-identity', 'with --pod: run even when its ServiceAccount is not among --service-accounts (no AWS identity)')
     .option('-v, --verbose', 'say which token files are written and refreshed');
-  command.addOption(new Option('--unsafe-token-lifetime <seconds>', 'test only: mint every token with this lifetime, below the 600 s minimum').hideHelp());
+  command.addOption(new Option('--unsafe-token-lifetime <seconds>', `test only: mint every token with this lifetime, below the ${MIN_TOKEN_EXPIRATION_SECONDS} s minimum`).hideHelp());
   addMutationOptions(command);
   command.action(async (argv: string[], opts: ExecOptions, cmd: Command) => {
     const lifetime = parseLifetime(opts.unsafeTokenLifetime);
@@ -229,8 +264,7 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
         spec: { serviceAccountName: opts.serviceAccount, containers: [{ name: opts.container ?? 'main' }] },
       };
     }
-    const volumeNames = [injector.settings.containerCredentialsTokenVolumeName, 'aws-iam-token'];
-    const alreadyMutated = isMutated(pod as PodSpecLike, opts.container, volumeNames);
+    const alreadyMutated = isMutated(pod as PodSpecLike, opts.container, injector.settings.containerCredentialsTokenVolumeName);
     if (!alreadyMutated) {
       const result = injector.mutatePodObject(pod, defaultNamespace, extra);
       // an identity from the ConfigMap shows as a patch; otherwise the ServiceAccount must be one we know
@@ -245,8 +279,8 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
     const saUid = [...extra, ...injector.serviceAccounts].find((sa) => sa.namespace === namespace && sa.name === saName)?.uid;
     if (lifetime === undefined) {
       for (const f of files) {
-        if (f.expirationSeconds !== undefined && f.expirationSeconds < 600) {
-          throw new UsageError(`volume ${f.volumeName}: serviceAccountToken.expirationSeconds ${f.expirationSeconds} is below the 600 s minimum; fix the manifest`);
+        if (f.expirationSeconds !== undefined && f.expirationSeconds < MIN_TOKEN_EXPIRATION_SECONDS) {
+          throw new UsageError(`volume ${f.volumeName}: serviceAccountToken.expirationSeconds ${f.expirationSeconds} is below the ${MIN_TOKEN_EXPIRATION_SECONDS} s minimum; fix the manifest`);
         }
       }
     }
@@ -304,10 +338,7 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
       await refresher.start();
       const rewrite = tokenPathRewriter(mounts, dir);
       const containerEnv = resolveContainerEnv(podSpec, container, rewrite);
-      const env: NodeJS.ProcessEnv = { ...ctx.env };
-      for (const name of SHADOWING_ENV) delete env[name];
-      Object.assign(env, containerEnv);
-      if (opts.awsEndpoint !== undefined) env.AWS_ENDPOINT_URL = opts.awsEndpoint;
+      const env = containerProcessEnv(ctx.env, containerEnv, opts.awsEndpoint);
       if (opts.verbose) {
         for (const f of files) ctx.stderr.write(`irsa: exec: ${f.containerPath} -> ${localTokenPath(f, dir)} (aud ${f.audience ?? issuer})\n`);
       }

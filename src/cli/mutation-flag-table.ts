@@ -7,6 +7,7 @@
  * @module
  */
 import { defaultMutationSettings, type MutationSettings } from '../webhook/constants.js';
+import { MIN_TOKEN_EXPIRATION_SECONDS } from '../lib/wire-names.js';
 import { clampTokenExpiration } from '../webhook/identity.js';
 
 /** The mutation flags' typed values; names are the flags' names camelCased. */
@@ -47,7 +48,7 @@ export const MUTATION_FLAGS: readonly MutationFlagSpec[] = [
   { name: 'annotation-prefix', key: 'annotationPrefix', kind: 'string', valueName: 'prefix', usage: 'The prefix of the ServiceAccount (and pod) annotations to look for' },
   { name: 'token-audience', key: 'tokenAudience', kind: 'string', valueName: 'aud', usage: 'The default audience for tokens. Can be overridden by annotation' },
   { name: 'token-mount-path', key: 'tokenMountPath', kind: 'string', valueName: 'path', usage: 'The path to mount tokens' },
-  { name: 'token-expiration', key: 'tokenExpiration', kind: 'int', valueName: 'seconds', usage: 'The token expiration (seconds; values below 600 become 600)', fix: 'use a whole number of seconds, e.g. 3600' },
+  { name: 'token-expiration', key: 'tokenExpiration', kind: 'int', valueName: 'seconds', usage: `The token expiration (seconds; values below ${MIN_TOKEN_EXPIRATION_SECONDS} become ${MIN_TOKEN_EXPIRATION_SECONDS})`, fix: 'use a whole number of seconds, e.g. 3600' },
   { name: 'aws-default-region', key: 'awsDefaultRegion', kind: 'string', valueName: 'region', usage: 'If set, AWS_DEFAULT_REGION and AWS_REGION will be set to this value in mutated containers' },
   { name: 'sts-regional-endpoint', key: 'stsRegionalEndpoint', kind: 'bool', valueName: 'bool', usage: 'Whether to inject the AWS_STS_REGIONAL_ENDPOINTS=regional env var in mutated pods (off: --sts-regional-endpoint=false)', fix: 'use true or false (Go bool: 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False)' },
   { name: 'watch-container-credentials-config', key: 'watchContainerCredentialsConfig', kind: 'string', valueName: 'file', usage: 'The EKS Pod Identity config file ({"identities":[{"namespace","serviceAccount"}]}); irsa webhook watches it' },

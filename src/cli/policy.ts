@@ -8,6 +8,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.js';
+import { STS_AUDIENCE } from '../lib/wire-names.js';
 import { ACCOUNT_ID_PATTERN, accountOfArn, formatRoleArn, parseAssumedRoleArn, parseIamArn, parseRoleArn } from '../lib/aws-arn.js';
 import { decodeWebIdentityToken, evaluateWebIdentityTrust } from '../aws/sts/index.js';
 import {
@@ -217,7 +218,7 @@ function readTokenOrClaims(ctx: CliContext, o: ExplainTrustFlags): { token?: str
   try {
     claims = JSON.parse(raw);
   } catch {
-    throw new UsageError(`--claims: not valid JSON; give an object such as '{"iss":"https://oidc.example.com","sub":"system:serviceaccount:ns:sa","aud":"sts.amazonaws.com","iat":1767225600,"exp":1767229200}'`);
+    throw new UsageError(`--claims: not valid JSON; give an object such as '{"iss":"https://oidc.example.com","sub":"system:serviceaccount:ns:sa","aud":"${STS_AUDIENCE}","iat":1767225600,"exp":1767229200}'`);
   }
   if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new UsageError('--claims: must be a JSON object of token claims');
   return { claims: claims as Record<string, unknown> };
@@ -399,7 +400,7 @@ export function registerPolicyCommand(program: Command, ctx: CliContext): void {
     .requiredOption('--provider-arn <arn>', 'the IAM OIDC provider ARN the token is presented for (its URL must equal iss)')
     .option('--role-arn <arn>', 'the role being assumed (its account is searched for the provider)')
     .option('--role-session-name <name>', 'sets sts:RoleSessionName')
-    .option('--client-id <id>', "the provider's client IDs (repeatable; default sts.amazonaws.com)", collect)
+    .option('--client-id <id>', `the provider's client IDs (repeatable; default ${STS_AUDIENCE})`, collect)
     .option('--jwks <file|url>', "verify the signature with this JWKS (default: the local issuer of .irsa/env, when the token is its; else it is NOT checked)")
     .option('--json', 'print JSON')
     .action(async function (this: Command, o: ExplainTrustFlags) {
@@ -439,7 +440,7 @@ export function registerPolicyCommand(program: Command, ctx: CliContext): void {
     .option('--partition <p>', 'ARN partition with --issuer', 'aws')
     .requiredOption('--namespace <ns>', 'the service account namespace')
     .requiredOption('--service-account <name>', "the service account name, or '*' for every one of the namespace (StringLike)")
-    .option('--audience <aud>', 'the audience', 'sts.amazonaws.com')
+    .option('--audience <aud>', 'the audience', STS_AUDIENCE)
     .action((o: IrsaTrustPolicyOptions) => {
       runTrust(ctx, o);
     });

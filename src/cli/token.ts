@@ -23,14 +23,13 @@ import {
   type WebIdentityProvider,
   type WebIdentityTokenResult,
 } from '../aws/sts/index.js';
+import { MIN_TOKEN_EXPIRATION_SECONDS, STS_AUDIENCE } from '../lib/wire-names.js';
+import { DEFAULT_PROVIDER_CLIENT_IDS } from './aws-plane.js';
 import type { RegisterCommand } from './commands.js';
 import type { CliContext } from './context.js';
 import { setExitCode } from './exit-code.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-/** The audience `irsa token` and `irsa exec` use when none is given: the IRSA webhook's default. */
-export const DEFAULT_TOKEN_AUDIENCE = 'sts.amazonaws.com';
 
 /** Parses a whole number of seconds. */
 function parseSeconds(value: string, flag: string): number {
@@ -62,8 +61,8 @@ export const registerTokenCommand: RegisterCommand = (program, ctx) => {
     .option('--issuer <url>', 'issuer URL, the token iss (default: $IRSA_ISSUER)')
     .option('--namespace <ns>', 'service account namespace (required to mint)')
     .option('--service-account <name>', 'service account name (required to mint)')
-    .option('--audience <aud>', `audience; repeat for several (default ${DEFAULT_TOKEN_AUDIENCE})`, collect)
-    .option('--expiration <seconds>', 'lifetime in seconds, 600 to 2^32, as TokenRequest', '3600')
+    .option('--audience <aud>', `audience; repeat for several (default ${STS_AUDIENCE})`, collect)
+    .option('--expiration <seconds>', `lifetime in seconds, ${MIN_TOKEN_EXPIRATION_SECONDS} to 2^32, as TokenRequest`, '3600')
     .option('--service-account-uid <uid>', 'service account UID (kubernetes.io.serviceaccount.uid)')
     .option('--pod-name <name>', 'bind to a Pod (with --pod-uid), as kubelet-projected tokens are')
     .option('--pod-uid <uid>', 'UID of the bound Pod')
@@ -90,7 +89,7 @@ export const registerTokenCommand: RegisterCommand = (program, ctx) => {
         namespace: opts.namespace,
         serviceAccountName: opts.serviceAccount,
         ...(opts.serviceAccountUid ? { serviceAccountUid: opts.serviceAccountUid } : {}),
-        audiences: opts.audience?.length ? opts.audience : [DEFAULT_TOKEN_AUDIENCE],
+        audiences: opts.audience?.length ? opts.audience : [STS_AUDIENCE],
         expirationSeconds,
         ...(opts.podName && opts.podUid ? { pod: { name: opts.podName, uid: opts.podUid } } : {}),
         ...(opts.nodeName ? { node: { name: opts.nodeName, ...(opts.nodeUid ? { uid: opts.nodeUid } : {}) } } : {}),
@@ -107,8 +106,6 @@ export const registerTokenCommand: RegisterCommand = (program, ctx) => {
   registerTokenChecks(token, ctx);
 };
 
-/** The client ids `irsa up` registers for the local issuer. */
-const LOCAL_CLIENT_IDS = ['sts.amazonaws.com', 'openshift'];
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 
 /** A token given inline or as a file (a path holds dots too: /var/run/secrets/eks.amazonaws.com/…). */
@@ -187,10 +184,10 @@ export function providerFor(providerArn: string | undefined, clientIds: readonly
     const raw = parseIamArn(providerArn);
     if (parsed === undefined || raw === undefined) throw new UsageError(`${flag} "${providerArn}" is not an IAM OIDC provider ARN; expected arn:aws:iam::<12-digit account>:oidc-provider/<issuer host/path>`);
     // the ARN's resource is the URL as registered, trailing slash included
-    return { provider: { arn: providerArn, url: `https://${raw.name}`, clientIds: [...(clientIds ?? ['sts.amazonaws.com'])], thumbprints: [] }, accountId: parsed.accountId };
+    return { provider: { arn: providerArn, url: `https://${raw.name}`, clientIds: [...(clientIds ?? [STS_AUDIENCE])], thumbprints: [] }, accountId: parsed.accountId };
   }
   if (typeof iss !== 'string' || !iss.startsWith('https://')) return { provider: undefined, accountId: '000000000000' };
-  return { provider: { arn: formatOidcProviderArn('000000000000', iss), url: iss, clientIds: [...(clientIds ?? LOCAL_CLIENT_IDS)], thumbprints: [] }, accountId: '000000000000' };
+  return { provider: { arn: formatOidcProviderArn('000000000000', iss), url: iss, clientIds: [...(clientIds ?? DEFAULT_PROVIDER_CLIENT_IDS)], thumbprints: [] }, accountId: '000000000000' };
 }
 
 /** Runs STS's checks on a token (or on bare claims) against one provider. */
@@ -287,7 +284,7 @@ function registerTokenChecks(token: Command, ctx: CliContext): void {
     .description("run STS's checks on a token in STS's order (issuer, claims, audience, times, algorithm, signature); exit 1 names the first that fails")
     .argument('<token>', 'the JWT, or a file holding it')
     .option('--provider-arn <arn>', "the IAM OIDC provider it is presented for (default: one registered for the token's own iss)")
-    .option('--client-id <id>', "the provider's client ids (repeatable; default sts.amazonaws.com and openshift, as irsa up registers)", collectIds)
+    .option('--client-id <id>', `the provider's client ids (repeatable; default ${DEFAULT_PROVIDER_CLIENT_IDS.join(' and ')}, as irsa up registers)`, collectIds)
     .option('--jwks <file|url>', "the issuer's JWKS to verify the signature with (default: the local issuer of .irsa/env, when the token is its)")
     .option('--json', 'print JSON')
     .action(async function (this: Command, value: string, o: CheckFlags) {

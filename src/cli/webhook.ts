@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { IrsaError, UsageError } from '../lib/errors.js';
 import { createLogger, type Logger, type LogFormat } from '../lib/log.js';
+import { ENV_EC2_METADATA_SERVICE_ENDPOINT } from '../lib/wire-names.js';
 import type { MutationSettings } from '../webhook/constants.js';
 import { createFileIdentityStore } from '../webhook/file-identity-store.js';
 import type { IdentityChange, IdentitySourceKind, ManagedIdentityStore } from '../webhook/identity-store.js';
@@ -147,7 +148,7 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
   const workers = flags.workers === 0 ? defaultWorkerCount() : flags.workers;
   if (cluster.isWorker) return runWorker(plan);
   if (flags.composeRoleArn) {
-    const endpoint = ctx.env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
+    const endpoint = ctx.env[ENV_EC2_METADATA_SERVICE_ENDPOINT];
     const identity = await fetchInstanceIdentity(endpoint ? { endpoint } : {});
     plan.settings.composeRoleArn = { accountId: identity.accountId, partition: identity.partition };
   }

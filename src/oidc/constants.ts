@@ -17,8 +17,8 @@ export const ISSUER_CACHE_CONTROL = 'public, max-age=3600';
 
 /** TokenRequest default lifetime. */
 export const DEFAULT_EXPIRATION_SECONDS = 3600;
-/** TokenRequest minimum lifetime ("may not specify a duration less than 10 minutes"). */
-export const MIN_EXPIRATION_SECONDS = 600;
+/** TokenRequest minimum lifetime ("may not specify a duration less than 10 minutes"); its home is lib/wire-names.ts. */
+export { MIN_TOKEN_EXPIRATION_SECONDS as MIN_EXPIRATION_SECONDS } from '../lib/wire-names.js';
 /** TokenRequest maximum lifetime ("may not specify a duration larger than 2^32 seconds"). */
 export const MAX_EXPIRATION_SECONDS = 2 ** 32;
 /** The odd kube-api-access lifetime that triggers extended (legacy-compatible) tokens. */

@@ -16,6 +16,7 @@ import {
 import { OidcError } from './errors.js';
 import type { SigningKey } from './keys.js';
 import { isNamespaceName, isServiceAccountName, serviceAccountSubject } from '../lib/k8s-names.js';
+import { STS_AUDIENCE } from '../lib/wire-names.js';
 
 /** A `{name, uid}` reference as Kubernetes writes it (empty members omitted). */
 export interface ObjectRef {
@@ -143,7 +144,7 @@ function ref(value: ObjectRef): ObjectRef {
 export function buildServiceAccountClaims(options: MintServiceAccountTokenOptions, now: Date, jti: string | undefined): { claims: ServiceAccountTokenClaims; expirationSeconds: number; warnings: string[] } {
   checkNames(options.namespace, options.serviceAccountName);
   if (options.audiences.length === 0 || options.audiences.some((a) => a === '')) {
-    throw new OidcError('ERR_OIDC_INVALID_CLAIM', 'audience: at least one non-empty audience is required (e.g. --audience sts.amazonaws.com)');
+    throw new OidcError('ERR_OIDC_INVALID_CLAIM', `audience: at least one non-empty audience is required (e.g. --audience ${STS_AUDIENCE})`);
   }
   if (options.pod && options.secret) {
     throw new OidcError('ERR_OIDC_INVALID_CLAIM', 'a token is bound to a Pod or a Secret, not both; drop one of them');

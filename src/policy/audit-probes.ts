@@ -12,7 +12,7 @@ import { compilePolicy } from './compile.js';
 import { evaluatePolicies } from './evaluate.js';
 import type { ParsedPolicy } from './parse.js';
 import { hasWildcard } from './pattern.js';
-import { STS_AUDIENCE } from './trust.js';
+import { STS_AUDIENCE } from '../lib/wire-names.js';
 import { ASSUME_ROLE_WITH_WEB_IDENTITY, buildWebIdentityContext } from './web-identity.js';
 
 /** The namespace and service account of the probe tokens: names no one gives a real service account. */

@@ -16,7 +16,7 @@ import { claimOf, conditionsOn, isTrustedIssuer, list, type Condition, type Stat
 import { SET_ALL } from './operators.js';
 import type { ParsedPolicy } from './parse.js';
 import { hasWildcard } from './pattern.js';
-import { STS_AUDIENCE } from './trust.js';
+import { EKS_POD_IDENTITY_SERVICE, STS_AUDIENCE } from '../lib/wire-names.js';
 
 /** What a check found: the finding's text, a severity when not the rule's default. */
 export interface AuditHit {
@@ -142,7 +142,7 @@ export const AUDIT_RULE_TABLE: readonly AuditRule[] = [
           hit(`${c.op} compares "${v}" literally: "*" and "?" are not wildcards here, so this value never matches a real subject.`,
             'Use StringLike for wildcards, or better, the exact subject under StringEquals.'))),
       ...conditionsOn(s, t.issuer, 'aud').filter((c) => !vacuousAud(c) && !wideAud(c) && c.base === 'StringEquals' && c.values.some(hasWildcard))
-        .map((c) => hit(`${c.op} compares "${c.values.find(hasWildcard)}" literally on aud: the role never matches.`, `Use "StringEquals": {"${c.key}": "sts.amazonaws.com"}.`)),
+        .map((c) => hit(`${c.op} compares "${c.values.find(hasWildcard)}" literally on aud: the role never matches.`, `Use "StringEquals": {"${c.key}": "${STS_AUDIENCE}"}.`)),
     ]),
   },
   {
@@ -184,17 +184,17 @@ export const AUDIT_RULE_TABLE: readonly AuditRule[] = [
         extra = ` and the provider accepts ${ids.length} client IDs (${ids.join(', ')})`;
       } else if (ids !== undefined) {
         severity = 'low';
-        extra = ' (the provider accepts only sts.amazonaws.com today)';
+        extra = ` (the provider accepts only ${STS_AUDIENCE} today)`;
       }
       return hit(`No condition on "${t.issuer}:aud": tokens minted for another audience accepted by the provider can be replayed to STS${extra}.`,
-        `Add "StringEquals": {"${t.issuer}:aud": "sts.amazonaws.com"}.`, severity);
+        `Add "StringEquals": {"${t.issuer}:aud": "${STS_AUDIENCE}"}.`, severity);
     }),
   },
   {
     id: 'T8', rule: 'AUD_WILDCARD', severity: 'medium', summary: 'aud matched with a wildcard or a negated operator',
     scope: 'statement',
     check: (s) => s.trusted.flatMap((t) => conditionsOn(s, t.issuer, 'aud').filter((c) => !vacuousAud(c) && wideAud(c)))
-      .map((c) => hit(`${c.op} on "${c.key}" admits audiences other than the one intended.`, `Use "StringEquals": {"${c.key}": "sts.amazonaws.com"}.`)),
+      .map((c) => hit(`${c.op} on "${c.key}" admits audiences other than the one intended.`, `Use "StringEquals": {"${c.key}": "${STS_AUDIENCE}"}.`)),
   },
   {
     id: 'T9', rule: 'PRINCIPAL_WILDCARD', severity: 'critical', summary: 'Principal "*", {"AWS": "*"} or {"Federated": "*"} on an Allow',
@@ -228,9 +228,9 @@ export const AUDIT_RULE_TABLE: readonly AuditRule[] = [
       : []),
   },
   {
-    id: 'T15', rule: 'PODID_NO_SCOPE', severity: 'medium', summary: 'pods.eks.amazonaws.com trusted without namespace/service-account/source conditions',
+    id: 'T15', rule: 'PODID_NO_SCOPE', severity: 'medium', summary: `${EKS_POD_IDENTITY_SERVICE} trusted without namespace/service-account/source conditions`,
     scope: 'statement',
-    check: (s) => (list(s.principals?.Service).includes('pods.eks.amazonaws.com')
+    check: (s) => (list(s.principals?.Service).includes(EKS_POD_IDENTITY_SERVICE)
         && !s.conditions.some((c) => /^aws:(requesttag\/kubernetes-(namespace|service-account)|sourceaccount|sourcearn)$/i.test(c.key))
       ? [hit('Any EKS Pod Identity association in the account can use this role.',
         'Add conditions on aws:RequestTag/kubernetes-namespace and aws:RequestTag/kubernetes-service-account (or aws:SourceArn).')]
@@ -271,7 +271,7 @@ export const AUDIT_RULE_TABLE: readonly AuditRule[] = [
     check: (s) => [
       ...s.trusted.flatMap((t) => conditionsOn(s, t.issuer, 'aud').filter(vacuousAud)).map((c) =>
         hit(`${c.op} on "${c.key}" is true when the key is missing, so it does not constrain the audience.`,
-          `Use "StringEquals": {"${c.key}": "sts.amazonaws.com"}.`)),
+          `Use "StringEquals": {"${c.key}": "${STS_AUDIENCE}"}.`)),
       // IfExists / ForAllValues on the other web-identity keys
       ...s.conditions.filter((c) => {
         const wc = claimOf(c.key);

@@ -17,7 +17,9 @@ export { evaluationToJson, renderEvaluationText, renderAuditText } from './rende
 export type { EvaluationJson } from './render.js';
 export { auditTrustPolicy, AUDIT_RULES, SEVERITY_ORDER, PROBE_NAMESPACE, PROBE_SERVICE_ACCOUNT } from './audit.js';
 export type { AuditFinding, AuditOptions, AuditReport, Severity } from './audit.js';
-export { buildIrsaTrustPolicy, oidcProviderArn, STS_AUDIENCE } from './trust.js';
+export { buildIrsaTrustPolicy, oidcProviderArn } from './trust.js';
+/** The audience IRSA tokens carry for STS (its home is lib/wire-names.ts). */
+export { STS_AUDIENCE } from '../lib/wire-names.js';
 export type { IrsaTrustPolicyOptions } from './trust.js';
 export {
   buildWebIdentityContext,

@@ -8,9 +8,7 @@ import { PolicyError } from './errors.js';
 import { ACCOUNT_ID_PATTERN, formatOidcProviderArn } from '../lib/aws-arn.js';
 import { parseOidcProviderArn, ASSUME_ROLE_WITH_WEB_IDENTITY } from './web-identity.js';
 import type { PolicyDocument } from './types.js';
-
-/** The audience IRSA tokens carry for STS. */
-export const STS_AUDIENCE = 'sts.amazonaws.com';
+import { STS_AUDIENCE } from '../lib/wire-names.js';
 
 /** Inputs of {@link buildIrsaTrustPolicy}: a provider ARN, or an issuer URL and the account that registered it. */
 export interface IrsaTrustPolicyOptions {

@@ -1,10 +1,12 @@
 /**
  * Wire names of the pod identity webhook, defined once: annotation names (joined to `--annotation-prefix`),
  * the Pod Identity label, volume names, mount paths, audiences, environment variable names, and the defaults of
- * the EKS webhook's flags (spec section 2).
+ * the EKS webhook's flags (spec section 2). Names other areas share too (the environment variables, the IRSA
+ * audience, volume and mount path, the 600 s floor) live in lib/wire-names.ts.
  * @module
  */
 import { parseRoleArn } from '../lib/aws-arn.js';
+import { DEFAULT_TOKEN_MOUNT_PATH, EKS_POD_IDENTITY_SERVICE, STS_AUDIENCE } from '../lib/wire-names.js';
 
 /** Default `--annotation-prefix`. */
 export const DEFAULT_ANNOTATION_PREFIX = 'eks.amazonaws.com';
@@ -22,33 +24,15 @@ export const POD_IDENTITY_LABEL_VALUE = 'enabled';
 /** The same label key escaped as a JSON Pointer segment. */
 export const POD_IDENTITY_LABEL_POINTER = '/metadata/labels/eks.amazonaws.com~1pod-identity';
 
-/** Web-identity (IRSA) projected token. */
-export const DEFAULT_TOKEN_AUDIENCE = 'sts.amazonaws.com';
-export const DEFAULT_TOKEN_MOUNT_PATH = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
-export const WEB_IDENTITY_VOLUME_NAME = 'aws-iam-token';
-export const WEB_IDENTITY_TOKEN_PATH = 'token';
-
-/** Token lifetime: default, floor applied to the flag and to annotations, and the container-credentials jitter window. */
+/** Token lifetime: default and the container-credentials jitter window (the 600 s floor is in lib/wire-names.ts). */
 export const DEFAULT_TOKEN_EXPIRATION = 86400;
-export const MIN_TOKEN_EXPIRATION = 600;
 export const JITTER_MIN_TOKEN_EXPIRATION = 79200;
 
 /** Container-credentials (EKS Pod Identity) defaults. */
-export const DEFAULT_CONTAINER_CREDENTIALS_AUDIENCE = 'pods.eks.amazonaws.com';
 export const DEFAULT_CONTAINER_CREDENTIALS_TOKEN_MOUNT_PATH = '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount';
 export const DEFAULT_CONTAINER_CREDENTIALS_TOKEN_VOLUME_NAME = 'eks-pod-identity-token';
 export const DEFAULT_CONTAINER_CREDENTIALS_TOKEN_PATH = 'eks-pod-identity-token';
 export const DEFAULT_CONTAINER_CREDENTIALS_FULL_URI = 'http://169.254.170.23/v1/credentials';
-
-/** Environment variables the webhook injects or inspects. */
-export const ENV_ROLE_ARN = 'AWS_ROLE_ARN';
-export const ENV_WEB_IDENTITY_TOKEN_FILE = 'AWS_WEB_IDENTITY_TOKEN_FILE';
-export const ENV_CONTAINER_CREDENTIALS_FULL_URI = 'AWS_CONTAINER_CREDENTIALS_FULL_URI';
-export const ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE = 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE';
-export const ENV_DEFAULT_REGION = 'AWS_DEFAULT_REGION';
-export const ENV_REGION = 'AWS_REGION';
-export const ENV_STS_REGIONAL_ENDPOINTS = 'AWS_STS_REGIONAL_ENDPOINTS';
-export const STS_REGIONAL_ENDPOINTS_VALUE = 'regional';
 
 /** nodeSelector keys whose value `windows` switches token paths to `C:\...`. */
 export const NODE_SELECTOR_OS = 'kubernetes.io/os';
@@ -100,13 +84,13 @@ export interface MutationSettings {
 export function defaultMutationSettings(): MutationSettings {
   return {
     annotationPrefix: DEFAULT_ANNOTATION_PREFIX,
-    tokenAudience: DEFAULT_TOKEN_AUDIENCE,
+    tokenAudience: STS_AUDIENCE,
     tokenExpiration: DEFAULT_TOKEN_EXPIRATION,
     tokenMountPath: DEFAULT_TOKEN_MOUNT_PATH,
     awsDefaultRegion: '',
     stsRegionalEndpoint: false,
     composeRoleArn: undefined,
-    containerCredentialsAudience: DEFAULT_CONTAINER_CREDENTIALS_AUDIENCE,
+    containerCredentialsAudience: EKS_POD_IDENTITY_SERVICE,
     containerCredentialsTokenMountPath: DEFAULT_CONTAINER_CREDENTIALS_TOKEN_MOUNT_PATH,
     containerCredentialsTokenVolumeName: DEFAULT_CONTAINER_CREDENTIALS_TOKEN_VOLUME_NAME,
     containerCredentialsTokenPath: DEFAULT_CONTAINER_CREDENTIALS_TOKEN_PATH,

@@ -14,13 +14,11 @@ import {
   ANNOTATION_STS_REGIONAL_ENDPOINTS,
   ANNOTATION_TOKEN_EXPIRATION,
   DEFAULT_TOKEN_EXPIRATION,
-  MIN_TOKEN_EXPIRATION,
-  WEB_IDENTITY_TOKEN_PATH,
-  WEB_IDENTITY_VOLUME_NAME,
   type MutationSettings,
 } from './constants.js';
 import { ContainerCredentialsConfigError } from './errors.js';
 import { formatRoleArn } from '../lib/aws-arn.js';
+import { MIN_TOKEN_EXPIRATION_SECONDS, WEB_IDENTITY_TOKEN_PATH, WEB_IDENTITY_VOLUME_NAME } from '../lib/wire-names.js';
 
 /** One entry of upstream's identity cache (spec 4.1): the JSON names of the ConfigMap are `RoleARN`, `Audience`, `UseRegionalSTS`, `TokenExpiration`. */
 export interface IdentityEntry {
@@ -51,7 +49,7 @@ export type IdentityOptions = Pick<
 
 /** Clamps a token lifetime to the 600 s floor upstream applies to the flag and to annotations (not to ConfigMap values). */
 export function clampTokenExpiration(seconds: number): number {
-  return seconds < MIN_TOKEN_EXPIRATION ? MIN_TOKEN_EXPIRATION : seconds;
+  return seconds < MIN_TOKEN_EXPIRATION_SECONDS ? MIN_TOKEN_EXPIRATION_SECONDS : seconds;
 }
 
 /**

@@ -28,13 +28,6 @@ import {
   ANNOTATION_SKIP_CONTAINERS,
   ANNOTATION_TOKEN_EXPIRATION,
   DEFAULT_TOKEN_EXPIRATION,
-  ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE,
-  ENV_CONTAINER_CREDENTIALS_FULL_URI,
-  ENV_DEFAULT_REGION,
-  ENV_REGION,
-  ENV_ROLE_ARN,
-  ENV_STS_REGIONAL_ENDPOINTS,
-  ENV_WEB_IDENTITY_TOKEN_FILE,
   JITTER_MIN_TOKEN_EXPIRATION,
   NODE_SELECTOR_BETA_OS,
   NODE_SELECTOR_OS,
@@ -42,13 +35,22 @@ import {
   POD_IDENTITY_LABEL_POINTER,
   POD_IDENTITY_LABEL_VALUE,
   isRoleArn,
-  STS_REGIONAL_ENDPOINTS_VALUE,
   WINDOWS,
   type MutationSettings,
 } from './constants.js';
 import { clampTokenExpiration, type ResolvedIdentity } from './identity.js';
 import type { JsonPatchOperation } from './json-patch.js';
 import { isRecord } from '../lib/is-record.js';
+import {
+  ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE,
+  ENV_CONTAINER_CREDENTIALS_FULL_URI,
+  ENV_DEFAULT_REGION,
+  ENV_REGION,
+  ENV_ROLE_ARN,
+  ENV_STS_REGIONAL_ENDPOINTS,
+  ENV_WEB_IDENTITY_TOKEN_FILE,
+  STS_REGIONAL_ENDPOINTS_REGIONAL,
+} from '../lib/wire-names.js';
 
 /** The flags the mutation itself reads (everything else is already in the {@link ResolvedIdentity}). */
 export type MutatePodOptions = Pick<MutationSettings, 'annotationPrefix' | 'awsDefaultRegion'> & {
@@ -256,7 +258,7 @@ const AUTHORIZATION_TOKEN_FILE = ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE;
 const REGION = ENV_REGION;
 const DEFAULT_REGION = ENV_DEFAULT_REGION;
 const STS_REGIONAL_ENDPOINTS = ENV_STS_REGIONAL_ENDPOINTS;
-const REGIONAL = STS_REGIONAL_ENDPOINTS_VALUE;
+const REGIONAL = STS_REGIONAL_ENDPOINTS_REGIONAL;
 
 // Bits of what a container's env already defines (presence by name only, as upstream); one integer for six
 // booleans in the per-container loop (see the module header).

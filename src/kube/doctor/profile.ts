@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from 'node:path';
+import { ENV_CONFIG_FILE, ENV_DEFAULT_PROFILE, ENV_PROFILE, ENV_SHARED_CREDENTIALS_FILE } from '../../lib/wire-names.js';
 import { fail, ok, type CheckResult } from './check.js';
 import { envValue, type DoctorEnv } from './environment.js';
 
@@ -45,12 +46,12 @@ export function parseAwsIni(text: string): Map<string, Record<string, string>> {
 
 /** Reads the selected profile from AWS_CONFIG_FILE (~/.aws/config) and AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials). */
 export async function loadSharedProfile(env: DoctorEnv, readFile: (path: string) => Promise<Buffer>): Promise<SharedProfile> {
-  const selected = envValue(env, 'AWS_PROFILE') ?? envValue(env, 'AWS_DEFAULT_PROFILE');
+  const selected = envValue(env, ENV_PROFILE) ?? envValue(env, ENV_DEFAULT_PROFILE);
   const name = selected ?? 'default';
   const home = envValue(env, 'HOME') ?? '~';
   const files: Array<[string, string]> = [
-    [envValue(env, 'AWS_CONFIG_FILE') ?? join(home, '.aws', 'config'), name === 'default' ? 'default' : `profile ${name}`],
-    [envValue(env, 'AWS_SHARED_CREDENTIALS_FILE') ?? join(home, '.aws', 'credentials'), name],
+    [envValue(env, ENV_CONFIG_FILE) ?? join(home, '.aws', 'config'), name === 'default' ? 'default' : `profile ${name}`],
+    [envValue(env, ENV_SHARED_CREDENTIALS_FILE) ?? join(home, '.aws', 'credentials'), name],
   ];
   const values: Record<string, string> = {};
   const sources: string[] = [];

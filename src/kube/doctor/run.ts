@@ -4,7 +4,7 @@
  * @module
  */
 import { parseRoleArn } from '../../lib/aws-arn.js';
-import { STS_AUDIENCE } from '../../policy/index.js';
+import { ENV_ROLE_ARN, ENV_ROLE_SESSION_NAME, ENV_WEB_IDENTITY_TOKEN_FILE, STS_AUDIENCE } from '../../lib/wire-names.js';
 import { fail, ok, skip, type CheckResult, type CheckStatus } from './check.js';
 import { checkRegion, checkSessionName, checkStaticCredentials, checkStsRegionalEndpoints, checkWebIdentityEnv, envValue, type DoctorEnv } from './environment.js';
 import { checkProfile, loadSharedProfile, profileWebIdentity } from './profile.js';
@@ -79,7 +79,7 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
 
   // The token: given, or read from the file the SDK reads (the environment's, else the profile's).
   let tokenText: string | undefined;
-  const tokenFile = envValue(env, 'AWS_WEB_IDENTITY_TOKEN_FILE') ?? web?.tokenFile;
+  const tokenFile = envValue(env, ENV_WEB_IDENTITY_TOKEN_FILE) ?? web?.tokenFile;
   if (input.token !== undefined) {
     tokenText = input.token.text;
     checks.push(checkTokenText(input.token.source, tokenText));
@@ -119,7 +119,7 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
   }
 
   // The role.
-  const roleArn = envValue(env, 'AWS_ROLE_ARN') ?? web?.roleArn;
+  const roleArn = envValue(env, ENV_ROLE_ARN) ?? web?.roleArn;
   const role = roleArn === undefined ? undefined : parseRoleArn(roleArn);
   if (roleArn === undefined) checks.push(skip('role.arn', 'no role ARN (AWS_ROLE_ARN or the profile\'s role_arn)'));
   else if (role === undefined) checks.push(fail('role.arn', `${roleArn} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`, 'fix the eks.amazonaws.com/role-arn annotation on the ServiceAccount: a 12-digit account and the role\'s name'));
@@ -140,7 +140,7 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
   if (blocker !== undefined) {
     checks.push(skip('sts.assume-role', blocker), skip('sts.caller-identity', blocker));
   } else {
-    const sessionName = input.sessionName ?? envValue(env, 'AWS_ROLE_SESSION_NAME') ?? profile?.values.role_session_name ?? `irsa-doctor-${Math.floor(now.getTime() / 1000)}`;
+    const sessionName = input.sessionName ?? envValue(env, ENV_ROLE_SESSION_NAME) ?? profile?.values.role_session_name ?? `irsa-doctor-${Math.floor(now.getTime() / 1000)}`;
     const target = { ...endpoint.target!, ...(bundle.pem !== undefined ? { caBundle: bundle.pem } : {}) };
     checks.push(...(await checkSts(deps.sts, target, { role: role!, roleArn: roleArn!, token: token!, endpoint: target.endpoint }, sessionName)));
   }

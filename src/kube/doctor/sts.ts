@@ -6,6 +6,17 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { formatOidcProviderArn, issuerHostPath, parseAssumedRoleArn, type RoleArn } from '../../lib/aws-arn.js';
+import {
+  ENV_CA_BUNDLE,
+  ENV_ENDPOINT_URL,
+  ENV_ENDPOINT_URL_STS,
+  ENV_IGNORE_CONFIGURED_ENDPOINT_URLS,
+  ENV_STS_REGIONAL_ENDPOINTS,
+  STS_AUDIENCE,
+  STS_GLOBAL_ENDPOINT,
+  STS_REGIONAL_ENDPOINTS_LEGACY,
+  STS_REGIONAL_ENDPOINTS_REGIONAL,
+} from '../../lib/wire-names.js';
 import { fail, ok, skip, type AwsErrorDetail, type CheckResult } from './check.js';
 import { envRegion, envValue, type DoctorEnv } from './environment.js';
 import { tokenAudiences, type DecodedToken } from './token.js';
@@ -31,8 +42,8 @@ export interface StsTarget {
 export function resolveStsEndpoint(env: DoctorEnv): { target?: Omit<StsTarget, 'caBundle'>; result: CheckResult } {
   const region = envRegion(env);
   const signingRegion = region ?? 'us-east-1';
-  const ignore = envValue(env, 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS')?.toLowerCase() === 'true';
-  for (const name of ['AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL'] as const) {
+  const ignore = envValue(env, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS)?.toLowerCase() === 'true';
+  for (const name of [ENV_ENDPOINT_URL_STS, ENV_ENDPOINT_URL] as const) {
     const value = envValue(env, name);
     if (value === undefined || ignore) continue;
     let url: URL | undefined;
@@ -47,12 +58,12 @@ export function resolveStsEndpoint(env: DoctorEnv): { target?: Omit<StsTarget, '
     const endpoint = value.replace(/\/+$/, '');
     return { target: { endpoint, region: signingRegion, source: name }, result: ok('sts.endpoint', `${endpoint} (from ${name}; boto3 >= 1.28, aws CLI >= 2.13 and the JS SDK >= 3.428 honour it)`) };
   }
-  const mode = envValue(env, 'AWS_STS_REGIONAL_ENDPOINTS') ?? 'regional';
+  const mode = envValue(env, ENV_STS_REGIONAL_ENDPOINTS) ?? STS_REGIONAL_ENDPOINTS_REGIONAL;
   if (region === undefined) {
-    return { target: { endpoint: 'https://sts.amazonaws.com', region: 'us-east-1', source: 'global' }, result: ok('sts.endpoint', 'https://sts.amazonaws.com (global: no region set)') };
+    return { target: { endpoint: STS_GLOBAL_ENDPOINT, region: 'us-east-1', source: 'global' }, result: ok('sts.endpoint', `${STS_GLOBAL_ENDPOINT} (global: no region set)`) };
   }
-  if (mode === 'legacy' && LEGACY_GLOBAL_REGIONS.has(region)) {
-    return { target: { endpoint: 'https://sts.amazonaws.com', region: 'us-east-1', source: 'global' }, result: ok('sts.endpoint', `https://sts.amazonaws.com (global: AWS_STS_REGIONAL_ENDPOINTS=legacy in ${region})`) };
+  if (mode === STS_REGIONAL_ENDPOINTS_LEGACY && LEGACY_GLOBAL_REGIONS.has(region)) {
+    return { target: { endpoint: STS_GLOBAL_ENDPOINT, region: 'us-east-1', source: 'global' }, result: ok('sts.endpoint', `${STS_GLOBAL_ENDPOINT} (global: AWS_STS_REGIONAL_ENDPOINTS=legacy in ${region})`) };
   }
   const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
   const endpoint = `https://sts.${region}.${suffix}`;
@@ -61,7 +72,7 @@ export function resolveStsEndpoint(env: DoctorEnv): { target?: Omit<StsTarget, '
 
 /** `sts.ca-bundle`: AWS_CA_BUNDLE, when set, is readable and holds PEM certificates. */
 export async function checkCaBundle(env: DoctorEnv, readFile: (path: string) => Promise<Buffer>, now: Date): Promise<{ pem?: string; result: CheckResult }> {
-  const path = envValue(env, 'AWS_CA_BUNDLE');
+  const path = envValue(env, ENV_CA_BUNDLE);
   if (path === undefined) return { result: ok('sts.ca-bundle', 'AWS_CA_BUNDLE not set: the system\'s CAs are trusted') };
   let text: string;
   try {
@@ -145,7 +156,7 @@ export function explainStsFailure(failure: StsFailure, ctx: StsContext): string 
   const iss = typeof ctx.token.claims.iss === 'string' ? ctx.token.claims.iss : '<iss>';
   const hostPath = issuerHostPath(iss);
   const providerArn = formatOidcProviderArn(ctx.role.accountId, hostPath, ctx.role.partition);
-  const aud = tokenAudiences(ctx.token)[0] ?? 'sts.amazonaws.com';
+  const aud = tokenAudiences(ctx.token)[0] ?? STS_AUDIENCE;
   const sub = typeof ctx.token.claims.sub === 'string' ? ctx.token.claims.sub : '<sub>';
   const { code, message } = failure;
   if (code === undefined && failure.httpStatus !== undefined) {

@@ -6,6 +6,7 @@
  */
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { parseServiceAccountSubject } from '../../lib/k8s-names.js';
+import { DEFAULT_TOKEN_MOUNT_PATH, WEB_IDENTITY_VOLUME_NAME } from '../../lib/wire-names.js';
 import { OidcError, validateIssuerUrl } from '../../oidc/index.js';
 import { fail, ok, warn, type CheckResult } from './check.js';
 
@@ -26,7 +27,7 @@ export function tokenFileError(path: string, err: NodeJS.ErrnoException, uid: nu
   const who = uid === undefined ? 'this user' : `uid ${uid}`;
   switch (err.code) {
     case 'ENOENT':
-      return fail('token.file', `${path}: no such file`, 'mount the projected token volume (aws-iam-token at /var/run/secrets/eks.amazonaws.com/serviceaccount): recreate the pod so the webhook mutates it, or fix AWS_WEB_IDENTITY_TOKEN_FILE');
+      return fail('token.file', `${path}: no such file`, `mount the projected token volume (${WEB_IDENTITY_VOLUME_NAME} at ${DEFAULT_TOKEN_MOUNT_PATH}): recreate the pod so the webhook mutates it, or fix AWS_WEB_IDENTITY_TOKEN_FILE`);
     case 'EACCES':
     case 'EPERM':
       return fail('token.file', `${path}: not readable by ${who}`, 'give the pod a securityContext.fsGroup (or runAsUser) that may read the projected token, or make the file readable');
