@@ -17,14 +17,14 @@ import {
   type DoctorReport,
   type IssuerLocation,
 } from '../kube/doctor/index.js';
-import { findContainerTokenFiles, resolveContainerEnv, type PodSpecLike } from '../kube/index.js';
+import { findContainerTokenFiles, podServiceAccount, resolveContainerEnv, type PodSpecLike } from '../kube/index.js';
 import { UsageError } from '../lib/errors.js';
 import { mintServiceAccountToken, readSigningKeyFile, validateIssuerUrl } from '../oidc/index.js';
 import type { RegisterCommand } from './commands.js';
-import type { CliContext } from './context.js';
-import { containerProcessEnv, isMutated, readPod } from './exec.js';
+import { signingKeyFlags, type CliContext } from './context.js';
+import { checkAwsEndpointFlag, containerProcessEnv, isMutated, readPod } from './exec.js';
 import { setExitCode } from './exit-code.js';
-import { addMutationOptions, loadInjector, type MutationFlagValues } from './mutation-flags.js';
+import { addMutationOptions, loadInjector, namespaceFlag, type MutationFlagValues } from './mutation-flags.js';
 import { serviceAccountSubject } from '../lib/k8s-names.js';
 import { ENV_WEB_IDENTITY_TOKEN_FILE, STS_AUDIENCE, WEB_IDENTITY_VOLUME_NAME } from '../lib/wire-names.js';
 
@@ -75,7 +75,7 @@ async function issuerFetch(opts: DoctorOptions, ctx: CliContext): Promise<{ loca
 
 /** With --pod: the mutated container's environment and the token the kubelet would mint for it. */
 async function podInput(opts: DoctorOptions, ctx: CliContext): Promise<{ input: Partial<DoctorInput>; title: string }> {
-  const defaultNamespace = nonEmpty(opts.namespace) ?? 'default';
+  const defaultNamespace = namespaceFlag(opts);
   const injector = await loadInjector(opts, ctx);
   for (const w of injector.loadWarnings) ctx.stderr.write(`irsa: warning: ${w}\n`);
   let pod = await readPod(resolve(ctx.cwd, opts.pod!), opts.pod!, defaultNamespace);
@@ -97,8 +97,7 @@ async function podInput(opts: DoctorOptions, ctx: CliContext): Promise<{ input: 
   const { container, files } = findContainerTokenFiles(spec, opts.container);
   const containerEnv = resolveContainerEnv(spec, container);
   const env = containerProcessEnv(ctx.env, containerEnv, opts.awsEndpoint);
-  const namespace = spec.metadata?.namespace ?? defaultNamespace;
-  const saName = spec.spec?.serviceAccountName ?? (pod.spec as { serviceAccount?: string } | undefined)?.serviceAccount ?? 'default';
+  const { namespace, name: saName } = podServiceAccount(pod, defaultNamespace);
   const title = `pod ${namespace}/${spec.metadata?.name ?? '?'}, container ${container.name}`;
   const input: Partial<DoctorInput> = { env, prelude, expectedSubject: serviceAccountSubject(namespace, saName), skipSharedProfile: 'the container\'s shared config files are not on this machine (--pod)' };
 
@@ -111,8 +110,7 @@ async function podInput(opts: DoctorOptions, ctx: CliContext): Promise<{ input: 
     input.tokenUnavailable = 'no projected token at AWS_WEB_IDENTITY_TOKEN_FILE';
     return { input, title };
   }
-  const keyPath = opts.signingKey ?? nonEmpty(ctx.env.IRSA_SIGNING_KEY);
-  const issuer = opts.issuer ?? nonEmpty(ctx.env.IRSA_ISSUER);
+  const { keyPath, issuer } = signingKeyFlags(opts, ctx);
   if (keyPath === undefined) {
     input.tokenUnavailable = 'no signing key to mint the pod\'s token: pass --signing-key and --issuer (or source .irsa/env)';
     return { input, title };
@@ -172,9 +170,7 @@ export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
         if (value !== undefined) throw new UsageError(`${flag} describes the pod of --pod FILE; without --pod the doctor checks this process's environment`);
       }
     }
-    if (opts.awsEndpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(opts.awsEndpoint)) {
-      throw new UsageError(`--aws-endpoint ${JSON.stringify(opts.awsEndpoint)}: use an http(s) URL, e.g. http://127.0.0.1:4566`);
-    }
+    checkAwsEndpointFlag(opts.awsEndpoint);
     if (opts.audience === '') throw new UsageError(`--audience: give the client ID the IAM OIDC provider lists, e.g. ${STS_AUDIENCE}`);
     const fetching = await issuerFetch(opts, ctx);
     const pod = opts.pod !== undefined ? await podInput(opts, ctx) : undefined;

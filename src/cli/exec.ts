@@ -18,6 +18,7 @@ import {
   getAt,
   localTokenPath,
   parseManifests,
+  podServiceAccount,
   resolveContainerEnv,
   TokenRefresher,
   tokenPathRewriter,
@@ -34,11 +35,11 @@ import {
   validateIssuerUrl,
   type SigningKey,
 } from '../oidc/index.js';
-import type { CliContext } from './context.js';
+import { signingKeyFlags, type CliContext } from './context.js';
 import type { RegisterCommand } from './commands.js';
 import { createExecDir, recordCommandGroup, removeStaleExecDirs } from './exec-dirs.js';
 import { setExitCode } from './exit-code.js';
-import { addMutationOptions, checkManifestDepth, loadInjector, type MutationFlagValues } from './mutation-flags.js';
+import { addMutationOptions, checkManifestDepth, loadInjector, namespaceFlag, type MutationFlagValues } from './mutation-flags.js';
 import { isRecord } from '../lib/is-record.js';
 import {
   ENV_ACCESS_KEY_ID,
@@ -98,10 +99,7 @@ interface ExecOptions extends MutationFlagValues {
 
 /** A pod whose ServiceAccount is unknown would run with no AWS identity at all: say so unless that is what is wanted. */
 function requireServiceAccount(pod: Record<string, unknown>, defaultNamespace: string, known: readonly ServiceAccountInfo[], shown: string): void {
-  const spec = (isRecord(pod.spec) ? pod.spec : {}) as { serviceAccountName?: unknown; serviceAccount?: unknown };
-  const metadata = (isRecord(pod.metadata) ? pod.metadata : {}) as { namespace?: unknown };
-  const name = typeof spec.serviceAccountName === 'string' && spec.serviceAccountName !== '' ? spec.serviceAccountName : typeof spec.serviceAccount === 'string' && spec.serviceAccount !== '' ? spec.serviceAccount : 'default';
-  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : defaultNamespace;
+  const { namespace, name } = podServiceAccount(pod, defaultNamespace);
   if (known.some((sa) => sa.namespace === namespace && sa.name === name)) return;
   throw new UsageError(`--pod ${shown}: ServiceAccount ${namespace}/${name} not found (${known.length} known); pass its manifest with --service-accounts, or --allow-no-identity to run without an AWS identity`);
 }
@@ -143,6 +141,13 @@ export function isMutated(pod: PodSpecLike, containerName: string | undefined, c
   return (pod.spec?.volumes ?? []).some((v) => v.name === WEB_IDENTITY_VOLUME_NAME || v.name === containerCredentialsVolumeName);
 }
 
+/** `--aws-endpoint`, when given, must be an http(s) URL (it becomes `AWS_ENDPOINT_URL`). */
+export function checkAwsEndpointFlag(value: string | undefined): void {
+  if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) {
+    throw new UsageError(`--aws-endpoint ${JSON.stringify(value)}: use an http(s) URL, e.g. http://127.0.0.1:4566`);
+  }
+}
+
 /**
  * The environment a command runs with as the container: this process's, without the variables that would shadow
  * the pod's identity ({@link SHADOWING_ENV}), then the container's, then `AWS_ENDPOINT_URL` from `--aws-endpoint`.
@@ -156,9 +161,7 @@ export function containerProcessEnv(base: NodeJS.ProcessEnv, containerEnv: Recor
 }
 
 async function loadSigningKey(opts: ExecOptions, ctx: CliContext): Promise<{ key: SigningKey; issuer: string }> {
-  // `source .irsa/env` (written by irsa up) sets IRSA_SIGNING_KEY and IRSA_ISSUER
-  const keyPath = opts.signingKey ?? nonEmpty(ctx.env.IRSA_SIGNING_KEY);
-  const issuerUrl = opts.issuer ?? nonEmpty(ctx.env.IRSA_ISSUER);
+  const { keyPath, issuer: issuerUrl } = signingKeyFlags(opts, ctx);
   if (keyPath !== undefined) {
     if (issuerUrl === undefined) throw new UsageError('--signing-key needs --issuer (the iss the tokens carry, the issuer STS trusts; IRSA_ISSUER also works)');
     validateIssuerUrl(issuerUrl);
@@ -169,10 +172,6 @@ async function loadSigningKey(opts: ExecOptions, ctx: CliContext): Promise<{ key
   const key = createSigningKey(generateSigningKeyPair({ type: 'ec' }).privateKey);
   ctx.stderr.write(`irsa: exec: no --signing-key: tokens are signed with an ephemeral key (kid ${key.kid}, iss ${issuer}); nothing trusts it unless you publish it\n`);
   return { key, issuer };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
 }
 
 function parseLifetime(value: string | undefined): number | undefined {
@@ -236,10 +235,8 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
   addMutationOptions(command);
   command.action(async (argv: string[], opts: ExecOptions, cmd: Command) => {
     const lifetime = parseLifetime(opts.unsafeTokenLifetime);
-    if (opts.awsEndpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(opts.awsEndpoint)) {
-      throw new UsageError(`--aws-endpoint ${JSON.stringify(opts.awsEndpoint)}: use an http(s) URL, e.g. http://127.0.0.1:4566`);
-    }
-    const defaultNamespace = opts.namespace !== undefined && opts.namespace !== '' ? opts.namespace : 'default';
+    checkAwsEndpointFlag(opts.awsEndpoint);
+    const defaultNamespace = namespaceFlag(opts);
     const injector = await loadInjector(opts, ctx);
     for (const w of injector.loadWarnings) ctx.stderr.write(`irsa: warning: ${w}\n`);
     const prefix = injector.settings.annotationPrefix;
@@ -274,8 +271,7 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
     }
     const podSpec = pod as PodSpecLike;
     const { container, files, mounts } = findContainerTokenFiles(podSpec, opts.container);
-    const namespace = podSpec.metadata?.namespace ?? defaultNamespace;
-    const saName = podSpec.spec?.serviceAccountName ?? (pod.spec as { serviceAccount?: string } | undefined)?.serviceAccount ?? 'default';
+    const { namespace, name: saName } = podServiceAccount(pod, defaultNamespace);
     const saUid = [...extra, ...injector.serviceAccounts].find((sa) => sa.namespace === namespace && sa.name === saName)?.uid;
     if (lifetime === undefined) {
       for (const f of files) {

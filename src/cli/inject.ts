@@ -24,7 +24,7 @@ import {
 import { UsageError } from '../lib/errors.js';
 import type { JsonPatchOperation } from '../webhook/index.js';
 import type { RegisterCommand } from './commands.js';
-import { addMutationOptions, checkManifestDepth, loadInjector, type MutationFlagValues } from './mutation-flags.js';
+import { addMutationOptions, checkManifestDepth, loadInjector, namespaceFlag, type MutationFlagValues } from './mutation-flags.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const OUTPUTS = ['yaml', 'json', 'patch'] as const;
@@ -59,7 +59,7 @@ export const registerInjectCommand: RegisterCommand = (program, ctx) => {
     }
     const injector = await loadInjector(opts, ctx);
     for (const w of injector.loadWarnings) ctx.stderr.write(`irsa: warning: ${w}\n`);
-    const defaultNamespace = opts.namespace !== undefined && opts.namespace !== '' ? opts.namespace : 'default';
+    const defaultNamespace = namespaceFlag(opts);
 
     // ServiceAccounts defined in the input itself (they would be applied together with the workloads).
     const inputServiceAccounts: ServiceAccountInfo[] = [];

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadServiceAccountFiles, ManifestError, type ServiceAccountInfo } from '../kube/index.js';
+import { loadServiceAccountFiles, ManifestError, podServiceAccount, type ServiceAccountInfo } from '../kube/index.js';
 import { GoParseError, UsageError } from '../lib/errors.js';
 import { parseGoIntBase0, tryParseGoBool } from '../lib/go-parse.js';
 import { isRecord } from '../lib/is-record.js';
@@ -133,6 +133,11 @@ export interface Injector {
   mutatePodObject(pod: Record<string, unknown>, defaultNamespace: string, extraServiceAccounts?: readonly ServiceAccountInfo[]): MutatePodObjectResult;
 }
 
+/** `--namespace`: the namespace of objects that set none, `default` when the flag is absent or empty. */
+export function namespaceFlag(opts: Pick<MutationFlagValues, 'namespace'>): string {
+  return opts.namespace !== undefined && opts.namespace !== '' ? opts.namespace : 'default';
+}
+
 /**
  * Loads everything the flags name (ServiceAccount manifests, ConfigMap, Pod Identity config) into a
  * `MemoryIdentityStore` and returns an {@link Injector}. Bad files or values throw {@link UsageError},
@@ -143,7 +148,7 @@ export interface Injector {
  */
 export async function loadInjector(opts: MutationFlagValues, ctx: CliContext, random: () => number = Math.random): Promise<Injector> {
   const settings = mutationSettingsOf(mutationFlagsFromOptions(opts));
-  const defaultNamespace = opts.namespace !== undefined && opts.namespace !== '' ? opts.namespace : 'default';
+  const defaultNamespace = namespaceFlag(opts);
   const loadWarnings: string[] = [];
   const serviceAccounts: ServiceAccountInfo[] = [];
   for (const path of opts.serviceAccounts ?? []) {
@@ -177,10 +182,7 @@ export async function loadInjector(opts: MutationFlagValues, ctx: CliContext, ra
     },
     loadWarnings,
     mutatePodObject(pod, podDefaultNamespace, extraServiceAccounts = []) {
-      const metadata = isRecord(pod.metadata) ? pod.metadata : {};
-      const spec = isRecord(pod.spec) ? pod.spec : {};
-      const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : podDefaultNamespace;
-      const saName = nonEmpty(spec.serviceAccountName) ?? nonEmpty(spec.serviceAccount) ?? 'default';
+      const { namespace, name: saName } = podServiceAccount(pod, podDefaultNamespace);
       let serviceAccount: ServiceAccountInfo | undefined;
       for (const sa of extraServiceAccounts) if (sa.namespace === namespace && sa.name === saName) serviceAccount = sa;
       serviceAccount ??= store.get(namespace, saName);
@@ -223,6 +225,3 @@ async function readFlagFile(flag: string, shown: string, ctx: CliContext): Promi
   }
 }
 
-function nonEmpty(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}

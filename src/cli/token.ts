@@ -26,7 +26,7 @@ import {
 import { MIN_TOKEN_EXPIRATION_SECONDS, STS_AUDIENCE } from '../lib/wire-names.js';
 import { DEFAULT_PROVIDER_CLIENT_IDS } from './aws-plane.js';
 import type { RegisterCommand } from './commands.js';
-import type { CliContext } from './context.js';
+import { signingKeyFlags, type CliContext } from './context.js';
 import { setExitCode } from './exit-code.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -77,8 +77,7 @@ export const registerTokenCommand: RegisterCommand = (program, ctx) => {
       if (opts.nodeUid !== undefined && opts.nodeName === undefined) throw new UsageError('--node-uid needs --node-name');
       if (opts.nodeName !== undefined && opts.podName === undefined) throw new UsageError('--node-name is only set on Pod-bound tokens; add --pod-name and --pod-uid');
       const expirationSeconds = parseSeconds(opts.expiration, '--expiration');
-      const keyPath = opts.signingKey ?? (ctx.env.IRSA_SIGNING_KEY || undefined);
-      const issuer = opts.issuer ?? (ctx.env.IRSA_ISSUER || undefined);
+      const { keyPath, issuer } = signingKeyFlags(opts, ctx);
       if (keyPath === undefined) throw new UsageError('--signing-key FILE is required (or IRSA_SIGNING_KEY, set by: source .irsa/env)');
       if (issuer === undefined) throw new UsageError('--issuer URL is required (or IRSA_ISSUER, set by: source .irsa/env)');
       validateIssuerUrl(issuer);

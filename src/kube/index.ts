@@ -10,7 +10,7 @@ export { parseServiceAccount } from './service-account.js';
 export type { ServiceAccountInfo } from './service-account.js';
 export { collectServiceAccounts, loadServiceAccountFiles, parseServiceAccountManifests } from './service-account-files.js';
 export type { ServiceAccountFilesOptions } from './service-account-files.js';
-export { applyAdditions, documentValue, findPods, getAt, parseManifests, POD_TEMPLATE_PATHS, stringifyManifests } from './manifests.js';
+export { applyAdditions, documentValue, findPods, getAt, parseManifests, POD_TEMPLATE_PATHS, podServiceAccount, stringifyManifests } from './manifests.js';
 export type { ManifestDocument, ManifestFormat, ManifestSet, PodLocation } from './manifests.js';
 export { buildCredentialsConfig, buildCredentialsSecret, CREDENTIALS_SECRET_KEY, OPENSHIFT_TOKEN_PATH, parseCredentialsRequests, parseProviderArn, planCredentialsRequestRole, renderCredentialsSecretYaml, skipReason } from './credentials-secret.js';
 export type { CredentialsConfigOptions, CredentialsRequest, CredentialsRequestFilterOptions, CredentialsRequestRolePlan, CredentialsSecret, CredentialsSecretOptions, IdentityProviderRef, PlanRoleOptions, StatementEntry } from './credentials-secret.js';

@@ -201,6 +201,23 @@ function collectPods(value: unknown, path: Array<string | number>, source: strin
   out.push({ path: [...path, ...templatePath], kind, namespace, name });
 }
 
+/**
+ * The namespace and ServiceAccount a Pod manifest runs as, read offline (no admission has filled them in):
+ * `metadata.namespace`, else `defaultNamespace`; `spec.serviceAccountName`, else the deprecated `spec.serviceAccount`,
+ * else `default`, as the API server's ServiceAccount admission fills them. Empty strings count as unset.
+ * @example
+ * podServiceAccount({ spec: { serviceAccount: 'app' } }, 'dev'); // { namespace: 'dev', name: 'app' }
+ */
+export function podServiceAccount(pod: unknown, defaultNamespace: string): { namespace: string; name: string } {
+  const metadata = isRecord(pod) && isRecord(pod.metadata) ? pod.metadata : {};
+  const spec = isRecord(pod) && isRecord(pod.spec) ? pod.spec : {};
+  const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  return {
+    namespace: text(metadata.namespace) ?? defaultNamespace,
+    name: text(spec.serviceAccountName) ?? text(spec.serviceAccount) ?? 'default',
+  };
+}
+
 /** Reads the value at `path` of a plain value. */
 export function getAt(value: unknown, path: ReadonlyArray<string | number>): unknown {
   let node = value;

@@ -15,6 +15,7 @@ import {
   resolveIdentity,
   type JsonPatchOperation,
   type MutationSettings,
+  type ResolvedIdentity,
 } from '../../src/webhook/index.js';
 
 const T = 'testing.eks.amazonaws.com/';
@@ -84,16 +85,20 @@ export function loadFixture(file: string): FixtureCase {
   };
 }
 
-/** Runs the mutation for a fixture, with upstream's zero random source. */
-export function runFixture(c: FixtureCase): { patch: JsonPatchOperation[]; warnings: string[] } {
-  const identity = resolveIdentity({
+/** The identity a fixture's pod (ServiceAccount default/default) resolves to, as upstream's test harness sets it up. */
+export function fixtureIdentity(c: FixtureCase): ResolvedIdentity | undefined {
+  return resolveIdentity({
     namespace: 'default',
     serviceAccountName: 'default',
     serviceAccount: c.serviceAccount,
     containerCredentials: c.containerCredentials ? parseContainerCredentialsConfig('{"identities":[{"namespace":"default","serviceAccount":"default"}]}') : undefined,
     options: c.settings,
   });
-  return mutatePod(c.pod, identity, c.settings, () => 0);
+}
+
+/** Runs the mutation for a fixture, with upstream's zero random source. */
+export function runFixture(c: FixtureCase): { patch: JsonPatchOperation[]; warnings: string[] } {
+  return mutatePod(c.pod, fixtureIdentity(c), c.settings, () => 0);
 }
 
 // Fields of the Go types in k8s.io/api v0.36.0 (spec Appendix A); anything else is dropped by upstream's re-encoding.

@@ -12,11 +12,11 @@ import fc from 'fast-check';
 import { decodeAdmissionReview, encodeAdmissionReview } from '../../src/webhook/admission.js';
 import { createAdmissionHandler } from '../../src/webhook/handler.js';
 import { startWebhookServer } from '../../src/webhook/server.js';
-import { defaultMutationSettings, mutatePod, resolveIdentity, parseContainerCredentialsConfig, type ResolvedIdentity } from '../../src/webhook/index.js';
+import { defaultMutationSettings, mutatePod, type ResolvedIdentity } from '../../src/webhook/index.js';
 import { stringifyPatch } from '../../src/webhook/patch-json.js';
 import { jsonDepthExceededAt } from '../../src/webhook/json-depth.js';
 import { scanAdmissionReview } from '../../src/webhook/review-scan.js';
-import { listFixtureFiles, loadFixture } from './fixture-harness.js';
+import { fixtureIdentity, listFixtureFiles, loadFixture } from './fixture-harness.js';
 import { goEncodePatch } from './go-json.js';
 import { MemoryIdentityStore } from '../../src/webhook/memory-identity-store.js';
 import { decodePatch, makePki, memoryLogger, request1, ROLE_ARN, serviceAccount, tempDir } from './server-helpers.js';
@@ -63,13 +63,7 @@ test('every fixture: the fast path gives the full path\'s patch bytes, and Go\'s
     for (const file of listFixtureFiles(dir)) {
       const c = loadFixture(file);
       if (c.skip) continue;
-      const identity = resolveIdentity({
-        namespace: 'default',
-        serviceAccountName: 'default',
-        serviceAccount: c.serviceAccount,
-        containerCredentials: c.containerCredentials ? parseContainerCredentialsConfig('{"identities":[{"namespace":"default","serviceAccount":"default"}]}') : undefined,
-        options: c.settings,
-      });
+      const identity = fixtureIdentity(c);
       if (identity === undefined) continue;
       const r = bothPaths(JSON.stringify(review(c.pod)), identity, c.settings);
       assert.ok(r.fast !== undefined, `${file}: the scanner declined an ordinary review`);

@@ -5,12 +5,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Agent, request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, createHmac, randomBytes, type Hash, type Hmac } from 'node:crypto';
 import {
   S3Client,
@@ -32,6 +32,7 @@ import { createPlane, ensureAdminUser, openDatabase, startAwsServer, type AwsSer
 import { createS3Service } from '../../../src/aws/s3/index.js';
 import { ChunkSignatureChain } from '../../../src/aws/s3/chunked.js';
 import { deriveSigningKey } from '../../../src/aws/sigv4/signing-key.js';
+import { clientUnavailable, skipOrFail } from '../../outside-client.js';
 
 let dir: string;
 let db: SqliteDatabase;
@@ -236,11 +237,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ sta
   });
 }
 
-function python(): string | undefined {
-  const r = spawnSync('python3', ['-c', 'import boto3, awscli'], { encoding: 'utf8' });
-  return r.status === 0 ? 'python3' : undefined;
-}
-
 function clientEnv(): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
@@ -256,10 +252,7 @@ function clientEnv(): NodeJS.ProcessEnv {
 }
 
 test('boto3 1.43: put/get/list, upload_fileobj and download_file', async (t) => {
-  if (python() === undefined) {
-    if (process.env.CI === 'true') assert.fail('python3 with boto3 is required under CI');
-    return t.skip('python3 with boto3 and awscli is not installed');
-  }
+  if (skipOrFail(t, clientUnavailable('python3', ['-c', 'import boto3, awscli']))) return;
   const file = join(dir, 'upload.bin');
   writeFileSync(file, randomBytes(3 * 1024 * 1024));
   const script = `
@@ -289,10 +282,7 @@ print('ok')
 });
 
 test('AWS CLI v1 (python3 -m awscli): s3 cp, s3 ls, s3api list-objects-v2', async (t) => {
-  if (python() === undefined) {
-    if (process.env.CI === 'true') assert.fail('python3 with awscli is required under CI');
-    return t.skip('python3 with awscli is not installed');
-  }
+  if (skipOrFail(t, clientUnavailable('python3', ['-c', 'import boto3, awscli']))) return;
   const file = join(dir, 'cli.txt');
   writeFileSync(file, 'from the cli\n');
   const aws = (...args: string[]) => run('python3', ['-m', 'awscli', ...args], clientEnv());
@@ -311,10 +301,7 @@ test('AWS CLI v1 (python3 -m awscli): s3 cp, s3 ls, s3api list-objects-v2', asyn
 });
 
 test('AWS CLI v2 (/usr/bin/aws): s3 cp and ls, s3api head-object', async (t) => {
-  if (!existsSync('/usr/bin/aws')) {
-    if (process.env.CI === 'true') assert.fail('/usr/bin/aws (apt-get install awscli) is required under CI');
-    return t.skip('/usr/bin/aws is not installed (apt-get install -y awscli)');
-  }
+  if (skipOrFail(t, clientUnavailable('/usr/bin/aws', ['--version']))) return;
   const file = join(dir, 'v2.txt');
   writeFileSync(file, 'from cli v2\n');
   const aws = (...args: string[]) => run('/usr/bin/aws', ['--endpoint-url', server.url, ...args], clientEnv());

@@ -3,14 +3,15 @@
  * SDK for JavaScript v3 (AssumeRoleWithWebIdentity, then signed GetCallerIdentity and AssumeRole), the SDK's default
  * credential chain with AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE, boto3 and the aws CLI with the same variables.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ACCOUNT, claims, mintToken, NOW, signToken } from './helpers.js';
 import { ROLE_ARN, startLocalChain, trustPolicy } from './plane-fixture.js';
+import { clientUnavailable, skipOrFail } from '../../outside-client.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -26,16 +27,6 @@ function run(command: string, args: string[], o: { env: NodeJS.ProcessEnv; cwd?:
       resolve({ status: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr });
     });
   });
-}
-
-/** A client the machine may not have: skipped with the reason outside CI, a failure under CI=true. */
-function requireTool(t: TestContext, command: string, args: string[]): boolean {
-  const r = spawnSync(command, args, { encoding: 'utf8' });
-  if (r.status === 0) return true;
-  const reason = `${command} ${args.join(' ')} is not available here (${(r.stderr || r.error?.message || '').trim().split('\n')[0]})`;
-  if (process.env.CI === 'true') assert.fail(reason);
-  t.skip(reason);
-  return false;
 }
 
 /**
@@ -134,7 +125,7 @@ test('the SDK\'s default chain in a process with AWS_ROLE_ARN + AWS_WEB_IDENTITY
 });
 
 test('boto3 with AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ENDPOINT_URL; an expired token raises ExpiredTokenException', async (t) => {
-  if (!requireTool(t, 'python3', ['-c', 'import boto3'])) return;
+  if (skipOrFail(t, clientUnavailable('python3', ['-c', 'import boto3']))) return;
   const chain = await startLocalChain(t);
   const good = chain.tokenFile(await mintToken(chain.key, { now: Math.floor(Date.now() / 1000) }));
   const script = 'import boto3\nprint(boto3.client("sts").get_caller_identity()["Arn"])';
@@ -148,7 +139,7 @@ test('boto3 with AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ENDPOINT_URL; 
 });
 
 test('the aws CLI: aws sts get-caller-identity under the web identity', async (t) => {
-  if (!requireTool(t, 'aws', ['--version'])) return;
+  if (skipOrFail(t, clientUnavailable('aws', ['--version']))) return;
   const chain = await startLocalChain(t);
   const tokenFile = chain.tokenFile(await mintToken(chain.key, { now: Math.floor(Date.now() / 1000) }));
   const r = await run('aws', ['sts', 'get-caller-identity', '--output', 'json'], { env: podEnv(chain.server.url, tokenFile) });
