@@ -10,6 +10,7 @@ import {
   loadServiceAccountFiles,
   ManifestError,
   parseManifests,
+  podServiceAccount,
   parseServiceAccount,
   parseServiceAccountManifests,
   stringifyManifests,
@@ -124,6 +125,15 @@ test('stringifyManifests converts between YAML and JSON', () => {
   assert.equal(stringifyManifests(set.documents, 'json'), '{\n  "kind": "Pod",\n  "metadata": {\n    "name": "a"\n  }\n}\n{\n  "kind": "Service"\n}\n');
   const json = parseManifests('{"kind":"Pod","metadata":{"name":"a"}}', 'p.json');
   assert.equal(stringifyManifests(json.documents, 'yaml'), 'kind: Pod\nmetadata:\n  name: a\n');
+});
+
+test('podServiceAccount: the namespace and ServiceAccount a Pod manifest runs as, empty strings unset', () => {
+  assert.deepEqual(podServiceAccount({ metadata: { namespace: 'prod' }, spec: { serviceAccountName: 'app' } }, 'dev'), { namespace: 'prod', name: 'app' });
+  assert.deepEqual(podServiceAccount({ spec: { serviceAccount: 'legacy' } }, 'dev'), { namespace: 'dev', name: 'legacy' });
+  assert.deepEqual(podServiceAccount({ metadata: { namespace: '' }, spec: { serviceAccountName: '', serviceAccount: 'legacy' } }, 'dev'), { namespace: 'dev', name: 'legacy' });
+  assert.deepEqual(podServiceAccount({ spec: { serviceAccountName: 'new', serviceAccount: 'old' } }, 'dev'), { namespace: 'dev', name: 'new' });
+  assert.deepEqual(podServiceAccount({ metadata: [], spec: { serviceAccountName: 7 } }, 'dev'), { namespace: 'dev', name: 'default' });
+  assert.deepEqual(podServiceAccount(null, 'dev'), { namespace: 'dev', name: 'default' });
 });
 
 test('parseServiceAccount keeps only the prefixed annotations', () => {
