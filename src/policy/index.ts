@@ -1,7 +1,7 @@
 /**
  * The IAM policy language: parse and validate documents (AWS's messages and size quotas), compile them once,
  * evaluate requests with AWS's algorithm and explain the decision, audit IRSA trust policies, build the IRSA
- * trust policy, and the AWS managed policies and service reference (read from their data packages on first use).
+ * trust policy and ccoctl's role policies, and the AWS managed policies and service reference (read from their data packages on first use).
  * No HTTP, no Kubernetes.
  * @module
  */
@@ -18,6 +18,8 @@ export { auditTrustPolicy, AUDIT_RULES, SEVERITY_ORDER, PROBE_NAMESPACE, PROBE_S
 export type { AuditFinding, AuditOptions, AuditReport, Severity } from './audit.js';
 export { buildIrsaTrustPolicy, oidcProviderArn, STS_AUDIENCE } from './trust.js';
 export type { IrsaTrustPolicyOptions } from './trust.js';
+export { buildCcoctlPermissionPolicy, buildCcoctlTrustPolicy, renderCcoctlTrustPolicy } from './ccoctl.js';
+export type { CcoctlTrustPolicyOptions, StatementEntry } from './ccoctl.js';
 export {
   buildWebIdentityContext,
   decodeJwtPayload,
