@@ -26,6 +26,16 @@ import {
 import type { RegisterCommand } from './commands.js';
 import type { CliContext } from './context.js';
 import { setExitCode } from './exit-code.js';
+import { flagAction } from './field-flags.js';
+
+/** The flag that fills each field of the token library (issuer and key may come from IRSA_ISSUER / IRSA_SIGNING_KEY). */
+const TOKEN_FIELD_FLAGS = {
+  issuer: '--issuer',
+  namespace: '--namespace',
+  serviceAccountName: '--service-account',
+  audiences: '--audience',
+  expirationSeconds: '--expiration',
+} as const;
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -70,7 +80,7 @@ export const registerTokenCommand: RegisterCommand = (program, ctx) => {
     .option('--node-name <name>', 'node of the bound Pod (kubernetes.io.node)')
     .option('--node-uid <uid>', 'UID of that node')
     .option('-o, --output <format>', 'token (the JWT) or json (token, header, claims, expirationTimestamp)', 'token')
-    .action(async (opts: TokenOptions) => {
+    .action(flagAction(TOKEN_FIELD_FLAGS, async (opts: TokenOptions) => {
       if (opts.namespace === undefined) throw new UsageError("required option '--namespace <ns>' not specified");
       if (opts.serviceAccount === undefined) throw new UsageError("required option '--service-account <name>' not specified");
       if (opts.output !== 'token' && opts.output !== 'json') throw new UsageError(`--output ${JSON.stringify(opts.output)}: use token or json`);
@@ -102,7 +112,7 @@ export const registerTokenCommand: RegisterCommand = (program, ctx) => {
       } else {
         ctx.stdout.write(`${minted.token}\n`);
       }
-    });
+    }));
 
   registerTokenChecks(token, ctx);
 };

@@ -6,7 +6,8 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { IrsaError, UsageError } from '../lib/errors.js';
+import { InstanceMetadataError, IrsaError, UsageError } from '../lib/errors.js';
+import { fetchInstanceIdentity } from '../lib/instance-identity.js';
 import { createLogger, type Logger, type LogFormat } from '../lib/log.js';
 import { defaultMutationSettings, type MutationSettings } from '../webhook/constants.js';
 import { createFileIdentityStore, createKubernetesIdentityStore, type IdentityChange, type IdentitySourceKind, type ManagedIdentityStore } from '../webhook/identity-cache.js';
@@ -98,41 +99,6 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
   return { server, settings, source, logLevel: logLevelForVerbosity(flags.v), logFormat: flags.logFormat === '' ? undefined : flags.logFormat };
 }
 
-/** Partition of a region, as upstream derives it for `--compose-role-arn`. */
-export function partitionOfRegion(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-isob-')) return 'aws-iso-b';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
-  if (region.startsWith('eusc-')) return 'aws-eusc';
-  return 'aws';
-}
-
-/**
- * `--compose-role-arn`: the account and partition of the EC2 instance, from the instance identity document
- * (IMDSv2: a session token, then the document). `endpoint` defaults to `AWS_EC2_METADATA_SERVICE_ENDPOINT` or
- * `http://169.254.169.254`. Throws UsageError when IMDS cannot be reached (upstream exits fatally too).
- * @example
- * const { accountId, partition } = await fetchInstanceIdentity({ endpoint: 'http://169.254.169.254' });
- */
-export async function fetchInstanceIdentity(options: { endpoint?: string; fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<{ accountId: string; partition: string; region: string }> {
-  const base = (options.endpoint ?? 'http://169.254.169.254').replace(/\/+$/, '');
-  const doFetch = options.fetch ?? fetch;
-  const timeoutMs = options.timeoutMs ?? 2000;
-  try {
-    const tokenRes = await doFetch(`${base}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' }, signal: AbortSignal.timeout(timeoutMs) });
-    if (!tokenRes.ok) throw new Error(`token request: HTTP ${tokenRes.status}`);
-    const token = await tokenRes.text();
-    const docRes = await doFetch(`${base}/latest/dynamic/instance-identity/document`, { headers: { 'x-aws-ec2-metadata-token': token }, signal: AbortSignal.timeout(timeoutMs) });
-    if (!docRes.ok) throw new Error(`instance identity document: HTTP ${docRes.status}`);
-    const doc = (await docRes.json()) as { accountId?: unknown; region?: unknown };
-    if (typeof doc.accountId !== 'string' || typeof doc.region !== 'string') throw new Error('instance identity document lacks accountId or region');
-    return { accountId: doc.accountId, region: doc.region, partition: partitionOfRegion(doc.region) };
-  } catch (cause) {
-    throw new UsageError(`--compose-role-arn: cannot read the instance identity from EC2 instance metadata at ${base} (${(cause as Error).message}); run on EC2 with IMDS reachable, or write full role ARNs and drop the flag`, { cause });
-  }
-}
-
 /** What `runWebhook` needs from the process (replaceable in tests). */
 export interface WebhookProcess {
   /** Registers a signal handler (default `process.on`). */
@@ -159,7 +125,13 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
   if (cluster.isWorker) return runWorker(plan);
   if (flags.composeRoleArn) {
     const endpoint = ctx.env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
-    const identity = await fetchInstanceIdentity(endpoint ? { endpoint } : {});
+    let identity;
+    try {
+      identity = await fetchInstanceIdentity(endpoint ? { endpoint } : {});
+    } catch (err) {
+      if (err instanceof InstanceMetadataError) throw new UsageError(`--compose-role-arn: ${err.message}, or write full role ARNs and drop the flag`, { cause: err });
+      throw err;
+    }
     plan.settings.composeRoleArn = { accountId: identity.accountId, partition: identity.partition };
   }
   // Check the certificate before connecting anywhere: a wrong path is the most common first-run mistake.

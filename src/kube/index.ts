@@ -1,5 +1,6 @@
 /**
- * Kubernetes knowledge: ServiceAccounts (parsing, manifest files) and manifests (reading, pod templates, writing).
+ * Kubernetes knowledge: ServiceAccounts (parsing, manifest files), manifests (reading, pod templates, writing), and
+ * running a pod's container outside the cluster (projected tokens, the run plan).
  * @module
  */
 export { parseServiceAccount } from './service-account.js';
@@ -10,6 +11,8 @@ export { applyAdditions, documentValue, findPods, getAt, isManifestList, parseMa
 export type { ManifestDocument, ManifestFormat, ManifestObject, ManifestSet, PodLocation } from './manifests.js';
 export { buildCredentialsConfig, buildCredentialsSecret, CREDENTIALS_SECRET_KEY, OPENSHIFT_TOKEN_PATH, parseCredentialsRequests, parseProviderArn, planCredentialsRequestRole, renderCredentialsSecretYaml, skipReason } from './credentials-secret.js';
 export type { CredentialsConfigOptions, CredentialsRequest, CredentialsRequestFilterOptions, CredentialsRequestRolePlan, CredentialsSecret, CredentialsSecretOptions, IdentityProviderRef, PlanRoleOptions, SkipReason, StatementEntry } from './credentials-secret.js';
+export { placePodRun, planPodRun, SHADOWING_ENV } from './pod-run.js';
+export type { LocalPodRun, PodRunOptions, PodRunPlan, PodRunToken } from './pod-run.js';
 export { MAX_TOKEN_AGE_MS, refreshJitterMs, TokenRefresher, tokenNeedsRefresh, tokenRefreshAt, writeTokenFileAtomic } from './token-refresher.js';
 export type { IssuedToken, RefreshTimers, TokenFileSpec, TokenFileState, TokenRefresherOptions } from './token-refresher.js';
 export { expandEnvReferences, findContainerTokenFiles, localTokenPath, resolveContainerEnv, tokenPathRewriter } from './projected-tokens.js';
