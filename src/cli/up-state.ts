@@ -11,8 +11,8 @@ import { access, chmod, constants as fsConstants, lstat, mkdir, readFile, stat }
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { loadServiceAccountFiles } from '../kube/index.js';
+import { loadServiceAccountFiles, readManifestObjects } from '../kube/index.js';
+import { isRecord } from '../lib/is-record.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { UsageError } from '../lib/errors.js';
 import { createWebhookCertificates, WEBHOOK_CERT_FILES, writeWebhookCertificates } from '../webhook/index.js';
@@ -169,12 +169,15 @@ export async function checkSources(serviceAccounts: string, configMap: string, a
     } catch (err) {
       throw new UsageError(`--config-map ${configMap}: cannot be read (${reason(err)}); check the path`);
     }
-    const docs = parseAllDocuments(text);
-    const broken = docs.find((d) => d.errors.length > 0);
-    if (broken) throw new UsageError(`--config-map ${configMap}: not YAML (${broken.errors[0]!.message.split('\n')[0]}); fix the file`);
-    const maps = docs.map((d) => d.toJSON() as { kind?: unknown; metadata?: { name?: unknown } } | null).filter((d) => d?.kind === 'ConfigMap');
-    if (maps.length > 0 && !maps.some((m) => m?.metadata?.name === CONFIG_MAP_NAME)) {
-      const names = maps.map((m) => JSON.stringify(m?.metadata?.name ?? '')).join(', ');
+    let objects;
+    try {
+      objects = readManifestObjects(text, configMap);
+    } catch (err) {
+      throw new UsageError(`--config-map ${(err as Error).message.split('\n')[0]}; fix the file`, { cause: err });
+    }
+    const maps = objects.map((o) => o.value).filter((v) => isRecord(v) && v.kind === 'ConfigMap') as Array<{ metadata?: { name?: unknown } }>;
+    if (maps.length > 0 && !maps.some((m) => m.metadata?.name === CONFIG_MAP_NAME)) {
+      const names = maps.map((m) => JSON.stringify(m.metadata?.name ?? '')).join(', ');
       throw new UsageError(`--config-map ${configMap}: holds ConfigMap ${names}, not ${CONFIG_MAP_NAME}; the webhook reads only the ConfigMap named ${CONFIG_MAP_NAME}`);
     }
   }

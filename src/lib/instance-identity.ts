@@ -4,7 +4,6 @@
  * own client (`@aws-sdk/ec2-metadata-service`: IMDSv2 session token, IMDSv1 fallback unless disabled, retries).
  * @module
  */
-import { MetadataService } from '@aws-sdk/ec2-metadata-service';
 import { ACCOUNT_ID_PATTERN, partitionOfRegion } from './aws-arn.js';
 import { InstanceMetadataError } from './errors.js';
 import { isRecord } from './is-record.js';
@@ -52,6 +51,8 @@ export async function fetchInstanceIdentity(options: FetchInstanceIdentityOption
   }
   // the client appends the path to the endpoint's: no second slash, which proxies in front of IMDS may refuse
   const path = base.pathname.endsWith('/') ? IDENTITY_DOCUMENT_PATH.slice(1) : IDENTITY_DOCUMENT_PATH;
+  // loaded on first use, as every AWS SDK module is: irsa starts without it
+  const { MetadataService } = await import('@aws-sdk/ec2-metadata-service');
   const imds = new MetadataService({
     endpoint,
     httpOptions: { timeout: options.timeoutMs ?? 2000 },
