@@ -17,13 +17,13 @@ import {
   type DoctorReport,
   type IssuerLocation,
 } from '../kube/doctor/index.js';
-import { planPodRun, type PodSpecLike } from '../kube/index.js';
+import { isPodMutated, planPodRun, type PodSpecLike } from '../kube/index.js';
 import { UsageError } from '../lib/errors.js';
 import { flagError } from './field-flags.js';
 import { mintServiceAccountToken, readSigningKeyFile, validateIssuerUrl } from '../oidc/index.js';
 import type { RegisterCommand } from './commands.js';
 import type { CliContext } from './context.js';
-import { isMutated, readPod } from './exec.js';
+import { readPod } from './exec.js';
 import { setExitCode } from './exit-code.js';
 import { addMutationOptions, loadInjector, type MutationFlagValues } from './mutation-flags.js';
 import { serviceAccountSubject } from '../lib/k8s-names.js';
@@ -84,7 +84,7 @@ async function podInput(opts: DoctorOptions, ctx: CliContext): Promise<{ input: 
   let pod = await readPod(resolve(ctx.cwd, opts.pod!), opts.pod!, defaultNamespace);
   const prelude: CheckResult[] = [];
   const volumeNames = [injector.settings.containerCredentialsTokenVolumeName, 'aws-iam-token'];
-  if (isMutated(pod as PodSpecLike, opts.container, volumeNames)) {
+  if (isPodMutated(pod as PodSpecLike, opts.container, volumeNames)) {
     prelude.push({ id: 'pod.mutation', status: 'ok', message: 'already mutated (env and projected token present)' });
   } else {
     const result = injector.mutatePodObject(pod, defaultNamespace);

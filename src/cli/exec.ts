@@ -13,9 +13,9 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
   documentValue,
-  findContainerTokenFiles,
   findPods,
   getAt,
+  isPodMutated,
   parseManifests,
   placePodRun,
   planPodRun,
@@ -98,12 +98,6 @@ export async function readPod(path: string, shown: string, defaultNamespace: str
   if (typeof metadata.namespace !== 'string' || metadata.namespace === '') metadata.namespace = namespace ?? defaultNamespace;
   pod.metadata = metadata;
   return pod;
-}
-
-export function isMutated(pod: PodSpecLike, containerName: string | undefined, volumeNames: readonly string[]): boolean {
-  const { container } = findContainerTokenFiles(pod, containerName);
-  if (container.env?.some((e) => e.name === 'AWS_WEB_IDENTITY_TOKEN_FILE' || e.name === 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE')) return true;
-  return (pod.spec?.volumes ?? []).some((v) => volumeNames.includes(v.name));
 }
 
 async function loadSigningKey(opts: ExecOptions, ctx: CliContext): Promise<{ key: SigningKey; issuer: string }> {
@@ -213,7 +207,7 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
       };
     }
     const volumeNames = [injector.settings.containerCredentialsTokenVolumeName, 'aws-iam-token'];
-    const alreadyMutated = isMutated(pod as PodSpecLike, opts.container, volumeNames);
+    const alreadyMutated = isPodMutated(pod as PodSpecLike, opts.container, volumeNames);
     if (!alreadyMutated) {
       const result = injector.mutatePodObject(pod, defaultNamespace, extra);
       // an identity from the ConfigMap shows as a patch; otherwise the ServiceAccount must be one we know

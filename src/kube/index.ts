@@ -11,7 +11,7 @@ export { applyAdditions, documentValue, findPods, getAt, isManifestList, parseMa
 export type { ManifestDocument, ManifestFormat, ManifestObject, ManifestSet, PodLocation } from './manifests.js';
 export { buildCredentialsConfig, buildCredentialsSecret, CREDENTIALS_SECRET_KEY, OPENSHIFT_TOKEN_PATH, parseCredentialsRequests, parseProviderArn, planCredentialsRequestRole, renderCredentialsSecretYaml, skipReason } from './credentials-secret.js';
 export type { CredentialsConfigOptions, CredentialsRequest, CredentialsRequestFilterOptions, CredentialsRequestRolePlan, CredentialsSecret, CredentialsSecretOptions, IdentityProviderRef, PlanRoleOptions, SkipReason, StatementEntry } from './credentials-secret.js';
-export { placePodRun, planPodRun, SHADOWING_ENV } from './pod-run.js';
+export { isPodMutated, placePodRun, planPodRun, SHADOWING_ENV } from './pod-run.js';
 export type { LocalPodRun, PodRunOptions, PodRunPlan, PodRunToken } from './pod-run.js';
 export { MAX_TOKEN_AGE_MS, refreshJitterMs, TokenRefresher, tokenNeedsRefresh, tokenRefreshAt, writeTokenFileAtomic } from './token-refresher.js';
 export type { IssuedToken, RefreshTimers, TokenFileSpec, TokenFileState, TokenRefresherOptions } from './token-refresher.js';

@@ -32,6 +32,19 @@ export const SHADOWING_ENV = [
   'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
 ] as const;
 
+/**
+ * Whether a pod already carries the webhook's mutation (so running it must not mutate it again): the container has
+ * `AWS_WEB_IDENTITY_TOKEN_FILE` or `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, or the pod has one of the token
+ * volumes (`aws-iam-token`, the Pod Identity volume).
+ * @example
+ * isPodMutated(pod, undefined, ['aws-iam-token', 'eks-pod-identity-token']) // true for a mutated pod
+ */
+export function isPodMutated(pod: PodSpecLike, containerName: string | undefined, volumeNames: readonly string[]): boolean {
+  const { container } = findContainerTokenFiles(pod, containerName);
+  if (container.env?.some((e) => e.name === 'AWS_WEB_IDENTITY_TOKEN_FILE' || e.name === 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE')) return true;
+  return (pod.spec?.volumes ?? []).some((v) => volumeNames.includes(v.name));
+}
+
 /** Inputs of {@link planPodRun} besides the pod. */
 export interface PodRunOptions {
   /** The container to run (default: the `kubectl.kubernetes.io/default-container` annotation, else the first). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { placePodRun, planPodRun, SHADOWING_ENV, type PodSpecLike } from '../../src/kube/index.js';
+import { isPodMutated, placePodRun, planPodRun, SHADOWING_ENV, type PodSpecLike } from '../../src/kube/index.js';
 import { ManifestError } from '../../src/kube/errors.js';
 import { FieldError } from '../../src/lib/errors.js';
 
@@ -122,4 +122,15 @@ describe('placePodRun', () => {
     // the plan itself keeps the container's view
     assert.equal(plan.env.AWS_WEB_IDENTITY_TOKEN_FILE, `${TOKEN_DIR}/token`);
   });
+});
+
+test('isPodMutated: the token env var or a token volume means the webhook already ran', () => {
+  const volumes = ['aws-iam-token', 'eks-pod-identity-token'];
+  assert.equal(isPodMutated(mutatedPod(), undefined, volumes), true);
+  const bare: PodSpecLike = { metadata: { name: 'p' }, spec: { containers: [{ name: 'app', env: [{ name: 'AWS_REGION', value: 'us-east-1' }] }] } };
+  assert.equal(isPodMutated(bare, undefined, volumes), false);
+  const podIdentity: PodSpecLike = { ...bare, spec: { ...bare.spec, volumes: [{ name: 'eks-pod-identity-token' }] } };
+  assert.equal(isPodMutated(podIdentity, 'app', volumes), true);
+  const envOnly: PodSpecLike = { spec: { containers: [{ name: 'app', env: [{ name: 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', value: '/x' }] }] } };
+  assert.equal(isPodMutated(envOnly, undefined, volumes), true);
 });
