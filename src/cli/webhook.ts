@@ -20,6 +20,16 @@ import { createServer as createHttpServer } from 'node:http';
 import { createWorkerIdentityStore, defaultWorkerCount, serveWorkerControl, startWorkerPool } from '../webhook/workers.js';
 import { loadCertificatePair, parseTlsCipherSuites, parseTlsMinVersion, tlsSettingsFromFlags } from '../webhook/tls.js';
 import type { RegisterCommand } from './commands.js';
+import { flagError } from './field-flags.js';
+
+/** The webhook's TLS flags, by the field the TLS settings name. */
+const TLS_FIELD_FLAGS = { tlsMinVersion: '--tls-min-version', tlsCipherSuites: '--tls-cipher-suites' } as const;
+
+/** A bad TLS flag or certificate is a usage error, naming the flag when the TLS settings name its field. */
+function tlsUsageError(err: TlsConfigError): UsageError {
+  const mapped = flagError(err, TLS_FIELD_FLAGS);
+  return mapped instanceof UsageError ? mapped : new UsageError(err.message, { cause: err });
+}
 import type { CliContext } from './context.js';
 import { registerWebhookCertsCommand } from './webhook-certs.js';
 import { logLevelForVerbosity, parseWebhookFlags, webhookHelp, type WebhookFlags } from './webhook-flags.js';
@@ -51,7 +61,7 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
     parseTlsMinVersion(flags.tlsMinVersion);
     parseTlsCipherSuites(flags.tlsCipherSuites);
   } catch (err) {
-    if (err instanceof TlsConfigError) throw new UsageError(err.message);
+    if (err instanceof TlsConfigError) throw tlsUsageError(err);
     throw err;
   }
   for (const [name, port] of [['--port', flags.port], ['--metrics-port', flags.metricsPort]] as const) {
@@ -138,7 +148,7 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
   try {
     await loadCertificatePair(plan.server.tlsCertFile, plan.server.tlsKeyFile, tlsSettingsFromFlags({ tlsMinVersion: flags.tlsMinVersion, tlsCipherSuites: flags.tlsCipherSuites }));
   } catch (err) {
-    if (err instanceof TlsConfigError) throw new UsageError(err.message, { cause: err });
+    if (err instanceof TlsConfigError) throw tlsUsageError(err);
     throw err;
   }
   const logger = proc.logger ?? createLogger({ level: plan.logLevel, name: 'irsa-webhook', ...(plan.logFormat ? { format: plan.logFormat } : {}) });
@@ -180,7 +190,7 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
     if (e.code === 'EACCES' || e.code === 'EADDRINUSE') {
       throw new UsageError(`cannot listen on port ${e.code === 'EACCES' ? `${flags.port} or ${flags.metricsPort} (permission denied: ports below 1024 need root or CAP_NET_BIND_SERVICE; use e.g. --port 8443)` : `${flags.port} or ${flags.metricsPort}: already in use`}`, { cause: err });
     }
-    if (err instanceof TlsConfigError) throw new UsageError(err.message, { cause: err });
+    if (err instanceof TlsConfigError) throw tlsUsageError(err);
     throw err;
   }
   return new Promise<number>((resolveExit) => {
