@@ -53,14 +53,14 @@ interface CredentialsSecretCliOptions {
 
 type RolePlan = ReturnType<typeof planCredentialsRequestRole>;
 
-/** The role plan as printed: the policies as objects rather than the JSON strings ccoctl passes to IAM. */
+/** The role plan as printed: the policies as documents rather than the JSON strings ccoctl passes to IAM. */
 function rolePlanView(role: RolePlan): Record<string, unknown> {
   return {
     roleName: role.roleName,
     roleArn: role.roleArn,
     description: role.description,
-    trustPolicy: JSON.parse(role.trustPolicy) as unknown,
-    permissionPolicy: JSON.parse(role.permissionPolicy) as unknown,
+    trustPolicy: role.trustPolicyDocument,
+    permissionPolicy: role.permissionPolicyDocument,
     createRoleInput: role.createRoleInput,
     putRolePolicyInput: role.putRolePolicyInput,
   };

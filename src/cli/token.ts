@@ -92,7 +92,7 @@ export const registerTokenCommand: RegisterCommand = (program, ctx) => {
       const issuer = opts.issuer ?? (ctx.env.IRSA_ISSUER || undefined);
       if (keyPath === undefined) throw new UsageError('--signing-key FILE is required (or IRSA_SIGNING_KEY, set by: source .irsa/env)');
       if (issuer === undefined) throw new UsageError('--issuer URL is required (or IRSA_ISSUER, set by: source .irsa/env)');
-      validateIssuerUrl(issuer);
+      validateIssuerUrl(issuer, opts.issuer !== undefined ? 'issuer' : 'IRSA_ISSUER');
       const signingKey = await readSigningKeyFile(resolve(ctx.cwd, keyPath));
       const minted = await mintServiceAccountToken({
         signingKey,

@@ -11,6 +11,7 @@ import { goJsonStringify } from '../lib/go-json.js';
 import { isDns1123Subdomain, isNamespaceName } from '../lib/k8s-names.js';
 import { isRecord } from '../lib/is-record.js';
 import { buildCcoctlPermissionPolicy, buildCcoctlTrustPolicy, renderCcoctlTrustPolicy, type StatementEntry } from '../policy/ccoctl.js';
+import type { PolicyDocument } from '../policy/types.js';
 import { ManifestError } from './errors.js';
 import { readManifestObjects } from './manifests.js';
 
@@ -183,8 +184,12 @@ export interface CredentialsRequestRolePlan {
   roleName: string;
   roleArn: string;
   description: string;
-  /** The trust policy document exactly as ccoctl formats it ({@link renderCcoctlTrustPolicy}). */
+  /** The trust policy (`policy/ccoctl.ts`). */
+  trustPolicyDocument: PolicyDocument;
+  /** The trust policy exactly as ccoctl formats it ({@link renderCcoctlTrustPolicy}). */
   trustPolicy: string;
+  /** The inline permission policy. */
+  permissionPolicyDocument: PolicyDocument;
   /** The inline permission policy exactly as ccoctl formats it (Go's encoding/json). */
   permissionPolicy: string;
   /** The `05-…-role.json` CreateRole input. */
@@ -212,8 +217,10 @@ export function planCredentialsRequestRole(request: CredentialsRequest, options:
   if (options.infraName === '') throw new FieldError('infraName', "is empty; pass the cluster's infrastructure name (the prefix ccoctl gives role names)");
   const fullName = `${options.infraName}-${namespace}-${secretName}`;
   const roleName = fullName.slice(0, 64);
-  const trustPolicy = renderCcoctlTrustPolicy(buildCcoctlTrustPolicy({ providerArn: options.provider.providerArn, issuerHostPath: options.provider.issuerHostPath, namespace, serviceAccounts }));
-  const permissionPolicy = goJsonStringify(buildCcoctlPermissionPolicy(provider.statementEntries ?? []));
+  const trustPolicyDocument = buildCcoctlTrustPolicy({ providerArn: options.provider.providerArn, issuerHostPath: options.provider.issuerHostPath, namespace, serviceAccounts });
+  const trustPolicy = renderCcoctlTrustPolicy(trustPolicyDocument);
+  const permissionPolicyDocument = buildCcoctlPermissionPolicy(provider.statementEntries ?? []);
+  const permissionPolicy = goJsonStringify(permissionPolicyDocument);
   const description = `OpenShift role for ${namespace}/${secretName}`;
   const createRole: Record<string, unknown> = { AssumeRolePolicyDocument: trustPolicy, Description: description };
   if (options.permissionsBoundaryArn) createRole.PermissionsBoundary = options.permissionsBoundaryArn;
@@ -226,7 +233,9 @@ export function planCredentialsRequestRole(request: CredentialsRequest, options:
     roleName,
     roleArn: formatRoleArn(options.provider.accountId, roleName, '/', options.provider.partition),
     description,
+    trustPolicyDocument,
     trustPolicy,
+    permissionPolicyDocument,
     permissionPolicy,
     createRoleInput: goJsonStringify(createRole),
     putRolePolicyInput: goJsonStringify({ PolicyDocument: permissionPolicy, PolicyName: roleName, RoleName: roleName }),

@@ -136,6 +136,8 @@ describe('CredentialsRequest → role (ccoctl aws create-iam-roles --dry-run)', 
       plan.trustPolicy,
       '{ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Principal": { "Federated": "' + PROVIDER + '" }, "Action": "sts:AssumeRoleWithWebIdentity", "Condition":  { "StringEquals": { "mycluster-oidc.s3.us-east-1.amazonaws.com:sub": [ "system:serviceaccount:openshift-ingress-operator:ingress-operator"  , "system:serviceaccount:openshift-ingress-operator:ingress-canary" ] } } } ] }',
     );
+    assert.deepEqual(JSON.parse(plan.trustPolicy), plan.trustPolicyDocument, 'the bytes are the document');
+    assert.deepEqual(JSON.parse(plan.permissionPolicy), plan.permissionPolicyDocument, 'the bytes are the document');
     const trust = JSON.parse(plan.trustPolicy) as { Statement: Array<{ Condition: { StringEquals: Record<string, string[]> } }> };
     assert.deepEqual(trust.Statement[0]!.Condition.StringEquals['mycluster-oidc.s3.us-east-1.amazonaws.com:sub'], [
       'system:serviceaccount:openshift-ingress-operator:ingress-operator',
