@@ -2,7 +2,9 @@
  * `irsa exec … -- COMMAND`: runs a command as a container of a pod would run on a node: the pod is mutated like the
  * webhook would (same engine and flags as `irsa inject`), every projected service-account token the container mounts
  * is minted into a private temporary directory and refreshed like the kubelet does, the container's env is set with
- * paths into those mounts rewritten, signals are forwarded, and the command's exit code is returned.
+ * paths into those mounts rewritten, signals are forwarded, and the command's exit code is returned. What to mint,
+ * where, and the command's environment are planned by `planPodRun`/`placePodRun` (src/kube/pod-run.ts); this module
+ * reads the files, mints, starts the command and forwards signals.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
