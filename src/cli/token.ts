@@ -7,7 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { formatOidcProviderArn, parseIamArn, parseOidcProviderArn } from '../lib/aws-arn.js';
+import { formatOidcProviderArn, parseIamArn } from '../lib/aws-arn.js';
+import { parseOidcProviderArn as requireOidcProviderArn } from '../policy/index.js';
 import { UsageError } from '../lib/errors.js';
 import { mintServiceAccountToken, readSigningKeyFile, validateIssuerUrl } from '../oidc/index.js';
 import {
@@ -26,7 +27,7 @@ import {
 import type { RegisterCommand } from './commands.js';
 import type { CliContext } from './context.js';
 import { setExitCode } from './exit-code.js';
-import { flagAction } from './field-flags.js';
+import { flagAction, withFlags } from './field-flags.js';
 
 /** The flag that fills each field of the token library (issuer and key may come from IRSA_ISSUER / IRSA_SIGNING_KEY). */
 const TOKEN_FIELD_FLAGS = {
@@ -193,9 +194,8 @@ export async function chooseKeySource(ctx: CliContext, jwks: string | undefined,
 /** The provider the checks look the issuer up in: the given ARN, or (for `token verify` without one) the token's own issuer. */
 export function providerFor(providerArn: string | undefined, clientIds: readonly string[] | undefined, iss: unknown, flag = '--provider-arn'): { provider: WebIdentityProvider | undefined; accountId: string } {
   if (providerArn !== undefined) {
-    const parsed = parseOidcProviderArn(providerArn);
-    const raw = parseIamArn(providerArn);
-    if (parsed === undefined || raw === undefined) throw new UsageError(`${flag} "${providerArn}" is not an IAM OIDC provider ARN; expected arn:aws:iam::<12-digit account>:oidc-provider/<issuer host/path>`);
+    const parsed = withFlags({ providerArn: flag }, () => requireOidcProviderArn(providerArn));
+    const raw = parseIamArn(providerArn)!; // an OIDC provider ARN is an IAM ARN
     // the ARN's resource is the URL as registered, trailing slash included
     return { provider: { arn: providerArn, url: `https://${raw.name}`, clientIds: [...(clientIds ?? ['sts.amazonaws.com'])], thumbprints: [] }, accountId: parsed.accountId };
   }
