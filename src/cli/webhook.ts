@@ -15,6 +15,7 @@ import { clampTokenExpiration } from '../webhook/identity.js';
 import { createWebhookMetrics } from '../webhook/metrics.js';
 import { SERVER_LIMIT_DEFAULTS, startWebhookServer, type WebhookServer, type WebhookServerConfig } from '../webhook/server.js';
 import { TlsConfigError } from '../webhook/errors.js';
+import { KubeApiError } from '../kube/errors.js';
 import cluster from 'node:cluster';
 import { createServer as createHttpServer } from 'node:http';
 import { createWorkerIdentityStore, defaultWorkerCount, serveWorkerControl, startWorkerPool } from '../webhook/workers.js';
@@ -24,6 +25,13 @@ import { flagError } from './field-flags.js';
 
 /** The webhook's TLS flags, by the field the TLS settings name. */
 const TLS_FIELD_FLAGS = { tlsMinVersion: '--tls-min-version', tlsCipherSuites: '--tls-cipher-suites' } as const;
+
+/** No cluster connection: the fix in the webhook's flags (the exit code stays the connection error's). */
+function kubeConfigError(err: unknown): unknown {
+  if (!(err instanceof KubeApiError) || err.code !== 'ERR_KUBE_CONFIG') return err;
+  if (err.field !== undefined) return flagError(err, { kubeconfig: '--kubeconfig', kubeApi: '--kube-api' });
+  return new IrsaError(err.code, `${err.message}: pass --kubeconfig FILE or --kube-api URL, or use --service-accounts FILE|DIR offline`, { cause: err, exitCode: err.exitCode });
+}
 
 /** A bad TLS flag or certificate is a usage error, naming the flag when the TLS settings name its field. */
 function tlsUsageError(err: TlsConfigError): UsageError {
@@ -169,17 +177,21 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
       },
     },
   };
-  store = plan.source.kind === 'files'
-    ? createFileIdentityStore({ ...common, serviceAccounts: plan.source.serviceAccounts, ...(plan.source.configMap ? { configMap: plan.source.configMap } : {}) })
-    : createKubernetesIdentityStore({
-        ...common,
-        ...(plan.source.kubeconfig ? { kubeconfig: plan.source.kubeconfig } : {}),
-        ...(plan.source.kubeApi ? { kubeApi: plan.source.kubeApi } : {}),
-        namespace: flags.namespace,
-        watchConfigMap: flags.watchConfigMap,
-        lookupGracePeriodMs: flags.serviceAccountLookupGracePeriodMs,
-        resyncPeriodMs: flags.resyncPeriodMs,
-      });
+  try {
+    store = plan.source.kind === 'files'
+      ? createFileIdentityStore({ ...common, serviceAccounts: plan.source.serviceAccounts, ...(plan.source.configMap ? { configMap: plan.source.configMap } : {}) })
+      : createKubernetesIdentityStore({
+          ...common,
+          ...(plan.source.kubeconfig ? { kubeconfig: plan.source.kubeconfig } : {}),
+          ...(plan.source.kubeApi ? { kubeApi: plan.source.kubeApi } : {}),
+          namespace: flags.namespace,
+          watchConfigMap: flags.watchConfigMap,
+          lookupGracePeriodMs: flags.serviceAccountLookupGracePeriodMs,
+          resyncPeriodMs: flags.resyncPeriodMs,
+        });
+  } catch (err) {
+    throw kubeConfigError(err);
+  }
   if (workers > 1) return runPrimary(plan, workers, flags, store, metrics, logger, proc);
   let server: WebhookServer;
   try {

@@ -229,3 +229,30 @@ test('--compose-role-arn without IMDS: a usage error naming the flag and the way
     await imds.close();
   }
 });
+
+test('no cluster connection: the error names the webhook\'s flags (the kube library names fields only)', async (t) => {
+  if (process.env.KUBERNETES_SERVICE_HOST) {
+    t.skip('running inside a cluster: KUBERNETES_SERVICE_HOST is set');
+    return;
+  }
+  const tmp = tempDir();
+  try {
+    const pki = makePki(tmp.dir);
+    writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
+    writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
+    // a kubeconfig with no current context
+    writeFileSync(join(tmp.dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
+    const base = ['--in-cluster=false', '--port=0', '--metrics-port=0', '--tls-cert', 'tls.crt', '--tls-key=tls.key'];
+    const cases: Array<[string[], RegExp]> = [
+      [[], /^not running in a cluster \(KUBERNETES_SERVICE_HOST is unset\) and neither a kubeconfig nor the API server URL given: pass --kubeconfig FILE or --kube-api URL, or use --service-accounts FILE\|DIR offline$/],
+      [['--kubeconfig', join(tmp.dir, 'kubeconfig'), '--kube-api', 'http://127.0.0.1:1'], /^--kubeconfig .*kubeconfig has no current cluster to point at http:\/\/127\.0\.0\.1:1; set current-context$/],
+    ];
+    for (const [extra, message] of cases) {
+      const { flags, errors } = parseWebhookFlags([...base, ...extra]);
+      assert.deepEqual(errors, []);
+      await assert.rejects(runWebhook(flags, { ...captureContext().ctx, cwd: tmp.dir, env: {} }), (err: unknown) => err instanceof Error && message.test(err.message) && (err as { code?: string }).code === 'ERR_KUBE_CONFIG', extra.join(' '));
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
