@@ -12,6 +12,7 @@ import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ACCOUNT_ID_PATTERN } from '../lib/aws-arn.js';
 import { UsageError } from '../lib/errors.js';
+import { withFlags } from './field-flags.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import {
   buildIssuerDocuments,
@@ -113,7 +114,7 @@ function envFile(up: Omit<RunningUp, 'stop' | 'envPath' | 'aws'>, awsLines: read
 export async function startUp(options: UpOptions, logger: Logger): Promise<RunningUp> {
   const stateDir = resolve(options.stateDir);
   await validateHost(options.host);
-  const issuerHost = new URL(validateIssuerUrl(options.issuer).issuer).hostname;
+  const issuerHost = withFlags({ issuer: '--issuer' }, () => validateIssuerUrl(options.issuer)).host;
   await prepareStateDir(stateDir);
   await checkSources(options.serviceAccounts, options.configMap, defaultMutationSettings().annotationPrefix);
   const signing = await ensureSigningKeyPair(join(stateDir, 'keys'));

@@ -6,7 +6,8 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { IrsaError, UsageError } from '../lib/errors.js';
+import { InstanceMetadataError, IrsaError, UsageError } from '../lib/errors.js';
+import { fetchInstanceIdentity } from '../lib/instance-identity.js';
 import { createLogger, type Logger, type LogFormat } from '../lib/log.js';
 import type { MutationSettings } from '../webhook/constants.js';
 import { createFileIdentityStore } from '../webhook/file-identity-store.js';
@@ -15,11 +16,29 @@ import { createKubernetesIdentityStore } from '../webhook/kubernetes-identity-st
 import { createWebhookMetrics } from '../webhook/metrics.js';
 import { SERVER_LIMIT_DEFAULTS, startWebhookServer, type WebhookServer, type WebhookServerConfig } from '../webhook/server.js';
 import { TlsConfigError } from '../webhook/errors.js';
+import { KubeApiError } from '../kube/errors.js';
 import cluster from 'node:cluster';
 import { createServer as createHttpServer } from 'node:http';
 import { createWorkerIdentityStore, defaultWorkerCount, serveWorkerControl, startWorkerPool } from '../webhook/workers.js';
 import { loadCertificatePair, parseTlsCipherSuites, parseTlsMinVersion, tlsSettingsFromFlags } from '../webhook/tls.js';
 import type { RegisterCommand } from './commands.js';
+import { flagError } from './field-flags.js';
+
+/** The webhook's TLS flags, by the field the TLS settings name. */
+const TLS_FIELD_FLAGS = { tlsMinVersion: '--tls-min-version', tlsCipherSuites: '--tls-cipher-suites' } as const;
+
+/** No cluster connection: the fix in the webhook's flags (the exit code stays the connection error's). */
+function kubeConfigError(err: unknown): unknown {
+  if (!(err instanceof KubeApiError) || err.code !== 'ERR_KUBE_CONFIG') return err;
+  if (err.field !== undefined) return flagError(err, { kubeconfig: '--kubeconfig', kubeApi: '--kube-api' });
+  return new IrsaError(err.code, `${err.message}: pass --kubeconfig FILE or --kube-api URL, or use --service-accounts FILE|DIR offline`, { cause: err, exitCode: err.exitCode });
+}
+
+/** A bad TLS flag or certificate is a usage error, naming the flag when the TLS settings name its field. */
+function tlsUsageError(err: TlsConfigError): UsageError {
+  const mapped = flagError(err, TLS_FIELD_FLAGS);
+  return mapped instanceof UsageError ? mapped : new UsageError(err.message, { cause: err });
+}
 import type { CliContext } from './context.js';
 import { mutationSettingsOf } from './mutation-flag-table.js';
 import { registerWebhookCertsCommand } from './webhook-certs.js';
@@ -52,7 +71,7 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
     parseTlsMinVersion(flags.tlsMinVersion);
     parseTlsCipherSuites(flags.tlsCipherSuites);
   } catch (err) {
-    if (err instanceof TlsConfigError) throw new UsageError(err.message);
+    if (err instanceof TlsConfigError) throw tlsUsageError(err);
     throw err;
   }
   for (const [name, port] of [['--port', flags.port], ['--metrics-port', flags.metricsPort]] as const) {
@@ -87,41 +106,6 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
   return { server, settings, source, logLevel: logLevelForVerbosity(flags.v), logFormat: flags.logFormat === '' ? undefined : flags.logFormat };
 }
 
-/** Partition of a region, as upstream derives it for `--compose-role-arn`. */
-export function partitionOfRegion(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-isob-')) return 'aws-iso-b';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
-  if (region.startsWith('eusc-')) return 'aws-eusc';
-  return 'aws';
-}
-
-/**
- * `--compose-role-arn`: the account and partition of the EC2 instance, from the instance identity document
- * (IMDSv2: a session token, then the document). `endpoint` defaults to `AWS_EC2_METADATA_SERVICE_ENDPOINT` or
- * `http://169.254.169.254`. Throws UsageError when IMDS cannot be reached (upstream exits fatally too).
- * @example
- * const { accountId, partition } = await fetchInstanceIdentity({ endpoint: 'http://169.254.169.254' });
- */
-export async function fetchInstanceIdentity(options: { endpoint?: string; fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<{ accountId: string; partition: string; region: string }> {
-  const base = (options.endpoint ?? 'http://169.254.169.254').replace(/\/+$/, '');
-  const doFetch = options.fetch ?? fetch;
-  const timeoutMs = options.timeoutMs ?? 2000;
-  try {
-    const tokenRes = await doFetch(`${base}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' }, signal: AbortSignal.timeout(timeoutMs) });
-    if (!tokenRes.ok) throw new Error(`token request: HTTP ${tokenRes.status}`);
-    const token = await tokenRes.text();
-    const docRes = await doFetch(`${base}/latest/dynamic/instance-identity/document`, { headers: { 'x-aws-ec2-metadata-token': token }, signal: AbortSignal.timeout(timeoutMs) });
-    if (!docRes.ok) throw new Error(`instance identity document: HTTP ${docRes.status}`);
-    const doc = (await docRes.json()) as { accountId?: unknown; region?: unknown };
-    if (typeof doc.accountId !== 'string' || typeof doc.region !== 'string') throw new Error('instance identity document lacks accountId or region');
-    return { accountId: doc.accountId, region: doc.region, partition: partitionOfRegion(doc.region) };
-  } catch (cause) {
-    throw new UsageError(`--compose-role-arn: cannot read the instance identity from EC2 instance metadata at ${base} (${(cause as Error).message}); run on EC2 with IMDS reachable, or write full role ARNs and drop the flag`, { cause });
-  }
-}
-
 /** What `runWebhook` needs from the process (replaceable in tests). */
 export interface WebhookProcess {
   /** Registers a signal handler (default `process.on`). */
@@ -148,14 +132,20 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
   if (cluster.isWorker) return runWorker(plan);
   if (flags.composeRoleArn) {
     const endpoint = ctx.env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
-    const identity = await fetchInstanceIdentity(endpoint ? { endpoint } : {});
+    let identity;
+    try {
+      identity = await fetchInstanceIdentity(endpoint ? { endpoint } : {});
+    } catch (err) {
+      if (err instanceof InstanceMetadataError) throw new UsageError(`--compose-role-arn: ${err.message}, or write full role ARNs and drop the flag`, { cause: err });
+      throw err;
+    }
     plan.settings.composeRoleArn = { accountId: identity.accountId, partition: identity.partition };
   }
   // Check the certificate before connecting anywhere: a wrong path is the most common first-run mistake.
   try {
     await loadCertificatePair(plan.server.tlsCertFile, plan.server.tlsKeyFile, tlsSettingsFromFlags({ tlsMinVersion: flags.tlsMinVersion, tlsCipherSuites: flags.tlsCipherSuites }));
   } catch (err) {
-    if (err instanceof TlsConfigError) throw new UsageError(err.message, { cause: err });
+    if (err instanceof TlsConfigError) throw tlsUsageError(err);
     throw err;
   }
   const logger = proc.logger ?? createLogger({ level: plan.logLevel, name: 'irsa-webhook', ...(plan.logFormat ? { format: plan.logFormat } : {}) });
@@ -176,17 +166,21 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
       },
     },
   };
-  store = plan.source.kind === 'files'
-    ? createFileIdentityStore({ ...common, serviceAccounts: plan.source.serviceAccounts, ...(plan.source.configMap ? { configMap: plan.source.configMap } : {}) })
-    : createKubernetesIdentityStore({
-        ...common,
-        ...(plan.source.kubeconfig ? { kubeconfig: plan.source.kubeconfig } : {}),
-        ...(plan.source.kubeApi ? { kubeApi: plan.source.kubeApi } : {}),
-        namespace: flags.namespace,
-        watchConfigMap: flags.watchConfigMap,
-        lookupGracePeriodMs: flags.serviceAccountLookupGracePeriodMs,
-        resyncPeriodMs: flags.resyncPeriodMs,
-      });
+  try {
+    store = plan.source.kind === 'files'
+      ? createFileIdentityStore({ ...common, serviceAccounts: plan.source.serviceAccounts, ...(plan.source.configMap ? { configMap: plan.source.configMap } : {}) })
+      : createKubernetesIdentityStore({
+          ...common,
+          ...(plan.source.kubeconfig ? { kubeconfig: plan.source.kubeconfig } : {}),
+          ...(plan.source.kubeApi ? { kubeApi: plan.source.kubeApi } : {}),
+          namespace: flags.namespace,
+          watchConfigMap: flags.watchConfigMap,
+          lookupGracePeriodMs: flags.serviceAccountLookupGracePeriodMs,
+          resyncPeriodMs: flags.resyncPeriodMs,
+        });
+  } catch (err) {
+    throw kubeConfigError(err);
+  }
   if (workers > 1) return runPrimary(plan, workers, flags, store, metrics, logger, proc);
   let server: WebhookServer;
   try {
@@ -197,7 +191,7 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
     if (e.code === 'EACCES' || e.code === 'EADDRINUSE') {
       throw new UsageError(`cannot listen on port ${e.code === 'EACCES' ? `${flags.port} or ${flags.metricsPort} (permission denied: ports below 1024 need root or CAP_NET_BIND_SERVICE; use e.g. --port 8443)` : `${flags.port} or ${flags.metricsPort}: already in use`}`, { cause: err });
     }
-    if (err instanceof TlsConfigError) throw new UsageError(err.message, { cause: err });
+    if (err instanceof TlsConfigError) throw tlsUsageError(err);
     throw err;
   }
   return new Promise<number>((resolveExit) => {

@@ -34,12 +34,12 @@ export function parseTlsMinVersion(value: string): SecureVersion | undefined {
   if (value === '') return undefined;
   const version = Object.hasOwn(MIN_VERSIONS, value) ? MIN_VERSIONS[value] : undefined;
   if (version === undefined) {
-    throw new TlsConfigError('ERR_TLS_MIN_VERSION', `--tls-min-version: unsupported TLS version "${value}"; use one of 1.0, 1.1, 1.2, 1.3 (or VersionTLS10 .. VersionTLS13)`);
+    throw new TlsConfigError('ERR_TLS_MIN_VERSION', `tlsMinVersion: unsupported TLS version "${value}"; use one of 1.0, 1.1, 1.2, 1.3 (or VersionTLS10 .. VersionTLS13)`, { field: 'tlsMinVersion' });
   }
   if (version === 'TLSv1' || version === 'TLSv1.1') {
     // Checked: with minVersion TLSv1 a TLS 1.0 handshake fails ("no suitable signature algorithm") unless OpenSSL's
     // security level drops to 0 for every connection; we refuse at start instead of serving a setting that cannot work.
-    throw new TlsConfigError('ERR_TLS_MIN_VERSION', `--tls-min-version ${value}: TLS 1.0 and 1.1 cannot be served: OpenSSL ${process.versions.openssl} (Node.js ${process.versions.node}) refuses their SHA-1 handshake signatures at its default security level and they have no cipher suite in common with the defaults; use 1.2 (the default; every Kubernetes API server speaks it) or 1.3`);
+    throw new TlsConfigError('ERR_TLS_MIN_VERSION', `tlsMinVersion ${value}: TLS 1.0 and 1.1 cannot be served: OpenSSL ${process.versions.openssl} (Node.js ${process.versions.node}) refuses their SHA-1 handshake signatures at its default security level and they have no cipher suite in common with the defaults; use 1.2 (the default; every Kubernetes API server speaks it) or 1.3`, { field: 'tlsMinVersion' });
   }
   return version;
 }
@@ -112,7 +112,7 @@ export function parseTlsCipherSuites(value: string): string | undefined {
     else if (!openssl.includes(mapped)) openssl.push(mapped);
   }
   if (unknown.length > 0) {
-    throw new TlsConfigError('ERR_TLS_CIPHER_SUITE', `--tls-cipher-suites: unknown cipher suite ${unknown.map((n) => `"${n}"`).join(', ')}; use IANA names as Go spells them, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (accepted: ${ACCEPTED_CIPHER_SUITES.join(', ')})`);
+    throw new TlsConfigError('ERR_TLS_CIPHER_SUITE', `tlsCipherSuites: unknown cipher suite ${unknown.map((n) => `"${n}"`).join(', ')}; use IANA names as Go spells them, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (accepted: ${ACCEPTED_CIPHER_SUITES.join(', ')})`, { field: 'tlsCipherSuites' });
   }
   if (openssl.length === 0) return undefined;
   return `${openssl.join(':')}:${NODE_TLS13_DEFAULT}`;
@@ -140,7 +140,7 @@ export function tlsSettingsFromFlags(flags: { tlsMinVersion: string; tlsCipherSu
     try {
       createSecureContext({ ciphers: ciphers.split(':').filter((c) => !c.startsWith('TLS_')).join(':') });
     } catch (cause) {
-      throw new TlsConfigError('ERR_TLS_CIPHER_SUITE', `--tls-cipher-suites: none of the listed TLS 1.2 cipher suites is available in this Node.js/OpenSSL build (${process.versions.openssl}); pick a modern suite such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`, { cause });
+      throw new TlsConfigError('ERR_TLS_CIPHER_SUITE', `tlsCipherSuites: none of the listed TLS 1.2 cipher suites is available in this Node.js/OpenSSL build (${process.versions.openssl}); pick a modern suite such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`, { cause, field: 'tlsCipherSuites' });
     }
     settings.ciphers = ciphers;
   }
