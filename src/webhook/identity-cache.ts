@@ -404,10 +404,10 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
       closed = true;
       saWatch.stop();
       cmWatch?.stop();
-      ccWatch?.close();
+      const ccClosed = ccWatch?.close();
       for (const p of [...pending.values()]) p.settle({ serviceAccount: undefined, source: 'miss' });
       checkReady();
-      await Promise.all([saWatch.done, cmWatch?.done]);
+      await Promise.all([saWatch.done, cmWatch?.done, ccClosed]);
     },
   };
 }
@@ -472,9 +472,10 @@ export function createFileIdentityStore(options: FileIdentityStoreOptions = {}):
     saWatch = watchPath({
       path,
       ...pollOpt,
-      async onChange() {
+      async onChange(signal) {
         try {
           const loaded = await loadServiceAccountFiles(path, annotationPrefix);
+          if (signal.aborted) return; // closed while reading: nothing is applied or reported
           const next = new ServiceAccountIndex();
           for (const sa of loaded) next.set(sa);
           index = next;
@@ -487,6 +488,7 @@ export function createFileIdentityStore(options: FileIdentityStoreOptions = {}):
             checkReady();
           }
         } catch (err) {
+          if (signal.aborted) return;
           logger.error({ path, err: (err as Error).message }, 'ServiceAccount manifests rejected; keeping the last good set');
           events.configReloaded?.('serviceaccounts', false);
           if (!saLoaded) {
@@ -545,11 +547,9 @@ export function createFileIdentityStore(options: FileIdentityStoreOptions = {}):
     },
     ready: () => (saLoaded && cmLoaded ? Promise.resolve() : new Promise<void>((r) => readyWaiters.push(r))),
     async close() {
-      saWatch?.close();
-      cmWatch?.close();
-      ccWatch?.close();
       saLoaded = cmLoaded = true;
       checkReady();
+      await Promise.all([saWatch?.close(), cmWatch?.close(), ccWatch?.close()]);
     },
   };
 }
