@@ -1,43 +1,22 @@
 /**
  * `--workers N`: node:cluster processes sharing the admission port (worker_threads cannot share a listening socket
- * on Node 20). The primary owns the identity source and sends a snapshot plus changes over IPC; each worker
- * answers from a local read-only copy and asks the primary on a miss; the primary aggregates the workers' metrics.
+ * on Node 20). The primary owns the identity source and the certificate files: it sends a snapshot plus changes
+ * over IPC, and each new checked certificate; each worker answers from a local read-only copy and asks the primary
+ * on a miss; the primary aggregates the workers' metrics and tells them when to drain.
  * @module
  */
 import cluster, { type Worker } from 'node:cluster';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
-
-type metric = object;
 import { ServiceAccountIndex } from '../kube/service-account-watch.js';
 import type { ServiceAccountInfo } from '../kube/service-account.js';
 import type { IdentityChange, ManagedIdentityStore } from './identity-cache.js';
 import type { IdentityStore, ServiceAccountLookup } from './identity-store.js';
 import type { ConfigMapEntries, ContainerCredentialsIdentities } from './identity.js';
 import type { WebhookMetrics } from './metrics.js';
+import type { CertificatePair } from './tls.js';
 
-/**
- * The default worker count: the cgroup v2 CPU limit (`cpu.max` quota/period) rounded down, at least 1; without a
- * limit the CPUs available. `cpuMax` is the file's content (tests pass it).
- * @example
- * defaultWorkerCount('200000 100000\n'); // 2
- */
-export function defaultWorkerCount(cpuMax: string | undefined = readCpuMax(), cpus = availableParallelism()): number {
-  const [quota, period] = (cpuMax ?? '').trim().split(/\s+/);
-  const q = Number(quota);
-  const p = Number(period);
-  if (quota !== 'max' && Number.isFinite(q) && Number.isFinite(p) && q > 0 && p > 0) return Math.max(1, Math.floor(q / p));
-  return Math.max(1, cpus);
-}
-
-function readCpuMax(): string | undefined {
-  try {
-    return readFileSync('/sys/fs/cgroup/cpu.max', 'utf8');
-  } catch {
-    return undefined;
-  }
-}
+/** A metric family as prom-client's `getMetricsAsJSON` returns it (passed through IPC as is). */
+type metric = object;
 
 interface Snapshot {
   serviceAccounts: ServiceAccountInfo[];
@@ -52,6 +31,7 @@ type ToWorker =
   | { irsa: 'change'; change: IdentityChange }
   | { irsa: 'lookup-result'; id: number; result: ServiceAccountLookup }
   | { irsa: 'metrics'; id: number }
+  | { irsa: 'certificate'; pair: CertificatePair }
   | { irsa: 'drain' };
 
 type ToPrimary =
@@ -69,8 +49,10 @@ export interface WorkerPool {
   /** The workers' metrics and the primary's, aggregated (Prometheus text). */
   metrics(): Promise<string>;
   contentType: string;
-  /** Resolves once every worker listens. */
-  ready: Promise<void>;
+  /** Resolves once every worker listens, with the admission port they share. */
+  ready: Promise<number>;
+  /** Hands a new serving certificate (checked by the primary's reloader) to every worker. */
+  certificate(pair: CertificatePair): void;
   /** Tells every worker to drain and resolves once all have exited (true when all exited 0). */
   shutdown(): Promise<boolean>;
 }
@@ -122,13 +104,13 @@ export function startWorkerPool(options: {
   // Readiness and a first load come without a change event: send a snapshot when the store is ready.
   void store.ready().then(() => changed({ type: 'reset' }));
 
-  const listening: Array<Promise<void>> = [];
+  const listening: Array<Promise<number>> = [];
   const exited: Array<Promise<number | null>> = [];
   for (let i = 0; i < options.count; i++) {
     const w = cluster.fork(options.env ?? {});
     workers.add(w);
-    listening.push(new Promise<void>((resolve, reject) => {
-      w.once('listening', () => resolve());
+    listening.push(new Promise<number>((resolve, reject) => {
+      w.once('listening', (address) => resolve(address.port));
       w.once('exit', (code) => reject(new Error(`worker ${i + 1} exited with code ${code} before listening`)));
     }));
     exited.push(new Promise((resolve) => w.once('exit', (code, signal) => {
@@ -155,7 +137,8 @@ export function startWorkerPool(options: {
   return {
     changed,
     contentType: aggregated.contentType,
-    ready: Promise.all(listening).then(() => undefined),
+    ready: Promise.all(listening).then((ports) => ports[0]!),
+    certificate: (pair) => broadcast({ irsa: 'certificate', pair }),
     async metrics() {
       const id = ++metricsId;
       const alive = [...workers].filter((w) => w.isConnected());
@@ -234,16 +217,21 @@ export function createWorkerIdentityStore(): IdentityStore & { ready: Promise<vo
   };
 }
 
-/** Wires a worker's metrics requests and the primary's drain command. `drain` resolves the exit code. */
-export function serveWorkerControl(metrics: WebhookMetrics, drain: () => Promise<number>): void {
+/**
+ * Wires a worker to its primary's commands: metrics requests, new serving certificates, and drain (`drain`
+ * resolves the exit code). Call it first thing, so that a drain sent while the worker still starts is not lost.
+ */
+export function serveWorkerControl(control: { metrics: WebhookMetrics; certificate(pair: CertificatePair): void; drain(): Promise<number> }): void {
   let draining = false;
   process.on('message', (m: unknown) => {
     if (!isMessage<ToWorker>(m)) return;
     if (m.irsa === 'metrics') {
-      void metrics.registry.getMetricsAsJSON().then((json) => process.send?.({ irsa: 'metrics-result', id: m.id, metrics: json as metric[] } satisfies ToPrimary));
+      void control.metrics.registry.getMetricsAsJSON().then((json) => process.send?.({ irsa: 'metrics-result', id: m.id, metrics: json as metric[] } satisfies ToPrimary));
+    } else if (m.irsa === 'certificate') {
+      control.certificate(m.pair);
     } else if (m.irsa === 'drain' && !draining) {
       draining = true;
-      void drain().then((code) => process.exit(code), () => process.exit(1));
+      void control.drain().then((code) => process.exit(code), () => process.exit(1));
     }
   });
 }
