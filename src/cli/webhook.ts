@@ -5,6 +5,7 @@
  * @module
  */
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { IrsaError, UsageError } from '../lib/errors.js';
 import { createLogger, type Logger, type LogFormat } from '../lib/log.js';
@@ -157,7 +158,6 @@ const realProcess: WebhookProcess = {
  */
 export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: WebhookProcess = realProcess): Promise<number> {
   const plan = planWebhook(flags, ctx.cwd);
-  if (cluster.isWorker) return runWorker(plan);
   const workers = flags.workers === 0 ? defaultWorkers() : flags.workers;
   if (flags.composeRoleArn) {
     const endpoint = ctx.env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
@@ -245,7 +245,10 @@ function defaultWorkers(): number {
   return processesForCpuLimit(cpuLimitFromCgroup(readCgroupCpuFiles()), availableParallelism());
 }
 
-const WORKER_PLAN_ENV = 'IRSA_WEBHOOK_WORKER_SETTINGS';
+/** The primary's plan (settings it derived included, e.g. IMDS for --compose-role-arn), handed to each worker. */
+const WORKER_PLAN_ENV = 'IRSA_WEBHOOK_WORKER_PLAN';
+/** What a worker runs: the irsa CLI (from src/cli or dist/cli alike), whatever process hosts the primary. */
+const IRSA_BIN = fileURLToPath(new URL('../../bin/irsa', import.meta.url));
 
 interface PrimaryOptions {
   plan: WebhookPlan;
@@ -263,12 +266,13 @@ interface PrimaryOptions {
  * (and the debug cache routes, from the store it owns); the first signal drains every worker, a second exits 1.
  */
 async function runPrimary({ plan, count, certificate, store, metrics, logger, proc }: PrimaryOptions): Promise<number> {
-  // Settings the primary derived (IMDS for --compose-role-arn) go to the workers as they are.
   const pool = startWorkerPool({
     count,
     store,
     metrics,
-    env: { [WORKER_PLAN_ENV]: JSON.stringify(plan.settings) },
+    exec: IRSA_BIN,
+    args: ['webhook'],
+    env: { [WORKER_PLAN_ENV]: JSON.stringify(plan) },
     onUnexpectedExit: (code, signal) => logger.error({ code, signal }, 'a webhook worker exited unexpectedly'),
   });
   storeChanged = (change) => pool.changed(change);
@@ -337,8 +341,6 @@ let storeChanged: ((change: IdentityChange) => void) | undefined;
 
 /** A `--workers` worker: serves admissions with the primary's identity data and certificates; drains when told. */
 async function runWorker(plan: WebhookPlan): Promise<number> {
-  const settings = process.env[WORKER_PLAN_ENV];
-  if (settings) Object.assign(plan.settings, JSON.parse(settings) as MutationSettings);
   const logger = createLogger({ level: plan.logLevel, name: 'irsa-webhook', ...(plan.logFormat ? { format: plan.logFormat } : {}) }).child({ worker: cluster.worker?.id });
   const store = createWorkerIdentityStore();
   const metrics = createWebhookMetrics({ source: store, processMetrics: true });
@@ -379,6 +381,11 @@ export const registerWebhookCommand: RegisterCommand = (program: Command, ctx: C
     .allowExcessArguments(true)
     .argument('[flags...]', 'EKS webhook flags')
     .action(async (_args: string[], _opts: unknown, command: Command) => {
+      const workerPlan = cluster.isWorker ? process.env[WORKER_PLAN_ENV] : undefined;
+      if (workerPlan !== undefined) {
+        await runWorker(JSON.parse(workerPlan) as WebhookPlan);
+        return;
+      }
       const argv = command.args;
       const { flags, errors, set } = parseWebhookFlags(argv);
       // Upstream's default --in-cluster=true (CSR-issued certificate) cannot work; only an explicit true is refused,

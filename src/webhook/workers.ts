@@ -58,18 +58,23 @@ export interface WorkerPool {
 }
 
 /**
- * Forks `count` workers (this same program and argv; they see `cluster.isWorker`) and wires them to `store`.
- * `onChange` must be registered as the store's `events.changed`, `onReset` on config reloads.
+ * Forks `count` workers running `exec args` (they see `cluster.isWorker`) and wires them to `store`. `changed` must
+ * receive the store's `events.changed` (and a reset on config reloads).
  */
 export function startWorkerPool(options: {
   count: number;
   store: ManagedIdentityStore;
   metrics: WebhookMetrics;
+  /** The program each worker runs (a script path) and its arguments. */
+  exec: string;
+  args: string[];
   env?: Record<string, string>;
   onUnexpectedExit?: (code: number | null, signal: string | null) => void;
 }): WorkerPool & { changed(change: IdentityChange): void } {
   const { store } = options;
-  cluster.setupPrimary({ serialization: 'advanced' });
+  // The host's Node options, less a test runner's own (a worker is the CLI, never a test file).
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--test'));
+  cluster.setupPrimary({ serialization: 'advanced', exec: options.exec, args: options.args, execArgv });
   const workers = new Set<Worker>();
   let draining = false;
   let metricsId = 0;
