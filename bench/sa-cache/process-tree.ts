@@ -72,7 +72,7 @@ export interface TreeMemory {
 export async function measureTree(apiUrl: string, dir: string, workers: number): Promise<TreeMemory> {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
   const started = performance.now();
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'irsa'), 'webhook', `--workers=${workers}`, '--in-cluster=false', '--port=0', '--metrics-port=-1', `--tls-cert=${join(dir, 'tls.crt')}`, `--tls-key=${join(dir, 'tls.key')}`, `--kube-api=${apiUrl}`, '--log-format=json'], {
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'irsa'), 'webhook', `--workers=${workers}`, '--in-cluster=false', '--port=0', '--metrics-port=0', `--tls-cert=${join(dir, 'tls.crt')}`, `--tls-key=${join(dir, 'tls.key')}`, `--kube-api=${apiUrl}`, '--log-format=json'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -15,12 +15,12 @@ import { clampTokenExpiration } from '../webhook/identity.js';
 import { createWebhookMetrics } from '../webhook/metrics.js';
 import { SERVER_LIMIT_DEFAULTS, startWebhookServer, type WebhookServer, type WebhookServerConfig } from '../webhook/server.js';
 import { TlsConfigError } from '../webhook/errors.js';
-import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { cpuLimitFromCgroup, processesForCpuLimit, readCgroupCpuFiles } from '../lib/cgroup-cpu.js';
 import { createMetricsPortServer } from '../webhook/metrics-server.js';
-import { createWorkerIdentityStore, serveWorkerControl, startWorkerPool } from '../webhook/workers.js';
+import { startWorkerPool } from '../webhook/workers.js';
+import { WORKER_PLAN_ENV } from './webhook-worker.js';
 import { CertificateReloader, loadCertificatePair, parseTlsCipherSuites, parseTlsMinVersion, tlsSettingsFromFlags, type CertificatePair } from '../webhook/tls.js';
 import type { RegisterCommand } from './commands.js';
 import type { CliContext } from './context.js';
@@ -245,10 +245,22 @@ function defaultWorkers(): number {
   return processesForCpuLimit(cpuLimitFromCgroup(readCgroupCpuFiles()), availableParallelism());
 }
 
-/** The primary's plan (settings it derived included, e.g. IMDS for --compose-role-arn), handed to each worker. */
-const WORKER_PLAN_ENV = 'IRSA_WEBHOOK_WORKER_PLAN';
-/** What a worker runs: the irsa CLI (from src/cli or dist/cli alike), whatever process hosts the primary. */
+/** What a worker runs: bin/irsa, which starts cli/webhook-worker for it (from src/ or dist/ alike), whatever process hosts the primary. */
 const IRSA_BIN = fileURLToPath(new URL('../../bin/irsa', import.meta.url));
+
+/**
+ * The plan each of `count` workers runs: the process tree keeps the single process's memory bounds, so the
+ * connection and buffered-bytes limits are shared out (a buffer never below one maximal HTTP/2 session's).
+ */
+export function workerPlan(plan: WebhookPlan, count: number): WebhookPlan {
+  const connections = plan.server.maxConnections ?? SERVER_LIMIT_DEFAULTS.maxConnections;
+  const buffered = plan.server.maxBufferedBytes ?? SERVER_LIMIT_DEFAULTS.maxBufferedBytes;
+  const session = plan.server.maxSessionBufferedBytes ?? SERVER_LIMIT_DEFAULTS.maxSessionBufferedBytes;
+  return {
+    ...plan,
+    server: { ...plan.server, maxConnections: Math.ceil(connections / count), maxBufferedBytes: Math.max(session, Math.floor(buffered / count)) },
+  };
+}
 
 interface PrimaryOptions {
   plan: WebhookPlan;
@@ -272,7 +284,7 @@ async function runPrimary({ plan, count, certificate, store, metrics, logger, pr
     metrics,
     exec: IRSA_BIN,
     args: ['webhook'],
-    env: { [WORKER_PLAN_ENV]: JSON.stringify(plan) },
+    env: { [WORKER_PLAN_ENV]: JSON.stringify(workerPlan(plan, count)) },
     onUnexpectedExit: (code, signal) => logger.error({ code, signal }, 'a webhook worker exited unexpectedly'),
   });
   storeChanged = (change) => pool.changed(change);
@@ -339,38 +351,6 @@ async function runPrimary({ plan, count, certificate, store, metrics, logger, pr
 /** Set by the primary before its store emits changes (the store is built before the pool). */
 let storeChanged: ((change: IdentityChange) => void) | undefined;
 
-/** A `--workers` worker: serves admissions with the primary's identity data and certificates; drains when told. */
-async function runWorker(plan: WebhookPlan): Promise<number> {
-  const logger = createLogger({ level: plan.logLevel, name: 'irsa-webhook', ...(plan.logFormat ? { format: plan.logFormat } : {}) }).child({ worker: cluster.worker?.id });
-  const store = createWorkerIdentityStore();
-  const metrics = createWebhookMetrics({ source: store, processMetrics: true });
-  // The primary coordinates shutdown; a signal sent to the whole process group must not cut a worker short.
-  process.on('SIGTERM', () => {});
-  process.on('SIGINT', () => {});
-  const server = store.ready.then(() => startWebhookServer(
-    {
-      ...plan.server,
-      settings: plan.settings,
-      metricsPort: -1,
-      watchCertificateFiles: false,
-      announce: false,
-      ...(process.env.IRSA_WEBHOOK_TEST_WORKER_HEADER === '1' ? { workerHeader: String(process.pid) } : {}),
-    },
-    { store, logger, metrics },
-  ));
-  serveWorkerControl({
-    metrics,
-    certificate: (pair) => void server.then((s) => s.useCertificate(pair)),
-    // As the single process: in-flight requests get up to 10 s, and a forced close still ends the shutdown normally.
-    drain: async () => {
-      await (await server).shutdown();
-      return 0;
-    },
-  });
-  await server;
-  return new Promise<number>(() => {});
-}
-
 /** Registers `irsa webhook` (flags parsed pflag-style here, not by commander) and `irsa webhook certs`. */
 export const registerWebhookCommand: RegisterCommand = (program: Command, ctx: CliContext) => {
   const webhook = program
@@ -381,11 +361,6 @@ export const registerWebhookCommand: RegisterCommand = (program: Command, ctx: C
     .allowExcessArguments(true)
     .argument('[flags...]', 'EKS webhook flags')
     .action(async (_args: string[], _opts: unknown, command: Command) => {
-      const workerPlan = cluster.isWorker ? process.env[WORKER_PLAN_ENV] : undefined;
-      if (workerPlan !== undefined) {
-        await runWorker(JSON.parse(workerPlan) as WebhookPlan);
-        return;
-      }
       const argv = command.args;
       const { flags, errors, set } = parseWebhookFlags(argv);
       // Upstream's default --in-cluster=true (CSR-issued certificate) cannot work; only an explicit true is refused,

@@ -18,16 +18,28 @@ import type { CertificatePair } from './tls.js';
 /** A metric family as prom-client's `getMetricsAsJSON` returns it (passed through IPC as is). */
 type metric = object;
 
-interface Snapshot {
-  serviceAccounts: ServiceAccountInfo[];
+/** What a snapshot carries besides the ServiceAccounts (which follow in chunks). */
+interface SnapshotHead {
   configMap: ConfigMapEntries | undefined;
   containerCredentials: ContainerCredentialsIdentities | undefined;
   synced: boolean;
-  size: number;
+}
+
+/**
+ * ServiceAccounts per snapshot message. One message of 100,000 makes each worker deserialize them all at once and
+ * keep the copy until the index is built (tens of MB of old-generation garbage per worker); chunks die young.
+ */
+const SNAPSHOT_CHUNK = 1000;
+
+/** What a worker needs of a ServiceAccount (no uid). */
+function forWorker(sa: ServiceAccountInfo): ServiceAccountInfo {
+  return { namespace: sa.namespace, name: sa.name, annotations: sa.annotations };
 }
 
 type ToWorker =
-  | { irsa: 'snapshot'; snapshot: Snapshot }
+  | { irsa: 'snapshot'; head: SnapshotHead }
+  | { irsa: 'snapshot-accounts'; serviceAccounts: ServiceAccountInfo[] }
+  | { irsa: 'snapshot-end' }
   | { irsa: 'change'; change: IdentityChange }
   | { irsa: 'lookup-result'; id: number; result: ServiceAccountLookup }
   | { irsa: 'metrics'; id: number }
@@ -80,13 +92,23 @@ export function startWorkerPool(options: {
   let metricsId = 0;
   const metricsWaiters = new Map<number, { left: number; parts: metric[][]; done: (parts: metric[][]) => void }>();
 
-  const snapshot = (): Snapshot => ({
-    serviceAccounts: [...store.serviceAccounts()],
-    configMap: store.configMapEntries(),
-    containerCredentials: store.containerCredentials(),
-    synced: store.isSynced(),
-    size: store.size(),
-  });
+  /** Sends the whole identity data to `targets`, in one synchronous run (no change can come in between). */
+  const sendSnapshot = (targets: Iterable<Worker>): void => {
+    const to = [...targets];
+    const head: SnapshotHead = { configMap: store.configMapEntries(), containerCredentials: store.containerCredentials(), synced: store.isSynced() };
+    for (const w of to) send(w, { irsa: 'snapshot', head });
+    let chunk: ServiceAccountInfo[] = [];
+    const flush = (): void => {
+      for (const w of to) send(w, { irsa: 'snapshot-accounts', serviceAccounts: chunk });
+      chunk = [];
+    };
+    for (const sa of store.serviceAccounts()) {
+      chunk.push(forWorker(sa));
+      if (chunk.length === SNAPSHOT_CHUNK) flush();
+    }
+    if (chunk.length > 0) flush();
+    for (const w of to) send(w, { irsa: 'snapshot-end' });
+  };
   // Coalesces a burst of resets (a relist, a file rewrite) into one snapshot.
   let resetTimer: NodeJS.Timeout | undefined;
   const send = (w: Worker, m: ToWorker): void => {
@@ -97,13 +119,13 @@ export function startWorkerPool(options: {
   };
   function changed(change: IdentityChange): void {
     if (change.type !== 'reset') {
-      if (resetTimer === undefined) broadcast({ irsa: 'change', change });
+      if (resetTimer === undefined) broadcast({ irsa: 'change', change: change.type === 'set' ? { type: 'set', serviceAccount: forWorker(change.serviceAccount) } : change });
       return;
     }
     if (resetTimer !== undefined) return;
     resetTimer = setTimeout(() => {
       resetTimer = undefined;
-      broadcast({ irsa: 'snapshot', snapshot: snapshot() });
+      sendSnapshot(workers);
     }, 10);
   }
   // Readiness and a first load come without a change event: send a snapshot when the store is ready.
@@ -126,7 +148,7 @@ export function startWorkerPool(options: {
     w.on('message', (m: unknown) => {
       if (!isMessage<ToPrimary>(m)) return;
       // A worker asks once it listens for messages (earlier ones would be dropped).
-      if (m.irsa === 'hello') send(w, { irsa: 'snapshot', snapshot: snapshot() });
+      if (m.irsa === 'hello') sendSnapshot([w]);
       else if (m.irsa === 'lookup') {
         void store.lookupServiceAccount(m.namespace, m.name).then((result) => send(w, { irsa: 'lookup-result', id: m.id, result }));
       } else if (m.irsa === 'metrics-result') {
@@ -179,6 +201,9 @@ export function createWorkerIdentityStore(): IdentityStore & { ready: Promise<vo
   let configMap: ConfigMapEntries | undefined;
   let containerCredentials: ContainerCredentialsIdentities | undefined;
   let synced = false;
+  /** The snapshot being received. */
+  let next: ServiceAccountIndex | undefined;
+  let head: SnapshotHead | undefined;
   let lookupId = 0;
   const pending = new Map<number, (r: ServiceAccountLookup) => void>();
   let markReady!: () => void;
@@ -186,12 +211,16 @@ export function createWorkerIdentityStore(): IdentityStore & { ready: Promise<vo
   process.on('message', (m: unknown) => {
     if (!isMessage<ToWorker>(m)) return;
     if (m.irsa === 'snapshot') {
-      const next = new ServiceAccountIndex();
-      for (const sa of m.snapshot.serviceAccounts) next.set(sa);
+      next = new ServiceAccountIndex();
+      head = m.head;
+    } else if (m.irsa === 'snapshot-accounts') {
+      for (const sa of m.serviceAccounts) next?.set(sa);
+    } else if (m.irsa === 'snapshot-end' && next !== undefined && head !== undefined) {
+      // Lookups use the previous copy until the new one is complete.
       index = next;
-      configMap = m.snapshot.configMap;
-      containerCredentials = m.snapshot.containerCredentials;
-      synced = m.snapshot.synced;
+      ({ configMap, containerCredentials, synced } = head);
+      next = undefined;
+      head = undefined;
       markReady();
     } else if (m.irsa === 'change') {
       if (m.change.type === 'set') index.set(m.change.serviceAccount);

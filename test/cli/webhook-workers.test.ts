@@ -5,7 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { planWebhook } from '../../src/cli/webhook.js';
+import { planWebhook, workerPlan } from '../../src/cli/webhook.js';
+import { SERVER_LIMIT_DEFAULTS } from '../../src/webhook/server.js';
 import { parseWebhookFlags } from '../../src/cli/webhook-flags.js';
 import { decodePatch, exampleReview, makePki, request1, ROLE_ARN, tempDir } from '../webhook/server-helpers.js';
 
@@ -200,3 +201,16 @@ async function partialRequest(port: number, ca: string, uid: string): Promise<{ 
       }),
   };
 }
+
+describe('workerPlan', () => {
+  test('the connection and buffered-bytes limits are shared out between the workers, never below one HTTP/2 session', () => {
+    const plan = planWebhook(parseWebhookFlags(['--in-cluster=false', '--service-accounts=sa', '--max-connections=1000']).flags, '/');
+    const two = workerPlan(plan, 2);
+    assert.equal(two.server.maxConnections, 500);
+    assert.equal(two.server.maxBufferedBytes, SERVER_LIMIT_DEFAULTS.maxBufferedBytes / 2);
+    assert.deepEqual(two.settings, plan.settings);
+    const many = workerPlan(plan, 16);
+    assert.equal(many.server.maxConnections, 63);
+    assert.equal(many.server.maxBufferedBytes, SERVER_LIMIT_DEFAULTS.maxSessionBufferedBytes);
+  });
+});
