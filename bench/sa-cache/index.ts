@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeApiServer } from '../../test/kube/fake-api-server.js';
-import { deploymentMemoryLimit, measureTree } from './process-tree.js';
+import { cliKind, deploymentMemoryLimit, measureTree } from './process-tree.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -73,6 +73,7 @@ export async function run(short: boolean): Promise<void> {
     const limit = deploymentMemoryLimit();
     const dir = mkdtempSync(join(tmpdir(), 'irsa-bench-sa-tree-'));
     try {
+      console.log(`irsa webhook process tree (the CLI: ${cliKind()}), resident memory summed over the primary and its workers:`);
       const trees = [await measureTree(url, dir, 1), await measureTree(url, dir, 2)];
       for (const t of trees) {
         const parts = t.workers === 1 ? `one process ${mb(t.total)} MB` : `primary ${mb(t.rss[0]!)} MB + workers ${t.rss.slice(1).map(mb).join(' + ')} MB`;

@@ -5,7 +5,7 @@
  * @module
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -58,6 +58,11 @@ function readyz(port: number): Promise<number> {
     req.on('error', () => resolve(0));
     req.end();
   });
+}
+
+/** Which CLI bin/irsa runs here: the compiled one (as the image does) or the sources through tsx (more memory). */
+export function cliKind(): string {
+  return existsSync(join(REPO, 'dist', 'cli', 'main.js')) && !process.env.IRSA_FROM_SOURCE ? 'compiled dist/, as in the image' : 'the sources through tsx (npm run build first for the image\'s figures)';
 }
 
 export interface TreeMemory {
