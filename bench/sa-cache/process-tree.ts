@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { webhookListeningPort } from '../child-process.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
@@ -82,16 +83,7 @@ export async function measureTree(apiUrl: string, dir: string, workers: number):
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let err = '';
-      child.stderr!.on('data', (c: Buffer) => {
-        err += c.toString();
-        const line = err.split('\n').find((l) => l.includes('"msg":"webhook listening"'));
-        const m = line === undefined ? null : /"port":(\d+)/.exec(line);
-        if (m) resolve(Number(m[1]));
-      });
-      void exited.then((code) => reject(new Error(`irsa webhook exited ${code}: ${err.slice(-500)}`)));
-    });
+    const port = await webhookListeningPort(child);
     // Ready on every worker: each fresh connection may land on any of them; 20 in a row answering 200.
     let inARow = 0;
     while (inARow < 20) {

@@ -23,7 +23,7 @@ import { request, Agent } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { firstLine, freePort } from '../child-process.js';
+import { firstLine, freePort, webhookListeningPort } from '../child-process.js';
 import { findGoReference, startGoWebhook, type RunningGo } from './go-reference.js';
 import { realisticReviews } from './reviews.js';
 
@@ -81,16 +81,7 @@ async function startIrsaCli(name: string, dir: string, workers: number): Promise
     env: { ...process.env, IRSA_FROM_SOURCE: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => {
-      err += c.toString();
-      const line = err.split('\n').find((l) => l.includes('"msg":"webhook listening"'));
-      const m = line === undefined ? null : /"port":(\d+)/.exec(line);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`irsa webhook --workers ${workers} exited ${code}: ${err.slice(-500)}`)));
-  });
+  const port = await webhookListeningPort(child);
   child.stderr!.resume();
   return {
     name,
