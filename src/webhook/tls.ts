@@ -5,10 +5,10 @@
  * @module
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
+import { watchPath, type PathWatch } from '../kube/file-watch.js';
 import type { Logger } from '../lib/log.js';
 import { assertPemKeyStrength } from '../oidc/keys.js';
 import { TlsConfigError } from './errors.js';
@@ -227,9 +227,7 @@ export class CertificateReloader {
   #options: CertificateReloaderOptions;
   #target: SecureContextTarget | undefined;
   #current: CertificatePair;
-  #watchers: FSWatcher[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  #poll: NodeJS.Timeout | undefined;
+  #watches: PathWatch[] = [];
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
@@ -250,24 +248,31 @@ export class CertificateReloader {
     return { ...this.#options.settings, cert: this.#current.cert, key: this.#current.key };
   }
 
-  /** Starts watching; `target` receives each new valid pair. */
-  start(target: SecureContextTarget): void {
+  /**
+   * Starts serving into `target`: each new valid pair is installed there. With `watch` (default) the two files are
+   * watched (kube/file-watch: their directories, `..data` swaps included, with a stat poll every `pollIntervalMs`).
+   */
+  start(target: SecureContextTarget, watch = true): void {
     this.#target = target;
-    const dirs = new Set([dirname(resolve(this.#options.certFile)), dirname(resolve(this.#options.keyFile))]);
-    for (const dir of dirs) {
-      try {
-        const watcher = watch(dir, { persistent: false }, () => this.#schedule());
-        watcher.on('error', (err) => this.#options.logger.warn({ err, dir }, 'certificate directory watch failed; relying on periodic re-read'));
-        this.#watchers.push(watcher);
-      } catch (err) {
-        this.#options.logger.warn({ err, dir }, 'cannot watch the certificate directory; relying on periodic re-read');
-      }
+    if (!watch || this.#stopped) return;
+    const { certFile, keyFile, pollIntervalMs, debounceMs } = this.#options;
+    const files = new Set([resolve(certFile), resolve(keyFile)]);
+    for (const path of files) {
+      this.#watches.push(watchPath({
+        path,
+        // Also called once at start: a change since the pair was loaded is picked up (an unchanged pair is a no-op).
+        onChange: () => this.reload(),
+        pollIntervalMs: pollIntervalMs ?? 10_000,
+        debounceMs: debounceMs ?? 50,
+      }));
     }
-    const poll = this.#options.pollIntervalMs ?? 10_000;
-    if (poll > 0) {
-      this.#poll = setInterval(() => this.#schedule(), poll);
-      this.#poll.unref();
-    }
+  }
+
+  /** Serves `pair` (already checked, e.g. by a `--workers` primary) to new handshakes. */
+  install(pair: CertificatePair): void {
+    if (this.#stopped || !this.#target) return;
+    this.#target.setSecureContext({ ...this.#options.settings, cert: pair.cert, key: pair.key });
+    this.#current = pair;
   }
 
   /** Re-reads the files now (also what events trigger); resolves when the attempt is done. */
@@ -290,20 +295,8 @@ export class CertificateReloader {
   /** Stops watching. */
   stop(): void {
     this.#stopped = true;
-    for (const w of this.#watchers) w.close();
-    this.#watchers = [];
-    if (this.#timer) clearTimeout(this.#timer);
-    if (this.#poll) clearInterval(this.#poll);
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      void this.reload();
-    }, this.#options.debounceMs ?? 50);
-    this.#timer.unref();
+    for (const w of this.#watches) void w.close();
+    this.#watches = [];
   }
 
   async #reloadOnce(): Promise<void> {
@@ -333,8 +326,7 @@ export class CertificateReloader {
       return;
     }
     if (this.#stopped || !this.#target) return;
-    this.#target.setSecureContext({ ...settings, cert: pair.cert, key: pair.key });
-    this.#current = pair;
+    this.install(pair);
     logger.info({ fingerprint256: pair.fingerprint256, notAfter: pair.notAfter }, 'serving certificate reloaded');
     onReload?.('ok', pair);
   }

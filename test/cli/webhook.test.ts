@@ -159,7 +159,8 @@ async function runOffline(roleArn: string, extraFlags: string[], env: Record<str
     writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
     writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
     writeFileSync(join(tmp.dir, 'sa.yaml'), `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: default\n  annotations:\n    eks.amazonaws.com/role-arn: ${roleArn}\n`);
-    const { flags, errors } = parseWebhookFlags(['--in-cluster=false', '--port=0', '--metrics-port=0', '--tls-cert', 'tls.crt', '--tls-key=tls.key', '--service-accounts', 'sa.yaml', ...extraFlags]);
+    // In-process: one process (workers would be forked bin/irsa processes; the spawned tests cover them).
+    const { flags, errors } = parseWebhookFlags(['--in-cluster=false', '--workers=1', '--port=0', '--metrics-port=0', '--tls-cert', 'tls.crt', '--tls-key=tls.key', '--service-accounts', 'sa.yaml', ...extraFlags]);
     assert.deepEqual(errors, []);
     const handlers = new Map<string, () => void>();
     const log = memoryLogger();
