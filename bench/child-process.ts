@@ -29,3 +29,17 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Resolves with the admission port once a spawned `irsa webhook --log-format=json` logs `webhook listening`. */
+export function webhookListeningPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+      const line = err.split('\n').find((l) => l.includes('"msg":"webhook listening"'));
+      const m = line === undefined ? null : /"port":(\d+)/.exec(line);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`irsa webhook exited ${code}: ${err.slice(-500)}`)));
+  });
+}

@@ -6,9 +6,12 @@
  * Short mode uses 20,000 ServiceAccounts.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeApiServer } from '../../test/kube/fake-api-server.js';
+import { cliKind, deploymentMemoryLimit, measureTree } from './process-tree.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -65,6 +68,20 @@ export async function run(short: boolean): Promise<void> {
     console.log(`ratio store/baseline: heap ${(store.heapBytes / baseline.heapBytes).toFixed(2)}x, time ${(store.syncMs / baseline.syncMs).toFixed(2)}x`);
     const projected = (store.heapBytes / count) * 100_000;
     console.log(`heap for 100,000 ServiceAccounts: ${mb(projected)} MB${short ? ' (projected)' : ''} — goal < 60 MB: ${projected < 60 * 1024 * 1024 ? 'met' : 'NOT met'}`);
+
+    // The whole process tree of `irsa webhook` (the CLI from the sources) with 1 and 2 workers, against deploy/'s limit.
+    const limit = deploymentMemoryLimit();
+    const dir = mkdtempSync(join(tmpdir(), 'irsa-bench-sa-tree-'));
+    try {
+      console.log(`irsa webhook process tree (the CLI: ${cliKind()}), resident memory summed over the primary and its workers:`);
+      const trees = [await measureTree(url, dir, 1), await measureTree(url, dir, 2)];
+      for (const t of trees) {
+        const parts = t.workers === 1 ? `one process ${mb(t.total)} MB` : `primary ${mb(t.rss[0]!)} MB + workers ${t.rss.slice(1).map(mb).join(' + ')} MB`;
+        console.log(`irsa webhook --workers ${t.workers}, ${count} ServiceAccounts: RSS ${mb(t.total)} MB (${parts}), ready on every worker after ${t.syncMs.toFixed(0)} ms — ${(t.total / limit.bytes * 100).toFixed(0)}% of deploy/'s limit ${limit.text}: ${t.total < limit.bytes ? 'fits' : 'does NOT fit'}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   } finally {
     await api.stop();
   }

@@ -8,8 +8,9 @@
  *    HTTP/1.1 over TLS, cycling through the reviews), rounds alternating irsa/Go/irsa/Go…; req/s, p50, p99 and
  *    server CPU per request (from /proc, so it holds on a busy machine), and the ratios irsa/Go.
  *    Goal (issue 13): ≥ 1.2× Go's req/s with p99 no worse than Go's.
- * 3. On 2 cores: no server pinned, so each uses every core it sees (Go with GOMAXPROCS 2; irsa serves admissions
- *    on one thread until a `--workers` mode exists). The load generator shares those cores.
+ * 3. On 2 cores: no server pinned, so each uses every core it sees: `irsa webhook` as users run it (the CLI, offline
+ *    ServiceAccount file) with `--workers 1` and `--workers 2`, and Go with GOMAXPROCS 2; rounds interleaved. The
+ *    load generator shares those cores. Goal (issue 13): `--workers 2` ≥ 1.8× `--workers 1`.
  *
  * The Go side is skipped with a message when `../shared/reference/eks-webhook` is absent (a user's clone).
  * `BENCH_WEBHOOK_BASELINE=/path/to/another/checkout` adds that checkout's server to the per-core rounds (before/after).
@@ -22,11 +23,12 @@ import { request, Agent } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { firstLine, freePort } from '../child-process.js';
+import { firstLine, freePort, webhookListeningPort } from '../child-process.js';
 import { findGoReference, startGoWebhook, type RunningGo } from './go-reference.js';
 import { realisticReviews } from './reviews.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const IRSA_BIN = join(here, '..', '..', 'bin', 'irsa');
 const REGION = 'eu-west-1';
 const hasTaskset = existsSync('/usr/bin/taskset');
 
@@ -64,6 +66,27 @@ async function startIrsa(name: string, dir: string, core: number | undefined, ex
     name,
     url: `https://127.0.0.1:${port}`,
     pid,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** `irsa webhook --workers N` as users run it (the CLI from the sources, ServiceAccounts from a manifest file). */
+async function startIrsaCli(name: string, dir: string, workers: number): Promise<Target> {
+  const child = spawn(process.execPath, [IRSA_BIN, 'webhook', `--workers=${workers}`, '--in-cluster=false', '--port=0', '--metrics-port=0', `--tls-cert=${join(dir, 'tls.crt')}`, `--tls-key=${join(dir, 'tls.key')}`, `--aws-default-region=${REGION}`, `--service-accounts=${join(dir, 'service-accounts.json')}`, '--service-account-lookup-grace-period=0', '--log-format=json'], {
+    env: { ...process.env, IRSA_FROM_SOURCE: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const port = await webhookListeningPort(child);
+  child.stderr!.resume();
+  return {
+    name,
+    url: `https://127.0.0.1:${port}`,
+    pid: child.pid!,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -204,6 +227,7 @@ export async function run(short: boolean): Promise<void> {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
     const { bodies, serviceAccounts } = realisticReviews(short ? 60 : 300);
     writeFileSync(join(dir, 'fixtures.json'), JSON.stringify({ serviceAccounts }));
+    writeFileSync(join(dir, 'service-accounts.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: serviceAccounts }));
     writeFileSync(join(dir, 'bodies.json'), JSON.stringify(bodies));
     const sizes = bodies.map((b) => b.length);
     const goRef = findGoReference();
@@ -243,14 +267,21 @@ export async function run(short: boolean): Promise<void> {
 
     // On 2 cores: nothing pinned; the load generator shares the cores with the server under test.
     console.log(`on 2 cores (nothing pinned, the load generator shares them; load average ${load1()} before):`);
-    const starts2 = [() => startIrsa('irsa (one process)', dir, undefined)];
-    if (withGo) starts2.push(() => startGo('go (GOMAXPROCS 2)', dir, undefined));
+    const one = 'irsa --workers 1';
+    const two = 'irsa --workers 2';
+    const goName = 'go (GOMAXPROCS 2)';
+    const starts2 = [() => startIrsaCli(one, dir, 1), () => startIrsaCli(two, dir, 2)];
+    if (withGo) starts2.push(() => startGo(goName, dir, undefined));
     await withTargets(starts2, async (targets) => {
       const results = await load(targets, undefined, dir, short ? 1 : 3, duration);
       const r = report(results, targets.map((t) => t.name));
-      const irsa = r['irsa (one process)']!;
-      const go = r['go (GOMAXPROCS 2)'];
-      if (go !== undefined) console.log(`ratio irsa/Go on 2 cores: ${(irsa.requestsPerSecond / go.requestsPerSecond).toFixed(2)}x req/s, p99 ${irsa.p99} vs ${go.p99} ms (irsa serves admissions on one core: no --workers mode yet)`);
+      const perRound = (a: string, b: string): string => results[a]!.map((x, i) => (x.requestsPerSecond / results[b]![i]!.requestsPerSecond).toFixed(2)).join('/');
+      const scale = r[two]!.requestsPerSecond / r[one]!.requestsPerSecond;
+      console.log(`ratio --workers 2 / --workers 1 on 2 cores: ${scale.toFixed(2)}x req/s (rounds ${perRound(two, one)}; goal >= 1.8: ${scale >= 1.8 ? 'met' : 'NOT met'}), p99 ${r[two]!.p99} vs ${r[one]!.p99} ms${short ? ' (short run: indicative only)' : ''}`);
+      const go = r[goName];
+      if (go !== undefined) {
+        console.log(`ratio irsa --workers 2 / Go on 2 cores: ${(r[two]!.requestsPerSecond / go.requestsPerSecond).toFixed(2)}x req/s (rounds ${perRound(two, goName)}), p99 ${r[two]!.p99} vs ${go.p99} ms; --workers 1 / Go ${(r[one]!.requestsPerSecond / go.requestsPerSecond).toFixed(2)}x`);
+      }
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -103,14 +103,12 @@ export class AwsError extends IrsaError implements WireError {
   readonly httpStatus: number;
   readonly fault: 'Sender' | 'Receiver';
   readonly extra: ReadonlyArray<readonly [string, string]>;
-  readonly field: string | undefined;
 
   constructor(code: AwsErrorCode, message: string, httpStatus: number, options: AwsErrorOptions = {}) {
-    super(code, message, { cause: options.cause, exitCode: 1 });
+    super(code, message, { cause: options.cause, exitCode: 1, ...(options.field === undefined ? {} : { field: options.field }) });
     this.httpStatus = httpStatus;
     this.fault = httpStatus >= 500 ? 'Receiver' : 'Sender';
     this.extra = options.extra ?? [];
-    this.field = options.field;
   }
 }
 

@@ -18,9 +18,22 @@ import {
   skipReason,
   type CredentialsSecret,
   type IdentityProviderRef,
+  type SkipReason,
 } from '../kube/credentials-secret.js';
 import { validateIssuerUrl } from '../oidc/index.js';
 import type { RegisterCommand } from './commands.js';
+import { flagAction } from './field-flags.js';
+
+/** The flag that fills each field of the credentials-Secret library. */
+const FIELD_FLAGS = {
+  name: '--name',
+  namespace: '--namespace',
+  roleArn: '--role-arn',
+  tokenPath: '--token-path',
+  infraName: '--infra-name',
+  providerArn: '--provider-arn',
+  issuer: '--issuer',
+} as const;
 
 interface CredentialsSecretCliOptions {
   name?: string;
@@ -41,17 +54,22 @@ interface CredentialsSecretCliOptions {
 
 type RolePlan = ReturnType<typeof planCredentialsRequestRole>;
 
-/** The role plan as printed: the policies as objects rather than the JSON strings ccoctl passes to IAM. */
+/** The role plan as printed: the policies as documents rather than the JSON strings ccoctl passes to IAM. */
 function rolePlanView(role: RolePlan): Record<string, unknown> {
   return {
     roleName: role.roleName,
     roleArn: role.roleArn,
     description: role.description,
-    trustPolicy: JSON.parse(role.trustPolicy) as unknown,
-    permissionPolicy: JSON.parse(role.permissionPolicy) as unknown,
+    trustPolicy: role.trustPolicyDocument,
+    permissionPolicy: role.permissionPolicyDocument,
     createRoleInput: role.createRoleInput,
     putRolePolicyInput: role.putRolePolicyInput,
   };
+}
+
+function describeSkip(skip: SkipReason): string {
+  const text = `annotation ${skip.annotation} is ${JSON.stringify(skip.value)}`;
+  return skip.annotation === 'release.openshift.io/feature-set' ? `${text} (pass --enable-tech-preview for TechPreviewNoUpgrade)` : text;
 }
 
 function parseBool(value: string, flag: string): boolean {
@@ -95,7 +113,7 @@ export const registerCredentialsSecretCommand: RegisterCommand = (program, ctx) 
     .option('--permissions-boundary-arn <arn>', 'with --credentials-request: permissions boundary of the role')
     .option('--enable-tech-preview', 'with --credentials-request: include TechPreviewNoUpgrade requests')
     .option('-o, --output <format>', 'yaml or json', 'yaml')
-    .action(async (opts: CredentialsSecretCliOptions) => {
+    .action(flagAction(FIELD_FLAGS, async (opts: CredentialsSecretCliOptions) => {
       if (opts.output !== 'yaml' && opts.output !== 'json') throw new UsageError(`--output ${JSON.stringify(opts.output)}: use yaml or json`);
       const stsRegionalEndpoints = parseBool(opts.stsRegionalEndpoints, '--sts-regional-endpoints');
       const common = { tokenPath: opts.tokenPath, stsRegionalEndpoints };
@@ -124,7 +142,7 @@ export const registerCredentialsSecretCommand: RegisterCommand = (program, ctx) 
       for (const request of requests) {
         const skip = skipReason(request, { enableTechPreview: opts.enableTechPreview === true });
         if (skip !== undefined) {
-          ctx.stderr.write(`irsa: skipping CredentialsRequest ${request.metadata?.name ?? ''}: ${skip}\n`);
+          ctx.stderr.write(`irsa: skipping CredentialsRequest ${request.metadata?.name ?? ''}: ${describeSkip(skip)}\n`);
           continue;
         }
         const role = planCredentialsRequestRole(request, { infraName: opts.infraName, provider, ...(opts.permissionsBoundaryArn ? { permissionsBoundaryArn: opts.permissionsBoundaryArn } : {}) });
@@ -148,5 +166,5 @@ export const registerCredentialsSecretCommand: RegisterCommand = (program, ctx) 
         );
       }
       ctx.stdout.write(`${docs.join('\n---\n')}\n`);
-    });
+    }));
 };

@@ -17,16 +17,20 @@ import {
   type DoctorReport,
   type IssuerLocation,
 } from '../kube/doctor/index.js';
-import { findContainerTokenFiles, podServiceAccount, resolveContainerEnv, type PodSpecLike } from '../kube/index.js';
+import { checkAwsEndpoint, isPodMutated, planPodRun, type PodSpecLike } from '../kube/index.js';
 import { UsageError } from '../lib/errors.js';
+import { flagError } from './field-flags.js';
 import { mintServiceAccountToken, readSigningKeyFile, validateIssuerUrl } from '../oidc/index.js';
 import type { RegisterCommand } from './commands.js';
 import { signingKeyFlags, type CliContext } from './context.js';
-import { checkAwsEndpointFlag, containerProcessEnv, isMutated, readPod } from './exec.js';
+import { readPod } from './exec.js';
 import { setExitCode } from './exit-code.js';
 import { addMutationOptions, loadInjector, namespaceFlag, type MutationFlagValues } from './mutation-flags.js';
 import { serviceAccountSubject } from '../lib/k8s-names.js';
 import { ENV_WEB_IDENTITY_TOKEN_FILE, STS_AUDIENCE, WEB_IDENTITY_VOLUME_NAME } from '../lib/wire-names.js';
+
+/** The flag that fills each field of the libraries `irsa doctor --pod` calls. */
+const DOCTOR_FIELD_FLAGS = { containerName: '--container', awsEndpoint: '--aws-endpoint', issuer: '--issuer' } as const;
 
 interface DoctorOptions extends MutationFlagValues {
   pod?: string;
@@ -80,7 +84,8 @@ async function podInput(opts: DoctorOptions, ctx: CliContext): Promise<{ input: 
   for (const w of injector.loadWarnings) ctx.stderr.write(`irsa: warning: ${w}\n`);
   let pod = await readPod(resolve(ctx.cwd, opts.pod!), opts.pod!, defaultNamespace);
   const prelude: CheckResult[] = [];
-  if (isMutated(pod as PodSpecLike, opts.container, injector.settings.containerCredentialsTokenVolumeName)) {
+  const volumeNames = [injector.settings.containerCredentialsTokenVolumeName, WEB_IDENTITY_VOLUME_NAME];
+  if (isPodMutated(pod as PodSpecLike, opts.container, volumeNames)) {
     prelude.push({ id: 'pod.mutation', status: 'ok', message: 'already mutated (env and projected token present)' });
   } else {
     const result = injector.mutatePodObject(pod, defaultNamespace);
@@ -93,16 +98,18 @@ async function podInput(opts: DoctorOptions, ctx: CliContext): Promise<{ input: 
       prelude.push({ id: 'pod.mutation', status: 'ok', message: `the webhook mutates it${detail} (${result.patch.length} patch operations)${result.warnings.length ? `; warnings: ${result.warnings.join('; ')}` : ''}` });
     }
   }
-  const spec = pod as PodSpecLike;
-  const { container, files } = findContainerTokenFiles(spec, opts.container);
-  const containerEnv = resolveContainerEnv(spec, container);
-  const env = containerProcessEnv(ctx.env, containerEnv, opts.awsEndpoint);
-  const { namespace, name: saName } = podServiceAccount(pod, defaultNamespace);
-  const title = `pod ${namespace}/${spec.metadata?.name ?? '?'}, container ${container.name}`;
-  const input: Partial<DoctorInput> = { env, prelude, expectedSubject: serviceAccountSubject(namespace, saName), skipSharedProfile: 'the container\'s shared config files are not on this machine (--pod)' };
+  const plan = planPodRun(pod as PodSpecLike, {
+    ...(opts.container !== undefined ? { containerName: opts.container } : {}),
+    defaultNamespace,
+    env: ctx.env,
+    ...(opts.awsEndpoint !== undefined ? { awsEndpoint: opts.awsEndpoint } : {}),
+  });
+  const { container, namespace } = plan;
+  const title = `pod ${namespace}/${plan.podName ?? '?'}, container ${container.name}`;
+  const input: Partial<DoctorInput> = { env: plan.env, prelude, expectedSubject: serviceAccountSubject(namespace, plan.serviceAccountName), skipSharedProfile: 'the container\'s shared config files are not on this machine (--pod)' };
 
-  const tokenPath = nonEmpty(containerEnv[ENV_WEB_IDENTITY_TOKEN_FILE]);
-  const file = files.find((f) => f.containerPath === tokenPath);
+  const tokenPath = nonEmpty(plan.env[ENV_WEB_IDENTITY_TOKEN_FILE]);
+  const file = plan.tokens.find((t) => t.file.containerPath === tokenPath);
   if (tokenPath === undefined) return { input, title };
   if (file === undefined) {
     // replaces the mutation's ok: the pod is not usable as it stands
@@ -116,19 +123,19 @@ async function podInput(opts: DoctorOptions, ctx: CliContext): Promise<{ input: 
     return { input, title };
   }
   if (issuer === undefined) throw new UsageError('--signing-key needs --issuer (the iss the cluster\'s tokens carry; IRSA_ISSUER also works)');
-  validateIssuerUrl(issuer);
+  validateIssuerUrl(issuer, opts.issuer !== undefined ? 'issuer' : 'IRSA_ISSUER');
   const key = await readSigningKeyFile(resolve(ctx.cwd, keyPath));
   const minted = await mintServiceAccountToken({
     signingKey: key,
     issuer,
     namespace,
-    serviceAccountName: saName,
+    serviceAccountName: plan.serviceAccountName,
     audiences: [file.audience ?? issuer],
-    expirationSeconds: file.expirationSeconds ?? 3600,
-    expirationField: `volume ${file.volumeName} expirationSeconds`,
-    pod: { name: spec.metadata?.name ?? 'irsa-doctor', ...(spec.metadata?.uid ? { uid: spec.metadata.uid } : {}) },
+    expirationSeconds: file.expirationSeconds,
+    expirationField: `volume ${file.file.volumeName} expirationSeconds`,
+    pod: { name: plan.podName ?? 'irsa-doctor', ...(plan.podUid ? { uid: plan.podUid } : {}) },
   });
-  input.token = { text: minted.token, source: `${tokenPath} (volume ${file.volumeName}, minted as the kubelet would)` };
+  input.token = { text: minted.token, source: `${tokenPath} (volume ${file.file.volumeName}, minted as the kubelet would)` };
   return { input, title };
 }
 
@@ -170,10 +177,19 @@ export const registerDoctorCommand: RegisterCommand = (program, ctx) => {
         if (value !== undefined) throw new UsageError(`${flag} describes the pod of --pod FILE; without --pod the doctor checks this process's environment`);
       }
     }
-    checkAwsEndpointFlag(opts.awsEndpoint);
+    try {
+      checkAwsEndpoint(opts.awsEndpoint);
+    } catch (err) {
+      throw flagError(err, DOCTOR_FIELD_FLAGS);
+    }
     if (opts.audience === '') throw new UsageError(`--audience: give the client ID the IAM OIDC provider lists, e.g. ${STS_AUDIENCE}`);
     const fetching = await issuerFetch(opts, ctx);
-    const pod = opts.pod !== undefined ? await podInput(opts, ctx) : undefined;
+    let pod: Awaited<ReturnType<typeof podInput>> | undefined;
+    try {
+      pod = opts.pod !== undefined ? await podInput(opts, ctx) : undefined;
+    } catch (err) {
+      throw flagError(err, DOCTOR_FIELD_FLAGS);
+    }
     const input: DoctorInput = {
       env: ctx.env,
       ...pod?.input,

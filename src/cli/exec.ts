@@ -2,7 +2,9 @@
  * `irsa exec … -- COMMAND`: runs a command as a container of a pod would run on a node: the pod is mutated like the
  * webhook would (same engine and flags as `irsa inject`), every projected service-account token the container mounts
  * is minted into a private temporary directory and refreshed like the kubelet does, the container's env is set with
- * paths into those mounts rewritten, signals are forwarded, and the command's exit code is returned.
+ * paths into those mounts rewritten, signals are forwarded, and the command's exit code is returned. What to mint,
+ * where, and the command's environment are planned by `planPodRun`/`placePodRun` (src/kube/pod-run.ts); this module
+ * reads the files, mints, starts the command and forwards signals.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,16 +15,15 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
   documentValue,
-  findContainerTokenFiles,
   findPods,
   getAt,
-  localTokenPath,
+  isPodMutated,
   parseManifests,
+  placePodRun,
+  planPodRun,
   podServiceAccount,
-  resolveContainerEnv,
   TokenRefresher,
-  tokenPathRewriter,
-  type ContainerTokenFile,
+  type PodRunToken,
   type PodSpecLike,
   type ServiceAccountInfo,
 } from '../kube/index.js';
@@ -39,47 +40,16 @@ import { signingKeyFlags, type CliContext } from './context.js';
 import type { RegisterCommand } from './commands.js';
 import { createExecDir, recordCommandGroup, removeStaleExecDirs } from './exec-dirs.js';
 import { setExitCode } from './exit-code.js';
+import { flagAction } from './field-flags.js';
 import { addMutationOptions, checkManifestDepth, loadInjector, namespaceFlag, type MutationFlagValues } from './mutation-flags.js';
 import { isRecord } from '../lib/is-record.js';
-import {
-  ENV_ACCESS_KEY_ID,
-  ENV_CONTAINER_AUTHORIZATION_TOKEN,
-  ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE,
-  ENV_CONTAINER_CREDENTIALS_FULL_URI,
-  ENV_CONTAINER_CREDENTIALS_RELATIVE_URI,
-  ENV_DEFAULT_PROFILE,
-  ENV_ENDPOINT_URL,
-  ENV_PROFILE,
-  ENV_ROLE_ARN,
-  ENV_ROLE_SESSION_NAME,
-  ENV_SECRET_ACCESS_KEY,
-  ENV_SECURITY_TOKEN,
-  ENV_SESSION_TOKEN,
-  ENV_WEB_IDENTITY_TOKEN_FILE,
-  MIN_TOKEN_EXPIRATION_SECONDS,
-  STS_AUDIENCE,
-  WEB_IDENTITY_VOLUME_NAME,
-} from '../lib/wire-names.js';
+import { MIN_TOKEN_EXPIRATION_SECONDS, STS_AUDIENCE, WEB_IDENTITY_VOLUME_NAME } from '../lib/wire-names.js';
 
 /** Issuer of tokens minted with the ephemeral key when no `--issuer` is given. */
 export const EPHEMERAL_ISSUER = 'https://irsa-exec.invalid';
 
-/** Variables removed from the inherited environment: they would take precedence over the pod's web identity. */
-const SHADOWING_ENV = [
-  ENV_ACCESS_KEY_ID,
-  ENV_SECRET_ACCESS_KEY,
-  ENV_SESSION_TOKEN,
-  ENV_SECURITY_TOKEN,
-  ENV_PROFILE,
-  ENV_DEFAULT_PROFILE,
-  ENV_ROLE_ARN,
-  ENV_WEB_IDENTITY_TOKEN_FILE,
-  ENV_ROLE_SESSION_NAME,
-  ENV_CONTAINER_CREDENTIALS_FULL_URI,
-  ENV_CONTAINER_CREDENTIALS_RELATIVE_URI,
-  ENV_CONTAINER_AUTHORIZATION_TOKEN,
-  ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE,
-];
+/** The flag that fills each field of the libraries `irsa exec` calls. */
+const EXEC_FIELD_FLAGS = { containerName: '--container', awsEndpoint: '--aws-endpoint', issuer: '--issuer' } as const;
 
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
@@ -131,44 +101,15 @@ export async function readPod(path: string, shown: string, defaultNamespace: str
   return pod;
 }
 
-/**
- * Whether the webhook already mutated the container: it has a token-file variable, or the pod has the IRSA token
- * volume or the container-credentials one (`containerCredentialsVolumeName`, `--container-credentials-token-volume-name`).
- */
-export function isMutated(pod: PodSpecLike, containerName: string | undefined, containerCredentialsVolumeName: string): boolean {
-  const { container } = findContainerTokenFiles(pod, containerName);
-  if (container.env?.some((e) => e.name === ENV_WEB_IDENTITY_TOKEN_FILE || e.name === ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE)) return true;
-  return (pod.spec?.volumes ?? []).some((v) => v.name === WEB_IDENTITY_VOLUME_NAME || v.name === containerCredentialsVolumeName);
-}
-
-/** `--aws-endpoint`, when given, must be an http(s) URL (it becomes `AWS_ENDPOINT_URL`). */
-export function checkAwsEndpointFlag(value: string | undefined): void {
-  if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) {
-    throw new UsageError(`--aws-endpoint ${JSON.stringify(value)}: use an http(s) URL, e.g. http://127.0.0.1:4566`);
-  }
-}
-
-/**
- * The environment a command runs with as the container: this process's, without the variables that would shadow
- * the pod's identity ({@link SHADOWING_ENV}), then the container's, then `AWS_ENDPOINT_URL` from `--aws-endpoint`.
- */
-export function containerProcessEnv(base: NodeJS.ProcessEnv, containerEnv: Record<string, string>, awsEndpoint: string | undefined): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base };
-  for (const name of SHADOWING_ENV) delete env[name];
-  Object.assign(env, containerEnv);
-  if (awsEndpoint !== undefined) env[ENV_ENDPOINT_URL] = awsEndpoint;
-  return env;
-}
-
 async function loadSigningKey(opts: ExecOptions, ctx: CliContext): Promise<{ key: SigningKey; issuer: string }> {
   const { keyPath, issuer: issuerUrl } = signingKeyFlags(opts, ctx);
   if (keyPath !== undefined) {
     if (issuerUrl === undefined) throw new UsageError('--signing-key needs --issuer (the iss the tokens carry, the issuer STS trusts; IRSA_ISSUER also works)');
-    validateIssuerUrl(issuerUrl);
+    validateIssuerUrl(issuerUrl, opts.issuer !== undefined ? 'issuer' : 'IRSA_ISSUER');
     return { key: await readSigningKeyFile(resolve(ctx.cwd, keyPath)), issuer: issuerUrl };
   }
   const issuer = issuerUrl ?? EPHEMERAL_ISSUER;
-  validateIssuerUrl(issuer);
+  validateIssuerUrl(issuer, opts.issuer !== undefined || issuerUrl === undefined ? 'issuer' : 'IRSA_ISSUER');
   const key = createSigningKey(generateSigningKeyPair({ type: 'ec' }).privateKey);
   ctx.stderr.write(`irsa: exec: no --signing-key: tokens are signed with an ephemeral key (kid ${key.kid}, iss ${issuer}); nothing trusts it unless you publish it\n`);
   return { key, issuer };
@@ -233,9 +174,8 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
     .option('-v, --verbose', 'say which token files are written and refreshed');
   command.addOption(new Option('--unsafe-token-lifetime <seconds>', `test only: mint every token with this lifetime, below the ${MIN_TOKEN_EXPIRATION_SECONDS} s minimum`).hideHelp());
   addMutationOptions(command);
-  command.action(async (argv: string[], opts: ExecOptions, cmd: Command) => {
+  command.action(flagAction(EXEC_FIELD_FLAGS, async (argv: string[], opts: ExecOptions, cmd: Command) => {
     const lifetime = parseLifetime(opts.unsafeTokenLifetime);
-    checkAwsEndpointFlag(opts.awsEndpoint);
     const defaultNamespace = namespaceFlag(opts);
     const injector = await loadInjector(opts, ctx);
     for (const w of injector.loadWarnings) ctx.stderr.write(`irsa: warning: ${w}\n`);
@@ -261,7 +201,8 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
         spec: { serviceAccountName: opts.serviceAccount, containers: [{ name: opts.container ?? 'main' }] },
       };
     }
-    const alreadyMutated = isMutated(pod as PodSpecLike, opts.container, injector.settings.containerCredentialsTokenVolumeName);
+    const volumeNames = [injector.settings.containerCredentialsTokenVolumeName, WEB_IDENTITY_VOLUME_NAME];
+    const alreadyMutated = isPodMutated(pod as PodSpecLike, opts.container, volumeNames);
     if (!alreadyMutated) {
       const result = injector.mutatePodObject(pod, defaultNamespace, extra);
       // an identity from the ConfigMap shows as a patch; otherwise the ServiceAccount must be one we know
@@ -269,21 +210,17 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
       for (const w of result.warnings) ctx.stderr.write(`irsa: warning: ${w}\n`);
       pod = result.pod;
     }
-    const podSpec = pod as PodSpecLike;
-    const { container, files, mounts } = findContainerTokenFiles(podSpec, opts.container);
-    const { namespace, name: saName } = podServiceAccount(pod, defaultNamespace);
-    const saUid = [...extra, ...injector.serviceAccounts].find((sa) => sa.namespace === namespace && sa.name === saName)?.uid;
-    if (lifetime === undefined) {
-      for (const f of files) {
-        if (f.expirationSeconds !== undefined && f.expirationSeconds < MIN_TOKEN_EXPIRATION_SECONDS) {
-          throw new UsageError(`volume ${f.volumeName}: serviceAccountToken.expirationSeconds ${f.expirationSeconds} is below the ${MIN_TOKEN_EXPIRATION_SECONDS} s minimum; fix the manifest`);
-        }
-      }
-    }
-    resolveContainerEnv(podSpec, container); // refuse unresolvable env before minting anything
-    const { key, issuer } = files.length > 0 ? await loadSigningKey(opts, ctx) : { key: undefined, issuer: '' };
-    const podRef = { name: podSpec.metadata?.name ?? 'irsa-exec', uid: podSpec.metadata?.uid ?? randomUUID() };
-    const nodeName = podSpec.spec?.nodeName;
+    // everything that can be refused is refused here, before a key is loaded or a file written
+    const plan = planPodRun(pod as PodSpecLike, {
+      ...(opts.container !== undefined ? { containerName: opts.container } : {}),
+      defaultNamespace,
+      serviceAccounts: [...extra, ...injector.serviceAccounts],
+      env: ctx.env,
+      ...(opts.awsEndpoint !== undefined ? { awsEndpoint: opts.awsEndpoint } : {}),
+      ...(lifetime !== undefined ? { lifetimeSeconds: lifetime } : {}),
+    });
+    const { key, issuer } = plan.tokens.length > 0 ? await loadSigningKey(opts, ctx) : { key: undefined, issuer: '' };
+    const podRef = { name: plan.podName ?? 'irsa-exec', uid: plan.podUid ?? randomUUID() };
 
     for (const note of await removeStaleExecDirs()) ctx.stderr.write(`irsa: exec: ${note}\n`);
     const dir = await createExecDir();
@@ -303,19 +240,20 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
     }
     try {
       await chmod(dir, 0o700);
-      const mint = (file: ContainerTokenFile) => async () => {
+      const local = placePodRun(plan, dir);
+      const mint = (token: PodRunToken) => async () => {
         const minted = await mintServiceAccountToken({
           signingKey: key!,
           issuer,
-          namespace,
-          serviceAccountName: saName,
-          ...(saUid ? { serviceAccountUid: saUid } : {}),
-          audiences: [file.audience ?? issuer],
-          expirationSeconds: lifetime ?? file.expirationSeconds ?? 3600,
+          namespace: plan.namespace,
+          serviceAccountName: plan.serviceAccountName,
+          ...(plan.serviceAccountUid ? { serviceAccountUid: plan.serviceAccountUid } : {}),
+          audiences: [token.audience ?? issuer],
+          expirationSeconds: token.expirationSeconds,
           ...(lifetime !== undefined ? { minExpirationSeconds: 1 } : {}),
-          expirationField: `volume ${file.volumeName} expirationSeconds`,
+          expirationField: `volume ${token.file.volumeName} expirationSeconds`,
           pod: podRef,
-          ...(nodeName ? { node: { name: nodeName } } : {}),
+          ...(plan.nodeName ? { node: { name: plan.nodeName } } : {}),
         });
         return {
           token: minted.token,
@@ -325,22 +263,20 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
         };
       };
       refresher = new TokenRefresher({
-        files: files.map((f) => ({ path: localTokenPath(f, dir), mint: mint(f) })),
+        files: local.tokens.map((t) => ({ path: t.localPath, mint: mint(t) })),
         onRefresh: (path, token) => {
           if (opts.verbose) ctx.stderr.write(`irsa: exec: wrote ${path} (expires ${token.expiresAt.toISOString()})\n`);
         },
         onError: (path, err) => ctx.stderr.write(`irsa: exec: refreshing ${path} failed: ${(err as Error).message}\n`),
       });
       await refresher.start();
-      const rewrite = tokenPathRewriter(mounts, dir);
-      const containerEnv = resolveContainerEnv(podSpec, container, rewrite);
-      const env = containerProcessEnv(ctx.env, containerEnv, opts.awsEndpoint);
       if (opts.verbose) {
-        for (const f of files) ctx.stderr.write(`irsa: exec: ${f.containerPath} -> ${localTokenPath(f, dir)} (aud ${f.audience ?? issuer})\n`);
+        for (const t of local.tokens) ctx.stderr.write(`irsa: exec: ${t.file.containerPath} -> ${t.localPath} (aud ${t.audience ?? issuer})\n`);
+        if (plan.dropped.length > 0) ctx.stderr.write(`irsa: exec: not passing ${plan.dropped.join(', ')} (they would take precedence over the pod's web identity)\n`);
       }
       let exited: Promise<number> | undefined;
       if (early === undefined) {
-        child = await startChild(argv, env, ctx);
+        child = await startChild(argv, local.env, ctx);
         exited = waitForChild(child); // listening before any other await, so a quick exit is not missed
         if (child.pid !== undefined) await recordCommandGroup(dir, child.pid);
       }
@@ -357,5 +293,5 @@ export const registerExecCommand: RegisterCommand = (program, ctx) => {
       await rm(dir, { recursive: true, force: true });
       for (const [signal, handler] of handlers) process.off(signal, handler);
     }
-  });
+  }));
 };

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.js';
 import { writeSigningKeyPair, type RsaKeyBits, type SigningKeyType } from '../oidc/index.js';
+import { flagAction } from './field-flags.js';
 import type { RegisterCommand } from './commands.js';
 
 interface KeysCreateOptions {
@@ -25,7 +26,7 @@ export const registerKeysCommand: RegisterCommand = (program, ctx) => {
     .option('--type <type>', 'key type: rsa or ec (EC is P-256)', 'rsa')
     .option('--bits <bits>', 'RSA modulus size: 2048, 3072 or 4096 (default 2048)')
     .option('--force', 'overwrite existing key files')
-    .action(async (opts: KeysCreateOptions, _command: Command) => {
+    .action(flagAction({ force: '--force', dir: '--out' }, async (opts: KeysCreateOptions, _command: Command) => {
       const type = opts.type;
       if (type !== 'rsa' && type !== 'ec') throw new UsageError(`--type ${JSON.stringify(type)}: use rsa or ec`);
       let bits: RsaKeyBits | undefined;
@@ -40,5 +41,5 @@ export const registerKeysCommand: RegisterCommand = (program, ctx) => {
         ...(opts.force ? { force: true } : {}),
       });
       ctx.stdout.write(`wrote ${written.privateKeyPath} (private, mode 0600)\nwrote ${written.publicKeyPath}\nkid ${written.kid} (${written.alg})\n`);
-    });
+    }));
 };

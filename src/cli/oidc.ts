@@ -22,6 +22,7 @@ import {
 } from '../oidc/index.js';
 import type { CliContext } from './context.js';
 import type { RegisterCommand } from './commands.js';
+import { flagAction } from './field-flags.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -91,7 +92,7 @@ export const registerOidcCommand: RegisterCommand = (program, ctx) => {
     .requiredOption('--out <dir>', 'directory laid out as the bucket / web root')
     .option('--layout <layout>', 's3: keys.json (ccoctl, rosa); kubernetes: openid/v1/jwks (kube-apiserver)', 's3')
     .option('--format <format>', 'apiserver: compact, as kube-apiserver serves them; ccoctl: ccoctl\'s indented files (RSA only)', 'apiserver')
-    .action(async (opts: DiscoveryOptions) => {
+    .action(flagAction({ issuer: '--issuer', publicKeys: '--public-key' }, async (opts: DiscoveryOptions) => {
       if (opts.format !== 'apiserver' && opts.format !== 'ccoctl') throw new UsageError(`--format ${JSON.stringify(opts.format)}: use apiserver or ccoctl`);
       validateIssuerUrl(opts.issuer);
       const all = await readPublicKeyFiles(opts.publicKey.map((p) => resolve(ctx.cwd, p)));
@@ -107,7 +108,7 @@ export const registerOidcCommand: RegisterCommand = (program, ctx) => {
       for (const path of written) ctx.stdout.write(`wrote ${path}\n`);
       ctx.stdout.write(`jwks_uri ${docs.discovery.jwks_uri}\n`);
       for (const key of docs.jwks.keys) ctx.stdout.write(`kid ${key.kid} (${key.alg})\n`);
-    });
+    }));
 
   oidc
     .command('serve')
@@ -120,7 +121,7 @@ export const registerOidcCommand: RegisterCommand = (program, ctx) => {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--tls-cert <file>', 'PEM certificate chain: serve https')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
-    .action(async (opts: ServeOptions) => {
+    .action(flagAction({ issuer: '--issuer', publicKeys: '--public-key' }, async (opts: ServeOptions) => {
       if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together; pass both or neither');
       const site = await loadSite(opts, ctx);
       const tls = opts.tlsCert !== undefined && opts.tlsKey !== undefined
@@ -149,17 +150,17 @@ export const registerOidcCommand: RegisterCommand = (program, ctx) => {
         process.on('SIGTERM', stop);
       });
       await server.close();
-    });
+    }));
 
   oidc
     .command('thumbprint')
     .description('the SHA-1 thumbprint IAM stores for an OIDC provider: top intermediate CA of the served chain, lowercase hex')
     .argument('<url>', 'https://HOST[/PATH] (the host serving jwks_uri)')
     .option('--ca-file <file>', 'PEM CA bundle to trust (private CAs)')
-    .action(async (url: string, opts: { caFile?: string }, _command: Command) => {
+    .action(flagAction({ ca: '--ca-file' }, async (url: string, opts: { caFile?: string }, _command: Command) => {
       const ca = opts.caFile === undefined ? undefined : await readTextFile(ctx.cwd, opts.caFile, '--ca-file');
       const result = await fetchIssuerThumbprint(url, ca === undefined ? {} : { ca });
       ctx.stdout.write(`${result.thumbprint}\n`);
       ctx.stderr.write(`thumbprint of ${result.subject}\n`);
-    });
+    }));
 };

@@ -35,6 +35,7 @@ import {
   type StatementRef,
 } from '../policy/index.js';
 import type { CliContext } from './context.js';
+import { flagError } from './field-flags.js';
 import { setExitCode } from './exit-code.js';
 import { checksToJson, chooseKeySource, providerFor, readTokenArgument, renderChecks, runTokenChecks } from './token.js';
 
@@ -354,6 +355,16 @@ async function runValidate(ctx: CliContext, files: string[], o: { kind?: string;
   setExitCode(command, results.every((r) => r.valid) ? 0 : 1);
 }
 
+/** The flag that fills each field of `buildIrsaTrustPolicy`. */
+const TRUST_FIELD_FLAGS = {
+  providerArn: '--provider-arn',
+  issuer: '--issuer',
+  accountId: '--account-id',
+  namespace: '--namespace',
+  serviceAccount: '--service-account',
+  audience: '--audience',
+} as const;
+
 function runTrust(ctx: CliContext, flags: IrsaTrustPolicyOptions): void {
   // The library names its fields; the user's words are flags.
   if (flags.providerArn !== undefined && (flags.issuer !== undefined || flags.accountId !== undefined)) {
@@ -365,7 +376,7 @@ function runTrust(ctx: CliContext, flags: IrsaTrustPolicyOptions): void {
   try {
     writeJson(ctx, buildIrsaTrustPolicy(flags));
   } catch (err) {
-    if (err instanceof PolicyError) throw new UsageError(`policy trust: ${err.message}`);
+    if (err instanceof PolicyError) throw new UsageError(`policy trust: ${(flagError(err, TRUST_FIELD_FLAGS) as Error).message}`, { cause: err });
     throw err;
   }
 }

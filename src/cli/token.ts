@@ -7,7 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { formatOidcProviderArn, parseIamArn, parseOidcProviderArn } from '../lib/aws-arn.js';
+import { formatOidcProviderArn, parseIamArn } from '../lib/aws-arn.js';
+import { parseOidcProviderArn as requireOidcProviderArn } from '../policy/index.js';
 import { UsageError } from '../lib/errors.js';
 import { mintServiceAccountToken, readSigningKeyFile, validateIssuerUrl } from '../oidc/index.js';
 import {
@@ -28,6 +29,16 @@ import { DEFAULT_PROVIDER_CLIENT_IDS } from './aws-plane.js';
 import type { RegisterCommand } from './commands.js';
 import { signingKeyFlags, type CliContext } from './context.js';
 import { setExitCode } from './exit-code.js';
+import { flagAction, withFlags } from './field-flags.js';
+
+/** The flag that fills each field of the token library (issuer and key may come from IRSA_ISSUER / IRSA_SIGNING_KEY). */
+const TOKEN_FIELD_FLAGS = {
+  issuer: '--issuer',
+  namespace: '--namespace',
+  serviceAccountName: '--service-account',
+  audiences: '--audience',
+  expirationSeconds: '--expiration',
+} as const;
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -69,7 +80,7 @@ export const registerTokenCommand: RegisterCommand = (program, ctx) => {
     .option('--node-name <name>', 'node of the bound Pod (kubernetes.io.node)')
     .option('--node-uid <uid>', 'UID of that node')
     .option('-o, --output <format>', 'token (the JWT) or json (token, header, claims, expirationTimestamp)', 'token')
-    .action(async (opts: TokenOptions) => {
+    .action(flagAction(TOKEN_FIELD_FLAGS, async (opts: TokenOptions) => {
       if (opts.namespace === undefined) throw new UsageError("required option '--namespace <ns>' not specified");
       if (opts.serviceAccount === undefined) throw new UsageError("required option '--service-account <name>' not specified");
       if (opts.output !== 'token' && opts.output !== 'json') throw new UsageError(`--output ${JSON.stringify(opts.output)}: use token or json`);
@@ -80,7 +91,7 @@ export const registerTokenCommand: RegisterCommand = (program, ctx) => {
       const { keyPath, issuer } = signingKeyFlags(opts, ctx);
       if (keyPath === undefined) throw new UsageError('--signing-key FILE is required (or IRSA_SIGNING_KEY, set by: source .irsa/env)');
       if (issuer === undefined) throw new UsageError('--issuer URL is required (or IRSA_ISSUER, set by: source .irsa/env)');
-      validateIssuerUrl(issuer);
+      validateIssuerUrl(issuer, opts.issuer !== undefined ? 'issuer' : 'IRSA_ISSUER');
       const signingKey = await readSigningKeyFile(resolve(ctx.cwd, keyPath));
       const minted = await mintServiceAccountToken({
         signingKey,
@@ -100,7 +111,7 @@ export const registerTokenCommand: RegisterCommand = (program, ctx) => {
       } else {
         ctx.stdout.write(`${minted.token}\n`);
       }
-    });
+    }));
 
   registerTokenChecks(token, ctx);
 };
@@ -179,9 +190,8 @@ export async function chooseKeySource(ctx: CliContext, jwks: string | undefined,
 /** The provider the checks look the issuer up in: the given ARN, or (for `token verify` without one) the token's own issuer. */
 export function providerFor(providerArn: string | undefined, clientIds: readonly string[] | undefined, iss: unknown, flag = '--provider-arn'): { provider: WebIdentityProvider | undefined; accountId: string } {
   if (providerArn !== undefined) {
-    const parsed = parseOidcProviderArn(providerArn);
-    const raw = parseIamArn(providerArn);
-    if (parsed === undefined || raw === undefined) throw new UsageError(`${flag} "${providerArn}" is not an IAM OIDC provider ARN; expected arn:aws:iam::<12-digit account>:oidc-provider/<issuer host/path>`);
+    const parsed = withFlags({ providerArn: flag }, () => requireOidcProviderArn(providerArn));
+    const raw = parseIamArn(providerArn)!; // an OIDC provider ARN is an IAM ARN
     // the ARN's resource is the URL as registered, trailing slash included
     return { provider: { arn: providerArn, url: `https://${raw.name}`, clientIds: [...(clientIds ?? [STS_AUDIENCE])], thumbprints: [] }, accountId: parsed.accountId };
   }

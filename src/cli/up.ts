@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { ACCOUNT_ID_PATTERN } from '../lib/aws-arn.js';
 import { UsageError } from '../lib/errors.js';
+import { withFlags } from './field-flags.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import {
   buildIssuerDocuments,
@@ -114,7 +115,7 @@ function envFile(up: Omit<RunningUp, 'stop' | 'envPath' | 'aws'>, awsLines: read
 export async function startUp(options: UpOptions, logger: Logger): Promise<RunningUp> {
   const stateDir = resolve(options.stateDir);
   await validateHost(options.host);
-  const issuerHost = new URL(validateIssuerUrl(options.issuer).issuer).hostname;
+  const issuerHost = withFlags({ issuer: '--issuer' }, () => validateIssuerUrl(options.issuer)).host;
   await prepareStateDir(stateDir);
   await checkSources(options.serviceAccounts, options.configMap, defaultMutationSettings().annotationPrefix);
   const signing = await ensureSigningKeyPair(join(stateDir, 'keys'));

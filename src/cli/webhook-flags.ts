@@ -38,7 +38,7 @@ export interface WebhookFlags extends MutationFlags {
   logFormat: '' | LogFormat;
   maxConnections: number;
   idleTimeoutMs: number;
-  /** `--workers`: processes serving admissions (0 = the cgroup CPU limit, else the CPUs available; default 1). */
+  /** `--workers`: processes serving admissions (0, the default = the cgroup CPU limit, at most the CPUs available). */
   workers: number;
   // klog flags (parsed; only -v/--v has an effect: the log level)
   v: number;
@@ -99,7 +99,7 @@ export function defaultWebhookFlags(): WebhookFlags {
     logFormat: '',
     maxConnections: SERVER_LIMIT_DEFAULTS.maxConnections,
     idleTimeoutMs: SERVER_LIMIT_DEFAULTS.idleTimeoutMs,
-    workers: 1,
+    workers: 0,
     v: 0,
     vmodule: '',
     logtostderr: true,
@@ -152,7 +152,7 @@ export const WEBHOOK_FLAGS: readonly FlagSpec[] = [
   { name: 'log-format', key: 'logFormat', kind: 'string', usage: 'json or text (default: text on a terminal, else json)', addition: true },
   { name: 'max-connections', key: 'maxConnections', kind: 'int', usage: 'Concurrent TCP connections to the webhook port; more are closed at once (sized for the 256Mi memory limit)', addition: true },
   { name: 'idle-timeout', key: 'idleTimeoutMs', kind: 'duration', usage: 'Close keep-alive HTTP/1.1 connections and HTTP/2 sessions idle this long', addition: true },
-  { name: 'workers', key: 'workers', kind: 'int', usage: 'Processes serving admissions on the shared port (0 = the cgroup CPU limit rounded down, at least 1, else the CPUs available; 1 = a single process; the debug handlers need 1)', addition: true },
+  { name: 'workers', key: 'workers', kind: 'int', usage: 'Processes serving admissions on the shared port (0 = the cgroup CPU limit rounded down, at least 1, at most the CPUs available; 1 = a single process)', addition: true },
   { name: 'v', key: 'v', kind: 'level', shorthand: 'v', usage: 'number for the log level verbosity (0-2 info, 3-4 debug: mutations and access log, 5+ trace)', klog: true },
   { name: 'vmodule', key: 'vmodule', kind: 'vmodule', usage: 'comma-separated list of pattern=N settings for file-filtered logging (accepted, ignored)', klog: true },
   { name: 'logtostderr', key: 'logtostderr', kind: 'bool', usage: 'log to standard error instead of files (logs always go to stderr)', klog: true },

@@ -5,8 +5,10 @@
  * @module
  */
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { IrsaError, UsageError } from '../lib/errors.js';
+import { InstanceMetadataError, IrsaError, UsageError } from '../lib/errors.js';
+import { fetchInstanceIdentity } from '../lib/instance-identity.js';
 import { createLogger, type Logger, type LogFormat } from '../lib/log.js';
 import { ENV_EC2_METADATA_SERVICE_ENDPOINT } from '../lib/wire-names.js';
 import type { MutationSettings } from '../webhook/constants.js';
@@ -16,11 +18,32 @@ import { createKubernetesIdentityStore } from '../webhook/kubernetes-identity-st
 import { createWebhookMetrics } from '../webhook/metrics.js';
 import { SERVER_LIMIT_DEFAULTS, startWebhookServer, type WebhookServer, type WebhookServerConfig } from '../webhook/server.js';
 import { TlsConfigError } from '../webhook/errors.js';
-import cluster from 'node:cluster';
-import { createServer as createHttpServer } from 'node:http';
-import { createWorkerIdentityStore, defaultWorkerCount, serveWorkerControl, startWorkerPool } from '../webhook/workers.js';
-import { loadCertificatePair, parseTlsCipherSuites, parseTlsMinVersion, tlsSettingsFromFlags } from '../webhook/tls.js';
+import { KubeApiError } from '../kube/errors.js';
+import { availableParallelism } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { cpuLimitFromCgroup, processesForCpuLimit, readCgroupCpuFiles } from '../lib/cgroup-cpu.js';
+import { createMetricsPortServer } from '../webhook/metrics-server.js';
+import { startWorkerPool } from '../webhook/workers.js';
+import { WORKER_PLAN_ENV } from './webhook-worker.js';
+import { CertificateReloader, loadCertificatePair, parseTlsCipherSuites, parseTlsMinVersion, tlsSettingsFromFlags, type CertificatePair } from '../webhook/tls.js';
 import type { RegisterCommand } from './commands.js';
+import { flagError } from './field-flags.js';
+
+/** The webhook's TLS flags, by the field the TLS settings name. */
+const TLS_FIELD_FLAGS = { tlsMinVersion: '--tls-min-version', tlsCipherSuites: '--tls-cipher-suites' } as const;
+
+/** No cluster connection: the fix in the webhook's flags (the exit code stays the connection error's). */
+function kubeConfigError(err: unknown): unknown {
+  if (!(err instanceof KubeApiError) || err.code !== 'ERR_KUBE_CONFIG') return err;
+  if (err.field !== undefined) return flagError(err, { kubeconfig: '--kubeconfig', kubeApi: '--kube-api' });
+  return new IrsaError(err.code, `${err.message}: pass --kubeconfig FILE or --kube-api URL, or use --service-accounts FILE|DIR offline`, { cause: err, exitCode: err.exitCode });
+}
+
+/** A bad TLS flag or certificate is a usage error, naming the flag when the TLS settings name its field. */
+function tlsUsageError(err: TlsConfigError): UsageError {
+  const mapped = flagError(err, TLS_FIELD_FLAGS);
+  return mapped instanceof UsageError ? mapped : new UsageError(err.message, { cause: err });
+}
 import type { CliContext } from './context.js';
 import { mutationSettingsOf } from './mutation-flag-table.js';
 import { registerWebhookCertsCommand } from './webhook-certs.js';
@@ -53,7 +76,7 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
     parseTlsMinVersion(flags.tlsMinVersion);
     parseTlsCipherSuites(flags.tlsCipherSuites);
   } catch (err) {
-    if (err instanceof TlsConfigError) throw new UsageError(err.message);
+    if (err instanceof TlsConfigError) throw tlsUsageError(err);
     throw err;
   }
   for (const [name, port] of [['--port', flags.port], ['--metrics-port', flags.metricsPort]] as const) {
@@ -61,7 +84,6 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
   }
   if (!Number.isInteger(flags.maxConnections) || flags.maxConnections < 1) throw new UsageError(`--max-connections ${flags.maxConnections}: use a positive number of connections (default ${SERVER_LIMIT_DEFAULTS.maxConnections})`);
   if (!Number.isInteger(flags.workers) || flags.workers < 0) throw new UsageError(`--workers ${flags.workers}: use a positive number of processes (0 = the CPU limit)`);
-  if (flags.enableDebuggingHandlers && flags.workers !== 1) throw new UsageError(`--enable-debugging-handlers serves one process's cache: run with --workers 1 (got --workers ${flags.workers})`);
   if (flags.idleTimeoutMs <= 0) throw new UsageError('--idle-timeout: must be positive (e.g. 90s)');
   if (flags.serviceAccountLookupGracePeriodMs < 0) throw new UsageError('--service-account-lookup-grace-period: must not be negative (0 disables waiting)');
   if (flags.logFormat !== '' && flags.logFormat !== 'json' && flags.logFormat !== 'text') throw new UsageError(`--log-format ${JSON.stringify(flags.logFormat)}: use json or text`);
@@ -88,41 +110,6 @@ export function planWebhook(flags: WebhookFlags, cwd: string): WebhookPlan {
   return { server, settings, source, logLevel: logLevelForVerbosity(flags.v), logFormat: flags.logFormat === '' ? undefined : flags.logFormat };
 }
 
-/** Partition of a region, as upstream derives it for `--compose-role-arn`. */
-export function partitionOfRegion(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-isob-')) return 'aws-iso-b';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
-  if (region.startsWith('eusc-')) return 'aws-eusc';
-  return 'aws';
-}
-
-/**
- * `--compose-role-arn`: the account and partition of the EC2 instance, from the instance identity document
- * (IMDSv2: a session token, then the document). `endpoint` defaults to `AWS_EC2_METADATA_SERVICE_ENDPOINT` or
- * `http://169.254.169.254`. Throws UsageError when IMDS cannot be reached (upstream exits fatally too).
- * @example
- * const { accountId, partition } = await fetchInstanceIdentity({ endpoint: 'http://169.254.169.254' });
- */
-export async function fetchInstanceIdentity(options: { endpoint?: string; fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<{ accountId: string; partition: string; region: string }> {
-  const base = (options.endpoint ?? 'http://169.254.169.254').replace(/\/+$/, '');
-  const doFetch = options.fetch ?? fetch;
-  const timeoutMs = options.timeoutMs ?? 2000;
-  try {
-    const tokenRes = await doFetch(`${base}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' }, signal: AbortSignal.timeout(timeoutMs) });
-    if (!tokenRes.ok) throw new Error(`token request: HTTP ${tokenRes.status}`);
-    const token = await tokenRes.text();
-    const docRes = await doFetch(`${base}/latest/dynamic/instance-identity/document`, { headers: { 'x-aws-ec2-metadata-token': token }, signal: AbortSignal.timeout(timeoutMs) });
-    if (!docRes.ok) throw new Error(`instance identity document: HTTP ${docRes.status}`);
-    const doc = (await docRes.json()) as { accountId?: unknown; region?: unknown };
-    if (typeof doc.accountId !== 'string' || typeof doc.region !== 'string') throw new Error('instance identity document lacks accountId or region');
-    return { accountId: doc.accountId, region: doc.region, partition: partitionOfRegion(doc.region) };
-  } catch (cause) {
-    throw new UsageError(`--compose-role-arn: cannot read the instance identity from EC2 instance metadata at ${base} (${(cause as Error).message}); run on EC2 with IMDS reachable, or write full role ARNs and drop the flag`, { cause });
-  }
-}
-
 /** What `runWebhook` needs from the process (replaceable in tests). */
 export interface WebhookProcess {
   /** Registers a signal handler (default `process.on`). */
@@ -145,18 +132,24 @@ const realProcess: WebhookProcess = {
  */
 export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: WebhookProcess = realProcess): Promise<number> {
   const plan = planWebhook(flags, ctx.cwd);
-  const workers = flags.workers === 0 ? defaultWorkerCount() : flags.workers;
-  if (cluster.isWorker) return runWorker(plan);
+  const workers = flags.workers === 0 ? defaultWorkers() : flags.workers;
   if (flags.composeRoleArn) {
     const endpoint = ctx.env[ENV_EC2_METADATA_SERVICE_ENDPOINT];
-    const identity = await fetchInstanceIdentity(endpoint ? { endpoint } : {});
+    let identity;
+    try {
+      identity = await fetchInstanceIdentity(endpoint ? { endpoint } : {});
+    } catch (err) {
+      if (err instanceof InstanceMetadataError) throw new UsageError(`--compose-role-arn: ${err.message}, or write full role ARNs and drop the flag`, { cause: err });
+      throw err;
+    }
     plan.settings.composeRoleArn = { accountId: identity.accountId, partition: identity.partition };
   }
   // Check the certificate before connecting anywhere: a wrong path is the most common first-run mistake.
+  let certificate: CertificatePair;
   try {
-    await loadCertificatePair(plan.server.tlsCertFile, plan.server.tlsKeyFile, tlsSettingsFromFlags({ tlsMinVersion: flags.tlsMinVersion, tlsCipherSuites: flags.tlsCipherSuites }));
+    certificate = await loadCertificatePair(plan.server.tlsCertFile, plan.server.tlsKeyFile, tlsSettingsFromFlags({ tlsMinVersion: flags.tlsMinVersion, tlsCipherSuites: flags.tlsCipherSuites }));
   } catch (err) {
-    if (err instanceof TlsConfigError) throw new UsageError(err.message, { cause: err });
+    if (err instanceof TlsConfigError) throw tlsUsageError(err);
     throw err;
   }
   const logger = proc.logger ?? createLogger({ level: plan.logLevel, name: 'irsa-webhook', ...(plan.logFormat ? { format: plan.logFormat } : {}) });
@@ -177,18 +170,22 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
       },
     },
   };
-  store = plan.source.kind === 'files'
-    ? createFileIdentityStore({ ...common, serviceAccounts: plan.source.serviceAccounts, ...(plan.source.configMap ? { configMap: plan.source.configMap } : {}) })
-    : createKubernetesIdentityStore({
-        ...common,
-        ...(plan.source.kubeconfig ? { kubeconfig: plan.source.kubeconfig } : {}),
-        ...(plan.source.kubeApi ? { kubeApi: plan.source.kubeApi } : {}),
-        namespace: flags.namespace,
-        watchConfigMap: flags.watchConfigMap,
-        lookupGracePeriodMs: flags.serviceAccountLookupGracePeriodMs,
-        resyncPeriodMs: flags.resyncPeriodMs,
-      });
-  if (workers > 1) return runPrimary(plan, workers, flags, store, metrics, logger, proc);
+  try {
+    store = plan.source.kind === 'files'
+      ? createFileIdentityStore({ ...common, serviceAccounts: plan.source.serviceAccounts, ...(plan.source.configMap ? { configMap: plan.source.configMap } : {}) })
+      : createKubernetesIdentityStore({
+          ...common,
+          ...(plan.source.kubeconfig ? { kubeconfig: plan.source.kubeconfig } : {}),
+          ...(plan.source.kubeApi ? { kubeApi: plan.source.kubeApi } : {}),
+          namespace: flags.namespace,
+          watchConfigMap: flags.watchConfigMap,
+          lookupGracePeriodMs: flags.serviceAccountLookupGracePeriodMs,
+          resyncPeriodMs: flags.resyncPeriodMs,
+        });
+  } catch (err) {
+    throw kubeConfigError(err);
+  }
+  if (workers > 1) return runPrimary({ plan, count: workers, certificate, store, metrics, logger, proc });
   let server: WebhookServer;
   try {
     server = await startWebhookServer(plan.server, { store, logger, metrics });
@@ -198,7 +195,7 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
     if (e.code === 'EACCES' || e.code === 'EADDRINUSE') {
       throw new UsageError(`cannot listen on port ${e.code === 'EACCES' ? `${flags.port} or ${flags.metricsPort} (permission denied: ports below 1024 need root or CAP_NET_BIND_SERVICE; use e.g. --port 8443)` : `${flags.port} or ${flags.metricsPort}: already in use`}`, { cause: err });
     }
-    if (err instanceof TlsConfigError) throw new UsageError(err.message, { cause: err });
+    if (err instanceof TlsConfigError) throw tlsUsageError(err);
     throw err;
   }
   return new Promise<number>((resolveExit) => {
@@ -227,88 +224,116 @@ export async function runWebhook(flags: WebhookFlags, ctx: CliContext, proc: Web
   });
 }
 
-const WORKER_PLAN_ENV = 'IRSA_WEBHOOK_WORKER_SETTINGS';
+/** `--workers 0` (the default): the cgroup CPU limit rounded down, at least 1, at most the CPUs available. */
+function defaultWorkers(): number {
+  return processesForCpuLimit(cpuLimitFromCgroup(readCgroupCpuFiles()), availableParallelism());
+}
 
-/** `--workers N` (N > 1): forks the workers, serves the aggregated metrics, drains all on the first signal. */
-async function runPrimary(plan: WebhookPlan, count: number, flags: WebhookFlags, store: ManagedIdentityStore, metrics: ReturnType<typeof createWebhookMetrics>, logger: Logger, proc: WebhookProcess): Promise<number> {
-  // Settings the primary derived (IMDS for --compose-role-arn) go to the workers as they are.
+/** What a worker runs: bin/irsa, which starts cli/webhook-worker for it (from src/ or dist/ alike), whatever process hosts the primary. */
+const IRSA_BIN = fileURLToPath(new URL('../../bin/irsa', import.meta.url));
+
+/**
+ * The plan each of `count` workers runs: the process tree keeps the single process's memory bounds, so the
+ * connection and buffered-bytes limits are shared out (a buffer never below one maximal HTTP/2 session's).
+ */
+export function workerPlan(plan: WebhookPlan, count: number): WebhookPlan {
+  const connections = plan.server.maxConnections ?? SERVER_LIMIT_DEFAULTS.maxConnections;
+  const buffered = plan.server.maxBufferedBytes ?? SERVER_LIMIT_DEFAULTS.maxBufferedBytes;
+  const session = plan.server.maxSessionBufferedBytes ?? SERVER_LIMIT_DEFAULTS.maxSessionBufferedBytes;
+  return {
+    ...plan,
+    server: { ...plan.server, maxConnections: Math.ceil(connections / count), maxBufferedBytes: Math.max(session, Math.floor(buffered / count)) },
+  };
+}
+
+interface PrimaryOptions {
+  plan: WebhookPlan;
+  count: number;
+  /** The pair checked at start; the primary's reloader watches the files from there and hands new pairs over. */
+  certificate: CertificatePair;
+  store: ManagedIdentityStore;
+  metrics: ReturnType<typeof createWebhookMetrics>;
+  logger: Logger;
+  proc: WebhookProcess;
+}
+
+/**
+ * `--workers N` (N > 1): forks the workers, watches the certificate files for them, serves the aggregated metrics
+ * (and the debug cache routes, from the store it owns); the first signal drains every worker, a second exits 1.
+ */
+async function runPrimary({ plan, count, certificate, store, metrics, logger, proc }: PrimaryOptions): Promise<number> {
   const pool = startWorkerPool({
     count,
     store,
     metrics,
-    env: { [WORKER_PLAN_ENV]: JSON.stringify(plan.settings) },
+    exec: IRSA_BIN,
+    args: ['webhook'],
+    env: { [WORKER_PLAN_ENV]: JSON.stringify(workerPlan(plan, count)) },
     onUnexpectedExit: (code, signal) => logger.error({ code, signal }, 'a webhook worker exited unexpectedly'),
   });
   storeChanged = (change) => pool.changed(change);
-  const metricsServer = plan.server.metricsPort >= 0 ? createHttpServer((req, res) => {
-    req.resume();
-    if ((req.url ?? '/').split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('404 page not found\n');
-      return;
-    }
-    pool.metrics().then((body) => {
-      res.writeHead(200, { 'content-type': pool.contentType });
-      res.end(body);
-    }, (err: unknown) => {
-      logger.error({ err }, 'metrics request failed');
-      res.writeHead(500);
-      res.end('metrics unavailable\n');
-    });
-  }) : undefined;
-  try {
-    await pool.ready;
-    if (metricsServer) await new Promise<void>((r, j) => metricsServer.once('error', j).listen(plan.server.metricsPort, plan.server.host, () => r()));
-  } catch (err) {
-    await pool.shutdown();
+  const { server } = plan;
+  const reloader = new CertificateReloader(certificate, {
+    certFile: server.tlsCertFile,
+    keyFile: server.tlsKeyFile,
+    settings: tlsSettingsFromFlags({ tlsMinVersion: server.tlsMinVersion ?? '', tlsCipherSuites: server.tlsCipherSuites ?? '' }),
+    logger,
+    onReload: (outcome, pair) => {
+      metrics.certificateReloads.labels(outcome).inc();
+      if (outcome === 'ok' && pair !== undefined) pool.certificate(pair);
+    },
+  });
+  const metricsServer = server.metricsPort >= 0
+    ? createMetricsPortServer({
+        scrape: async () => ({ contentType: pool.contentType, body: await pool.metrics() }),
+        // The primary owns the store: the dump is the whole cache; a clear reaches the workers as a new snapshot.
+        debugStore: server.enableDebuggingHandlers === true ? { dump: () => store.dump(), clear: () => { store.clear(); pool.changed({ type: 'reset' }); } } : undefined,
+        logger,
+      })
+    : undefined;
+
+  let stopping: Promise<number> | undefined;
+  const stop = (): Promise<number> => (stopping ??= (async () => {
+    reloader.stop();
+    const clean = await pool.shutdown();
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     await store.close();
-    throw err;
-  }
-  const metricsAddress = metricsServer?.address();
-  logger.info({ workers: count, metricsPort: typeof metricsAddress === 'object' && metricsAddress !== null ? metricsAddress.port : undefined }, 'webhook workers listening');
-  return new Promise<number>((resolveExit) => {
-    let signals = 0;
+    return clean ? 0 : 1;
+  })());
+  // Signals count from the fork on: one that comes while the workers start drains them as well.
+  let signals = 0;
+  const exitCode = new Promise<number>((resolveExit) => {
     const onSignal = (): void => {
       if (++signals > 1) {
         logger.warn('second signal: exiting now');
         proc.exit(1);
         return;
       }
-      logger.info({ workers: count }, 'shutting down: workers finish their in-flight requests (up to 10s)');
-      void pool.shutdown().then(async (clean) => {
-        metricsServer?.close();
-        metricsServer?.closeAllConnections();
-        await store.close();
-        resolveExit(clean ? 0 : 1);
-      });
+      logger.info({ workers: count }, 'shutting down: no new connections, workers finish their in-flight requests (up to 10s)');
+      void stop().then(resolveExit);
     };
     proc.onSignal('SIGTERM', onSignal);
     proc.onSignal('SIGINT', onSignal);
   });
+
+  let port: number;
+  try {
+    port = await pool.ready;
+    if (metricsServer) await new Promise<void>((r, j) => metricsServer.once('error', j).listen(server.metricsPort, server.host, () => r()));
+  } catch (err) {
+    if (signals > 0) return exitCode;
+    await stop();
+    throw err;
+  }
+  reloader.start({ setSecureContext: () => {} }); // the primary serves no TLS: onReload hands each pair to the workers
+  const metricsPort = (metricsServer?.address() as AddressInfo | null)?.port;
+  logger.info({ port, metricsPort, workers: count, fingerprint256: certificate.fingerprint256 }, 'webhook listening');
+  return exitCode;
 }
 
 /** Set by the primary before its store emits changes (the store is built before the pool). */
 let storeChanged: ((change: IdentityChange) => void) | undefined;
-
-/** A `--workers` worker: serves admissions with the primary's identity data; drains when the primary says. */
-async function runWorker(plan: WebhookPlan): Promise<number> {
-  const settings = process.env[WORKER_PLAN_ENV];
-  if (settings) Object.assign(plan.settings, JSON.parse(settings) as MutationSettings);
-  const logger = createLogger({ level: plan.logLevel, name: 'irsa-webhook', ...(plan.logFormat ? { format: plan.logFormat } : {}) }).child({ worker: cluster.worker?.id });
-  const store = createWorkerIdentityStore();
-  const metrics = createWebhookMetrics({ source: store, processMetrics: true });
-  // The primary coordinates shutdown; a signal sent to the whole process group must not cut a worker short.
-  process.on('SIGTERM', () => {});
-  process.on('SIGINT', () => {});
-  await store.ready;
-  const server = await startWebhookServer(
-    { ...plan.server, settings: plan.settings, metricsPort: -1, ...(process.env.IRSA_WEBHOOK_TEST_WORKER_HEADER === '1' ? { workerHeader: String(process.pid) } : {}) },
-    { store, logger, metrics },
-  );
-  return new Promise<number>(() => {
-    serveWorkerControl(metrics, async () => ((await server.shutdown()).forced ? 1 : 0));
-  });
-}
 
 /** Registers `irsa webhook` (flags parsed pflag-style here, not by commander) and `irsa webhook certs`. */
 export const registerWebhookCommand: RegisterCommand = (program: Command, ctx: CliContext) => {

@@ -44,7 +44,7 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig 
     kc.loadFromFile(options.kubeconfig);
     if (kubeApi) {
       const current = kc.getCurrentCluster();
-      if (!current) throw new KubeApiError('ERR_KUBE_CONFIG', `kubeconfig ${options.kubeconfig} has no current cluster; set current-context or pass --kube-api`);
+      if (!current) throw new KubeApiError('ERR_KUBE_CONFIG', `kubeconfig ${options.kubeconfig} has no current cluster to point at ${kubeApi}; set current-context`, { field: 'kubeconfig' });
       const clusters = kc.getClusters().map((c) => (c.name === current.name ? { ...c, server: kubeApi, skipTLSVerify: c.skipTLSVerify || kubeApi.startsWith('http:') } : c));
       const ctx = kc.getCurrentContext();
       kc.loadFromOptions({ clusters, users: kc.getUsers(), contexts: kc.getContexts(), currentContext: ctx });
@@ -54,7 +54,7 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig 
     kc.loadFromClusterAndUser({ name: 'kube-api', server: kubeApi, skipTLSVerify: kubeApi.startsWith('http:') }, { name: 'anonymous' });
   } else {
     if (!process.env.KUBERNETES_SERVICE_HOST) {
-      throw new KubeApiError('ERR_KUBE_CONFIG', 'not running in a cluster (KUBERNETES_SERVICE_HOST is unset): pass --kubeconfig FILE or --kube-api URL, or use --service-accounts FILE|DIR offline');
+      throw new KubeApiError('ERR_KUBE_CONFIG', 'not running in a cluster (KUBERNETES_SERVICE_HOST is unset) and neither a kubeconfig nor the API server URL given');
     }
     kc.loadFromCluster();
   }

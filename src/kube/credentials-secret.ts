@@ -1,14 +1,21 @@
 /**
  * OpenShift operator credentials without the webhook: the per-operator Secret ccoctl writes (key `credentials`, an
  * AWS shared-config profile with `role_arn` and `web_identity_token_file`), and, from a CredentialsRequest, the IAM
- * role name, trust policy and permission policy `ccoctl aws create-iam-roles --dry-run` would produce.
+ * role `ccoctl aws create-iam-roles --dry-run` would produce (its name, tags and CreateRole input; the trust and
+ * permission policies are built by `policy/ccoctl.ts`). Errors about an option carry its field (`roleArn`, `name`, …).
  * @module
  */
-import { parseAllDocuments } from 'yaml';
 import { formatRoleArn, parseOidcProviderArn, parseRoleArn } from '../lib/aws-arn.js';
-import { UsageError } from '../lib/errors.js';
-import { isDns1123Subdomain, isNamespaceName, serviceAccountSubject } from '../lib/k8s-names.js';
+import { FieldError } from '../lib/errors.js';
+import { goJsonStringify } from '../lib/go-json.js';
+import { isDns1123Subdomain, isNamespaceName } from '../lib/k8s-names.js';
 import { isRecord } from '../lib/is-record.js';
+import { buildCcoctlPermissionPolicy, buildCcoctlTrustPolicy, renderCcoctlTrustPolicy, type StatementEntry } from '../policy/ccoctl.js';
+import type { PolicyDocument } from '../policy/types.js';
+import { ManifestError } from './errors.js';
+import { readManifestObjects } from './manifests.js';
+
+export type { StatementEntry };
 
 /** Where OpenShift operators mount their `openshift`-audience token (and ccoctl's default). */
 export const OPENSHIFT_TOKEN_PATH = '/var/run/secrets/openshift/serviceaccount/token';
@@ -31,11 +38,11 @@ export interface CredentialsConfigOptions {
  */
 export function buildCredentialsConfig(options: CredentialsConfigOptions): string {
   if (parseRoleArn(options.roleArn) === undefined) {
-    throw new UsageError(`--role-arn ${JSON.stringify(options.roleArn)}: not an IAM role ARN; use arn:aws:iam::ACCOUNT:role/NAME`);
+    throw new FieldError('roleArn', `${JSON.stringify(options.roleArn)}: not an IAM role ARN; use arn:aws:iam::ACCOUNT:role/NAME`);
   }
   const tokenPath = options.tokenPath ?? OPENSHIFT_TOKEN_PATH;
   if (!tokenPath.startsWith('/') || /[\s]/.test(tokenPath)) {
-    throw new UsageError(`--token-path ${JSON.stringify(tokenPath)}: must be an absolute path without spaces, e.g. ${OPENSHIFT_TOKEN_PATH}`);
+    throw new FieldError('tokenPath', `${JSON.stringify(tokenPath)}: must be an absolute path without spaces, e.g. ${OPENSHIFT_TOKEN_PATH}`);
   }
   const lines = ['[default]'];
   if (options.stsRegionalEndpoints !== false) lines.push('sts_regional_endpoints = regional');
@@ -63,8 +70,8 @@ export interface CredentialsSecret {
  * const secret = buildCredentialsSecret({ name: 'cloud-credentials', namespace: 'openshift-ingress-operator', roleArn });
  */
 export function buildCredentialsSecret(options: CredentialsSecretOptions): CredentialsSecret {
-  if (!isDns1123Subdomain(options.name)) throw new UsageError(`--name ${JSON.stringify(options.name)}: a Secret name is a lowercase DNS name (a-z, 0-9, '-', '.')`);
-  if (!isNamespaceName(options.namespace)) throw new UsageError(`--namespace ${JSON.stringify(options.namespace)}: a namespace is a lowercase DNS label (a-z, 0-9, '-')`);
+  if (!isDns1123Subdomain(options.name)) throw new FieldError('name', `${JSON.stringify(options.name)}: a Secret name is a lowercase DNS name (a-z, 0-9, '-', '.')`);
+  if (!isNamespaceName(options.namespace)) throw new FieldError('namespace', `${JSON.stringify(options.namespace)}: a namespace is a lowercase DNS label (a-z, 0-9, '-')`);
   return {
     apiVersion: 'v1',
     stringData: { credentials: buildCredentialsConfig(options) },
@@ -95,58 +102,52 @@ export interface CredentialsRequest {
   };
 }
 
-export interface StatementEntry {
-  effect: string;
-  action: string[];
-  resource: string;
-  policyCondition?: Record<string, Record<string, unknown>>;
-}
-
 
 /**
- * Parses every CredentialsRequest in a YAML or JSON file (multi-document allowed); other kinds are ignored.
+ * Parses every CredentialsRequest in a YAML or JSON file (multi-document and `List`s allowed); other kinds are
+ * ignored. Throws {@link ManifestError} naming the file and the document.
  * @example
  * const requests = parseCredentialsRequests(readFileSync('cr.yaml', 'utf8'), 'cr.yaml');
  */
 export function parseCredentialsRequests(text: string, source: string): CredentialsRequest[] {
   const out: CredentialsRequest[] = [];
-  const docs = parseAllDocuments(text);
-  for (const [i, doc] of docs.entries()) {
-    if (doc.errors.length > 0) throw new UsageError(`${source}: document ${i + 1} is not valid YAML (${doc.errors[0]!.message.split('\n')[0]}); fix the file`);
-    const value: unknown = doc.toJS();
-    if (value === null || value === undefined) continue;
-    const items = isRecord(value) && value.kind === 'List' && Array.isArray(value.items) ? value.items : [value];
-    for (const item of items) {
-      if (!isRecord(item) || item.kind !== 'CredentialsRequest') continue;
-      const name = isRecord(item.metadata) && typeof item.metadata.name === 'string' ? item.metadata.name : `document ${i + 1}`;
-      const spec = item.spec;
-      if (!isRecord(spec) || !isRecord(spec.secretRef) || typeof spec.secretRef.name !== 'string' || typeof spec.secretRef.namespace !== 'string') {
-        throw new UsageError(`${source}: CredentialsRequest ${name} lacks spec.secretRef.name/namespace; add the target Secret`);
-      }
-      if (!isRecord(spec.providerSpec)) throw new UsageError(`${source}: CredentialsRequest ${name} lacks spec.providerSpec; add an AWSProviderSpec`);
-      out.push(item as unknown as CredentialsRequest);
+  for (const { value: item, index } of readManifestObjects(text, source)) {
+    if (!isRecord(item) || item.kind !== 'CredentialsRequest') continue;
+    const name = isRecord(item.metadata) && typeof item.metadata.name === 'string' ? item.metadata.name : `document ${index + 1}`;
+    const spec = item.spec;
+    if (!isRecord(spec) || !isRecord(spec.secretRef) || typeof spec.secretRef.name !== 'string' || typeof spec.secretRef.namespace !== 'string') {
+      throw new ManifestError(source, index, `CredentialsRequest ${name} lacks spec.secretRef.name/namespace; add the target Secret`);
     }
+    if (!isRecord(spec.providerSpec)) throw new ManifestError(source, index, `CredentialsRequest ${name} lacks spec.providerSpec; add an AWSProviderSpec`);
+    out.push(item as unknown as CredentialsRequest);
   }
-  if (out.length === 0) throw new UsageError(`${source}: no CredentialsRequest found; pass a cloudcredential.openshift.io/v1 CredentialsRequest manifest`);
+  if (out.length === 0) throw new ManifestError(source, undefined, 'no CredentialsRequest found; pass a cloudcredential.openshift.io/v1 CredentialsRequest manifest');
   return out;
 }
 
 export interface CredentialsRequestFilterOptions {
-  /** ccoctl `--enable-tech-preview`. */
+  /** Process `TechPreviewNoUpgrade` requests too (ccoctl's `--enable-tech-preview`). */
   enableTechPreview?: boolean;
 }
 
+/** Why ccoctl would skip a CredentialsRequest: the annotation that says so and its value. */
+export interface SkipReason {
+  annotation: 'release.openshift.io/delete' | 'release.openshift.io/feature-set';
+  value: string;
+}
+
 /**
- * Why ccoctl would skip a CredentialsRequest, or undefined when it processes it.
+ * Why ccoctl would skip a CredentialsRequest, or undefined when it processes it. A `feature-set` request is processed
+ * only when it is `TechPreviewNoUpgrade` and `enableTechPreview` is set.
  * @example
- * skipReason(cr, {}) // 'annotation release.openshift.io/delete is "true"'
+ * skipReason(cr, {}) // { annotation: 'release.openshift.io/delete', value: 'true' }
  */
-export function skipReason(request: CredentialsRequest, options: CredentialsRequestFilterOptions = {}): string | undefined {
+export function skipReason(request: CredentialsRequest, options: CredentialsRequestFilterOptions = {}): SkipReason | undefined {
   const annotations = request.metadata?.annotations ?? {};
-  if (annotations['release.openshift.io/delete'] === 'true') return 'annotation release.openshift.io/delete is "true"';
+  if (annotations['release.openshift.io/delete'] === 'true') return { annotation: 'release.openshift.io/delete', value: 'true' };
   const featureSet = annotations['release.openshift.io/feature-set'];
   if (featureSet !== undefined && !(options.enableTechPreview && featureSet === 'TechPreviewNoUpgrade')) {
-    return `annotation release.openshift.io/feature-set is ${JSON.stringify(featureSet)} (pass --enable-tech-preview for TechPreviewNoUpgrade)`;
+    return { annotation: 'release.openshift.io/feature-set', value: featureSet };
   }
   return undefined;
 }
@@ -167,12 +168,12 @@ export interface IdentityProviderRef {
  */
 export function parseProviderArn(arn: string): IdentityProviderRef {
   const provider = parseOidcProviderArn(arn);
-  if (!provider) throw new UsageError(`--provider-arn ${JSON.stringify(arn)}: use arn:aws:iam::ACCOUNT:oidc-provider/ISSUER-HOST[/PATH]`);
+  if (!provider) throw new FieldError('providerArn', `${JSON.stringify(arn)}: use arn:aws:iam::ACCOUNT:oidc-provider/ISSUER-HOST[/PATH]`);
   return { providerArn: arn, partition: provider.partition, accountId: provider.accountId, issuerHostPath: provider.hostPath };
 }
 
 export interface PlanRoleOptions {
-  /** ccoctl `--name`: prefix of role names and value of the tags. */
+  /** The cluster's infrastructure name ccoctl was given: prefix of role names and value of the tags. */
   infraName: string;
   provider: IdentityProviderRef;
   permissionsBoundaryArn?: string;
@@ -183,8 +184,12 @@ export interface CredentialsRequestRolePlan {
   roleName: string;
   roleArn: string;
   description: string;
-  /** The trust policy document exactly as ccoctl formats it. */
+  /** The trust policy (`policy/ccoctl.ts`). */
+  trustPolicyDocument: PolicyDocument;
+  /** The trust policy exactly as ccoctl formats it ({@link renderCcoctlTrustPolicy}). */
   trustPolicy: string;
+  /** The inline permission policy. */
+  permissionPolicyDocument: PolicyDocument;
   /** The inline permission policy exactly as ccoctl formats it (Go's encoding/json). */
   permissionPolicy: string;
   /** The `05-…-role.json` CreateRole input. */
@@ -193,19 +198,6 @@ export interface CredentialsRequestRolePlan {
   putRolePolicyInput: string;
   serviceAccounts: string[];
   secretRef: { name: string; namespace: string };
-}
-
-/** JSON as Go's encoding/json writes it: HTML-sensitive characters escaped. */
-function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (!isRecord(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) out[key] = sortKeys(value[key]);
-  return out;
 }
 
 /**
@@ -218,27 +210,17 @@ function sortKeys(value: unknown): unknown {
 export function planCredentialsRequestRole(request: CredentialsRequest, options: PlanRoleOptions): CredentialsRequestRolePlan {
   const label = `CredentialsRequest ${request.metadata?.namespace ?? ''}/${request.metadata?.name ?? ''}`;
   const provider = request.spec.providerSpec;
-  if (provider.kind !== 'AWSProviderSpec') throw new UsageError(`${label} is not of type AWS (spec.providerSpec.kind ${JSON.stringify(provider.kind ?? '')}); pass an AWSProviderSpec request`);
+  if (provider.kind !== 'AWSProviderSpec') throw new ManifestError(label, undefined, `spec.providerSpec.kind ${JSON.stringify(provider.kind ?? '')} is not of type AWS; pass an AWSProviderSpec request`);
   const { name: secretName, namespace } = request.spec.secretRef;
   const serviceAccounts = request.spec.serviceAccountNames ?? [];
-  if (serviceAccounts.length === 0) throw new UsageError(`${label}: spec.serviceAccountNames is empty; CredentialsRequest must provide ServiceAccounts to bind the Role policy to`);
-  if (options.infraName === '') throw new UsageError('--infra-name is empty; pass the name ccoctl got as --name');
+  if (serviceAccounts.length === 0) throw new ManifestError(label, undefined, `spec.serviceAccountNames is empty; CredentialsRequest must provide ServiceAccounts to bind the Role policy to`);
+  if (options.infraName === '') throw new FieldError('infraName', "is empty; pass the cluster's infrastructure name (the prefix ccoctl gives role names)");
   const fullName = `${options.infraName}-${namespace}-${secretName}`;
   const roleName = fullName.slice(0, 64);
-  // ccoctl's own spacing: `[ "first" ` then ` , "next"` for each further account, then ` ]`
-  let list = '';
-  for (const [i, sa] of serviceAccounts.entries()) {
-    list = i === 0 ? `[ "${serviceAccountSubject(namespace, sa)}" ` : `${list} , "${serviceAccountSubject(namespace, sa)}"`;
-  }
-  list += ' ]';
-  const condition = ` { "StringEquals": { "${options.provider.issuerHostPath}:sub": ${list} } }`;
-  const trustPolicy = `{ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Principal": { "Federated": "${options.provider.providerArn}" }, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": ${condition} } ] }`;
-  const statements = (provider.statementEntries ?? []).map((entry) => {
-    const statement: Record<string, unknown> = { Effect: entry.effect, Action: entry.action ?? null, Resource: entry.resource };
-    if (entry.policyCondition && Object.keys(entry.policyCondition).length > 0) statement.Condition = sortKeys(entry.policyCondition);
-    return statement;
-  });
-  const permissionPolicy = goJson({ Version: '2012-10-17', Statement: statements });
+  const trustPolicyDocument = buildCcoctlTrustPolicy({ providerArn: options.provider.providerArn, issuerHostPath: options.provider.issuerHostPath, namespace, serviceAccounts });
+  const trustPolicy = renderCcoctlTrustPolicy(trustPolicyDocument);
+  const permissionPolicyDocument = buildCcoctlPermissionPolicy(provider.statementEntries ?? []);
+  const permissionPolicy = goJsonStringify(permissionPolicyDocument);
   const description = `OpenShift role for ${namespace}/${secretName}`;
   const createRole: Record<string, unknown> = { AssumeRolePolicyDocument: trustPolicy, Description: description };
   if (options.permissionsBoundaryArn) createRole.PermissionsBoundary = options.permissionsBoundaryArn;
@@ -251,10 +233,12 @@ export function planCredentialsRequestRole(request: CredentialsRequest, options:
     roleName,
     roleArn: formatRoleArn(options.provider.accountId, roleName, '/', options.provider.partition),
     description,
+    trustPolicyDocument,
     trustPolicy,
+    permissionPolicyDocument,
     permissionPolicy,
-    createRoleInput: goJson(createRole),
-    putRolePolicyInput: goJson({ PolicyDocument: permissionPolicy, PolicyName: roleName, RoleName: roleName }),
+    createRoleInput: goJsonStringify(createRole),
+    putRolePolicyInput: goJsonStringify({ PolicyDocument: permissionPolicy, PolicyName: roleName, RoleName: roleName }),
     serviceAccounts: [...serviceAccounts],
     secretRef: { name: secretName, namespace },
   };

@@ -41,8 +41,8 @@ export class KubeApiError extends IrsaError {
   readonly status: number;
   /** The Kubernetes `Status` object from the body, when the server sent one. */
   readonly kubeStatus: KubeStatus | undefined;
-  constructor(code: KubeApiErrorCode, message: string, options: { status?: number; kubeStatus?: KubeStatus; cause?: unknown } = {}) {
-    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
+  constructor(code: KubeApiErrorCode, message: string, options: { status?: number; kubeStatus?: KubeStatus; cause?: unknown; field?: string } = {}) {
+    super(code, message, { ...(options.cause === undefined ? {} : { cause: options.cause }), ...(options.field === undefined ? {} : { field: options.field }) });
     this.status = options.status ?? 0;
     this.kubeStatus = options.kubeStatus;
   }

@@ -7,13 +7,16 @@
  */
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export interface WatchPathOptions {
   /** A file (its directory is watched) or a directory (watched recursively). */
   path: string;
-  /** Called once at start and after each change (debounced; never concurrently with itself). */
-  onChange: () => void | Promise<void>;
+  /**
+   * Called once at start and after each change (debounced; never concurrently with itself). `signal` aborts when the
+   * watch is closed: a call that awaited something must check it before applying what it read.
+   */
+  onChange: (signal: AbortSignal) => void | Promise<void>;
   /** Quiet time before `onChange` after the last event; default 50 ms. */
   debounceMs?: number;
   /** Poll interval comparing file stats, 0 = off; default 5000 ms. */
@@ -26,11 +29,14 @@ export interface PathWatch {
   trigger(): void;
   /** Resolves when no `onChange` is pending or running. */
   settled(): Promise<void>;
-  close(): void;
+  /** Stops watching: no `onChange` starts afterwards; resolves once a running one has returned. */
+  close(): Promise<void>;
 }
 
 /**
- * Watches a file or a directory of files.
+ * Watches a file or a directory of files. For a file, an event naming the file itself schedules `onChange`; an event
+ * about another entry of its directory (another file being written, a `..data` swap) does only when the file's
+ * stats changed, so a busy directory does not reload the file over and over.
  * @example
  * const w = watchPath({ path: '/etc/eks/pod-identity/config.json', onChange: () => reload() });
  */
@@ -38,8 +44,10 @@ export function watchPath(options: WatchPathOptions): PathWatch {
   const debounceMs = options.debounceMs ?? 50;
   const pollMs = options.pollIntervalMs ?? 5000;
   let closed = false;
+  const abort = new AbortController();
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let checkTimer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
   let lastSignature = '';
@@ -57,8 +65,9 @@ export function watchPath(options: WatchPathOptions): PathWatch {
     do {
       again = false;
       lastSignature = await signature(options.path);
+      if (closed) break;
       try {
-        await options.onChange();
+        await options.onChange(abort.signal);
       } catch {
         // onChange reports its own errors; a watcher never dies of them
       }
@@ -84,12 +93,28 @@ export function watchPath(options: WatchPathOptions): PathWatch {
     }, debounceMs);
   }
 
+  /** Another entry of the watched file's directory changed: reload only if the file (or its symlink target) did. */
+  function checkThenTrigger(): void {
+    if (closed || checkTimer !== undefined) return;
+    checkTimer = setTimeout(() => {
+      void signature(options.path).then((now) => {
+        checkTimer = undefined;
+        if (!closed && now !== lastSignature) trigger();
+      });
+    }, debounceMs);
+  }
+
   async function startWatcher(): Promise<void> {
     if (closed || watcher) return;
-    const dir = (await isDirectory()) ? options.path : dirname(options.path);
+    const isDir = await isDirectory();
+    const dir = isDir ? options.path : dirname(options.path);
+    const name = isDir ? undefined : basename(options.path);
     if (closed || watcher) return; // closed (or started by another caller) during the stat
     try {
-      watcher = fsWatch(dir, { persistent: false, recursive: dir === options.path }, () => trigger());
+      watcher = fsWatch(dir, { persistent: false, recursive: isDir }, (_event, filename) => {
+        if (name === undefined || filename === null || String(filename) === name) trigger();
+        else checkThenTrigger();
+      });
       watcher.on('error', () => {
         watcher?.close();
         watcher = undefined; // re-created by the next poll
@@ -121,14 +146,17 @@ export function watchPath(options: WatchPathOptions): PathWatch {
       running || timer !== undefined ? new Promise<void>((resolve) => idle.push(resolve)) : Promise.resolve(),
     close() {
       closed = true;
+      abort.abort();
       if (timer) clearTimeout(timer);
       timer = undefined;
+      if (checkTimer) clearTimeout(checkTimer);
       if (poll) clearInterval(poll);
       watcher?.close();
       watcher = undefined;
       const waiters = idle;
       idle = [];
       for (const w of waiters) w();
+      return running ?? Promise.resolve();
     },
   };
 }
@@ -173,7 +201,8 @@ export interface ConfigFileWatch<T> {
   current(): T | undefined;
   /** Resolves when pending reloads are done (tests). */
   settled(): Promise<void>;
-  close(): void;
+  /** Stops watching: no `onReload` afterwards; resolves once a reload in progress has returned. */
+  close(): Promise<void>;
 }
 
 /**
@@ -191,13 +220,15 @@ export function watchConfigFile<T>(options: WatchConfigFileOptions<T>): ConfigFi
   let retryDelay = initialMs;
   let retryTimer: NodeJS.Timeout | undefined;
 
-  async function reload(): Promise<void> {
+  async function reload(signal: AbortSignal): Promise<void> {
     if (retryTimer) clearTimeout(retryTimer);
     retryTimer = undefined;
     let content: string;
     try {
       content = await readFile(options.path, 'utf8');
+      if (signal.aborted) return;
     } catch (err) {
+      if (signal.aborted) return;
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         options.onReload({ ok: false, error: err as Error });
         scheduleRetry();
@@ -244,7 +275,7 @@ export function watchConfigFile<T>(options: WatchConfigFileOptions<T>): ConfigFi
     settled: () => watcher.settled(),
     close() {
       if (retryTimer) clearTimeout(retryTimer);
-      watcher.close();
+      return watcher.close();
     },
   };
 }

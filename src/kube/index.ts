@@ -1,19 +1,22 @@
 /**
  * Kubernetes knowledge: ServiceAccounts (parsing, manifest files, the list+watch source and its index), manifests
- * (reading, pod templates, writing), the projected token files of a pod and the kubelet-like token refresher, the
- * OpenShift credentials Secret (from CredentialsRequests), the API client (kubeconfig, raw GET and watch)
- * with its list+watch loop and the ConfigMap watch, watching files, and the area's errors. The doctor's checks are
- * a separate entry point (`irsa-kit/kube/doctor`).
+ * (reading with List unwrapping, pod templates, writing), the projected token files of a pod, the plan for running a
+ * pod's container outside the cluster and the kubelet-like token refresher, the OpenShift credentials Secret (from
+ * CredentialsRequests), the API client (kubeconfig, raw GET and watch) with its list+watch loop and the ConfigMap
+ * watch, watching files, and the area's errors. The doctor's checks are a separate entry point
+ * (`irsa-kit/kube/doctor`).
  * @module
  */
 export { parseServiceAccount } from './service-account.js';
 export type { ServiceAccountInfo } from './service-account.js';
 export { collectServiceAccounts, loadServiceAccountFiles, parseServiceAccountManifests } from './service-account-files.js';
 export type { ServiceAccountFilesOptions } from './service-account-files.js';
-export { applyAdditions, documentValue, findPods, getAt, parseManifests, POD_TEMPLATE_PATHS, podServiceAccount, stringifyManifests } from './manifests.js';
-export type { ManifestDocument, ManifestFormat, ManifestSet, PodLocation } from './manifests.js';
+export { applyAdditions, documentValue, findPods, getAt, isManifestList, parseManifests, POD_TEMPLATE_PATHS, podServiceAccount, readManifestObjects, stringifyManifests } from './manifests.js';
+export type { ManifestDocument, ManifestFormat, ManifestObject, ManifestSet, PodLocation } from './manifests.js';
 export { buildCredentialsConfig, buildCredentialsSecret, CREDENTIALS_SECRET_KEY, OPENSHIFT_TOKEN_PATH, parseCredentialsRequests, parseProviderArn, planCredentialsRequestRole, renderCredentialsSecretYaml, skipReason } from './credentials-secret.js';
-export type { CredentialsConfigOptions, CredentialsRequest, CredentialsRequestFilterOptions, CredentialsRequestRolePlan, CredentialsSecret, CredentialsSecretOptions, IdentityProviderRef, PlanRoleOptions, StatementEntry } from './credentials-secret.js';
+export type { CredentialsConfigOptions, CredentialsRequest, CredentialsRequestFilterOptions, CredentialsRequestRolePlan, CredentialsSecret, CredentialsSecretOptions, IdentityProviderRef, PlanRoleOptions, SkipReason, StatementEntry } from './credentials-secret.js';
+export { checkAwsEndpoint, isPodMutated, placePodRun, planPodRun, SHADOWING_ENV } from './pod-run.js';
+export type { LocalPodRun, PodRunOptions, PodRunPlan, PodRunToken } from './pod-run.js';
 export { MAX_TOKEN_AGE_MS, refreshJitterMs, TokenRefresher, tokenNeedsRefresh, tokenRefreshAt, writeTokenFileAtomic } from './token-refresher.js';
 export type { IssuedToken, RefreshTimers, TokenFileSpec, TokenFileState, TokenRefresherOptions } from './token-refresher.js';
 export { expandEnvReferences, findContainerTokenFiles, localTokenPath, resolveContainerEnv, tokenPathRewriter } from './projected-tokens.js';

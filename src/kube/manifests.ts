@@ -134,6 +134,42 @@ export function documentValue(doc: ManifestDocument): unknown {
   return doc.format === 'yaml' ? doc.yaml!.toJS({ maxAliasCount: -1 }) : doc.json;
 }
 
+/** One object of a manifest stream, as {@link readManifestObjects} returns it. */
+export interface ManifestObject {
+  /** The plain value (a `List`'s item, or a whole document). */
+  value: unknown;
+  /** 0-based index of the document it came from (for messages: {@link ManifestError} counts from 1). */
+  index: number;
+}
+
+/**
+ * A `List` as `kubectl get -o yaml` writes it (`kind: List`, or a typed `ServiceAccountList`, `ConfigMapList`, …)
+ * with its `items`.
+ * @example
+ * isManifestList({ kind: 'List', items: [] }) // true
+ */
+export function isManifestList(value: unknown): value is { kind: string; items: unknown[] } {
+  return isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items);
+}
+
+/**
+ * The one reader of multi-document manifests for code that wants plain values: every object of a YAML or JSON text
+ * in order, one per document with the items of a `List` (nested ones too) in its place, empty documents skipped.
+ * Throws {@link ManifestError} naming the source, the document and the line of a syntax error.
+ * @example
+ * const configMaps = readManifestObjects(text, 'cm.yaml').filter((o) => isRecord(o.value) && o.value.kind === 'ConfigMap');
+ */
+export function readManifestObjects(text: string, source: string): ManifestObject[] {
+  const out: ManifestObject[] = [];
+  const add = (value: unknown, index: number): void => {
+    if (value === null || value === undefined) return;
+    if (isManifestList(value)) for (const item of value.items) add(item, index);
+    else out.push({ value, index });
+  };
+  for (const doc of parseManifests(text, source).documents) add(documentValue(doc), doc.index);
+  return out;
+}
+
 /** Kinds whose pod template lives at a fixed path (spec.template, or spec.jobTemplate.spec.template for CronJob). */
 export const POD_TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
   Deployment: ['spec', 'template'],

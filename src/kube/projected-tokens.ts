@@ -5,7 +5,7 @@
  * @module
  */
 import { posix } from 'node:path';
-import { UsageError } from '../lib/errors.js';
+import { FieldError } from '../lib/errors.js';
 import { ManifestError } from './errors.js';
 import { isDns1123Label } from '../lib/k8s-names.js';
 
@@ -56,7 +56,8 @@ export interface ContainerTokens {
 
 /**
  * Picks the container (by name, else the `kubectl.kubernetes.io/default-container` annotation, else the first) and
- * lists the projected token files it sees.
+ * lists the projected token files it sees. A `containerName` the pod lacks is a {@link FieldError} on `containerName`;
+ * a manifest that cannot be run is a {@link ManifestError}.
  * @example
  * const { files } = findContainerTokenFiles(pod, 'app'); // [{ containerPath: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token', … }]
  */
@@ -68,7 +69,10 @@ export function findContainerTokenFiles(pod: PodSpecLike, containerName?: string
   if (!container) {
     const names = all.map((c) => c.name).join(', ') || 'none';
     const podName = pod.metadata?.name ?? 'the pod';
-    throw new UsageError(wanted === undefined ? `${podName} has no containers; add spec.containers` : `${podName} has no container ${JSON.stringify(wanted)} (containers: ${names}); fix --container`);
+    if (wanted === undefined) throw new ManifestError(podLabel(pod), undefined, 'has no containers; add spec.containers');
+    const problem = `${podName} has no container ${JSON.stringify(wanted)} (containers: ${names})`;
+    if (containerName !== undefined) throw new FieldError('containerName', `${JSON.stringify(wanted)}: ${problem}; name one of them`);
+    throw new ManifestError(podLabel(pod), undefined, `metadata.annotations[kubectl.kubernetes.io/default-container]: ${problem}; fix the annotation`);
   }
   validateTokenVolumes(pod);
   const files: ContainerTokenFile[] = [];
@@ -202,7 +206,7 @@ export function expandEnvReferences(value: string, defined: ReadonlyMap<string, 
 /**
  * The container's environment as the kubelet would build it, from literal `env` entries and the `fieldRef`s a
  * manifest alone can answer (pod name, namespace, uid, node, service account, labels, annotations); paths into token
- * mounts rewritten by `rewrite`. Refuses `envFrom` and other `valueFrom` sources, naming them.
+ * mounts rewritten by `rewrite`. Refuses `envFrom` and other `valueFrom` sources, naming them ({@link ManifestError}).
  * @example
  * const env = resolveContainerEnv(pod, container, rewrite); // { AWS_ROLE_ARN: '…', AWS_WEB_IDENTITY_TOKEN_FILE: '/tmp/…/token' }
  */
@@ -213,7 +217,7 @@ export function resolveContainerEnv(pod: PodSpecLike, container: ContainerSpec, 
       const ref = e[kind] as { name?: string } | undefined;
       return `${kind} ${ref?.name ?? '?'}`;
     });
-    throw new UsageError(`container ${container.name}: envFrom (${refs.join(', ')}) cannot be resolved outside the cluster; replace it with literal env values`);
+    throw new ManifestError(`container ${container.name}`, undefined, `envFrom (${refs.join(', ')}) cannot be resolved outside the cluster; replace it with literal env values`);
   }
   const defined = new Map<string, string>();
   const unresolved: string[] = [];
@@ -233,7 +237,7 @@ export function resolveContainerEnv(pod: PodSpecLike, container: ContainerSpec, 
     defined.set(entry.name, rewrite(expandEnvReferences(entry.value ?? '', defined)));
   }
   if (unresolved.length > 0) {
-    throw new UsageError(`container ${container.name}: env ${unresolved.join(', ')} cannot be resolved outside the cluster; give literal values in the manifest`);
+    throw new ManifestError(`container ${container.name}`, undefined, `env ${unresolved.join(', ')} cannot be resolved outside the cluster; give literal values in the manifest`);
   }
   return Object.fromEntries(defined);
 }

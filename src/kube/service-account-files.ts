@@ -6,7 +6,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ManifestError } from './errors.js';
-import { documentValue, parseManifests } from './manifests.js';
+import { isManifestList, readManifestObjects } from './manifests.js';
+import { isRecord } from '../lib/is-record.js';
 import { parseServiceAccount, type ServiceAccountInfo } from './service-account.js';
 
 /** Options of {@link loadServiceAccountFiles} and {@link parseServiceAccountManifests}. */
@@ -32,7 +33,7 @@ export function parseServiceAccountManifests(
 ): ServiceAccountInfo[] {
   const defaultNamespace = options.defaultNamespace ?? 'default';
   const out: ServiceAccountInfo[] = [];
-  for (const doc of parseManifests(text, source).documents) collectServiceAccounts(documentValue(doc), annotationPrefix, defaultNamespace, out);
+  for (const { value } of readManifestObjects(text, source)) collectServiceAccounts(value, annotationPrefix, defaultNamespace, out);
   return out;
 }
 
@@ -44,14 +45,12 @@ export function parseServiceAccountManifests(
  * collectServiceAccounts(documentValue(doc), 'eks.amazonaws.com', 'default', out);
  */
 export function collectServiceAccounts(value: unknown, annotationPrefix: string, defaultNamespace: string, out: ServiceAccountInfo[]): void {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
-  const v = value as Record<string, unknown>;
-  if (typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items)) {
-    for (const item of v.items) collectServiceAccounts(item, annotationPrefix, defaultNamespace, out);
+  if (isManifestList(value)) {
+    for (const item of value.items) collectServiceAccounts(item, annotationPrefix, defaultNamespace, out);
     return;
   }
-  if (v.kind !== 'ServiceAccount') return;
-  const sa = parseServiceAccount(v, annotationPrefix, defaultNamespace);
+  if (!isRecord(value) || value.kind !== 'ServiceAccount') return;
+  const sa = parseServiceAccount(value, annotationPrefix, defaultNamespace);
   if (sa !== undefined) out.push(sa);
 }
 

@@ -18,6 +18,19 @@ export interface Arn {
 export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
 /** AWS partitions (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, …). */
 const PARTITION_PATTERN = /^aws(-[a-z]+)*$/;
+/**
+ * The partition of a region, as upstream's webhook derives it for `composeRoleArn` (from the region's prefix).
+ * @example
+ * partitionOfRegion('cn-north-1') // 'aws-cn'
+ */
+export function partitionOfRegion(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('eusc-')) return 'aws-eusc';
+  return 'aws';
+}
 /** IAM's path and name characters for roles, users and policies (`[\w+=,.@-]`), as IAM's API documents them. */
 const IAM_NAME_CHARS = /^[\w+=,.@-]+$/;
 

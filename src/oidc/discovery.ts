@@ -107,7 +107,7 @@ export function buildIssuerDocuments(options: BuildIssuerDocumentsOptions): Issu
   const layout = options.layout ?? 's3';
   const { issuer } = validateIssuerUrl(options.issuer);
   if (options.publicKeys.length === 0) {
-    throw new OidcError('ERR_OIDC_INVALID_KEY', 'no public key given; pass at least one --public-key FILE');
+    throw new OidcError('ERR_OIDC_INVALID_KEY', 'publicKeys: none given; pass at least one public key', { field: 'publicKeys' });
   }
   const jwks = buildJwks(options.publicKeys);
   const path = jwksPath(layout);

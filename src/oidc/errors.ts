@@ -30,7 +30,7 @@ export type OidcErrorCode = (typeof OIDC_ERROR_CODES)[number];
 export class OidcError extends IrsaError {
   declare readonly code: OidcErrorCode;
 
-  constructor(code: OidcErrorCode, message: string, options: { cause?: unknown; exitCode?: number } = {}) {
-    super(code, message, { cause: options.cause, exitCode: options.exitCode ?? 2 });
+  constructor(code: OidcErrorCode, message: string, options: { cause?: unknown; exitCode?: number; field?: string } = {}) {
+    super(code, message, { ...options, exitCode: options.exitCode ?? 2 });
   }
 }

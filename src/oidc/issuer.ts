@@ -20,13 +20,14 @@ const MAX_ISSUER_LENGTH = 255;
 
 /**
  * Checks an issuer URL as IAM requires it (https, a host, no port, no query, no fragment, no user info) and splits it.
- * Throws {@link OidcError} `ERR_OIDC_INVALID_ISSUER` with a message that names the fix.
+ * Throws {@link OidcError} `ERR_OIDC_INVALID_ISSUER` carrying `field` (default `issuer`), its message starting with
+ * the field and naming the fix.
  * @example
  * validateIssuerUrl('https://oidc.example.com/cluster-1').hostPath // 'oidc.example.com/cluster-1'
  */
-export function validateIssuerUrl(issuer: string, field = '--issuer'): ValidatedIssuer {
+export function validateIssuerUrl(issuer: string, field = 'issuer'): ValidatedIssuer {
   const fail = (why: string): never => {
-    throw new OidcError('ERR_OIDC_INVALID_ISSUER', `${field} ${JSON.stringify(issuer)}: ${why}`);
+    throw new OidcError('ERR_OIDC_INVALID_ISSUER', `${field} ${JSON.stringify(issuer)}: ${why}`, { field });
   };
   if (issuer === '') fail('is empty; pass the issuer URL, e.g. https://oidc.example.com');
   if (issuer.length > MAX_ISSUER_LENGTH) fail(`is ${issuer.length} characters long; IAM accepts at most ${MAX_ISSUER_LENGTH}`);

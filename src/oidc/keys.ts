@@ -74,7 +74,7 @@ const EC_ALGORITHMS: Record<string, SigningAlgorithm> = { prime256v1: 'ES256', s
 export function signingAlgorithm(key: KeyObject, source = 'key'): SigningAlgorithm {
   if (key.asymmetricKeyType === 'rsa') {
     // RFC 7518 3.3 and every JWT library (jose included) refuse RS256 below 2048 bits; so does kube-apiserver's signer
-    assertRsaKeyStrength(key, source, ' (irsa keys create --bits 2048)');
+    assertRsaKeyStrength(key, source, ' (generate a new 2048-bit key)');
     return 'RS256';
   }
   if (key.asymmetricKeyType === 'ec') {
@@ -300,13 +300,13 @@ async function generateAndWrite(dir: string, options: WriteSigningKeyPairOptions
   const publicKeyPath = join(dir, PUBLIC_KEY_FILE);
   if (!options.force) {
     for (const path of [privateKeyPath, publicKeyPath]) {
-      if (await exists(path)) throw new OidcError('ERR_OIDC_KEY_EXISTS', `${path} already exists; pass --force to replace it or choose another --out`);
+      if (await exists(path)) throw new OidcError('ERR_OIDC_KEY_EXISTS', `${path} already exists; pass force to replace it or choose another directory`, { field: 'force' });
     }
   }
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
   } catch (cause) {
-    throw new OidcError('ERR_OIDC_INVALID_KEY', `${dir}: cannot create the key directory; choose a writable --out`, { cause });
+    throw new OidcError('ERR_OIDC_INVALID_KEY', `${dir}: cannot create the key directory; choose a writable directory`, { cause, field: 'dir' });
   }
   const { privateKey, publicKey } = generateSigningKeyPair(options);
   const key = createSigningKey(privateKey);

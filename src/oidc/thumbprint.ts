@@ -109,8 +109,8 @@ export async function fetchIssuerThumbprint(url: string, options: FetchThumbprin
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const untrusted = /certificate|self.signed|unable to (get|verify)/i.test(err.message);
-      const hint = untrusted ? 'the certificate chain is not trusted; pass --ca-file with the issuing CA' : 'check the host name, port and network';
-      reject(new OidcError('ERR_OIDC_THUMBPRINT', `${parsed.host}: TLS connection failed (${err.code ?? err.message}); ${hint}`, { exitCode: 1, cause: err }));
+      const hint = untrusted ? 'the certificate chain is not trusted; pass ca with the issuing CA' : 'check the host name, port and network';
+      reject(new OidcError('ERR_OIDC_THUMBPRINT', `${parsed.host}: TLS connection failed (${err.code ?? err.message}); ${hint}`, { exitCode: 1, cause: err, ...(untrusted ? { field: 'ca' } : {}) }));
     });
   });
   const selected = selectThumbprintCertificate(chain);

@@ -61,7 +61,7 @@ export interface MintServiceAccountTokenOptions {
   maxExpirationSeconds?: number;
   /** Lower bound, default 600 as the TokenRequest API. Only tests lower it (`irsa exec`'s hidden lifetime flag). */
   minExpirationSeconds?: number;
-  /** Name of the lifetime in error messages, default `--expiration`. */
+  /** The field an error about the lifetime carries (its message starts with it), default `expirationSeconds`. */
   expirationField?: string;
   /** Bind to a Pod (kubelet-projected tokens always are). */
   pod?: ObjectRef;
@@ -98,10 +98,10 @@ export interface MintedServiceAccountToken {
 
 function checkNames(namespace: string, serviceAccountName: string): void {
   if (!isNamespaceName(namespace)) {
-    throw new OidcError('ERR_OIDC_INVALID_CLAIM', `namespace ${JSON.stringify(namespace)}: must be a lowercase DNS label (a-z, 0-9, '-', at most 63), as Kubernetes requires`);
+    throw new OidcError('ERR_OIDC_INVALID_CLAIM', `namespace ${JSON.stringify(namespace)}: must be a lowercase DNS label (a-z, 0-9, '-', at most 63), as Kubernetes requires`, { field: 'namespace' });
   }
   if (!isServiceAccountName(serviceAccountName)) {
-    throw new OidcError('ERR_OIDC_INVALID_CLAIM', `service account name ${JSON.stringify(serviceAccountName)}: must be a lowercase DNS name (a-z, 0-9, '-', '.', at most 253), as Kubernetes requires`);
+    throw new OidcError('ERR_OIDC_INVALID_CLAIM', `serviceAccountName ${JSON.stringify(serviceAccountName)}: a service account name must be a lowercase DNS name (a-z, 0-9, '-', '.', at most 253), as Kubernetes requires`, { field: 'serviceAccountName' });
   }
 }
 
@@ -113,17 +113,17 @@ function checkNames(namespace: string, serviceAccountName: string): void {
 export function checkExpirationSeconds(
   expirationSeconds: number,
   maxExpirationSeconds?: number,
-  field = '--expiration',
+  field = 'expirationSeconds',
   minExpirationSeconds = MIN_EXPIRATION_SECONDS,
 ): { expirationSeconds: number; warnings: string[] } {
   if (!Number.isSafeInteger(expirationSeconds) || expirationSeconds <= 0) {
-    throw new OidcError('ERR_OIDC_INVALID_EXPIRATION', `${field}: ${String(expirationSeconds)} is not a whole number of seconds; pass e.g. 3600`);
+    throw new OidcError('ERR_OIDC_INVALID_EXPIRATION', `${field}: ${String(expirationSeconds)} is not a whole number of seconds; pass e.g. 3600`, { field });
   }
   if (expirationSeconds < minExpirationSeconds) {
-    throw new OidcError('ERR_OIDC_INVALID_EXPIRATION', `${field}: may not specify a duration less than 10 minutes (got ${expirationSeconds}; use ${MIN_EXPIRATION_SECONDS} or more)`);
+    throw new OidcError('ERR_OIDC_INVALID_EXPIRATION', `${field}: may not specify a duration less than 10 minutes (got ${expirationSeconds}; use ${MIN_EXPIRATION_SECONDS} or more)`, { field });
   }
   if (expirationSeconds > MAX_EXPIRATION_SECONDS) {
-    throw new OidcError('ERR_OIDC_INVALID_EXPIRATION', `${field}: may not specify a duration larger than 2^32 seconds (got ${expirationSeconds})`);
+    throw new OidcError('ERR_OIDC_INVALID_EXPIRATION', `${field}: may not specify a duration larger than 2^32 seconds (got ${expirationSeconds})`, { field });
   }
   if (maxExpirationSeconds !== undefined && expirationSeconds > maxExpirationSeconds) {
     return { expirationSeconds: maxExpirationSeconds, warnings: [`requested expiration of ${expirationSeconds} seconds shortened to ${maxExpirationSeconds} seconds`] };
@@ -144,7 +144,7 @@ function ref(value: ObjectRef): ObjectRef {
 export function buildServiceAccountClaims(options: MintServiceAccountTokenOptions, now: Date, jti: string | undefined): { claims: ServiceAccountTokenClaims; expirationSeconds: number; warnings: string[] } {
   checkNames(options.namespace, options.serviceAccountName);
   if (options.audiences.length === 0 || options.audiences.some((a) => a === '')) {
-    throw new OidcError('ERR_OIDC_INVALID_CLAIM', `audience: at least one non-empty audience is required (e.g. --audience ${STS_AUDIENCE})`);
+    throw new OidcError('ERR_OIDC_INVALID_CLAIM', `audiences: at least one non-empty audience is required (e.g. ${STS_AUDIENCE})`, { field: 'audiences' });
   }
   if (options.pod && options.secret) {
     throw new OidcError('ERR_OIDC_INVALID_CLAIM', 'a token is bound to a Pod or a Secret, not both; drop one of them');

@@ -23,8 +23,8 @@ export class PolicyError extends IrsaError {
   /** `Sender` for the caller's mistakes. */
   readonly fault: 'Sender' | 'Receiver';
 
-  constructor(code: PolicyErrorCode, message: string, options: { cause?: unknown; httpStatus?: number } = {}) {
-    super(code, message, { cause: options.cause, exitCode: 2 });
+  constructor(code: PolicyErrorCode, message: string, options: { cause?: unknown; httpStatus?: number; field?: string } = {}) {
+    super(code, message, { cause: options.cause, exitCode: 2, ...(options.field === undefined ? {} : { field: options.field }) });
     this.httpStatus = options.httpStatus ?? (code === 'LimitExceeded' ? 409 : 400);
     this.fault = 'Sender';
   }

@@ -1,8 +1,8 @@
 /**
  * The IAM policy language: parse and validate documents (AWS's messages and size quotas), compile them once,
  * evaluate requests with AWS's algorithm and explain the decision (as text or JSON), audit IRSA trust policies,
- * build the IRSA trust policy and the request context STS builds for a web-identity token, and the AWS managed
- * policies and service reference (read from their data packages on first use).
+ * build the IRSA trust policy, ccoctl's role policies and the request context STS builds for a web-identity token,
+ * and the AWS managed policies and service reference (read from their data packages on first use).
  * No HTTP, no Kubernetes.
  * @module
  */
@@ -21,6 +21,8 @@ export { buildIrsaTrustPolicy, oidcProviderArn } from './trust.js';
 /** The audience IRSA tokens carry for STS (its home is lib/wire-names.ts). */
 export { STS_AUDIENCE } from '../lib/wire-names.js';
 export type { IrsaTrustPolicyOptions } from './trust.js';
+export { buildCcoctlPermissionPolicy, buildCcoctlTrustPolicy, renderCcoctlTrustPolicy } from './ccoctl.js';
+export type { CcoctlTrustPolicyOptions, StatementEntry } from './ccoctl.js';
 export {
   buildWebIdentityContext,
   decodeJwtPayload,

@@ -24,8 +24,9 @@ export interface IrsaTrustPolicyOptions {
   audience?: string;
 }
 
-function bad(message: string): never {
-  throw new PolicyError('ERR_POLICY_INPUT', message);
+/** An unusable input; `field` is the option the message starts with (the CLI names its flag instead). */
+function bad(message: string, field?: string): never {
+  throw new PolicyError('ERR_POLICY_INPUT', message, field === undefined ? {} : { field });
 }
 
 /**
@@ -34,8 +35,8 @@ function bad(message: string): never {
  * oidcProviderArn('https://oidc.example.com/id/ABC', '111122223333') // 'arn:aws:iam::111122223333:oidc-provider/oidc.example.com/id/ABC'
  */
 export function oidcProviderArn(issuer: string, accountId: string, partition = 'aws'): string {
-  if (!/^https:\/\//i.test(issuer)) bad(`issuer "${issuer}" must be an https:// URL (IAM registers only https issuers)`);
-  if (!ACCOUNT_ID_PATTERN.test(accountId)) bad(`account id "${accountId}" must be 12 digits`);
+  if (!/^https:\/\//i.test(issuer)) bad(`issuer "${issuer}" must be an https:// URL (IAM registers only https issuers)`, 'issuer');
+  if (!ACCOUNT_ID_PATTERN.test(accountId)) bad(`accountId "${accountId}" must be 12 digits`, 'accountId');
   return formatOidcProviderArn(accountId, issuer, partition);
 }
 
@@ -57,14 +58,14 @@ export function buildIrsaTrustPolicy(o: IrsaTrustPolicyOptions): PolicyDocument 
   }
   const hostPath = parseOidcProviderArn(providerArn).hostPath;
   if (!isNamespaceName(o.namespace)) {
-    bad(`namespace "${o.namespace}" is not a valid Kubernetes namespace (lowercase letters, digits and "-", at most 63)`);
+    bad(`namespace "${o.namespace}" is not a valid Kubernetes namespace (lowercase letters, digits and "-", at most 63)`, 'namespace');
   }
   const wildcard = o.serviceAccount === '*';
   if (!wildcard && !isServiceAccountName(o.serviceAccount)) {
-    bad(`service account "${o.serviceAccount}" is not a valid name (lowercase letters, digits, "-" and ".", at most 253), or "*"`);
+    bad(`serviceAccount "${o.serviceAccount}" is not a valid ServiceAccount name (lowercase letters, digits, "-" and ".", at most 253), or "*"`, 'serviceAccount');
   }
   const audience = o.audience ?? STS_AUDIENCE;
-  if (audience === '' || /[*?]/.test(audience)) bad(`audience "${audience}" must be a literal client ID such as ${STS_AUDIENCE}`);
+  if (audience === '' || /[*?]/.test(audience)) bad(`audience "${audience}" must be a literal client ID such as ${STS_AUDIENCE}`, 'audience');
   const sub = serviceAccountSubject(o.namespace, o.serviceAccount);
   const condition: Record<string, Record<string, string>> = wildcard
     ? { StringLike: { [`${hostPath}:sub`]: sub }, StringEquals: { [`${hostPath}:aud`]: audience } }

@@ -30,7 +30,8 @@ export function parseOidcProviderArn(arn: string): OidcProviderArn {
   if (provider === undefined) {
     throw new PolicyError(
       'ERR_POLICY_INPUT',
-      `"${arn}" is not an IAM OIDC provider ARN; expected arn:aws:iam::<12-digit account>:oidc-provider/<issuer host/path>`,
+      `providerArn "${arn}" is not an IAM OIDC provider ARN; expected arn:aws:iam::<12-digit account>:oidc-provider/<issuer host/path>`,
+      { field: 'providerArn' },
     );
   }
   return provider;

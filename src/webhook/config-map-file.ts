@@ -8,7 +8,7 @@
  *   (other objects are ignored; ConfigMaps with other names are refused, since the webhook reads only that one).
  * @module
  */
-import { documentValue, parseManifests, type ManifestDocument } from '../kube/manifests.js';
+import { documentValue, isManifestList, parseManifests, type ManifestDocument } from '../kube/manifests.js';
 import { ManifestError } from '../kube/errors.js';
 import { isRecord } from '../lib/is-record.js';
 import { CONFIG_MAP_KEY, CONFIG_MAP_NAME } from './constants.js';
@@ -47,7 +47,7 @@ export function parseConfigMapFile(text: string, source: string): ConfigMapFile 
 
   const configMaps: Array<{ index: number; value: Record<string, unknown> }> = [];
   for (const { doc, value } of values) {
-    const objects = isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items) ? value.items : [value];
+    const objects = isManifestList(value) ? value.items : [value];
     for (const object of objects) if (isRecord(object) && object.kind === 'ConfigMap') configMaps.push({ index: doc.index, value: object });
   }
   const nameOf = (cm: Record<string, unknown>): unknown => (isRecord(cm.metadata) ? cm.metadata.name : undefined);

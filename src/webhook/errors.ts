@@ -60,7 +60,7 @@ export class JsonPatchError extends WebhookError {
 /** A TLS setting the user gave is not one upstream accepts, or the certificate files are unusable. */
 export class TlsConfigError extends IrsaError {
   declare readonly code: TlsConfigErrorCode;
-  constructor(code: TlsConfigErrorCode, message: string, options: { cause?: unknown } = {}) {
+  constructor(code: TlsConfigErrorCode, message: string, options: { cause?: unknown; field?: string } = {}) {
     super(code, message, { ...options, exitCode: 2 });
   }
 }

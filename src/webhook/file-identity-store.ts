@@ -52,9 +52,10 @@ export function createFileIdentityStore(options: FileIdentityStoreOptions = {}):
     saWatch = watchPath({
       path,
       ...pollOpt,
-      async onChange() {
+      async onChange(signal) {
         try {
           const loaded = await loadServiceAccountFiles(path, annotationPrefix);
+          if (signal.aborted) return; // closed while reading: nothing is applied or reported
           memory.replaceServiceAccounts(loaded);
           events.changed?.({ type: 'reset' });
           logger.info({ path, serviceAccounts: memory.size() }, 'loaded ServiceAccount manifests');
@@ -65,6 +66,7 @@ export function createFileIdentityStore(options: FileIdentityStoreOptions = {}):
             checkReady();
           }
         } catch (err) {
+          if (signal.aborted) return;
           logger.error({ path, err: (err as Error).message }, 'ServiceAccount manifests rejected; keeping the last good set');
           events.configReloaded?.('serviceaccounts', false);
           if (!saLoaded) {
@@ -114,11 +116,9 @@ export function createFileIdentityStore(options: FileIdentityStoreOptions = {}):
     clear: () => memory.clear(),
     ready: () => memory.ready(),
     async close() {
-      saWatch?.close();
-      cmWatch?.close();
-      ccWatch?.close();
       saLoaded = cmLoaded = true;
       checkReady();
+      await Promise.all([saWatch?.close(), cmWatch?.close(), ccWatch?.close()]);
     },
   };
 }

@@ -74,7 +74,8 @@ export type { AdmissionApiVersion, AdmissionRequest, AdmissionResponse, DecodedA
 export { createAdmissionHandler } from './handler.js';
 export type { AdmissionHandler, AdmissionHandlerOptions, AdmissionOutcome } from './handler.js';
 export { isJsonContentType, MAX_REVIEW_BYTES, startWebhookServer } from './server.js';
-export type { IdentityStoreExtras, ShutdownResult, WebhookServer, WebhookServerConfig, WebhookServerDeps } from './server.js';
+export type { ShutdownResult, WebhookServer, WebhookServerConfig, WebhookServerDeps } from './server.js';
+export type { IdentityStoreExtras } from './metrics-server.js';
 export { createWebhookMetrics, SumCountSummary } from './metrics.js';
 export type { AdmissionResult, MetricsSource, MetricsStoreEvents, PodIdentityMethod, WebhookMetrics } from './metrics.js';
 export {

@@ -268,10 +268,10 @@ export function createKubernetesIdentityStore(options: KubernetesIdentityStoreOp
       closed = true;
       saWatch.stop();
       cmWatch?.stop();
-      ccWatch?.close();
+      const ccClosed = ccWatch?.close();
       for (const p of [...pending.values()]) p.settle({ serviceAccount: undefined, source: 'miss' });
       checkReady();
-      await Promise.all([saWatch.done, cmWatch?.done]);
+      await Promise.all([saWatch.done, cmWatch?.done, ccClosed]);
     },
   };
 }

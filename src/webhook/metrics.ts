@@ -138,13 +138,20 @@ export function createWebhookMetrics(options: { source: MetricsSource; processMe
   const registers = [registry];
   const { source } = options;
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> => new Counter({ name, help, labelNames, registers });
+  /** A gauge read from `read` at each scrape. */
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  };
 
-  const httpRequestCount = new Counter({
-    name: 'http_request_count',
-    help: 'Counter of requests broken out for each verb, path, and response code.',
-    labelNames: ['verb', 'path', 'code'] as const,
-    registers,
-  });
+  const httpRequestCount = counter('http_request_count', 'Counter of requests broken out for each verb, path, and response code.', ['verb', 'path', 'code']);
   const httpRequestLatencies = new Histogram({
     name: 'http_request_latencies',
     help: 'Response latency distribution in microseconds for each verb and path',
@@ -157,25 +164,9 @@ export function createWebhookMetrics(options: { source: MetricsSource; processMe
     'Response latency summary in microseconds for each verb and path.',
   );
   registry.registerMetric(httpRequestDurationMicroseconds as unknown as Parameters<Registry['registerMetric']>[0]);
-  const podCount = new Counter({
-    name: 'pod_identity_webhook_pod_count',
-    help: 'Indicator to how many pods are using sts web identity or container credentials',
-    labelNames: ['method'] as const,
-    registers,
-  });
-  const missingServiceAccounts = new Counter({
-    name: 'pod_identity_webhook_missing_sa_count',
-    help: 'Service account did not have the right annotations or was not found in the cache.',
-    registers,
-  });
-  new Gauge({
-    name: 'pod_identity_webhook_used',
-    help: 'Indicator to know pod identity webhook is used',
-    registers,
-    collect() {
-      this.set(source.size() > 0 ? 1 : 0);
-    },
-  });
+  const podCount = counter('pod_identity_webhook_pod_count', 'Indicator to how many pods are using sts web identity or container credentials', ['method']);
+  const missingServiceAccounts = counter('pod_identity_webhook_missing_sa_count', 'Service account did not have the right annotations or was not found in the cache.');
+  gauge('pod_identity_webhook_used', 'Indicator to know pod identity webhook is used', () => source.size() > 0 ? 1 : 0);
   const admissionDuration = new Histogram({
     name: 'irsa_webhook_admission_duration_seconds',
     help: 'Time from receiving an admission request to sending its response, in seconds, by result (mutated, unchanged, invalid).',
@@ -183,56 +174,14 @@ export function createWebhookMetrics(options: { source: MetricsSource; processMe
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers,
   });
-  const mutations = new Counter({
-    name: 'irsa_webhook_mutations_total',
-    help: 'Pods that received a patch, by mode (sts_web_identity, container_credentials).',
-    labelNames: ['mode'] as const,
-    registers,
-  });
-  new Gauge({
-    name: 'irsa_webhook_serviceaccount_cache_size',
-    help: 'ServiceAccounts held in the webhook cache.',
-    registers,
-    collect() {
-      this.set(source.size());
-    },
-  });
-  const lookups = new Counter({
-    name: 'irsa_webhook_serviceaccount_lookups_total',
-    help: 'ServiceAccount lookups by outcome: cache (found in the cache), api (found by a direct GET during the grace period), miss (not found).',
-    labelNames: ['outcome'] as const,
-    registers,
-  });
-  const watchRestarts = new Counter({
-    name: 'irsa_webhook_watch_restarts_total',
-    help: 'Times a list+watch loop started over, by resource (serviceaccounts, configmap) and reason (gone = 410 relist, error, dropped, closed).',
-    labelNames: ['resource', 'reason'] as const,
-    registers,
-  });
-  const configReloads = new Counter({
-    name: 'irsa_webhook_config_reloads_total',
-    help: 'Identity sources (re)loaded, by source (serviceaccounts, configmap, container-credentials) and result (ok, error = rejected, last good kept).',
-    labelNames: ['source', 'result'] as const,
-    registers,
-  });
-  const certificateReloads = new Counter({
-    name: 'irsa_webhook_certificate_reloads_total',
-    help: 'Serving certificate reloads from the certificate files, by result (ok, error = new files rejected, old certificate kept).',
-    labelNames: ['result'] as const,
-    registers,
-  });
-  const mutationErrors = new Counter({
-    name: 'irsa_webhook_mutation_errors_total',
-    help: 'Admissions where the mutation engine (stage mutate) or the response encoding (stage encode) failed; the pod was admitted unchanged with a warning.',
-    labelNames: ['stage'] as const,
-    registers,
-  });
-  const refused = new Counter({
-    name: 'irsa_webhook_refused_total',
-    help: 'Refused by a memory limit: HTTP/2 streams or HTTP/1.1 requests over the per-session (session_buffer) or total (total_buffer) buffered-bytes limit, connections over the connection limit (connections).',
-    labelNames: ['reason'] as const,
-    registers,
-  });
+  const mutations = counter('irsa_webhook_mutations_total', 'Pods that received a patch, by mode (sts_web_identity, container_credentials).', ['mode']);
+  gauge('irsa_webhook_serviceaccount_cache_size', 'ServiceAccounts held in the webhook cache.', () => source.size());
+  const lookups = counter('irsa_webhook_serviceaccount_lookups_total', 'ServiceAccount lookups by outcome: cache (found in the cache), api (found by a direct GET during the grace period), miss (not found).', ['outcome']);
+  const watchRestarts = counter('irsa_webhook_watch_restarts_total', 'Times a list+watch loop started over, by resource (serviceaccounts, configmap) and reason (gone = 410 relist, error, dropped, closed).', ['resource', 'reason']);
+  const configReloads = counter('irsa_webhook_config_reloads_total', 'Identity sources (re)loaded, by source (serviceaccounts, configmap, container-credentials) and result (ok, error = rejected, last good kept).', ['source', 'result']);
+  const certificateReloads = counter('irsa_webhook_certificate_reloads_total', 'Serving certificate reloads from the certificate files, by result (ok, error = new files rejected, old certificate kept).', ['result']);
+  const mutationErrors = counter('irsa_webhook_mutation_errors_total', 'Admissions where the mutation engine (stage mutate) or the response encoding (stage encode) failed; the pod was admitted unchanged with a warning.', ['stage']);
+  const refused = counter('irsa_webhook_refused_total', 'Refused by a memory limit: HTTP/2 streams or HTTP/1.1 requests over the per-session (session_buffer) or total (total_buffer) buffered-bytes limit, connections over the connection limit (connections).', ['reason']);
 
   // Children bound once to every label value the admission path uses: prom-client's labels() builds a label
   // object and closures on each call.

@@ -4,7 +4,7 @@
  * wrap the admission handler; TLS certificates reload from files; `shutdown()` drains in-flight requests.
  * @module
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { constants as http2Constants, createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +17,7 @@ import type { MutationSettings } from './constants.js';
 import { createAdmissionHandler, engineFailureWarning, type AdmissionHandler, type AdmissionOutcome } from './handler.js';
 import type { IdentityStore } from './identity-store.js';
 import { createWebhookMetrics, type PodIdentityMethod, type WebhookMetrics } from './metrics.js';
+import { createMetricsPortServer, type IdentityStoreExtras } from './metrics-server.js';
 import { CertificateReloader, loadCertificatePair, tlsSettingsFromFlags, type CertificatePair } from './tls.js';
 
 /** The API server's own request size limit: no AdmissionReview can be larger. */
@@ -40,14 +41,6 @@ export const SERVER_LIMIT_DEFAULTS = {
   /** After a 413/503 on HTTP/1.1, the rest of the body is read and discarded up to this many bytes, then the connection is closed. */
   discardBytes: 8 * 1024 * 1024,
 } as const;
-
-/** Optional store capabilities for the debug routes (the sources' `ManagedIdentityStore` has both). */
-export interface IdentityStoreExtras {
-  /** Upstream's cache dump (`/debug/alpha/cache`): entries keyed `ns/name`, sorted, one-space indent. */
-  dump?(): string;
-  /** Empties the cache (`/debug/alpha/cache/clear`); entries come back with the next watch event or reload. */
-  clear?(): void;
-}
 
 export interface WebhookServerConfig {
   /** Interface to listen on; default all interfaces (as upstream's `:<port>`). Tests use 127.0.0.1. */
@@ -90,6 +83,13 @@ export interface WebhookServerConfig {
   shutdownTimeoutMs?: number;
   /** Periodic certificate re-read besides file events (default 10 s; 0 = events only). */
   certificatePollIntervalMs?: number;
+  /**
+   * Watch the certificate files (default true). False: the certificate changes only through `useCertificate`
+   * (a `--workers` worker, whose primary watches the files).
+   */
+  watchCertificateFiles?: boolean;
+  /** Log the `webhook listening` line (default true; a `--workers` worker leaves it to its primary). */
+  announce?: boolean;
   /** Add `process_*`/`nodejs_*` metrics (default true). */
   processMetrics?: boolean;
 }
@@ -123,6 +123,8 @@ export interface WebhookServer {
   certificate(): CertificatePair;
   /** Re-reads the certificate files now (also done on file events and every poll interval). */
   reloadCertificate(): Promise<void>;
+  /** Serves `pair` to new handshakes from now on (a pair already checked, e.g. by the `--workers` primary). */
+  useCertificate(pair: CertificatePair): void;
   /** Requests being handled right now. */
   inFlight(): number;
   /** Request and response bytes held right now (what `maxBufferedBytes` bounds). */
@@ -659,40 +661,13 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
   });
   server.on('tlsClientError', (err: Error) => logger.debug({ err: err.message }, 'TLS handshake failed'));
 
-  async function metricsHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
-    req.resume();
-    if (path === '/metrics') {
-      const body = await metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': metrics.registry.contentType });
-      res.end(body);
-      return;
-    }
-    if (debug && path === '/debug/alpha/cache') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(store.dump?.() ?? '{}');
-      return;
-    }
-    if (debug && path === '/debug/alpha/cache/clear') {
-      store.clear?.();
-      res.writeHead(200);
-      res.end();
-      return;
-    }
-    sendText(res, 404, '404 page not found\n');
-  }
-
-  let metricsServer: HttpServer | undefined;
-  if (config.metricsPort >= 0) {
-    metricsServer = createHttpServer((req, res) => {
-      metricsHandler(req, res).catch((err: unknown) => {
-        logger.error({ err }, 'metrics request failed');
-        sendText(res, 500, 'metrics unavailable\n');
-      });
-    });
-    metricsServer.headersTimeout = 10_000;
-    metricsServer.requestTimeout = 30_000;
-  }
+  const metricsServer: HttpServer | undefined = config.metricsPort >= 0
+    ? createMetricsPortServer({
+        scrape: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+        debugStore: debug ? store : undefined,
+        logger,
+      })
+    : undefined;
 
   const port = await listen(server, config.port, config.host);
   let metricsPort: number | undefined;
@@ -702,8 +677,8 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
     server.close();
     throw err;
   }
-  reloader.start(server);
-  logger.info({ port, metricsPort, fingerprint256: initialPair.fingerprint256 }, 'webhook listening');
+  reloader.start(server, config.watchCertificateFiles ?? true);
+  if (config.announce ?? true) logger.info({ port, metricsPort, fingerprint256: initialPair.fingerprint256 }, 'webhook listening');
 
   let shutdownPromise: Promise<ShutdownResult> | undefined;
   function shutdown(timeoutMs = config.shutdownTimeoutMs ?? 10_000): Promise<ShutdownResult> {
@@ -752,6 +727,7 @@ export async function startWebhookServer(config: WebhookServerConfig, deps: Webh
     metrics,
     certificate: () => reloader.current,
     reloadCertificate: () => reloader.reload(),
+    useCertificate: (pair) => reloader.install(pair),
     inFlight: () => state.active,
     bufferedBytes: () => state.buffered,
     shutdown,

@@ -5,10 +5,10 @@
  * @module
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
+import { watchPath, type PathWatch } from '../kube/file-watch.js';
 import type { Logger } from '../lib/log.js';
 import { assertPemKeyStrength } from '../oidc/keys.js';
 import { TlsConfigError } from './errors.js';
@@ -34,12 +34,12 @@ export function parseTlsMinVersion(value: string): SecureVersion | undefined {
   if (value === '') return undefined;
   const version = Object.hasOwn(MIN_VERSIONS, value) ? MIN_VERSIONS[value] : undefined;
   if (version === undefined) {
-    throw new TlsConfigError('ERR_TLS_MIN_VERSION', `--tls-min-version: unsupported TLS version "${value}"; use one of 1.0, 1.1, 1.2, 1.3 (or VersionTLS10 .. VersionTLS13)`);
+    throw new TlsConfigError('ERR_TLS_MIN_VERSION', `tlsMinVersion: unsupported TLS version "${value}"; use one of 1.0, 1.1, 1.2, 1.3 (or VersionTLS10 .. VersionTLS13)`, { field: 'tlsMinVersion' });
   }
   if (version === 'TLSv1' || version === 'TLSv1.1') {
     // Checked: with minVersion TLSv1 a TLS 1.0 handshake fails ("no suitable signature algorithm") unless OpenSSL's
     // security level drops to 0 for every connection; we refuse at start instead of serving a setting that cannot work.
-    throw new TlsConfigError('ERR_TLS_MIN_VERSION', `--tls-min-version ${value}: TLS 1.0 and 1.1 cannot be served: OpenSSL ${process.versions.openssl} (Node.js ${process.versions.node}) refuses their SHA-1 handshake signatures at its default security level and they have no cipher suite in common with the defaults; use 1.2 (the default; every Kubernetes API server speaks it) or 1.3`);
+    throw new TlsConfigError('ERR_TLS_MIN_VERSION', `tlsMinVersion ${value}: TLS 1.0 and 1.1 cannot be served: OpenSSL ${process.versions.openssl} (Node.js ${process.versions.node}) refuses their SHA-1 handshake signatures at its default security level and they have no cipher suite in common with the defaults; use 1.2 (the default; every Kubernetes API server speaks it) or 1.3`, { field: 'tlsMinVersion' });
   }
   return version;
 }
@@ -112,7 +112,7 @@ export function parseTlsCipherSuites(value: string): string | undefined {
     else if (!openssl.includes(mapped)) openssl.push(mapped);
   }
   if (unknown.length > 0) {
-    throw new TlsConfigError('ERR_TLS_CIPHER_SUITE', `--tls-cipher-suites: unknown cipher suite ${unknown.map((n) => `"${n}"`).join(', ')}; use IANA names as Go spells them, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (accepted: ${ACCEPTED_CIPHER_SUITES.join(', ')})`);
+    throw new TlsConfigError('ERR_TLS_CIPHER_SUITE', `tlsCipherSuites: unknown cipher suite ${unknown.map((n) => `"${n}"`).join(', ')}; use IANA names as Go spells them, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (accepted: ${ACCEPTED_CIPHER_SUITES.join(', ')})`, { field: 'tlsCipherSuites' });
   }
   if (openssl.length === 0) return undefined;
   return `${openssl.join(':')}:${NODE_TLS13_DEFAULT}`;
@@ -140,7 +140,7 @@ export function tlsSettingsFromFlags(flags: { tlsMinVersion: string; tlsCipherSu
     try {
       createSecureContext({ ciphers: ciphers.split(':').filter((c) => !c.startsWith('TLS_')).join(':') });
     } catch (cause) {
-      throw new TlsConfigError('ERR_TLS_CIPHER_SUITE', `--tls-cipher-suites: none of the listed TLS 1.2 cipher suites is available in this Node.js/OpenSSL build (${process.versions.openssl}); pick a modern suite such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`, { cause });
+      throw new TlsConfigError('ERR_TLS_CIPHER_SUITE', `tlsCipherSuites: none of the listed TLS 1.2 cipher suites is available in this Node.js/OpenSSL build (${process.versions.openssl}); pick a modern suite such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`, { cause, field: 'tlsCipherSuites' });
     }
     settings.ciphers = ciphers;
   }
@@ -227,9 +227,7 @@ export class CertificateReloader {
   #options: CertificateReloaderOptions;
   #target: SecureContextTarget | undefined;
   #current: CertificatePair;
-  #watchers: FSWatcher[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  #poll: NodeJS.Timeout | undefined;
+  #watches: PathWatch[] = [];
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
@@ -250,24 +248,31 @@ export class CertificateReloader {
     return { ...this.#options.settings, cert: this.#current.cert, key: this.#current.key };
   }
 
-  /** Starts watching; `target` receives each new valid pair. */
-  start(target: SecureContextTarget): void {
+  /**
+   * Starts serving into `target`: each new valid pair is installed there. With `watch` (default) the two files are
+   * watched (kube/file-watch: their directories, `..data` swaps included, with a stat poll every `pollIntervalMs`).
+   */
+  start(target: SecureContextTarget, watch = true): void {
     this.#target = target;
-    const dirs = new Set([dirname(resolve(this.#options.certFile)), dirname(resolve(this.#options.keyFile))]);
-    for (const dir of dirs) {
-      try {
-        const watcher = watch(dir, { persistent: false }, () => this.#schedule());
-        watcher.on('error', (err) => this.#options.logger.warn({ err, dir }, 'certificate directory watch failed; relying on periodic re-read'));
-        this.#watchers.push(watcher);
-      } catch (err) {
-        this.#options.logger.warn({ err, dir }, 'cannot watch the certificate directory; relying on periodic re-read');
-      }
+    if (!watch || this.#stopped) return;
+    const { certFile, keyFile, pollIntervalMs, debounceMs } = this.#options;
+    const files = new Set([resolve(certFile), resolve(keyFile)]);
+    for (const path of files) {
+      this.#watches.push(watchPath({
+        path,
+        // Also called once at start: a change since the pair was loaded is picked up (an unchanged pair is a no-op).
+        onChange: () => this.reload(),
+        pollIntervalMs: pollIntervalMs ?? 10_000,
+        debounceMs: debounceMs ?? 50,
+      }));
     }
-    const poll = this.#options.pollIntervalMs ?? 10_000;
-    if (poll > 0) {
-      this.#poll = setInterval(() => this.#schedule(), poll);
-      this.#poll.unref();
-    }
+  }
+
+  /** Serves `pair` (already checked, e.g. by a `--workers` primary) to new handshakes. */
+  install(pair: CertificatePair): void {
+    if (this.#stopped || !this.#target) return;
+    this.#target.setSecureContext({ ...this.#options.settings, cert: pair.cert, key: pair.key });
+    this.#current = pair;
   }
 
   /** Re-reads the files now (also what events trigger); resolves when the attempt is done. */
@@ -290,20 +295,8 @@ export class CertificateReloader {
   /** Stops watching. */
   stop(): void {
     this.#stopped = true;
-    for (const w of this.#watchers) w.close();
-    this.#watchers = [];
-    if (this.#timer) clearTimeout(this.#timer);
-    if (this.#poll) clearInterval(this.#poll);
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      void this.reload();
-    }, this.#options.debounceMs ?? 50);
-    this.#timer.unref();
+    for (const w of this.#watches) void w.close();
+    this.#watches = [];
   }
 
   async #reloadOnce(): Promise<void> {
@@ -333,8 +326,7 @@ export class CertificateReloader {
       return;
     }
     if (this.#stopped || !this.#target) return;
-    this.#target.setSecureContext({ ...settings, cert: pair.cert, key: pair.key });
-    this.#current = pair;
+    this.install(pair);
     logger.info({ fingerprint256: pair.fingerprint256, notAfter: pair.notAfter }, 'serving certificate reloaded');
     onReload?.('ok', pair);
   }

@@ -1,56 +1,48 @@
 /**
  * `--workers N`: node:cluster processes sharing the admission port (worker_threads cannot share a listening socket
- * on Node 20). The primary owns the identity source and sends a snapshot plus changes over IPC; each worker
- * answers from a local read-only copy and asks the primary on a miss; the primary aggregates the workers' metrics.
+ * on Node 20). The primary owns the identity source and the certificate files: it sends a snapshot plus changes
+ * over IPC, and each new checked certificate; each worker answers from a local read-only copy and asks the primary
+ * on a miss; the primary aggregates the workers' metrics and tells them when to drain.
  * @module
  */
 import cluster, { type Worker } from 'node:cluster';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
-
-type metric = object;
 import { ServiceAccountIndex } from '../kube/service-account-watch.js';
 import type { ServiceAccountInfo } from '../kube/service-account.js';
 import type { IdentityChange, IdentityStore, ManagedIdentityStore, ServiceAccountLookup } from './identity-store.js';
 import type { ConfigMapEntries, ContainerCredentialsIdentities } from './identity.js';
 import type { WebhookMetrics } from './metrics.js';
+import type { CertificatePair } from './tls.js';
 
-/**
- * The default worker count: the cgroup v2 CPU limit (`cpu.max` quota/period) rounded down, at least 1; without a
- * limit the CPUs available. `cpuMax` is the file's content (tests pass it).
- * @example
- * defaultWorkerCount('200000 100000\n'); // 2
- */
-export function defaultWorkerCount(cpuMax: string | undefined = readCpuMax(), cpus = availableParallelism()): number {
-  const [quota, period] = (cpuMax ?? '').trim().split(/\s+/);
-  const q = Number(quota);
-  const p = Number(period);
-  if (quota !== 'max' && Number.isFinite(q) && Number.isFinite(p) && q > 0 && p > 0) return Math.max(1, Math.floor(q / p));
-  return Math.max(1, cpus);
-}
+/** A metric family as prom-client's `getMetricsAsJSON` returns it (passed through IPC as is). */
+type metric = object;
 
-function readCpuMax(): string | undefined {
-  try {
-    return readFileSync('/sys/fs/cgroup/cpu.max', 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-interface Snapshot {
-  serviceAccounts: ServiceAccountInfo[];
+/** What a snapshot carries besides the ServiceAccounts (which follow in chunks). */
+interface SnapshotHead {
   configMap: ConfigMapEntries | undefined;
   containerCredentials: ContainerCredentialsIdentities | undefined;
   synced: boolean;
-  size: number;
+}
+
+/**
+ * ServiceAccounts per snapshot message. One message of 100,000 makes each worker deserialize them all at once and
+ * keep the copy until the index is built (tens of MB of old-generation garbage per worker); chunks die young.
+ */
+const SNAPSHOT_CHUNK = 1000;
+
+/** What a worker needs of a ServiceAccount (no uid). */
+function forWorker(sa: ServiceAccountInfo): ServiceAccountInfo {
+  return { namespace: sa.namespace, name: sa.name, annotations: sa.annotations };
 }
 
 type ToWorker =
-  | { irsa: 'snapshot'; snapshot: Snapshot }
+  | { irsa: 'snapshot'; head: SnapshotHead }
+  | { irsa: 'snapshot-accounts'; serviceAccounts: ServiceAccountInfo[] }
+  | { irsa: 'snapshot-end' }
   | { irsa: 'change'; change: IdentityChange }
   | { irsa: 'lookup-result'; id: number; result: ServiceAccountLookup }
   | { irsa: 'metrics'; id: number }
+  | { irsa: 'certificate'; pair: CertificatePair }
   | { irsa: 'drain' };
 
 type ToPrimary =
@@ -68,37 +60,54 @@ export interface WorkerPool {
   /** The workers' metrics and the primary's, aggregated (Prometheus text). */
   metrics(): Promise<string>;
   contentType: string;
-  /** Resolves once every worker listens. */
-  ready: Promise<void>;
+  /** Resolves once every worker listens, with the admission port they share. */
+  ready: Promise<number>;
+  /** Hands a new serving certificate (checked by the primary's reloader) to every worker. */
+  certificate(pair: CertificatePair): void;
   /** Tells every worker to drain and resolves once all have exited (true when all exited 0). */
   shutdown(): Promise<boolean>;
 }
 
 /**
- * Forks `count` workers (this same program and argv; they see `cluster.isWorker`) and wires them to `store`.
- * `onChange` must be registered as the store's `events.changed`, `onReset` on config reloads.
+ * Forks `count` workers running `exec args` (they see `cluster.isWorker`) and wires them to `store`. `changed` must
+ * receive the store's `events.changed` (and a reset on config reloads).
  */
 export function startWorkerPool(options: {
   count: number;
   store: ManagedIdentityStore;
   metrics: WebhookMetrics;
+  /** The program each worker runs (a script path) and its arguments. */
+  exec: string;
+  args: string[];
   env?: Record<string, string>;
   onUnexpectedExit?: (code: number | null, signal: string | null) => void;
 }): WorkerPool & { changed(change: IdentityChange): void } {
   const { store } = options;
-  cluster.setupPrimary({ serialization: 'advanced' });
+  // The host's Node options, less a test runner's own (a worker is the CLI, never a test file).
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--test'));
+  cluster.setupPrimary({ serialization: 'advanced', exec: options.exec, args: options.args, execArgv });
   const workers = new Set<Worker>();
   let draining = false;
   let metricsId = 0;
   const metricsWaiters = new Map<number, { left: number; parts: metric[][]; done: (parts: metric[][]) => void }>();
 
-  const snapshot = (): Snapshot => ({
-    serviceAccounts: [...store.serviceAccounts()],
-    configMap: store.configMapEntries(),
-    containerCredentials: store.containerCredentials(),
-    synced: store.isSynced(),
-    size: store.size(),
-  });
+  /** Sends the whole identity data to `targets`, in one synchronous run (no change can come in between). */
+  const sendSnapshot = (targets: Iterable<Worker>): void => {
+    const to = [...targets];
+    const head: SnapshotHead = { configMap: store.configMapEntries(), containerCredentials: store.containerCredentials(), synced: store.isSynced() };
+    for (const w of to) send(w, { irsa: 'snapshot', head });
+    let chunk: ServiceAccountInfo[] = [];
+    const flush = (): void => {
+      for (const w of to) send(w, { irsa: 'snapshot-accounts', serviceAccounts: chunk });
+      chunk = [];
+    };
+    for (const sa of store.serviceAccounts()) {
+      chunk.push(forWorker(sa));
+      if (chunk.length === SNAPSHOT_CHUNK) flush();
+    }
+    if (chunk.length > 0) flush();
+    for (const w of to) send(w, { irsa: 'snapshot-end' });
+  };
   // Coalesces a burst of resets (a relist, a file rewrite) into one snapshot.
   let resetTimer: NodeJS.Timeout | undefined;
   const send = (w: Worker, m: ToWorker): void => {
@@ -109,25 +118,25 @@ export function startWorkerPool(options: {
   };
   function changed(change: IdentityChange): void {
     if (change.type !== 'reset') {
-      if (resetTimer === undefined) broadcast({ irsa: 'change', change });
+      if (resetTimer === undefined) broadcast({ irsa: 'change', change: change.type === 'set' ? { type: 'set', serviceAccount: forWorker(change.serviceAccount) } : change });
       return;
     }
     if (resetTimer !== undefined) return;
     resetTimer = setTimeout(() => {
       resetTimer = undefined;
-      broadcast({ irsa: 'snapshot', snapshot: snapshot() });
+      sendSnapshot(workers);
     }, 10);
   }
   // Readiness and a first load come without a change event: send a snapshot when the store is ready.
   void store.ready().then(() => changed({ type: 'reset' }));
 
-  const listening: Array<Promise<void>> = [];
+  const listening: Array<Promise<number>> = [];
   const exited: Array<Promise<number | null>> = [];
   for (let i = 0; i < options.count; i++) {
     const w = cluster.fork(options.env ?? {});
     workers.add(w);
-    listening.push(new Promise<void>((resolve, reject) => {
-      w.once('listening', () => resolve());
+    listening.push(new Promise<number>((resolve, reject) => {
+      w.once('listening', (address) => resolve(address.port));
       w.once('exit', (code) => reject(new Error(`worker ${i + 1} exited with code ${code} before listening`)));
     }));
     exited.push(new Promise((resolve) => w.once('exit', (code, signal) => {
@@ -138,7 +147,7 @@ export function startWorkerPool(options: {
     w.on('message', (m: unknown) => {
       if (!isMessage<ToPrimary>(m)) return;
       // A worker asks once it listens for messages (earlier ones would be dropped).
-      if (m.irsa === 'hello') send(w, { irsa: 'snapshot', snapshot: snapshot() });
+      if (m.irsa === 'hello') sendSnapshot([w]);
       else if (m.irsa === 'lookup') {
         void store.lookupServiceAccount(m.namespace, m.name).then((result) => send(w, { irsa: 'lookup-result', id: m.id, result }));
       } else if (m.irsa === 'metrics-result') {
@@ -154,7 +163,8 @@ export function startWorkerPool(options: {
   return {
     changed,
     contentType: aggregated.contentType,
-    ready: Promise.all(listening).then(() => undefined),
+    ready: Promise.all(listening).then((ports) => ports[0]!),
+    certificate: (pair) => broadcast({ irsa: 'certificate', pair }),
     async metrics() {
       const id = ++metricsId;
       const alive = [...workers].filter((w) => w.isConnected());
@@ -190,6 +200,9 @@ export function createWorkerIdentityStore(): IdentityStore & { ready: Promise<vo
   let configMap: ConfigMapEntries | undefined;
   let containerCredentials: ContainerCredentialsIdentities | undefined;
   let synced = false;
+  /** The snapshot being received. */
+  let next: ServiceAccountIndex | undefined;
+  let head: SnapshotHead | undefined;
   let lookupId = 0;
   const pending = new Map<number, (r: ServiceAccountLookup) => void>();
   let markReady!: () => void;
@@ -197,12 +210,16 @@ export function createWorkerIdentityStore(): IdentityStore & { ready: Promise<vo
   process.on('message', (m: unknown) => {
     if (!isMessage<ToWorker>(m)) return;
     if (m.irsa === 'snapshot') {
-      const next = new ServiceAccountIndex();
-      for (const sa of m.snapshot.serviceAccounts) next.set(sa);
+      next = new ServiceAccountIndex();
+      head = m.head;
+    } else if (m.irsa === 'snapshot-accounts') {
+      for (const sa of m.serviceAccounts) next?.set(sa);
+    } else if (m.irsa === 'snapshot-end' && next !== undefined && head !== undefined) {
+      // Lookups use the previous copy until the new one is complete.
       index = next;
-      configMap = m.snapshot.configMap;
-      containerCredentials = m.snapshot.containerCredentials;
-      synced = m.snapshot.synced;
+      ({ configMap, containerCredentials, synced } = head);
+      next = undefined;
+      head = undefined;
       markReady();
     } else if (m.irsa === 'change') {
       if (m.change.type === 'set') index.set(m.change.serviceAccount);
@@ -233,16 +250,21 @@ export function createWorkerIdentityStore(): IdentityStore & { ready: Promise<vo
   };
 }
 
-/** Wires a worker's metrics requests and the primary's drain command. `drain` resolves the exit code. */
-export function serveWorkerControl(metrics: WebhookMetrics, drain: () => Promise<number>): void {
+/**
+ * Wires a worker to its primary's commands: metrics requests, new serving certificates, and drain (`drain`
+ * resolves the exit code). Call it first thing, so that a drain sent while the worker still starts is not lost.
+ */
+export function serveWorkerControl(control: { metrics: WebhookMetrics; certificate(pair: CertificatePair): void; drain(): Promise<number> }): void {
   let draining = false;
   process.on('message', (m: unknown) => {
     if (!isMessage<ToWorker>(m)) return;
     if (m.irsa === 'metrics') {
-      void metrics.registry.getMetricsAsJSON().then((json) => process.send?.({ irsa: 'metrics-result', id: m.id, metrics: json as metric[] } satisfies ToPrimary));
+      void control.metrics.registry.getMetricsAsJSON().then((json) => process.send?.({ irsa: 'metrics-result', id: m.id, metrics: json as metric[] } satisfies ToPrimary));
+    } else if (m.irsa === 'certificate') {
+      control.certificate(m.pair);
     } else if (m.irsa === 'drain' && !draining) {
       draining = true;
-      void drain().then((code) => process.exit(code), () => process.exit(1));
+      void control.drain().then((code) => process.exit(code), () => process.exit(1));
     }
   });
 }

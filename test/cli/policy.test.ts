@@ -112,7 +112,9 @@ test('bad input exits 2 with a one-line message naming the file and the fix', as
     [['validate', 'missing.json'], /validate missing\.json: cannot read the file/],
     [['validate', '--kind', 'weird', 'read.json'], /--kind weird: expected one of/],
     [['trust', '--namespace', 'default', '--service-account', 'app'], /needs --provider-arn, or --issuer and --account-id/],
-    [['trust', '--issuer', 'http://x', '--account-id', '111122223333', '--namespace', 'default', '--service-account', 'app'], /must be an https:\/\/ URL/],
+    [['trust', '--issuer', 'http://x', '--account-id', '111122223333', '--namespace', 'default', '--service-account', 'app'], /^irsa: policy trust: --issuer "http:\/\/x" must be an https:\/\/ URL/],
+    [['trust', '--issuer', 'https://x', '--account-id', '1', '--namespace', 'default', '--service-account', 'app'], /^irsa: policy trust: --account-id "1" must be 12 digits/],
+    [['trust', '--provider-arn', PROVIDER, '--namespace', 'default', '--service-account', 'A_B'], /^irsa: policy trust: --service-account "A_B" is not a valid ServiceAccount name/],
   ];
   for (const [args, message] of cases) {
     const r = await run(args);

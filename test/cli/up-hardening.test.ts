@@ -106,6 +106,10 @@ test('irsa up: bad state directory, --host and sources are one line, exit 2, nam
   mkdirSync(empty);
   const cm = join(dir, 'cm.yaml');
   writeFileSync(cm, 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: my-config }\ndata: { config: "{}" }\n');
+  const cmList = join(dir, 'cm-list.yaml');
+  writeFileSync(cmList, 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: { name: my-config }\n  data: { config: "{}" }\n');
+  const cmBroken = join(dir, 'cm-broken.yaml');
+  writeFileSync(cmBroken, 'apiVersion: v1\nkind: ConfigMap\n---\nmetadata: [oops\n');
   const unwritable = process.getuid?.() === 0 ? '/sys/irsa-test-state' : '/irsa-test-state';
   const cases: Array<[string[], RegExp]> = [
     [['--state-dir', file], /^irsa: --state-dir .*a-file: .*a-file is a file, not a directory; choose another --state-dir$/],
@@ -116,6 +120,8 @@ test('irsa up: bad state directory, --host and sources are one line, exit 2, nam
     [['--service-accounts', broken], /^irsa: --service-accounts .*broken-sas\/sa\.yaml.*; fix it or pass another --service-accounts$/],
     [['--service-accounts', empty], /^irsa: --service-accounts .*empty-sas: no ServiceAccount manifest found/],
     [['--config-map', cm], /^irsa: --config-map .*cm\.yaml: holds ConfigMap "my-config", not pod-identity-webhook/],
+    [['--config-map', cmList], /^irsa: --config-map .*cm-list\.yaml: holds ConfigMap "my-config", not pod-identity-webhook/],
+    [['--config-map', cmBroken], /^irsa: --config-map .*cm-broken\.yaml, document 2: invalid YAML \(line \d+, column \d+\): .*; fix the file$/],
   ];
   for (const [args, message] of cases) {
     const state = args.includes('--state-dir') ? [] : ['--state-dir', join(dir, 'state-ok')];

@@ -5,9 +5,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { planWebhook } from '../../src/cli/webhook.js';
+import { planWebhook, workerPlan } from '../../src/cli/webhook.js';
+import { SERVER_LIMIT_DEFAULTS } from '../../src/webhook/server.js';
 import { parseWebhookFlags } from '../../src/cli/webhook-flags.js';
-import { defaultWorkerCount } from '../../src/webhook/workers.js';
 import { decodePatch, exampleReview, makePki, request1, ROLE_ARN, tempDir } from '../webhook/server-helpers.js';
 
 const IRSA = fileURLToPath(new URL('../../bin/irsa', import.meta.url));
@@ -24,24 +24,12 @@ function roleOf(body: string): string | undefined {
   return /"name":"AWS_ROLE_ARN","value":"([^"]+)"/.exec(text)?.[1];
 }
 
-describe('defaultWorkerCount', () => {
-  test('the cgroup v2 cpu.max quota/period, rounded down, at least 1; no limit: the CPUs', () => {
-    assert.equal(defaultWorkerCount('200000 100000\n', 8), 2);
-    assert.equal(defaultWorkerCount('250000 100000\n', 8), 2);
-    assert.equal(defaultWorkerCount('50000 100000\n', 8), 1);
-    assert.equal(defaultWorkerCount('max 100000\n', 8), 8);
-    assert.equal(defaultWorkerCount(undefined, 3), 3);
-    assert.equal(defaultWorkerCount('garbage', 0), 1);
-  });
-});
-
 describe('planWebhook --workers', () => {
-  test('negative counts and the debug handlers with several workers are refused, naming the flag', () => {
+  test('negative counts are refused naming the flag; the default is 0 (the CPU limit); debug handlers go with workers', () => {
     const flags = (argv: string[]) => parseWebhookFlags(['--in-cluster=false', '--service-accounts=sa', ...argv]).flags;
     assert.throws(() => planWebhook(flags(['--workers=-1']), '/'), /--workers -1: use a positive number/);
-    assert.throws(() => planWebhook(flags(['--workers=2', '--enable-debugging-handlers']), '/'), /--enable-debugging-handlers .*--workers 1/);
-    assert.doesNotThrow(() => planWebhook(flags(['--workers=2']), '/'));
-    assert.equal(flags([]).workers, 1);
+    assert.doesNotThrow(() => planWebhook(flags(['--workers=2', '--enable-debugging-handlers']), '/'));
+    assert.equal(flags([]).workers, 0);
   });
 });
 
@@ -53,7 +41,7 @@ describe('irsa webhook --workers 2 (spawned)', () => {
   writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
   writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
   writeFileSync(join(saDir, 'sa.yaml'), saYaml('default', ROLE_ARN));
-  const child = spawn(process.execPath, [IRSA, 'webhook', '--workers', '2', '--port=0', '--metrics-port=0', '--tls-cert=tls.crt', '--tls-key=tls.key', `--service-accounts=${saDir}`, '--log-format=json'], {
+  const child = spawn(process.execPath, [IRSA, 'webhook', '--workers', '2', '--port=0', '--metrics-port=0', '--tls-cert=tls.crt', '--tls-key=tls.key', `--service-accounts=${saDir}`, '--log-format=json', '--enable-debugging-handlers'], {
     cwd: tmp.dir,
     env: { ...process.env, IRSA_WEBHOOK_TEST_WORKER_HEADER: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -63,8 +51,9 @@ describe('irsa webhook --workers 2 (spawned)', () => {
   const ports = new Promise<{ port: number; metricsPort: number }>((resolve, reject) => {
     child.stderr!.on('data', (c: Buffer) => {
       stderr += c.toString();
-      const port = /"port":(\d+)[^\n]*"msg":"webhook listening"/.exec(stderr);
-      const metrics = /"metricsPort":(\d+)[^\n]*"msg":"webhook workers listening"/.exec(stderr);
+      const line = stderr.split('\n').find((l) => l.includes('"msg":"webhook listening"'));
+      const port = line && /"port":(\d+)/.exec(line);
+      const metrics = line && /"metricsPort":(\d+)/.exec(line);
       if (port && metrics) resolve({ port: Number(port[1]), metricsPort: Number(metrics[1]) });
     });
     void exit.then((code) => reject(new Error(`irsa webhook exited ${code}: ${stderr}`)));
@@ -98,6 +87,30 @@ describe('irsa webhook --workers 2 (spawned)', () => {
     assert.ok(!pids.has(String(child.pid)), 'the primary does not serve admissions');
   });
 
+  test('debug routes: the primary dumps its whole cache and a clear empties every worker; every worker serves /debug/alpha/deny', async () => {
+    const { port, metricsPort } = await ports;
+    const dump = JSON.parse(await (await fetch(`http://127.0.0.1:${metricsPort}/debug/alpha/cache`)).text()) as Record<string, { RoleARN: string }>;
+    assert.deepEqual(Object.keys(dump), ['default/default']);
+    assert.equal(dump['default/default']!.RoleARN, ROLE_ARN);
+    const denies = await Promise.all(Array.from({ length: 10 }, () => request1(`https://localhost:${port}`, { path: '/debug/alpha/deny', body: '{}', headers: HEADERS, ca: pki.caCert })));
+    for (const res of denies) assert.match(res.body, /"allowed":false/);
+    assert.ok(new Set(denies.map((r) => String(r.headers['x-irsa-worker']))).size > 1, 'answered by more than one worker');
+
+    assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/debug/alpha/cache/clear`)).status, 200);
+    assert.equal(await (await fetch(`http://127.0.0.1:${metricsPort}/debug/alpha/cache`)).text(), '{}');
+    const deadline = Date.now() + 10_000;
+    let seen = new Map<string, string | undefined>();
+    while (Date.now() < deadline) {
+      seen = new Map();
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => review(port, 'default', `cleared-${i}`)));
+      for (const res of results) seen.set(String(res.headers['x-irsa-worker']), roleOf(res.body));
+      if (seen.size > 1 && [...seen.values()].every((r) => r === undefined)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(seen.size > 1, 'answers from more than one worker');
+    for (const [pid, role] of seen) assert.equal(role, undefined, `worker ${pid} still had the cleared ServiceAccount`);
+  });
+
   test('a changed ServiceAccount file reaches every worker', async () => {
     const { port } = await ports;
     writeFileSync(join(saDir, 'sa.yaml'), saYaml('default', ROLE_ARN) + '---\n' + saYaml('added', OTHER_ROLE));
@@ -125,6 +138,26 @@ describe('irsa webhook --workers 2 (spawned)', () => {
     assert.match(text, /^irsa_webhook_serviceaccount_cache_size 2$/m);
     assert.match(text, /^process_resident_memory_bytes \d+/m);
     assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/nope`)).status, 404);
+  });
+
+  test('a rotated certificate is read once by the primary and served by every worker', async () => {
+    const { port, metricsPort } = await ports;
+    const rotated = makePki(tmp.dir, 'rotated');
+    writeFileSync(join(tmp.dir, 'tls.key'), rotated.key);
+    writeFileSync(join(tmp.dir, 'tls.crt'), rotated.cert);
+    const deadline = Date.now() + 15_000;
+    let served = new Map<string, string | undefined>();
+    while (Date.now() < deadline) {
+      served = new Map();
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => review(port, 'default', `cert-${i}`)));
+      for (const res of results) served.set(String(res.headers['x-irsa-worker']), res.fingerprint256);
+      if (served.size > 1 && [...served.values()].every((f) => f === rotated.fingerprint256)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(served.size > 1, 'answers from more than one worker');
+    for (const [pid, fingerprint] of served) assert.equal(fingerprint, rotated.fingerprint256, `worker ${pid} serves the old certificate`);
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(text, /^irsa_webhook_certificate_reloads_total\{result="ok"\} 1$/m, 'counted once, by the primary');
   });
 
   test('SIGTERM: requests in flight on every worker are answered, then the whole tree exits 0', async () => {
@@ -168,3 +201,16 @@ async function partialRequest(port: number, ca: string, uid: string): Promise<{ 
       }),
   };
 }
+
+describe('workerPlan', () => {
+  test('the connection and buffered-bytes limits are shared out between the workers, never below one HTTP/2 session', () => {
+    const plan = planWebhook(parseWebhookFlags(['--in-cluster=false', '--service-accounts=sa', '--max-connections=1000']).flags, '/');
+    const two = workerPlan(plan, 2);
+    assert.equal(two.server.maxConnections, 500);
+    assert.equal(two.server.maxBufferedBytes, SERVER_LIMIT_DEFAULTS.maxBufferedBytes / 2);
+    assert.deepEqual(two.settings, plan.settings);
+    const many = workerPlan(plan, 16);
+    assert.equal(many.server.maxConnections, 63);
+    assert.equal(many.server.maxBufferedBytes, SERVER_LIMIT_DEFAULTS.maxSessionBufferedBytes);
+  });
+});

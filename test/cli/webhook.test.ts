@@ -2,15 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 // Imported before main.js on purpose: `irsa up` imports this module directly, which must not hit an import cycle.
-import { fetchInstanceIdentity, partitionOfRegion, planWebhook, runWebhook } from '../../src/cli/webhook.js';
+import { planWebhook, runWebhook } from '../../src/cli/webhook.js';
 import { defaultWebhookFlags, parseWebhookFlags, WEBHOOK_FLAGS, type WebhookFlags } from '../../src/cli/webhook-flags.js';
 import { main } from '../../src/cli/main.js';
 import { exampleReview, makePki, memoryLogger, request1, ROLE_ARN, tempDir } from '../webhook/server-helpers.js';
 import { captureContext } from './capture.js';
+import { startFakeImds } from '../lib/fake-imds.js';
+import { UsageError } from '../../src/lib/errors.js';
 
 
 test('defaults are upstream\'s (grace period 2s is ours)', () => {
@@ -158,7 +159,8 @@ async function runOffline(roleArn: string, extraFlags: string[], env: Record<str
     writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
     writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
     writeFileSync(join(tmp.dir, 'sa.yaml'), `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: default\n  annotations:\n    eks.amazonaws.com/role-arn: ${roleArn}\n`);
-    const { flags, errors } = parseWebhookFlags(['--in-cluster=false', '--port=0', '--metrics-port=0', '--tls-cert', 'tls.crt', '--tls-key=tls.key', '--service-accounts', 'sa.yaml', ...extraFlags]);
+    // In-process: one process (workers would be forked bin/irsa processes; the spawned tests cover them).
+    const { flags, errors } = parseWebhookFlags(['--in-cluster=false', '--workers=1', '--port=0', '--metrics-port=0', '--tls-cert', 'tls.crt', '--tls-key=tls.key', '--service-accounts', 'sa.yaml', ...extraFlags]);
     assert.deepEqual(errors, []);
     const handlers = new Map<string, () => void>();
     const log = memoryLogger();
@@ -205,36 +207,53 @@ test('runWebhook: offline ServiceAccounts, mutates over TLS, first signal drains
   assert.match(patchText(body), /"AWS_REGION","value":"us-east-1"/);
 });
 
-/** A local stand-in for EC2 instance metadata (IMDSv2). */
-async function startImds(region: string): Promise<{ url: string; server: Server; tokens: number }> {
-  const state = { tokens: 0 };
-  const server = createServer((req, res) => {
-    if (req.method === 'PUT' && req.url === '/latest/api/token' && req.headers['x-aws-ec2-metadata-token-ttl-seconds'] === '21600') {
-      state.tokens++;
-      res.end('tok-123');
-    } else if (req.url === '/latest/dynamic/instance-identity/document' && req.headers['x-aws-ec2-metadata-token'] === 'tok-123') {
-      res.setHeader('content-type', 'text/plain');
-      res.end(JSON.stringify({ accountId: '444455556666', region, instanceId: 'i-0abc' }));
-    } else {
-      res.statusCode = 401;
-      res.end();
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server, get tokens() { return state.tokens; } };
-}
-
 test('--compose-role-arn: account and partition from IMDSv2 compose ARNs from bare role names', async () => {
-  for (const [region, partition] of [['us-west-2', 'aws'], ['cn-north-1', 'aws-cn'], ['us-gov-west-1', 'aws-us-gov'], ['us-iso-east-1', 'aws-iso'], ['us-isob-east-1', 'aws-iso-b'], ['eusc-de-east-1', 'aws-eusc']]) {
-    assert.equal(partitionOfRegion(region), partition, region);
-  }
-  const imds = await startImds('cn-north-1');
+  const imds = await startFakeImds({ accountId: '444455556666', region: 'cn-north-1' });
   try {
-    assert.deepEqual(await fetchInstanceIdentity({ endpoint: imds.url }), { accountId: '444455556666', region: 'cn-north-1', partition: 'aws-cn' });
     const body = await runOffline('s3-reader', ['--compose-role-arn'], { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url });
     assert.match(patchText(body), /"AWS_ROLE_ARN","value":"arn:aws-cn:iam::444455556666:role\/s3-reader"/);
   } finally {
-    imds.server.close();
+    await imds.close();
   }
-  await assert.rejects(fetchInstanceIdentity({ endpoint: 'http://127.0.0.1:1', timeoutMs: 500 }), /--compose-role-arn: cannot read the instance identity/);
+});
+
+test('--compose-role-arn without IMDS: a usage error naming the flag and the way out', async () => {
+  const imds = await startFakeImds({ accountId: '444455556666', region: 'us-east-1' }, { refuse: true });
+  try {
+    const { flags, errors } = parseWebhookFlags(['--in-cluster=false', '--compose-role-arn']);
+    assert.deepEqual(errors, []);
+    await assert.rejects(
+      runWebhook(flags, { ...captureContext().ctx, env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url } }),
+      (err: unknown) => err instanceof UsageError && /^--compose-role-arn: cannot read the instance identity from EC2 instance metadata at http:\/\/127\.0\.0\.1:\d+ \(.*\); run on EC2 with IMDS reachable, or write full role ARNs and drop the flag$/.test(err.message),
+    );
+  } finally {
+    await imds.close();
+  }
+});
+
+test('no cluster connection: the error names the webhook\'s flags (the kube library names fields only)', async (t) => {
+  if (process.env.KUBERNETES_SERVICE_HOST) {
+    t.skip('running inside a cluster: KUBERNETES_SERVICE_HOST is set');
+    return;
+  }
+  const tmp = tempDir();
+  try {
+    const pki = makePki(tmp.dir);
+    writeFileSync(join(tmp.dir, 'tls.crt'), pki.cert);
+    writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
+    // a kubeconfig with no current context
+    writeFileSync(join(tmp.dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
+    const base = ['--in-cluster=false', '--port=0', '--metrics-port=0', '--tls-cert', 'tls.crt', '--tls-key=tls.key'];
+    const cases: Array<[string[], RegExp]> = [
+      [[], /^not running in a cluster \(KUBERNETES_SERVICE_HOST is unset\) and neither a kubeconfig nor the API server URL given: pass --kubeconfig FILE or --kube-api URL, or use --service-accounts FILE\|DIR offline$/],
+      [['--kubeconfig', join(tmp.dir, 'kubeconfig'), '--kube-api', 'http://127.0.0.1:1'], /^--kubeconfig .*kubeconfig has no current cluster to point at http:\/\/127\.0\.0\.1:1; set current-context$/],
+    ];
+    for (const [extra, message] of cases) {
+      const { flags, errors } = parseWebhookFlags([...base, ...extra]);
+      assert.deepEqual(errors, []);
+      await assert.rejects(runWebhook(flags, { ...captureContext().ctx, cwd: tmp.dir, env: {} }), (err: unknown) => err instanceof Error && message.test(err.message) && (err as { code?: string }).code === 'ERR_KUBE_CONFIG', extra.join(' '));
+    }
+  } finally {
+    tmp.cleanup();
+  }
 });

@@ -87,6 +87,11 @@ function checkCommon(objs: Obj[]): { namespace: string; deployment: Obj; service
     { ape: false, ro: true, nonRoot: true, drop: ['ALL'], seccomp: 'RuntimeDefault' },
   );
   assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory, 'requests and a memory limit');
+  // --workers matches the CPU limit: one process per whole CPU (docs/webhook-server.md, Workers).
+  const cpuLimit = String(c.resources.limits.cpu);
+  const cpus = cpuLimit.endsWith('m') ? Number(cpuLimit.slice(0, -1)) / 1000 : Number(cpuLimit);
+  assert.ok(cpus >= 1, `a CPU limit of at least one CPU (got ${cpuLimit})`);
+  assert.ok((c.args as string[]).includes(`--workers=${Math.floor(cpus)}`), `--workers=${Math.floor(cpus)} for a CPU limit of ${cpuLimit}`);
   const httpsPort = c.ports.find((p: Obj) => p.name === 'https');
   assert.ok(httpsPort.containerPort >= 1024, 'a non-root process with no capabilities binds an unprivileged port');
   assert.deepEqual([c.livenessProbe.httpGet.path, c.livenessProbe.httpGet.scheme, c.livenessProbe.httpGet.port], ['/healthz', 'HTTPS', 'https']);

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import {
   buildCredentialsConfig,
   buildCredentialsSecret,
@@ -14,7 +14,8 @@ import {
   skipReason,
   type CredentialsRequest,
 } from '../../src/kube/index.js';
-import { UsageError } from '../../src/lib/errors.js';
+import { FieldError } from '../../src/lib/errors.js';
+import { ManifestError } from '../../src/kube/errors.js';
 import { tempDir } from '../oidc/helpers.js';
 import { clientUnavailable, skipOrFail } from '../outside-client.js';
 
@@ -81,14 +82,15 @@ describe('credentials Secret', () => {
     }
   });
 
-  test('bad input names the flag', () => {
-    for (const [run, message] of [
-      [() => buildCredentialsConfig({ roleArn: 'my-role' }), /--role-arn "my-role": not an IAM role ARN/],
-      [() => buildCredentialsConfig({ roleArn: ROLE, tokenPath: 'token' }), /--token-path "token": must be an absolute path/],
-      [() => buildCredentialsSecret({ name: 'Bad', namespace: 'ns', roleArn: ROLE }), /--name "Bad"/],
-      [() => buildCredentialsSecret({ name: 'ok', namespace: 'a.b', roleArn: ROLE }), /--namespace "a\.b"/],
+  test('bad input names the field (never a flag), exit 2', () => {
+    for (const [run, field, message] of [
+      [() => buildCredentialsConfig({ roleArn: 'my-role' }), 'roleArn', /^roleArn "my-role": not an IAM role ARN/],
+      [() => buildCredentialsConfig({ roleArn: ROLE, tokenPath: 'token' }), 'tokenPath', /^tokenPath "token": must be an absolute path/],
+      [() => buildCredentialsSecret({ name: 'Bad', namespace: 'ns', roleArn: ROLE }), 'name', /^name "Bad"/],
+      [() => buildCredentialsSecret({ name: 'ok', namespace: 'a.b', roleArn: ROLE }), 'namespace', /^namespace "a\.b"/],
+      [() => parseProviderArn('arn:aws:iam::123:role/x'), 'providerArn', /^providerArn "arn:aws:iam::123:role\/x": use arn:aws:iam::ACCOUNT:oidc-provider/],
     ] as const) {
-      assert.throws(run, (err: unknown) => err instanceof UsageError && err.exitCode === 2 && message.test(err.message));
+      assert.throws(run, (err: unknown) => err instanceof FieldError && err.field === field && err.exitCode === 2 && message.test(err.message) && !err.message.includes('--'));
     }
   });
 });
@@ -134,6 +136,8 @@ describe('CredentialsRequest → role (ccoctl aws create-iam-roles --dry-run)', 
       plan.trustPolicy,
       '{ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Principal": { "Federated": "' + PROVIDER + '" }, "Action": "sts:AssumeRoleWithWebIdentity", "Condition":  { "StringEquals": { "mycluster-oidc.s3.us-east-1.amazonaws.com:sub": [ "system:serviceaccount:openshift-ingress-operator:ingress-operator"  , "system:serviceaccount:openshift-ingress-operator:ingress-canary" ] } } } ] }',
     );
+    assert.deepEqual(JSON.parse(plan.trustPolicy), plan.trustPolicyDocument, 'the bytes are the document');
+    assert.deepEqual(JSON.parse(plan.permissionPolicy), plan.permissionPolicyDocument, 'the bytes are the document');
     const trust = JSON.parse(plan.trustPolicy) as { Statement: Array<{ Condition: { StringEquals: Record<string, string[]> } }> };
     assert.deepEqual(trust.Statement[0]!.Condition.StringEquals['mycluster-oidc.s3.us-east-1.amazonaws.com:sub'], [
       'system:serviceaccount:openshift-ingress-operator:ingress-operator',
@@ -167,17 +171,22 @@ describe('CredentialsRequest → role (ccoctl aws create-iam-roles --dry-run)', 
     const [cr] = parseCredentialsRequests(CR, 'cr.yaml') as [CredentialsRequest];
     const withAnnotations = (a: Record<string, string>): CredentialsRequest => ({ ...cr, metadata: { ...cr.metadata, annotations: a } });
     assert.equal(skipReason(cr), undefined);
-    assert.match(skipReason(withAnnotations({ 'release.openshift.io/delete': 'true' }))!, /delete/);
-    assert.match(skipReason(withAnnotations({ 'release.openshift.io/feature-set': 'TechPreviewNoUpgrade' }))!, /--enable-tech-preview/);
+    assert.deepEqual(skipReason(withAnnotations({ 'release.openshift.io/delete': 'true' })), { annotation: 'release.openshift.io/delete', value: 'true' });
+    assert.deepEqual(skipReason(withAnnotations({ 'release.openshift.io/feature-set': 'TechPreviewNoUpgrade' })), { annotation: 'release.openshift.io/feature-set', value: 'TechPreviewNoUpgrade' });
     assert.equal(skipReason(withAnnotations({ 'release.openshift.io/feature-set': 'TechPreviewNoUpgrade' }), { enableTechPreview: true }), undefined);
-    assert.match(skipReason(withAnnotations({ 'release.openshift.io/feature-set': 'CustomNoUpgrade' }), { enableTechPreview: true })!, /CustomNoUpgrade/);
+    assert.deepEqual(skipReason(withAnnotations({ 'release.openshift.io/feature-set': 'CustomNoUpgrade' }), { enableTechPreview: true }), { annotation: 'release.openshift.io/feature-set', value: 'CustomNoUpgrade' });
     const provider = parseProviderArn(PROVIDER);
     assert.throws(() => planCredentialsRequestRole({ ...cr, spec: { ...cr.spec, serviceAccountNames: [] } }, { infraName: 'x', provider }), /must provide ServiceAccounts/);
     assert.throws(() => planCredentialsRequestRole({ ...cr, spec: { ...cr.spec, providerSpec: { kind: 'GCPProviderSpec' } } }, { infraName: 'x', provider }), /is not of type AWS/);
-    assert.throws(() => parseCredentialsRequests('kind: ConfigMap\n', 'cm.yaml'), /no CredentialsRequest found/);
-    assert.throws(() => parseCredentialsRequests('kind: CredentialsRequest\nspec: {}\n', 'cr.yaml'), /lacks spec\.secretRef/);
-    assert.throws(() => parseProviderArn('arn:aws:iam::123:role/x'), /--provider-arn/);
+    assert.throws(() => parseCredentialsRequests('kind: ConfigMap\n', 'cm.yaml'), (err: unknown) => err instanceof ManifestError && /^cm\.yaml: no CredentialsRequest found/.test(err.message));
+    assert.throws(() => parseCredentialsRequests('kind: ConfigMap\n---\nkind: CredentialsRequest\nspec: {}\n', 'cr.yaml'), (err: unknown) => err instanceof ManifestError && /^cr\.yaml, document 2: CredentialsRequest document 2 lacks spec\.secretRef/.test(err.message));
+    assert.throws(() => parseCredentialsRequests('kind: CredentialsRequest\nspec: [unclosed\n', 'cr.yaml'), (err: unknown) => err instanceof ManifestError && /^cr\.yaml, document 1: invalid YAML \(line \d+, column \d+\)/.test(err.message));
+    assert.throws(() => planCredentialsRequestRole(cr, { infraName: '', provider }), (err: unknown) => err instanceof FieldError && err.field === 'infraName');
     // several requests, multi-document
     assert.equal(parseCredentialsRequests(`${CR}---\n${CR}`, 'two.yaml').length, 2);
+    // a List (kubectl get -o yaml), as YAML and as JSON
+    const list = { apiVersion: 'v1', kind: 'List', items: [parse(CR), { kind: 'ConfigMap' }, parse(CR)] };
+    assert.deepEqual(parseCredentialsRequests(JSON.stringify(list), 'list.json').map((r) => r.spec.secretRef.name), ['cloud-credentials', 'cloud-credentials']);
+    assert.equal(parseCredentialsRequests(stringify(list), 'list.yaml').length, 2);
   });
 });

@@ -160,4 +160,74 @@ describe('watchConfigFile', () => {
       for (const watcher of open) watcher.close();
     }
   });
+
+  test('a watched file is not reloaded while other files of its directory are written; its own change is', async () => {
+    const shared = join(dir, 'busy');
+    await mkdir(shared);
+    const path = join(shared, 'service-accounts.yaml');
+    await writeFile(path, 'a: 1');
+    let calls = 0;
+    const w = watchPath({ path, pollIntervalMs: 0, debounceMs: 10, onChange: () => void calls++ });
+    try {
+      await eventually(() => calls === 1, 'the initial call');
+      for (let i = 0; i < 20; i++) {
+        await writeFile(join(shared, 'other.log'), `line ${i}\n`, { flag: 'a' });
+        await writeFile(join(shared, `neighbour-${i % 3}.yaml`), `n: ${i}`);
+        await new Promise((r) => setTimeout(r, 15));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(calls, 1, 'reloaded for writes to other files');
+      await writeFile(path, 'a: 2');
+      await eventually(() => calls === 2, 'the watched file\'s own change');
+    } finally {
+      await w.close();
+    }
+  });
+
+  test('close() during a reload: the reload is told (signal aborted), close waits for it, and nothing runs after', async () => {
+    const path = join(dir, 'closing.json');
+    await writeFile(path, '{"v":1}');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const seen: boolean[] = [];
+    let calls = 0;
+    const w = watchPath({
+      path,
+      pollIntervalMs: 20,
+      debounceMs: 5,
+      onChange: async (signal) => {
+        calls++;
+        await gate;
+        seen.push(signal.aborted);
+      },
+    });
+    await eventually(() => calls === 1, 'the reload to start');
+    let closed = false;
+    const closing = w.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(closed, false, 'close() resolved while the reload was still running');
+    release();
+    await closing;
+    assert.deepEqual(seen, [true]);
+    await writeFile(path, '{"v":2}');
+    w.trigger();
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(calls, 1, 'onChange ran after close');
+  });
+
+  test('watchConfigFile: no onReload after close, even for a change already seen', async () => {
+    const path = join(dir, 'closed-config.json');
+    await writeFile(path, '{"v":1}');
+    const results: string[] = [];
+    const w = watchConfigFile({ path, parse: jsonParser, pollIntervalMs: 20, debounceMs: 5, onReload: (r) => results.push(r.ok ? `ok:${r.value.v}` : 'error') });
+    await eventually(() => w.current()?.v === 1, 'the initial load');
+    await writeFile(path, '{"v":2}');
+    await w.close();
+    await writeFile(path, '{"v":3}');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(!results.includes('ok:3'), `reloaded after close: ${results.join(', ')}`);
+    const after = results.length;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(results.length, after);
+  });
 });

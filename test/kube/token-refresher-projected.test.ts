@@ -7,7 +7,8 @@ import {
   tokenPathRewriter,
   type PodSpecLike,
 } from '../../src/kube/index.js';
-import { UsageError } from '../../src/lib/errors.js';
+import { FieldError } from '../../src/lib/errors.js';
+import { ManifestError } from '../../src/kube/errors.js';
 
 const pod: PodSpecLike = {
   metadata: { name: 'web', namespace: 'shop', uid: 'pod-uid', labels: { app: 'web' }, annotations: { team: 'a' } },
@@ -57,7 +58,9 @@ describe('findContainerTokenFiles', () => {
   });
 
   test('a missing container names the containers there are', () => {
-    assert.throws(() => findContainerTokenFiles(pod, 'db'), (err: unknown) => err instanceof UsageError && /web has no container "db" \(containers: app, side\); fix --container/.test(err.message));
+    assert.throws(() => findContainerTokenFiles(pod, 'db'), (err: unknown) => err instanceof FieldError && err.field === 'containerName' && /^containerName "db": web has no container "db" \(containers: app, side\); name one of them$/.test(err.message));
+    const annotated = { ...pod, metadata: { ...pod.metadata, annotations: { 'kubectl.kubernetes.io/default-container': 'gone' } } };
+    assert.throws(() => findContainerTokenFiles(annotated), (err: unknown) => err instanceof ManifestError && /default-container\]: web has no container "gone"/.test(err.message));
   });
 });
 

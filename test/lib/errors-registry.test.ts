@@ -22,7 +22,7 @@ import * as webhookIndex from '../../src/webhook/index.js';
 import * as oidcIndex from '../../src/oidc/index.js';
 import * as policyIndex from '../../src/policy/index.js';
 import * as awsIndex from '../../src/aws/index.js';
-import { GoParseError, IrsaError, LIB_ERROR_CODES, UsageError } from '../../src/lib/errors.js';
+import { FieldError, GoParseError, InstanceMetadataError, IrsaError, LIB_ERROR_CODES, UsageError } from '../../src/lib/errors.js';
 import { KUBE_API_ERROR_CODES, KUBE_ERROR_CODES, KubeApiError, ManifestError, type KubeApiErrorCode, type ManifestErrorCode } from '../../src/kube/errors.js';
 import {
   AdmissionReviewError,
@@ -76,7 +76,9 @@ const typeChecks: [
   Equals<AwsError['code'], AwsErrorCode>,
   Equals<UsageError['code'], 'ERR_USAGE'>,
   Equals<GoParseError['code'], 'ERR_GO_PARSE'>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true];
+  Equals<FieldError['code'], 'ERR_INVALID_FIELD'>,
+  Equals<InstanceMetadataError['code'], 'ERR_INSTANCE_METADATA'>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 void typeChecks;
 
 interface Sample {
@@ -96,6 +98,8 @@ const SAMPLES: Sample[] = [
   { cls: IrsaError, error: new IrsaError('ERR_WEBHOOK_SHUTDOWN', 'the webhook did not shut down cleanly', { exitCode: 1 }), fixedStatus: false },
   { cls: UsageError, error: new UsageError('--port x: use a number', { cause }), fixedStatus: true },
   { cls: GoParseError, error: new GoParseError('strconv.ParseInt: parsing "x": invalid syntax'), fixedStatus: true },
+  { cls: FieldError, error: new FieldError('roleArn', '"x": not an IAM role ARN; use arn:aws:iam::ACCOUNT:role/NAME', { cause }), fixedStatus: true },
+  { cls: InstanceMetadataError, error: new InstanceMetadataError('cannot read the instance identity from EC2 instance metadata at http://169.254.169.254 (timeout)', { cause }), fixedStatus: true },
   { cls: ManifestError, error: new ManifestError('pods.yaml', 0, 'kind: missing'), fixedStatus: true },
   ...KUBE_API_ERROR_CODES.map((code) => ({ cls: KubeApiError, error: new KubeApiError(code, 'GET /x failed', { status: 0, cause }), fixedStatus: false })),
   ...TLS_CONFIG_ERROR_CODES.map((code) => ({ cls: TlsConfigError, error: new TlsConfigError(code, '--tls-x: bad', { cause }), fixedStatus: true })),

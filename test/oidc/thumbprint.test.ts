@@ -91,13 +91,15 @@ describe('fetchIssuerThumbprint over TLS', () => {
     assert.equal(result.chain.length, 3);
   });
 
-  test('an untrusted chain is an error that points at --ca-file (exit 1)', async () => {
+  test('an untrusted chain is an error that points at the ca option (exit 1)', async () => {
     const port = await serve([chain.leaf, chain.intermediate]);
     await assert.rejects(fetchIssuerThumbprint(`https://127.0.0.1:${port}`), (err: unknown) => {
       assert.ok(err instanceof OidcError);
       assert.equal(err.code, 'ERR_OIDC_THUMBPRINT');
       assert.equal(err.exitCode, 1);
-      assert.match(err.message, /--ca-file/);
+      assert.equal(err.field, 'ca');
+      assert.match(err.message, /not trusted; pass ca with the issuing CA/);
+      assert.doesNotMatch(err.message, /--/);
       return true;
     });
     await assert.rejects(fetchIssuerThumbprint('http://127.0.0.1'), { code: 'ERR_OIDC_INVALID_ISSUER' });

@@ -163,7 +163,8 @@ describe('validateIssuerUrl', () => {
         assert.ok(err instanceof OidcError);
         assert.equal(err.code, 'ERR_OIDC_INVALID_ISSUER');
         assert.match(err.message, message, issuer);
-        assert.match(err.message, /^--issuer /);
+        assert.match(err.message, /^issuer /);
+        assert.equal(err.field, 'issuer');
         return true;
       });
     }

@@ -13,6 +13,7 @@ import {
   evaluatePolicies,
   oidcProviderArn,
   parseOidcProviderArn,
+  PolicyError,
   AUDIT_RULES,
   PROBE_NAMESPACE,
   PROBE_SERVICE_ACCOUNT,
@@ -75,6 +76,17 @@ test('buildIrsaTrustPolicy: seed shape, passes its own audit, StringLike for *',
     { providerArn: PROVIDER, issuer: `https://${ISSUER}`, namespace: 'a', serviceAccount: 'b' },
   ]) {
     assert.throws(() => buildIrsaTrustPolicy(bad), { code: 'ERR_POLICY_INPUT' }, JSON.stringify(bad));
+  }
+  // each names the option it concerns, first, and no command-line flag
+  for (const [bad, field] of [
+    [{ providerArn: 'arn:aws:iam::1:role/x', namespace: 'a', serviceAccount: 'b' }, 'providerArn'],
+    [{ issuer: 'http://x', accountId: '111122223333', namespace: 'a', serviceAccount: 'b' }, 'issuer'],
+    [{ issuer: `https://${ISSUER}`, accountId: '1', namespace: 'a', serviceAccount: 'b' }, 'accountId'],
+    [{ providerArn: PROVIDER, namespace: 'Bad_NS', serviceAccount: 'b' }, 'namespace'],
+    [{ providerArn: PROVIDER, namespace: 'a', serviceAccount: 'b*' }, 'serviceAccount'],
+    [{ providerArn: PROVIDER, namespace: 'a', serviceAccount: 'b', audience: '*' }, 'audience'],
+  ] as const) {
+    assert.throws(() => buildIrsaTrustPolicy(bad), (err: unknown) => err instanceof PolicyError && err.field === field && err.message.startsWith(`${field} "`) && !err.message.includes('--'), field);
   }
   assert.equal(oidcProviderArn(`https://${ISSUER}`, '111122223333', 'aws-cn'), `arn:aws-cn:iam::111122223333:oidc-provider/${ISSUER}`);
   assert.deepEqual(parseOidcProviderArn(PROVIDER), { partition: 'aws', accountId: '111122223333', hostPath: ISSUER });

@@ -123,3 +123,25 @@ test('a ServiceAccount directory mounted from a ConfigMap follows the ..data sym
     await rm(vol, { recursive: true, force: true });
   }
 });
+
+test('closed while a reload is under way: nothing is applied or reported after close() resolves', async () => {
+  const many = await mkdtemp(join(tmpdir(), 'irsa-file-store-close-'));
+  try {
+    // Enough files that a reload takes a while, so close() lands during one.
+    for (let i = 0; i < 200; i++) await writeFile(join(many, `sa-${i}.yaml`), sa('default', `app-${i}`, { [ROLE]: ARN }));
+    const events: string[] = [];
+    const s = createFileIdentityStore({ serviceAccounts: many, filePollIntervalMs: 0, events: { configReloaded: (k, ok) => events.push(`reload:${k}:${ok}`), changed: (c) => events.push(`changed:${c.type}`) } });
+    await s.ready();
+    assert.equal(s.size(), 200);
+    await writeFile(join(many, 'sa-extra.yaml'), sa('default', 'extra', { [ROLE]: ARN }));
+    await new Promise((r) => setTimeout(r, 60)); // past the 50 ms debounce: the reload is reading the files
+    await s.close();
+    const atClose = [...events];
+    const size = s.size();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(events, atClose, 'a reload reported after close()');
+    assert.equal(s.size(), size, 'a reload applied after close()');
+  } finally {
+    await rm(many, { recursive: true, force: true });
+  }
+});

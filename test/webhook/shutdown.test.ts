@@ -114,8 +114,8 @@ interface Spawned {
   exit: Promise<number | null>;
 }
 
-async function spawnWebhook(dir: string): Promise<Spawned> {
-  const child = spawn(process.execPath, [IRSA, 'webhook', '--in-cluster=false', '--port=0', '--metrics-port=0', '--tls-cert=tls.crt', '--tls-key=tls.key', '--service-accounts=sa.yaml', '--log-format=json'], {
+async function spawnWebhook(dir: string, workers: number): Promise<Spawned> {
+  const child = spawn(process.execPath, [IRSA, 'webhook', `--workers=${workers}`, '--in-cluster=false', '--port=0', '--metrics-port=0', '--tls-cert=tls.crt', '--tls-key=tls.key', '--service-accounts=sa.yaml', '--log-format=json'], {
     cwd: dir,
     env: { ...process.env, IRSA_FROM_SOURCE: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -156,7 +156,7 @@ async function partialRequest(port: number, pki: TestPki): Promise<{ finish(): P
 }
 
 describe('graceful shutdown (spawned irsa webhook)', () => {
-  test('SIGTERM: in-flight request still answered, then exit 0; a second signal exits 1', async () => {
+  for (const workers of [1, 2]) test(`--workers ${workers}: SIGTERM: in-flight request still answered, then exit 0; a second signal exits 1`, async () => {
     const tmp = tempDir();
     try {
       const pki = makePki(tmp.dir);
@@ -164,7 +164,7 @@ describe('graceful shutdown (spawned irsa webhook)', () => {
       writeFileSync(join(tmp.dir, 'tls.key'), pki.key);
       writeFileSync(join(tmp.dir, 'sa.yaml'), `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: default\n  annotations:\n    eks.amazonaws.com/role-arn: ${ROLE_ARN}\n`);
 
-      const first = await spawnWebhook(tmp.dir);
+      const first = await spawnWebhook(tmp.dir, workers);
       const pending = await partialRequest(first.port, pki);
       await new Promise((r) => setTimeout(r, 100));
       first.child.kill('SIGTERM');
@@ -176,7 +176,7 @@ describe('graceful shutdown (spawned irsa webhook)', () => {
       assert.match(response, /"uid":"918ef1dc-928f-4525-99ef-988389f263c3"/);
       assert.equal(await first.exit, 0);
 
-      const second = await spawnWebhook(tmp.dir);
+      const second = await spawnWebhook(tmp.dir, workers);
       const stuck = await partialRequest(second.port, pki);
       await new Promise((r) => setTimeout(r, 100));
       second.child.kill('SIGTERM');
