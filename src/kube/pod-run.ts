@@ -58,7 +58,7 @@ export const SHADOWING_ENV = [
  */
 export function isPodMutated(pod: PodSpecLike, containerName: string | undefined, volumeNames: readonly string[]): boolean {
   const { container } = findContainerTokenFiles(pod, containerName);
-  if (container.env?.some((e) => e.name === 'AWS_WEB_IDENTITY_TOKEN_FILE' || e.name === 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE')) return true;
+  if (container.env?.some((e) => e.name === ENV_WEB_IDENTITY_TOKEN_FILE || e.name === ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE)) return true;
   return (pod.spec?.volumes ?? []).some((v) => volumeNames.includes(v.name));
 }
 
