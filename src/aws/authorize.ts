@@ -56,6 +56,12 @@ export interface AuthorizationDecision {
   summary: string;
 }
 
+/** The policies in scope for a principal and its principal-dependent context keys. */
+export interface PrincipalScope {
+  set: PolicySet;
+  keys: Record<string, ContextKeyValue>;
+}
+
 /** A policy document with the name it is shown under. */
 interface NamedDocument {
   name: string;
@@ -121,8 +127,30 @@ export class Authorizer {
     return out;
   }
 
-  /** The policies in scope for a principal, and its principal-dependent context keys. */
-  scope(principal: Principal): { set: PolicySet; keys: Record<string, ContextKeyValue> } {
+  /** Scopes by principal, valid while IAM's generation is unchanged (sessions never change once issued). */
+  private readonly scopes = new Map<string, PrincipalScope>();
+  private scopesGeneration = -1;
+
+  /**
+   * The policies in scope for a principal, and its principal-dependent context keys: compiled once per principal and
+   * IAM state, then shared (treat as read-only).
+   */
+  scope(principal: Principal): PrincipalScope {
+    if (this.scopesGeneration !== this.iam.generation) {
+      this.scopes.clear();
+      this.scopesGeneration = this.iam.generation;
+    }
+    const id = principal.kind === 'assumed-role' ? `session\u0000${principal.accessKeyId}` : `${principal.kind}\u0000${principal.arn}`;
+    let found = this.scopes.get(id);
+    if (found === undefined) {
+      found = this.buildScope(principal);
+      if (this.scopes.size >= 10000) this.scopes.clear();
+      this.scopes.set(id, found);
+    }
+    return found;
+  }
+
+  private buildScope(principal: Principal): PrincipalScope {
     const keys: Record<string, ContextKeyValue> = {
       'aws:PrincipalArn': principal.arn,
       'aws:PrincipalAccount': principal.accountId,
@@ -176,8 +204,9 @@ export class Authorizer {
    * if (!d.allowed) throw new AwsError('AccessDenied', d.message, 403);
    */
   authorize(principal: Principal, request: AuthorizationRequest, facts: RequestFacts): AuthorizationDecision {
-    const { set, keys } = this.scope(principal);
-    if (request.resourcePolicies !== undefined) set.resource = request.resourcePolicies;
+    const scope = this.scope(principal);
+    const keys = scope.keys;
+    const set = request.resourcePolicies === undefined ? scope.set : { ...scope.set, resource: request.resourcePolicies };
     const context: RequestContext = {
       action: request.action,
       resource: request.resource,

@@ -4,7 +4,7 @@
  * batched (one transaction per burst) because a decision is a record for people, not an acknowledged write.
  * @module
  */
-import { applyMigrations, type SqliteDatabase } from './storage/database.js';
+import { applyMigrations, withoutFsync, type SqliteDatabase } from './storage/database.js';
 import type { Decision } from '../policy/index.js';
 
 const MIGRATIONS = [
@@ -95,17 +95,14 @@ export class DecisionLog {
     const batch = this.pending;
     this.pending = [];
     // A decision is a record for people, not an acknowledged write: no fsync for it (the rest of the plane keeps FULL).
-    this.db.pragma('synchronous = NORMAL');
-    try {
+    withoutFsync(this.db, () =>
       this.db.transaction(() => {
         for (const d of batch) {
           this.insert.run(d.requestId, d.time.getTime(), d.service, d.principal, d.action, d.resource, d.decision, d.summary, d.explanation);
         }
         this.trim.run(this.maxEntries);
-      })();
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
+      })(),
+    );
   }
 
   /** The decisions of one request (a request may need several, e.g. PutObject with an ACL). */

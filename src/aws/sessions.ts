@@ -5,7 +5,7 @@
  * AssumeRole* survives a crash of the process; expired sessions are pruned a day after expiry.
  * @module
  */
-import { applyMigrations, type SqliteDatabase } from './storage/database.js';
+import { applyMigrations, withoutFsync, type SqliteDatabase } from './storage/database.js';
 import { newSecretAccessKey, newSessionAccessKeyId, newSessionToken, type RandomSource } from './ids.js';
 import { formatAssumedRoleArn } from '../lib/aws-arn.js';
 import type { Credential, CredentialLookup } from './credentials.js';
@@ -117,6 +117,8 @@ export class SessionStore implements CredentialLookup {
   private issuedSincePrune = 0;
   /** Sessions never change once issued: recently used ones are kept in memory (bounded). */
   private readonly recent = new Map<string, SessionRecord>();
+  /** The credential of each session in {@link recent}. */
+  private readonly credentials = new WeakMap<SessionRecord, Credential>();
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -166,12 +168,7 @@ export class SessionStore implements CredentialLookup {
     };
     // WAL without fsync: the row survives a crash of the process (kill -9), not a power loss, after which the client
     // simply assumes the role again; an fsync per AssumeRole* would cap STS at the disk's sync rate.
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      this.insert.run(row);
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
+    withoutFsync(this.db, () => this.insert.run(row));
     return { accessKeyId: row.access_key_id, secretAccessKey: row.secret_access_key, sessionToken: row.session_token, expiration: input.expiration };
   }
 
@@ -190,6 +187,16 @@ export class SessionStore implements CredentialLookup {
   findCredential(accessKeyId: string): Credential | undefined {
     const s = this.getSession(accessKeyId);
     if (s === undefined) return undefined;
+    let credential = this.credentials.get(s);
+    if (credential === undefined) {
+      credential = sessionCredential(s);
+      this.credentials.set(s, credential);
+    }
+    return credential;
+  }
+}
+
+function sessionCredential(s: SessionRecord): Credential {
     return {
       accessKeyId: s.accessKeyId,
       secretAccessKey: s.secretAccessKey,
@@ -208,7 +215,6 @@ export class SessionStore implements CredentialLookup {
         accessKeyId: s.accessKeyId,
       },
     };
-  }
 }
 
 function toRecord(r: Row): SessionRecord {

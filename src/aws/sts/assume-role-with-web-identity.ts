@@ -136,6 +136,7 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
     roleArn: stored.arn,
     roleSessionName: sessionName!,
     now,
+    traceAllows: false,
   });
   if (!trust.allowed) return refuse(accessDenied(STS_MESSAGES.notAuthorizedWebIdentity), 'trust-policy', `the trust policy of ${stored.roleName} refuses: ${trustRefusal(trust)}`, trust);
   // 11. duration against the role's maximum

@@ -159,7 +159,12 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
     });
     const markUsed = (roleArn: string, call: QueryCall): void => {
       const role = plane.iam.getRoleByArn(roleArn);
-      if (role !== undefined) plane.iam.markRoleUsed(role.roleName, call.now, call.region);
+      if (role === undefined) return;
+      // RoleLastUsed is coarse on AWS too (reported hours late): written at most once a second per role and region,
+      // so a burst of sessions does not rewrite the row (and drop IAM's read caches) on every call.
+      const last = role.lastUsedDate;
+      if (last !== null && role.lastUsedRegion === call.region && call.now.getTime() - last.getTime() < 1000) return;
+      plane.iam.markRoleUsed(role.roleName, call.now, call.region);
     };
     return {
       name: 'sts',
