@@ -148,7 +148,7 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
   const session = resolveSessionPolicies(env, params.get('Policy'), policyArns, trust.sessionTags);
   if (!session.ok) return refuse(session.fault, 'session-policy', session.detail, trust);
   // 14. credentials, stored before answering
-  const credentials = env.backend.issueSessionCredentials({
+  const credentials = await env.backend.issueSessionCredentials({
     accountId: stored.accountId,
     roleArn: stored.arn,
     roleId: stored.roleId,

@@ -43,8 +43,8 @@ export class PlaneStsBackend implements StsBackend {
     return this.plane.authorizer.managedPolicyDocument(policyArn);
   }
 
-  issueSessionCredentials(input: IssueSessionInput): SessionCredentials {
-    return this.plane.sessions.issueSessionCredentials(input);
+  issueSessionCredentials(input: IssueSessionInput): Promise<SessionCredentials> {
+    return this.plane.sessions.issueSessionCredentialsBatched(input);
   }
 }
 
@@ -185,9 +185,9 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
         },
         AssumeRole: {
           auth: 'signed',
-          handle(call) {
+          async handle(call) {
             const caller = stsCaller(plane, call.caller!.principal);
-            const r = assumeRole(call.params, caller, envFor(call));
+            const r = await assumeRole(call.params, caller, envFor(call));
             const roleArn = call.params.get('RoleArn') ?? '*';
             record(call, caller.arn, 'sts:AssumeRole', roleArn, r);
             if (!r.ok) throw r.fault;
