@@ -56,6 +56,12 @@ export interface AuthorizationDecision {
   summary: string;
 }
 
+/** The policies in scope for a principal and its principal-dependent context keys. */
+export interface PrincipalScope {
+  set: PolicySet;
+  keys: Record<string, ContextKeyValue>;
+}
+
 /** A policy document with the name it is shown under. */
 interface NamedDocument {
   name: string;
@@ -121,8 +127,31 @@ export class Authorizer {
     return out;
   }
 
-  /** The policies in scope for a principal, and its principal-dependent context keys. */
-  scope(principal: Principal): { set: PolicySet; keys: Record<string, ContextKeyValue> } {
+  /** Scopes by principal, valid while IAM's generation is unchanged (sessions never change once issued). */
+  private readonly scopes = new Map<string, PrincipalScope>();
+  private scopesGeneration = -1;
+
+  /**
+   * The policies in scope for a principal, and its principal-dependent context keys: compiled once per principal and
+   * IAM state, then shared (treat as read-only).
+   */
+  scope(principal: Principal): PrincipalScope {
+    if (this.scopesGeneration !== this.iam.generation) {
+      this.scopes.clear();
+      this.evaluations.clear();
+      this.scopesGeneration = this.iam.generation;
+    }
+    const id = scopeId(principal);
+    let found = this.scopes.get(id);
+    if (found === undefined) {
+      found = this.buildScope(principal);
+      if (this.scopes.size >= 10000) this.scopes.clear();
+      this.scopes.set(id, found);
+    }
+    return found;
+  }
+
+  private buildScope(principal: Principal): PrincipalScope {
     const keys: Record<string, ContextKeyValue> = {
       'aws:PrincipalArn': principal.arn,
       'aws:PrincipalAccount': principal.accountId,
@@ -170,38 +199,66 @@ export class Authorizer {
   }
 
   /**
+   * Evaluation results (without explanation) of the current second by everything they depend on: the principal's
+   * scope (cleared with it when IAM changes), the request and the request facts that become condition keys. The
+   * evaluation is a pure function of these, and the time keys change once a second, so repeated calls (a client
+   * listing the same bucket) are evaluated once a second.
+   */
+  private readonly evaluations = new Map<string, EvaluationResult>();
+
+  private evaluateOnce(principal: Principal, request: AuthorizationRequest, facts: RequestFacts, set: PolicySet, context: () => RequestContext): EvaluationResult {
+    // resource policies are per target (a bucket's): not keyed, evaluated each time
+    if (request.resourcePolicies !== undefined) return evaluate(set, context(), false);
+    if (this.evaluationsSecond !== this.lastSecond) {
+      this.evaluations.clear();
+      this.evaluationsSecond = this.lastSecond;
+    }
+    const key = `${scopeId(principal)}\u0000${request.action}\u0000${request.resource}\u0000${facts.secure}\u0000${facts.sourceIp}\u0000${facts.userAgent}\u0000${facts.region}\u0000${request.keys === undefined ? '' : JSON.stringify(request.keys)}`;
+    let result = this.evaluations.get(key);
+    if (result === undefined) {
+      result = evaluate(set, context(), false);
+      if (this.evaluations.size >= 1000) this.evaluations.clear();
+      this.evaluations.set(key, result);
+    }
+    return result;
+  }
+
+  private evaluationsSecond = -1;
+
+  /**
    * Decides whether the principal may make the request, and records the decision with its explanation.
    * @example
    * const d = authorizer.authorize(caller.principal, { action: 'iam:CreateRole', resource: roleArn }, facts);
    * if (!d.allowed) throw new AwsError('AccessDenied', d.message, 403);
    */
   authorize(principal: Principal, request: AuthorizationRequest, facts: RequestFacts): AuthorizationDecision {
-    const { set, keys } = this.scope(principal);
-    if (request.resourcePolicies !== undefined) set.resource = request.resourcePolicies;
-    const context: RequestContext = {
+    const scope = this.scope(principal);
+    const set = request.resourcePolicies === undefined ? scope.set : { ...scope.set, resource: request.resourcePolicies };
+    const time = this.timestamp(facts.now);
+    const context = (): RequestContext => ({
       action: request.action,
       resource: request.resource,
       principal: principal.kind === 'assumed-role' ? { type: 'AWS', id: principal.arn, roleArn: principal.roleArn } : { type: 'AWS', id: principal.arn },
       keys: {
-        ...keys,
-        'aws:CurrentTime': this.timestamp(facts.now),
-        'aws:EpochTime': String(Math.floor(facts.now.getTime() / 1000)),
+        ...scope.keys,
+        'aws:CurrentTime': time,
+        'aws:EpochTime': String(this.lastSecond),
         'aws:SecureTransport': facts.secure ? 'true' : 'false',
         'aws:SourceIp': facts.sourceIp,
         'aws:UserAgent': facts.userAgent,
         'aws:RequestedRegion': facts.region,
         ...request.keys,
       },
-    };
-    const fast = evaluate(set, context, false);
+    });
+    const fast = this.evaluateOnce(principal, request, facts, set, context);
     const allowed = fast.decision === 'Allow';
     // Denials are explained statement by statement; allows only name the statements that allowed.
-    const result = allowed ? fast : evaluate(set, context, true);
+    const result = allowed ? fast : evaluate(set, context(), true);
     const message = allowed ? '' : accessDeniedMessage(result, { principalArn: principal.arn, action: request.action, resource: request.resource });
     const why = allowed ? (result.reasons[0] ?? 'allowed') : (result.reasons[0] ?? 'denied');
     const summary = oneLine(`${result.decision} ${request.action} on ${request.resource}: ${why} (irsa why ${facts.requestId})`);
     // Denials carry every statement's outcome; an allow names the policies and the statements that allowed.
-    const head = `request ${facts.requestId} at ${context.keys!['aws:CurrentTime']}\nprincipal ${principal.arn}\n`;
+    const head = `request ${facts.requestId} at ${time}\nprincipal ${principal.arn}\n`;
     const explanation = allowed
       ? `${head}Allow: ${request.action} on ${request.resource}\n  ${result.reasons.join('\n  ')}`
       : `${head}policies in scope: ${describeSet(set)}\n${renderEvaluationText(result, { action: request.action, resource: request.resource }).trimEnd()}`;
@@ -218,6 +275,11 @@ export class Authorizer {
     });
     return { allowed, result, message, summary };
   }
+}
+
+/** The identity a principal's scope is cached under. */
+function scopeId(principal: Principal): string {
+  return principal.kind === 'assumed-role' ? `session\u0000${principal.accessKeyId}` : `${principal.kind}\u0000${principal.arn}`;
 }
 
 function evaluate(set: PolicySet, context: RequestContext, explain: boolean): EvaluationResult {

@@ -57,14 +57,31 @@ export interface PlaneOptions {
 export const DEFAULT_QUERY_SERVICES: readonly QueryServiceFactory[] = [iamService, stsService];
 
 class CompositeCredentials implements CredentialLookup {
+  /** Long-term keys as credentials, valid while IAM's generation is unchanged (every request looks its key up). */
+  private readonly keys = new Map<string, Credential | null>();
+  private generation = -1;
+
   constructor(
     private readonly iam: IamStore,
     private readonly sessions: SessionStore,
   ) {}
   findCredential(accessKeyId: string): Credential | undefined {
     if (accessKeyId.startsWith('ASIA')) return this.sessions.findCredential(accessKeyId);
+    if (this.generation !== this.iam.generation) {
+      this.keys.clear();
+      this.generation = this.iam.generation;
+    }
+    let credential = this.keys.get(accessKeyId);
+    if (credential === undefined) {
+      credential = this.userCredential(accessKeyId);
+      if (this.keys.size >= 10000) this.keys.clear();
+      this.keys.set(accessKeyId, credential);
+    }
+    return credential ?? undefined;
+  }
+  private userCredential(accessKeyId: string): Credential | null {
     const key = this.iam.getAccessKey(accessKeyId);
-    if (key === undefined) return undefined;
+    if (key === undefined) return null;
     const u = key.user;
     return {
       accessKeyId,

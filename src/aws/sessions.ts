@@ -5,7 +5,7 @@
  * AssumeRole* survives a crash of the process; expired sessions are pruned a day after expiry.
  * @module
  */
-import { applyMigrations, type SqliteDatabase } from './storage/database.js';
+import { applyMigrations, withoutFsync, type SqliteDatabase } from './storage/database.js';
 import { newSecretAccessKey, newSessionAccessKeyId, newSessionToken, type RandomSource } from './ids.js';
 import { formatAssumedRoleArn } from '../lib/aws-arn.js';
 import type { Credential, CredentialLookup } from './credentials.js';
@@ -117,6 +117,8 @@ export class SessionStore implements CredentialLookup {
   private issuedSincePrune = 0;
   /** Sessions never change once issued: recently used ones are kept in memory (bounded). */
   private readonly recent = new Map<string, SessionRecord>();
+  /** The credential of each session in {@link recent}. */
+  private readonly credentials = new WeakMap<SessionRecord, Credential>();
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -139,6 +141,48 @@ export class SessionStore implements CredentialLookup {
    * const creds = plane.sessions.issueSessionCredentials({ accountId, roleArn, roleId, roleName, sessionName, expiration });
    */
   issueSessionCredentials(input: IssueSessionInput): SessionCredentials {
+    const row = this.newRow(input);
+    withoutFsync(this.db, () => this.insert.run(row)); // durable against kill -9 when it returns: see commitPending
+    return credentialsOf(row, input);
+  }
+
+  /**
+   * Issues session credentials like {@link issueSessionCredentials}, but sessions issued while the event loop is in
+   * one phase (concurrent AssumeRole* calls) are committed in one transaction just after it (group commit); each
+   * promise settles after its row is committed, so an answered session survives `kill -9` as before.
+   * @example
+   * const creds = await plane.sessions.issueSessionCredentialsBatched({ accountId, roleArn, roleId, roleName, sessionName, expiration });
+   */
+  issueSessionCredentialsBatched(input: IssueSessionInput): Promise<SessionCredentials> {
+    const row = this.newRow(input);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ row, done: (err) => (err === undefined ? resolve(credentialsOf(row, input)) : reject(err)) });
+      if (this.pending.length === 1) setImmediate(() => this.commitPending());
+    });
+  }
+
+  private readonly pending: Array<{ row: Row; done: (err?: unknown) => void }> = [];
+
+  /**
+   * WAL without fsync (withoutFsync): the rows survive a crash of the process (kill -9), not a power loss, after which
+   * the client simply assumes the role again; an fsync per AssumeRole* would cap STS at the disk's sync rate.
+   */
+  private commitPending(): void {
+    const batch = this.pending.splice(0);
+    let failure: unknown;
+    try {
+      withoutFsync(this.db, () =>
+        this.db.transaction(() => {
+          for (const p of batch) this.insert.run(p.row);
+        })(),
+      );
+    } catch (err) {
+      failure = err ?? new Error('session commit failed');
+    }
+    for (const p of batch) p.done(failure);
+  }
+
+  private newRow(input: IssueSessionInput): Row {
     const now = this.now();
     if (++this.issuedSincePrune >= 1000) {
       this.issuedSincePrune = 0;
@@ -164,15 +208,7 @@ export class SessionStore implements CredentialLookup {
       federated_provider: input.federatedProvider ?? null,
       web_identity: input.webIdentity ? JSON.stringify(input.webIdentity) : null,
     };
-    // WAL without fsync: the row survives a crash of the process (kill -9), not a power loss, after which the client
-    // simply assumes the role again; an fsync per AssumeRole* would cap STS at the disk's sync rate.
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      this.insert.run(row);
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
-    return { accessKeyId: row.access_key_id, secretAccessKey: row.secret_access_key, sessionToken: row.session_token, expiration: input.expiration };
+    return row;
   }
 
   /** The session of an `ASIA…` key, expired or not (callers check `expiration`). */
@@ -190,25 +226,38 @@ export class SessionStore implements CredentialLookup {
   findCredential(accessKeyId: string): Credential | undefined {
     const s = this.getSession(accessKeyId);
     if (s === undefined) return undefined;
-    return {
-      accessKeyId: s.accessKeyId,
-      secretAccessKey: s.secretAccessKey,
-      sessionToken: s.sessionToken,
-      expiration: s.expiration,
-      active: true,
-      principal: {
-        kind: 'assumed-role',
-        accountId: s.accountId,
-        arn: s.assumedRoleArn,
-        userId: s.assumedRoleId,
-        roleArn: s.roleArn,
-        roleName: s.roleName,
-        roleId: s.roleId,
-        sessionName: s.sessionName,
-        accessKeyId: s.accessKeyId,
-      },
-    };
+    let credential = this.credentials.get(s);
+    if (credential === undefined) {
+      credential = sessionCredential(s);
+      this.credentials.set(s, credential);
+    }
+    return credential;
   }
+}
+
+function sessionCredential(s: SessionRecord): Credential {
+  return {
+    accessKeyId: s.accessKeyId,
+    secretAccessKey: s.secretAccessKey,
+    sessionToken: s.sessionToken,
+    expiration: s.expiration,
+    active: true,
+    principal: {
+      kind: 'assumed-role',
+      accountId: s.accountId,
+      arn: s.assumedRoleArn,
+      userId: s.assumedRoleId,
+      roleArn: s.roleArn,
+      roleName: s.roleName,
+      roleId: s.roleId,
+      sessionName: s.sessionName,
+      accessKeyId: s.accessKeyId,
+    },
+  };
+}
+
+function credentialsOf(row: Row, input: IssueSessionInput): SessionCredentials {
+  return { accessKeyId: row.access_key_id, secretAccessKey: row.secret_access_key, sessionToken: row.session_token, expiration: input.expiration };
 }
 
 function toRecord(r: Row): SessionRecord {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Statement } from 'better-sqlite3';
-import { applyMigrations, type SqliteDatabase } from '../storage/database.js';
+import { applyMigrations, withoutFsync, type SqliteDatabase } from '../storage/database.js';
 
 const MIGRATIONS = [
   `CREATE TABLE iam_users (
@@ -170,6 +170,12 @@ export class IamStore {
    */
   private readonly reads = new Map<string, unknown>();
   private static readonly MAX_READS = 20000;
+  private writes = 0;
+
+  /** Changes at every write (and rollback): what callers derive from IAM's data (credentials, policy sets) is valid while it stays the same. */
+  get generation(): number {
+    return this.writes;
+  }
 
   constructor(readonly db: SqliteDatabase) {
     applyMigrations(db, 'iam', MIGRATIONS);
@@ -202,6 +208,7 @@ export class IamStore {
   }
   private run(sql: string, ...args: unknown[]): number {
     this.reads.clear();
+    this.writes++;
     return this.stmt(sql).run(...args).changes;
   }
 
@@ -211,6 +218,7 @@ export class IamStore {
       return this.db.transaction(fn)();
     } catch (err) {
       this.reads.clear();
+      this.writes++;
       throw err;
     }
   }
@@ -284,8 +292,9 @@ export class IamStore {
   setRoleTags(name: string, tags: readonly Tag[]): void {
     this.run('UPDATE iam_roles SET tags = ? WHERE name_lower = ?', JSON.stringify(tags), name.toLowerCase());
   }
+  /** Bookkeeping, not a caller's acknowledged write: not fsynced (see {@link withoutFsync}). */
   markRoleUsed(name: string, date: Date, region: string): void {
-    this.run('UPDATE iam_roles SET last_used_date = ?, last_used_region = ? WHERE name_lower = ?', date.getTime(), region, name.toLowerCase());
+    withoutFsync(this.db, () => this.run('UPDATE iam_roles SET last_used_date = ?, last_used_region = ? WHERE name_lower = ?', date.getTime(), region, name.toLowerCase()));
   }
   putRolePolicy(roleName: string, policyName: string, document: string): void {
     this.run('INSERT INTO iam_role_inline_policies VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET document = excluded.document', roleName.toLowerCase(), policyName, document);

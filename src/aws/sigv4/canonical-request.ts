@@ -90,11 +90,16 @@ export function canonicalQuery(rawQuery: string): string {
  * trimmed with inner runs of white space collapsed (obs-fold line breaks included).
  */
 export function canonicalHeaders(headers: ReadonlyArray<readonly [string, string]>, signedHeaders: readonly string[]): string {
+  const names = headers.map(([n]) => n.toLowerCase());
   let out = '';
   for (const name of signedHeaders) {
-    const values: string[] = [];
-    for (const [n, v] of headers) if (n.toLowerCase() === name) values.push(v.trim().replace(/\s+/g, ' '));
-    out += `${name}:${values.join(',')}\n`;
+    let joined: string | undefined;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] !== name) continue;
+      const value = headers[i]![1].trim().replace(/\s+/g, ' ');
+      joined = joined === undefined ? value : `${joined},${value}`;
+    }
+    out += `${name}:${joined ?? ''}\n`;
   }
   return out;
 }

@@ -51,3 +51,27 @@ export function openDatabaseReadOnly(path: string): SqliteDatabase {
   db.pragma('busy_timeout = 5000');
   return db;
 }
+
+const relaxed = new WeakMap<SqliteDatabase, { normal: Database.Statement; full: Database.Statement }>();
+
+/**
+ * Runs `write` with `synchronous = NORMAL`: in WAL mode its commit is in the WAL file (the OS's page cache) before
+ * `write` returns, so it survives `kill -9` of this process, but it is not fsynced, so a power loss may drop it.
+ * For writes whose loss on power failure is harmless (session rows: the client assumes the role again; decision
+ * records; role-last-used bookkeeping). The pragma statements are prepared once per database.
+ * @example
+ * withoutFsync(db, () => insert.run(row));
+ */
+export function withoutFsync<T>(db: SqliteDatabase, write: () => T): T {
+  let s = relaxed.get(db);
+  if (s === undefined) {
+    s = { normal: db.prepare('PRAGMA synchronous = NORMAL'), full: db.prepare('PRAGMA synchronous = FULL') };
+    relaxed.set(db, s);
+  }
+  s.normal.run();
+  try {
+    return write();
+  } finally {
+    s.full.run();
+  }
+}

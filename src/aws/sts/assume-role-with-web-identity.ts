@@ -136,6 +136,7 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
     roleArn: stored.arn,
     roleSessionName: sessionName!,
     now,
+    traceAllows: false,
   });
   if (!trust.allowed) return refuse(accessDenied(STS_MESSAGES.notAuthorizedWebIdentity), 'trust-policy', `the trust policy of ${stored.roleName} refuses: ${trustRefusal(trust)}`, trust);
   // 11. duration against the role's maximum
@@ -147,7 +148,7 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
   const session = resolveSessionPolicies(env, params.get('Policy'), policyArns, trust.sessionTags);
   if (!session.ok) return refuse(session.fault, 'session-policy', session.detail, trust);
   // 14. credentials, stored before answering
-  const credentials = env.backend.issueSessionCredentials({
+  const credentials = await env.backend.issueSessionCredentials({
     accountId: stored.accountId,
     roleArn: stored.arn,
     roleId: stored.roleId,

@@ -60,7 +60,7 @@ function namesCallerDirectly(trust: CompiledPolicy, refs: EvaluationResult['matc
  * @example
  * const r = assumeRole({ RoleArn, RoleSessionName: 'ci' }, caller, env);
  */
-export function assumeRole(params: QueryParams, caller: StsCaller, env: StsEnvironment): StsOutcome<AssumeRoleOutput> {
+export async function assumeRole(params: QueryParams, caller: StsCaller, env: StsEnvironment): Promise<StsOutcome<AssumeRoleOutput>> {
   const v = new ConstraintValidator();
   const roleArn = params.get('RoleArn');
   const sessionName = params.get('RoleSessionName');
@@ -161,7 +161,7 @@ export function assumeRole(params: QueryParams, caller: StsCaller, env: StsEnvir
   const session = resolveSessionPolicies(env, params.get('Policy'), policyArns, tags);
   if (!session.ok) return refuse(session.fault, 'session-policy', session.detail);
 
-  const credentials = env.backend.issueSessionCredentials({
+  const credentials = await env.backend.issueSessionCredentials({
     accountId: role.accountId,
     roleArn: role.arn,
     roleId: role.roleId,

@@ -31,7 +31,7 @@ export interface StsBackend extends WebIdentityProviderLookup {
   /** A managed policy's default version document, AWS managed or customer managed, or undefined. */
   getManagedPolicyDocument(policyArn: string): string | undefined;
   /** Creates and stores a session's credentials; durable when it returns (called once per successful assume). */
-  issueSessionCredentials(input: IssueSessionInput): SessionCredentials;
+  issueSessionCredentials(input: IssueSessionInput): Promise<SessionCredentials>;
 }
 
 /** Options shared by the STS operations. */

@@ -62,7 +62,7 @@ export class MemoryStsBackend implements StsBackend {
     return managed === undefined ? undefined : JSON.stringify(managed.document);
   }
 
-  issueSessionCredentials(input: IssueSessionInput): SessionCredentials {
-    return this.sessions.issueSessionCredentials(input);
+  issueSessionCredentials(input: IssueSessionInput): Promise<SessionCredentials> {
+    return this.sessions.issueSessionCredentialsBatched(input);
   }
 }

@@ -43,8 +43,8 @@ export class PlaneStsBackend implements StsBackend {
     return this.plane.authorizer.managedPolicyDocument(policyArn);
   }
 
-  issueSessionCredentials(input: IssueSessionInput): SessionCredentials {
-    return this.plane.sessions.issueSessionCredentials(input);
+  issueSessionCredentials(input: IssueSessionInput): Promise<SessionCredentials> {
+    return this.plane.sessions.issueSessionCredentialsBatched(input);
   }
 }
 
@@ -159,7 +159,12 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
     });
     const markUsed = (roleArn: string, call: QueryCall): void => {
       const role = plane.iam.getRoleByArn(roleArn);
-      if (role !== undefined) plane.iam.markRoleUsed(role.roleName, call.now, call.region);
+      if (role === undefined) return;
+      // RoleLastUsed is coarse on AWS too (reported hours late): written at most once a second per role and region,
+      // so a burst of sessions does not rewrite the row (and drop IAM's read caches) on every call.
+      const last = role.lastUsedDate;
+      if (last !== null && role.lastUsedRegion === call.region && call.now.getTime() - last.getTime() < 1000) return;
+      plane.iam.markRoleUsed(role.roleName, call.now, call.region);
     };
     return {
       name: 'sts',
@@ -180,9 +185,9 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
         },
         AssumeRole: {
           auth: 'signed',
-          handle(call) {
+          async handle(call) {
             const caller = stsCaller(plane, call.caller!.principal);
-            const r = assumeRole(call.params, caller, envFor(call));
+            const r = await assumeRole(call.params, caller, envFor(call));
             const roleArn = call.params.get('RoleArn') ?? '*';
             record(call, caller.arn, 'sts:AssumeRole', roleArn, r);
             if (!r.ok) throw r.fault;

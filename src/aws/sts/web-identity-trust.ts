@@ -18,6 +18,11 @@ export interface WebIdentityTrustInput {
   roleArn?: string;
   roleSessionName?: string;
   now?: Date;
+  /**
+   * Trace every statement also when the trust policy allows (default true, for `irsa policy explain-trust`); STS
+   * passes false: an allow then names only the statements that allowed, a refusal is still traced in full.
+   */
+  traceAllows?: boolean;
 }
 
 /** The decision, per action, with the context it was made in. */
@@ -48,10 +53,13 @@ export function evaluateWebIdentityTrust(input: WebIdentityTrustInput): WebIdent
     ...(input.roleSessionName === undefined ? {} : { roleSessionName: input.roleSessionName }),
     ...(input.now === undefined ? {} : { now: input.now }),
   });
-  const actions = req.requiredActions.map((action) => ({
-    action,
-    result: evaluatePolicies({ resource: [input.trustPolicy] }, { ...req.context, action }, { explain: true }),
-  }));
+  const explainAll = input.traceAllows !== false;
+  const actions = req.requiredActions.map((action) => {
+    const set = { resource: [input.trustPolicy] };
+    const context = { ...req.context, action };
+    const fast = explainAll ? undefined : evaluatePolicies(set, context, { explain: false });
+    return { action, result: fast !== undefined && fast.decision === 'Allow' ? fast : evaluatePolicies(set, context, { explain: true }) };
+  });
   const keys = req.context.keys ?? {};
   const sessionTags: SessionTag[] = [];
   for (const [k, v] of Object.entries(keys)) if (k.startsWith('aws:RequestTag/')) sessionTags.push({ key: k.slice('aws:RequestTag/'.length), value: String(v) });

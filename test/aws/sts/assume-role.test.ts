@@ -40,10 +40,10 @@ function user(identity: string[] = []): StsCaller {
 
 const allowAssume = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: TARGET }] });
 
-test('a trust policy naming the user suffices in the same account; naming only the account needs an identity Allow', () => {
-  const direct = assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'ci' }), user(), setup(USER_ARN));
+test('a trust policy naming the user suffices in the same account; naming only the account needs an identity Allow', async () => {
+  const direct = await assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'ci' }), user(), setup(USER_ARN));
   assert.ok(direct.ok, direct.ok ? '' : direct.explanation.summary);
-  const accountOnly = assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'ci' }), user(), setup(`arn:aws:iam::${ACCOUNT}:root`));
+  const accountOnly = await assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'ci' }), user(), setup(`arn:aws:iam::${ACCOUNT}:root`));
   assert.equal(accountOnly.ok, false);
   if (!accountOnly.ok) {
     assert.deepEqual([accountOnly.fault.code, accountOnly.fault.httpStatus, accountOnly.fault.message], [
@@ -52,12 +52,12 @@ test('a trust policy naming the user suffices in the same account; naming only t
       `User: ${USER_ARN} is not authorized to perform: sts:AssumeRole on resource: ${TARGET}`,
     ]);
   }
-  assert.ok(assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'ci' }), user([allowAssume]), setup(`arn:aws:iam::${ACCOUNT}:root`)).ok);
+  assert.ok((await assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'ci' }), user([allowAssume]), setup(`arn:aws:iam::${ACCOUNT}:root`))).ok);
 });
 
-test('role chaining is capped at one hour; MaxSessionDuration applies too', () => {
+test('role chaining is capped at one hour; MaxSessionDuration applies too', async () => {
   const env = setup(`arn:aws:iam::${ACCOUNT}:root`);
-  const first = assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'one' }), user([allowAssume]), env);
+  const first = await assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'one' }), user([allowAssume]), env);
   assert.ok(first.ok);
   const session = env.backend.sessions.getSession(first.output.credentials.accessKeyId)!;
   const asSession: StsCaller = {
@@ -68,24 +68,24 @@ test('role chaining is capped at one hour; MaxSessionDuration applies too', () =
     policies: { identity: [cache.compile(allowAssume, { kind: 'inline', name: 'deployer-inline' })] },
     session,
   };
-  const chained = assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'two', DurationSeconds: '7200' }), asSession, env);
+  const chained = await assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'two', DurationSeconds: '7200' }), asSession, env);
   assert.ok(!chained.ok);
   if (!chained.ok) assert.equal(chained.fault.message, 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
-  const ok = assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'two' }), asSession, env);
+  const ok = await assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'two' }), asSession, env);
   assert.ok(ok.ok && env.backend.sessions.getSession(ok.output.credentials.accessKeyId)!.chained);
-  const tooLong = assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'ci', DurationSeconds: '7200' }), user(), setup(USER_ARN, 3600));
+  const tooLong = await assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'ci', DurationSeconds: '7200' }), user(), setup(USER_ARN, 3600));
   assert.ok(!tooLong.ok && tooLong.fault.message === 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
 });
 
-test('an explicit Deny in the caller\'s policies wins over a trust policy naming it', () => {
+test('an explicit Deny in the caller\'s policies wins over a trust policy naming it', async () => {
   const deny = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'sts:*', Resource: '*' }] });
-  const r = assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'ci' }), user([deny]), setup(USER_ARN));
+  const r = await assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'ci' }), user([deny]), setup(USER_ARN));
   assert.ok(!r.ok && r.fault.code === 'AccessDenied');
 });
 
-test('tags need sts:TagSession and are kept on the session', () => {
+test('tags need sts:TagSession and are kept on the session', async () => {
   const env = setup(USER_ARN);
-  const r = assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'ci', 'Tags.member.1.Key': 'team', 'Tags.member.1.Value': 'blue' }), user(), env);
+  const r = await assumeRole(P({ RoleArn: TARGET, RoleSessionName: 'ci', 'Tags.member.1.Key': 'team', 'Tags.member.1.Value': 'blue' }), user(), env);
   assert.ok(r.ok, r.ok ? '' : r.explanation.summary);
   assert.deepEqual(env.backend.sessions.getSession(r.output.credentials.accessKeyId)!.tags, [{ key: 'team', value: 'blue' }]);
   assert.ok(r.output.packedPolicySize !== undefined);
