@@ -49,7 +49,7 @@ async function waitFor(check: () => Promise<boolean>, what: string, ms = 20_000)
 }
 
 /** Starts the stub API server (fixtures.json in `dir`) and the Go webhook, optionally pinned with taskset. */
-export async function startGoWebhook(ref: GoReference, dir: string, ports: { stub: number; webhook: number; metrics: number }, options: { core?: number; region: string }): Promise<RunningGo> {
+export async function startGoWebhook(ref: GoReference, dir: string, ports: { stub: number; webhook: number; metrics: number }, options: { core?: number | string; region: string }): Promise<RunningGo> {
   const stub = spawn(process.execPath, [ref.stub, '--port', String(ports.stub), '--fixtures', join(dir, 'fixtures.json'), '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     await waitFor(async () => (await fetch(`http://127.0.0.1:${ports.stub}/version`)).ok, 'the stub API server');

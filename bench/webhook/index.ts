@@ -4,13 +4,16 @@
  *
  * 1. Differential check: every review to both servers; the decoded patches must be equal as JSON values (and the
  *    count of byte-identical patches is printed).
- * 2. Per core: each server pinned to core 0 (`taskset -c 0`), autocannon pinned to core 1 (32 connections,
- *    HTTP/1.1 over TLS, cycling through the reviews), rounds alternating irsa/Go/irsa/Go…; req/s, p50, p99 and
+ * 2. Per core: each server pinned to core 0 (`taskset -c 0`), the load generator (wrk, else autocannon) pinned to
+ *    core 1 (32 connections, HTTP/1.1 over TLS, cycling through the reviews), rounds alternating irsa/Go/irsa/Go…;
+ *    req/s, p50, p99 and
  *    server CPU per request (from /proc, so it holds on a busy machine), and the ratios irsa/Go.
  *    Goal (issue 13): ≥ 1.2× Go's req/s with p99 no worse than Go's.
- * 3. On 2 cores: no server pinned, so each uses every core it sees: `irsa webhook` as users run it (the CLI, offline
- *    ServiceAccount file) with `--workers 1` and `--workers 2`, and Go with GOMAXPROCS 2; rounds interleaved. The
- *    load generator shares those cores. Goal (issue 13): `--workers 2` ≥ 1.8× `--workers 1`.
+ * 3. On 2 cores: `irsa webhook` as users run it (the CLI, offline ServiceAccount file) with `--workers 1` and
+ *    `--workers 2`, and Go with GOMAXPROCS 2; rounds interleaved. With a third core the servers are pinned to cores
+ *    0-1 and the load generator to core 2; on a 2-core machine nothing is pinned and the load generator shares the
+ *    servers' cores, so the cores each side used are printed beside the ratio. Goal (issue 13): `--workers 2` ≥
+ *    1.8× `--workers 1`.
  *
  * The Go side is skipped with a message when `../shared/reference/eks-webhook` is absent (a user's clone).
  * `BENCH_WEBHOOK_BASELINE=/path/to/another/checkout` adds that checkout's server to the per-core rounds (before/after).
@@ -20,7 +23,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, Agent } from 'node:https';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstLine, freePort, webhookListeningPort } from '../child-process.js';
@@ -41,6 +44,8 @@ interface LoadResult {
   non2xx: number;
   /** Server CPU time per request, in µs (user + system of the server's process tree during the round). */
   cpuMicrosPerRequest: number;
+  /** The load generator's CPU time per request, in µs. */
+  loaderCpuMicrosPerRequest: number;
 }
 
 interface Target {
@@ -50,7 +55,7 @@ interface Target {
   stop(): Promise<void>;
 }
 
-function spawnNode(core: number | undefined, args: string[]): ChildProcess {
+function spawnNode(core: number | string | undefined, args: string[]): ChildProcess {
   const node = [process.execPath, '--import', 'tsx', ...args];
   return core !== undefined && hasTaskset
     ? spawn('taskset', ['-c', String(core), ...node], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -76,8 +81,9 @@ async function startIrsa(name: string, dir: string, core: number | undefined, ex
 }
 
 /** `irsa webhook --workers N` as users run it (the CLI from the sources, ServiceAccounts from a manifest file). */
-async function startIrsaCli(name: string, dir: string, workers: number): Promise<Target> {
-  const child = spawn(process.execPath, [IRSA_BIN, 'webhook', `--workers=${workers}`, '--in-cluster=false', '--port=0', '--metrics-port=0', `--tls-cert=${join(dir, 'tls.crt')}`, `--tls-key=${join(dir, 'tls.key')}`, `--aws-default-region=${REGION}`, `--service-accounts=${join(dir, 'service-accounts.json')}`, '--service-account-lookup-grace-period=0', '--log-format=json'], {
+async function startIrsaCli(name: string, dir: string, workers: number, cores: string | undefined): Promise<Target> {
+  const pin = cores !== undefined && hasTaskset ? ['-c', cores, process.execPath] : undefined;
+  const child = spawn(pin ? 'taskset' : process.execPath, [...(pin ?? []), IRSA_BIN, 'webhook', `--workers=${workers}`, '--in-cluster=false', '--port=0', '--metrics-port=0', `--tls-cert=${join(dir, 'tls.crt')}`, `--tls-key=${join(dir, 'tls.key')}`, `--aws-default-region=${REGION}`, `--service-accounts=${join(dir, 'service-accounts.json')}`, '--service-account-lookup-grace-period=0', '--log-format=json'], {
     env: { ...process.env, IRSA_FROM_SOURCE: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -96,7 +102,7 @@ async function startIrsaCli(name: string, dir: string, workers: number): Promise
   };
 }
 
-async function startGo(name: string, dir: string, core: number | undefined): Promise<Target> {
+async function startGo(name: string, dir: string, core: number | string | undefined): Promise<Target> {
   const go: RunningGo = await startGoWebhook(findGoReference() as Exclude<ReturnType<typeof findGoReference>, string>, dir, { stub: await freePort(), webhook: await freePort(), metrics: await freePort() }, { core, region: REGION });
   return { name, url: go.url, pid: go.pid, stop: go.stop };
 }
@@ -184,6 +190,7 @@ function summarise(rounds: LoadResult[]): LoadResult {
     errors: rounds.reduce((a, r) => a + r.errors, 0),
     non2xx: rounds.reduce((a, r) => a + r.non2xx, 0),
     cpuMicrosPerRequest: median(rounds.map((r) => r.cpuMicrosPerRequest)),
+    loaderCpuMicrosPerRequest: median(rounds.map((r) => r.loaderCpuMicrosPerRequest)),
   };
 }
 
@@ -193,7 +200,7 @@ function row(name: string, r: LoadResult, rounds: LoadResult[]): string {
 }
 
 /** Interleaved rounds over `targets` from one load generator (pinned to `core` when given). */
-async function load(targets: Target[], core: number | undefined, dir: string, rounds: number, duration: number): Promise<Record<string, LoadResult[]>> {
+async function load(targets: Target[], core: number | string | undefined, dir: string, rounds: number, duration: number): Promise<Record<string, LoadResult[]>> {
   const child = spawnNode(core, [join(here, 'load-child.ts'), JSON.stringify({ targets: targets.map(({ name, url, pid }) => ({ name, url, pid })), bodiesFile: join(dir, 'bodies.json'), connections: 32, rounds, duration, warmup: 1 })]);
   return JSON.parse(await firstLine(child)) as Record<string, LoadResult[]>;
 }
@@ -265,19 +272,29 @@ export async function run(short: boolean): Promise<void> {
       }
     });
 
-    // On 2 cores: nothing pinned; the load generator shares the cores with the server under test.
-    console.log(`on 2 cores (nothing pinned, the load generator shares them; load average ${load1()} before):`);
+    // On 2 cores: with a third core, servers on cores 0-1 and the load generator on core 2; on a 2-core machine
+    // nothing is pinned and the load generator shares the servers' cores (it takes what the servers cannot use).
+    const spare = hasTaskset && availableParallelism() >= 3;
+    const serverCores = spare ? '0,1' : undefined;
+    const loaderCore = spare ? 2 : undefined;
+    console.log(spare
+      ? `on 2 cores (servers on cores 0-1, load generator on core 2; load average ${load1()} before):`
+      : `on 2 cores (nothing pinned, the load generator shares them: this machine has no third core; load average ${load1()} before):`);
     const one = 'irsa --workers 1';
     const two = 'irsa --workers 2';
     const goName = 'go (GOMAXPROCS 2)';
-    const starts2 = [() => startIrsaCli(one, dir, 1), () => startIrsaCli(two, dir, 2)];
-    if (withGo) starts2.push(() => startGo(goName, dir, undefined));
+    const starts2 = [() => startIrsaCli(one, dir, 1, serverCores), () => startIrsaCli(two, dir, 2, serverCores)];
+    if (withGo) starts2.push(() => startGo(goName, dir, serverCores));
     await withTargets(starts2, async (targets) => {
-      const results = await load(targets, undefined, dir, short ? 1 : 3, duration);
+      const results = await load(targets, loaderCore, dir, short ? 1 : 3, duration);
       const r = report(results, targets.map((t) => t.name));
       const perRound = (a: string, b: string): string => results[a]!.map((x, i) => (x.requestsPerSecond / results[b]![i]!.requestsPerSecond).toFixed(2)).join('/');
       const scale = r[two]!.requestsPerSecond / r[one]!.requestsPerSecond;
       console.log(`ratio --workers 2 / --workers 1 on 2 cores: ${scale.toFixed(2)}x req/s (rounds ${perRound(two, one)}; goal >= 1.8: ${scale >= 1.8 ? 'met' : 'NOT met'}), p99 ${r[two]!.p99} vs ${r[one]!.p99} ms${short ? ' (short run: indicative only)' : ''}`);
+      // What bounds the scaling: the cores each server used (req/s × CPU per request) and what the load generator took.
+      const cores = (x: LoadResult): string => ((x.requestsPerSecond * x.cpuMicrosPerRequest) / 1e6).toFixed(2);
+      const loaderCores = (x: LoadResult): string => ((x.requestsPerSecond * x.loaderCpuMicrosPerRequest) / 1e6).toFixed(2);
+      console.log(`cores used on 2 cores: --workers 1 ${cores(r[one]!)} (load generator ${loaderCores(r[one]!)}), --workers 2 ${cores(r[two]!)} (load generator ${loaderCores(r[two]!)}); CPU per request ${r[one]!.cpuMicrosPerRequest.toFixed(0)} vs ${r[two]!.cpuMicrosPerRequest.toFixed(0)} µs`);
       const go = r[goName];
       if (go !== undefined) {
         console.log(`ratio irsa --workers 2 / Go on 2 cores: ${(r[two]!.requestsPerSecond / go.requestsPerSecond).toFixed(2)}x req/s (rounds ${perRound(two, goName)}), p99 ${r[two]!.p99} vs ${go.p99} ms; --workers 1 / Go ${(r[one]!.requestsPerSecond / go.requestsPerSecond).toFixed(2)}x`);
