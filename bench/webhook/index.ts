@@ -6,8 +6,7 @@
  *    count of byte-identical patches is printed).
  * 2. Per core: each server pinned to core 0 (`taskset -c 0`), the load generator (wrk, else autocannon) pinned to
  *    core 1 (32 connections, HTTP/1.1 over TLS, cycling through the reviews), rounds alternating irsa/Go/irsa/Go…;
- *    req/s, p50, p99 and
- *    server CPU per request (from /proc, so it holds on a busy machine), and the ratios irsa/Go.
+ *    req/s, p50, p99 and server CPU per request (from /proc, so it holds on a busy machine), and the ratios irsa/Go.
  *    Goal (issue 13): ≥ 1.2× Go's req/s with p99 no worse than Go's.
  * 3. On 2 cores: `irsa webhook` as users run it (the CLI, offline ServiceAccount file) with `--workers 1` and
  *    `--workers 2`, and Go with GOMAXPROCS 2; rounds interleaved. With a third core the servers are pinned to cores
