@@ -61,6 +61,11 @@ export class MemoryIdentityStore implements ManagedIdentityStore {
     return this;
   }
 
+  /** Removes the ServiceAccount `namespace/name`, if held. */
+  delete(namespace: string, name: string): void {
+    this.#index.delete(namespace, name);
+  }
+
   /** Replaces every ServiceAccount with `serviceAccounts`. */
   replaceServiceAccounts(serviceAccounts: Iterable<ServiceAccountInfo>): void {
     const next = new ServiceAccountIndex();

@@ -1,17 +1,17 @@
 /**
  * `--workers N`: node:cluster processes sharing the admission port (worker_threads cannot share a listening socket
  * on Node 20). The primary owns the identity source and the certificate files: it sends a snapshot plus changes
- * over IPC, and each new checked certificate; each worker answers from a local read-only copy and asks the primary
- * on a miss; the primary aggregates the workers' metrics and tells them when to drain.
+ * over IPC, and each new checked certificate; each worker answers from its own MemoryIdentityStore and asks the
+ * primary on a miss; the primary aggregates the workers' metrics and tells them when to drain.
  * @module
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
-import { ServiceAccountIndex } from '../kube/service-account-watch.js';
 import type { ServiceAccountInfo } from '../kube/service-account.js';
 import type { IdentityChange, IdentityStore, ManagedIdentityStore, ServiceAccountLookup } from './identity-store.js';
 import type { ConfigMapEntries, ContainerCredentialsIdentities } from './identity.js';
 import type { WebhookMetrics } from './metrics.js';
+import { MemoryIdentityStore } from './memory-identity-store.js';
 import type { CertificatePair } from './tls.js';
 
 /** A metric family as prom-client's `getMetricsAsJSON` returns it (passed through IPC as is). */
@@ -192,17 +192,14 @@ export function startWorkerPool(options: {
 }
 
 /**
- * A worker's identity store: a read-only copy fed by the primary; a miss asks the primary (which applies its grace
- * period and direct GET). Resolves `ready` on the first snapshot.
+ * A worker's identity store: a `MemoryIdentityStore` fed by the primary (snapshots and changes), plus one step of
+ * its own: a miss asks the primary (which applies its grace period and direct GET). Resolves `ready` on the first
+ * snapshot.
  */
 export function createWorkerIdentityStore(): IdentityStore & { ready: Promise<void> } {
-  let index = new ServiceAccountIndex();
-  let configMap: ConfigMapEntries | undefined;
-  let containerCredentials: ContainerCredentialsIdentities | undefined;
-  let synced = false;
-  /** The snapshot being received. */
-  let next: ServiceAccountIndex | undefined;
-  let head: SnapshotHead | undefined;
+  let held = new MemoryIdentityStore({ synced: false });
+  /** The snapshot being received; lookups use `held` until it is complete. */
+  let next: MemoryIdentityStore | undefined;
   let lookupId = 0;
   const pending = new Map<number, (r: ServiceAccountLookup) => void>();
   let markReady!: () => void;
@@ -210,20 +207,16 @@ export function createWorkerIdentityStore(): IdentityStore & { ready: Promise<vo
   process.on('message', (m: unknown) => {
     if (!isMessage<ToWorker>(m)) return;
     if (m.irsa === 'snapshot') {
-      next = new ServiceAccountIndex();
-      head = m.head;
+      next = new MemoryIdentityStore({ ...m.head });
     } else if (m.irsa === 'snapshot-accounts') {
       for (const sa of m.serviceAccounts) next?.set(sa);
-    } else if (m.irsa === 'snapshot-end' && next !== undefined && head !== undefined) {
-      // Lookups use the previous copy until the new one is complete.
-      index = next;
-      ({ configMap, containerCredentials, synced } = head);
+    } else if (m.irsa === 'snapshot-end' && next !== undefined) {
+      held = next;
       next = undefined;
-      head = undefined;
       markReady();
     } else if (m.irsa === 'change') {
-      if (m.change.type === 'set') index.set(m.change.serviceAccount);
-      else if (m.change.type === 'delete') index.delete(m.change.namespace, m.change.name);
+      if (m.change.type === 'set') held.set(m.change.serviceAccount);
+      else if (m.change.type === 'delete') held.delete(m.change.namespace, m.change.name);
     } else if (m.irsa === 'lookup-result') {
       pending.get(m.id)?.(m.result);
       pending.delete(m.id);
@@ -233,7 +226,7 @@ export function createWorkerIdentityStore(): IdentityStore & { ready: Promise<vo
   return {
     ready,
     async lookupServiceAccount(namespace, name) {
-      const hit = index.get(namespace, name);
+      const hit = held.get(namespace, name);
       if (hit) return { serviceAccount: hit, source: 'cache' };
       if (!process.connected) return { serviceAccount: undefined, source: 'miss' };
       const id = ++lookupId;
@@ -242,9 +235,9 @@ export function createWorkerIdentityStore(): IdentityStore & { ready: Promise<vo
         process.send!({ irsa: 'lookup', id, namespace, name } satisfies ToPrimary);
       });
     },
-    configMapEntries: () => configMap,
-    containerCredentials: () => containerCredentials,
-    isSynced: () => synced,
+    configMapEntries: () => held.configMapEntries(),
+    containerCredentials: () => held.containerCredentials(),
+    isSynced: () => held.isSynced(),
     // The primary reports the cache size; workers count 0 so the aggregated gauge is not multiplied.
     size: () => 0,
   };

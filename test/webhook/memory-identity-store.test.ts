@@ -8,7 +8,7 @@ import { MemoryIdentityStore, parseConfigMapConfig, parseContainerCredentialsCon
 const ROLE = 'eks.amazonaws.com/role-arn';
 const ARN = 'arn:aws:iam::111122223333:role/s3-reader';
 
-test('lookups answer from what it holds (cache or miss, reported to events); setters replace it', async () => {
+test('lookups answer from what it holds (cache or miss, reported to events); setters replace it, delete removes one', async () => {
   const seen: LookupSource[] = [];
   const store = new MemoryIdentityStore({ serviceAccounts: [{ namespace: 'default', name: 'app', uid: 'u1', annotations: { [ROLE]: ARN } }], events: { lookup: (s) => seen.push(s) } });
   assert.deepEqual(await store.lookupServiceAccount('default', 'app'), { serviceAccount: { namespace: 'default', name: 'app', uid: 'u1', annotations: { [ROLE]: ARN } }, source: 'cache' });
@@ -16,10 +16,14 @@ test('lookups answer from what it holds (cache or miss, reported to events); set
   assert.deepEqual(seen, ['cache', 'miss']);
   store.set({ namespace: 'team', name: 'b', annotations: {} });
   assert.equal(store.size(), 2);
+  store.delete('default', 'app');
+  store.delete('default', 'never-held');
+  assert.deepEqual(await store.lookupServiceAccount('default', 'app'), { serviceAccount: undefined, source: 'miss' });
+  assert.equal(store.size(), 1);
   store.replaceServiceAccounts([{ namespace: 'team', name: 'c', annotations: {} }]);
   assert.deepEqual([...store.serviceAccounts()].map((sa) => `${sa.namespace}/${sa.name}`), ['team/c']);
   assert.equal(store.get('default', 'app'), undefined);
-  assert.deepEqual(seen, ['cache', 'miss'], 'get() is not a lookup');
+  assert.deepEqual(seen, ['cache', 'miss', 'miss'], 'get() is not a lookup');
 });
 
 test('dump is upstream\'s cache body; clear empties ServiceAccounts and ConfigMap, keeps the Pod Identity config', () => {
