@@ -143,7 +143,14 @@ const CONTENT_TYPE_ERROR = 'Invalid Content-Type, expected `application/json`\n'
 
 /**
  * Upstream requires exactly `application/json`; we also take a `charset=utf-8` parameter (some clients add it,
- * upstream answers them 415 — spec 12/14).
+ * upstream answers them 415 — spec 12/14). Every parameter must be `charset=utf-8` (any case, optionally quoted);
+ * an empty or malformed parameter (`application/json;`, `; x`, `; =x`) is refused.
+ *
+ * Hand-written on purpose, not `util.MIMEType`: MIMEType follows the WHATWG sniffing rules, which drop malformed
+ * parameters silently and keep only the first of repeated ones. Through it `application/json;`, `; x`,
+ * `; charset=utf-8; charset=latin1` and `; charset =latin1` (the name with a space is dropped) would be accepted,
+ * and `; charset= utf-8` refused. A wrapper keeping these answers would have to split the parameters again itself,
+ * i.e. this parser plus MIMEType.
  */
 export function isJsonContentType(value: string | undefined): boolean {
   if (value === undefined) return false;

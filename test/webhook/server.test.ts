@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { defaultMutationSettings } from '../../src/webhook/constants.js';
-import { MAX_REVIEW_BYTES, startWebhookServer, type WebhookServer } from '../../src/webhook/server.js';
+import { isJsonContentType, MAX_REVIEW_BYTES, startWebhookServer, type WebhookServer } from '../../src/webhook/server.js';
 import { MemoryIdentityStore } from '../../src/webhook/memory-identity-store.js';
 import { decodePatch, exampleReview, makePki, memoryLogger, request1, request2, ROLE_ARN, serviceAccount, tempDir, type TestPki } from './server-helpers.js';
 
@@ -21,6 +21,22 @@ function get(url: string): Promise<{ status: number; body: string; type: string 
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+
+test('isJsonContentType: application/json with only charset=utf-8 parameters; empty, malformed, other or conflicting parameters refused', () => {
+  const accepted = [
+    'application/json', ' Application/JSON ', 'application/json\t', 'application/json; charset=utf-8', 'application/json;charset=UTF-8',
+    'application/json ; charset=utf-8', 'application/json; Charset="utf-8"', 'application/json; charset =utf-8', 'application/json; charset= utf-8',
+    'application/json; charset=utf-8 ', 'application/json; charset=utf-8; charset=utf-8',
+  ];
+  const refused = [
+    undefined, '', 'application/jsonx', 'application/ json', 'application/json, text/plain', 'application/xml', 'text/json',
+    'application/json;', 'application/json;;', 'application/json;charset=utf-8;', 'application/json; x', 'application/json; =x',
+    'application/json; foo=bar', 'application/json; charset=latin1', 'application/json; charset=utf8', 'application/json; charset =latin1',
+    'application/json; charset=utf-8; charset=latin1', 'application/json; charset="utf;8"',
+  ];
+  for (const type of accepted) assert.equal(isJsonContentType(type), true, JSON.stringify(type));
+  for (const type of refused) assert.equal(isJsonContentType(type), false, JSON.stringify(type));
+});
 
 describe('webhook server over TLS', () => {
   const tmp = tempDir();
