@@ -111,7 +111,7 @@ describe('TLS settings on the server', () => {
 });
 
 /** Fires requests continuously (new connections and one keep-alive agent, HTTP/1.1 and HTTP/2) until stopped. */
-function load(url: string, ca: string): { stop(): Promise<{ ok: number; failures: string[]; fingerprints: Set<string> }> } {
+function load(url: string, ca: string): { count(): number; seen(fingerprint: string): boolean; stop(): Promise<{ ok: number; failures: string[]; fingerprints: Set<string> }> } {
   let running = true;
   let ok = 0;
   const failures: string[] = [];
@@ -137,6 +137,8 @@ function load(url: string, ca: string): { stop(): Promise<{ ok: number; failures
   };
   const workers = [0, 0, 1, 1, 2, 2].map((k) => worker(k));
   return {
+    count: () => ok,
+    seen: (fingerprint: string) => fingerprints.has(fingerprint),
     async stop() {
       running = false;
       await Promise.all(workers);
@@ -165,15 +167,23 @@ describe('certificate rotation under load', () => {
     const server = await startServer(tmp.dir);
     try {
       const traffic = load(server.url, first.caCert);
-      await new Promise((r) => setTimeout(r, 150));
+      // progress, not time: the rotation happens with requests in flight however slow the machine is
+      const until = async (done: () => boolean): Promise<void> => {
+        const deadline = Date.now() + 30_000;
+        while (!done()) {
+          if (Date.now() > deadline) assert.fail(`traffic stalled at ${traffic.count()} requests`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+      await until(() => traffic.count() >= 10);
       const second = makePki(tmp.dir, 'second');
       writeFileSync(join(tmp.dir, 'tls.crt'), second.cert);
       writeFileSync(join(tmp.dir, 'tls.key'), second.key);
       await waitForFingerprint(server.url, first.caCert, second.fingerprint256);
-      await new Promise((r) => setTimeout(r, 150));
+      const atRotation = traffic.count();
+      await until(() => traffic.count() >= atRotation + 10 && traffic.seen(second.fingerprint256));
       const result = await traffic.stop();
       assert.deepEqual(result.failures, []);
-      assert.ok(result.ok > 20, `only ${result.ok} requests`);
       assert.ok(result.fingerprints.has(first.fingerprint256) && result.fingerprints.has(second.fingerprint256));
       assert.equal(server.certificate().fingerprint256, second.fingerprint256);
       // An invalid pair (cert without matching key) is rejected and the current one kept.
@@ -210,7 +220,15 @@ describe('certificate rotation under load', () => {
     const server = await startServer(tmp.dir, {}, secret);
     try {
       const traffic = load(server.url, first.caCert);
-      await new Promise((r) => setTimeout(r, 150));
+      // progress, not time: the rotation happens with requests in flight however slow the machine is
+      const until = async (done: () => boolean): Promise<void> => {
+        const deadline = Date.now() + 30_000;
+        while (!done()) {
+          if (Date.now() > deadline) assert.fail(`traffic stalled at ${traffic.count()} requests`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+      await until(() => traffic.count() >= 10);
       const second = makePki(tmp.dir, 'second');
       writeVersion('..2026_11_28_16_00_00.000000002', second);
       await waitForFingerprint(server.url, first.caCert, second.fingerprint256);
