@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { findSignature, SigningKeyCache, verifyRequest, type Credential, type SignedRequest } from '../../../src/aws/index.js';
 import { Sha256 } from '../sign.js';
