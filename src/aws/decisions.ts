@@ -40,17 +40,8 @@ export interface DecisionRecord {
   explanation: string;
 }
 
-interface Row {
-  request_id: string;
-  time: number;
-  service: string;
-  principal: string;
-  action: string;
-  resource: string;
-  decision: Decision;
-  summary: string;
-  explanation: string;
-}
+/** A stored row: the record's fields, with the request id and the time as their columns hold them. */
+type Row = Omit<DecisionRecord, 'requestId' | 'time'> & { request_id: string; time: number };
 
 function columns(d: DecisionRecord): unknown[] {
   return [d.requestId, d.time.getTime(), d.service, d.principal, d.action, d.resource, d.decision, d.summary, d.explanation];

@@ -149,7 +149,7 @@ function closeServer(server: Server): Promise<void> {
  * Starts the plane's listener(s).
  * @example
  * const server = await startAwsServer({ plane, host: '127.0.0.1', port: 4566 });
- * process.env.AWS_ENDPOINT_URL = server.url;
+ * process.env[ENV_ENDPOINT_URL] = server.url; // ENV_ENDPOINT_URL from lib/wire-names
  */
 export async function startAwsServer(options: AwsServerOptions): Promise<AwsServer> {
   const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;

@@ -66,11 +66,7 @@ export interface IssueSessionInput {
 }
 
 /** A stored session. */
-export interface SessionRecord extends Required<Omit<IssueSessionInput, 'expiration'>> {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-  expiration: Date;
+export interface SessionRecord extends Required<Omit<IssueSessionInput, 'expiration'>>, SessionCredentials {
   issuedAt: Date;
   /** `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`. */
   assumedRoleArn: string;

@@ -6,7 +6,7 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 /** The Checksum constructor SignatureV4 wants, on node:crypto. */
-class Sha256 {
+export class Sha256 {
   private readonly h: Hash | Hmac;
   constructor(secret?: string | Uint8Array) {
     this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);

@@ -51,7 +51,7 @@ export function ensureAdminUser(plane: Plane, userName = 'irsa-admin'): AdminCre
  * Registers an issuer as an IAM OIDC provider with these client ids, unless a provider for its URL exists (then
  * missing client ids are added). Returns the provider ARN.
  * @example
- * ensureOidcProvider(plane, 'https://oidc.irsa.local', ['sts.amazonaws.com', 'openshift'])
+ * ensureOidcProvider(plane, 'https://oidc.irsa.local', [STS_AUDIENCE, 'openshift']) // STS_AUDIENCE from lib/wire-names
  */
 export function ensureOidcProvider(plane: Plane, issuer: string, clientIds: readonly string[]): string {
   return plane.iam.transaction((): string => {

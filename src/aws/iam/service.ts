@@ -268,6 +268,25 @@ function arnParam(call: QueryCall, v: ConstraintValidator, name: string): string
   return value ?? '';
 }
 
+/** `Path` (1–512 characters): users' and roles' `/…/` form or managed policies' stricter one. */
+function pathParam(call: QueryCall, v: ConstraintValidator, pattern: RegExp, patternText: string): string | undefined {
+  const path = call.params.get('Path');
+  v.length('Path', path, 1, 512);
+  v.pattern('Path', path, pattern, patternText);
+  return path;
+}
+
+function descriptionParam(call: QueryCall, v: ConstraintValidator): string | undefined {
+  const description = call.params.get('Description');
+  v.length('Description', description, 0, 1000);
+  return description;
+}
+
+/** A role's `MaxSessionDuration`: 3600–43200 seconds. */
+function maxSessionDurationParam(call: QueryCall, v: ConstraintValidator): number | undefined {
+  return v.integer('MaxSessionDuration', call.params.get('MaxSessionDuration'), 3600, 43200);
+}
+
 function userNameParam(call: QueryCall, v: ConstraintValidator, required: boolean): string | undefined {
   const value = call.params.get('UserName');
   if (required) v.required('UserName', value);
@@ -282,12 +301,9 @@ const createRole: Handler = (iam, call) => {
   const v = new ConstraintValidator();
   const name = roleNameParam(call, v);
   const doc = documentParam(call, v, 'AssumeRolePolicyDocument');
-  const path = call.params.get('Path');
-  v.length('Path', path, 1, 512);
-  v.pattern('Path', path, PATH_RE, PATH_TEXT);
-  const description = call.params.get('Description');
-  v.length('Description', description, 0, 1000);
-  const maxSession = v.integer('MaxSessionDuration', call.params.get('MaxSessionDuration'), 3600, 43200);
+  const path = pathParam(call, v, PATH_RE, PATH_TEXT);
+  const description = descriptionParam(call, v);
+  const maxSession = maxSessionDurationParam(call, v);
   const boundary = call.params.get('PermissionsBoundary');
   v.length('PermissionsBoundary', boundary, 20, 2048);
   const tags = tagsParam(call, v) ?? [];
@@ -359,9 +375,8 @@ const deleteRole: Handler = (iam, call) => {
 const updateRole: Handler = (iam, call) => {
   const v = new ConstraintValidator();
   const name = roleNameParam(call, v);
-  const description = call.params.get('Description');
-  v.length('Description', description, 0, 1000);
-  const maxSession = v.integer('MaxSessionDuration', call.params.get('MaxSessionDuration'), 3600, 43200);
+  const description = descriptionParam(call, v);
+  const maxSession = maxSessionDurationParam(call, v);
   v.done();
   call.requireAllowed({ action: 'iam:UpdateRole', resource: iam.roleArn(name) });
   iam.requireRole(name);
@@ -531,11 +546,8 @@ const createPolicy: Handler = (iam, call) => {
   const v = new ConstraintValidator();
   const name = policyNameParam(call, v);
   const doc = documentParam(call, v, 'PolicyDocument');
-  const path = call.params.get('Path');
-  v.length('Path', path, 1, 512);
-  v.pattern('Path', path, POLICY_PATH_RE, POLICY_PATH_TEXT);
-  const description = call.params.get('Description');
-  v.length('Description', description, 0, 1000);
+  const path = pathParam(call, v, POLICY_PATH_RE, POLICY_PATH_TEXT);
+  const description = descriptionParam(call, v);
   const tags = tagsParam(call, v) ?? [];
   v.done();
   const arn = formatPolicyArn(iam.plane.accountId, name, path ?? '/');
@@ -812,9 +824,7 @@ const updateOpenIDConnectProviderThumbprint: Handler = (iam, call) => {
 const createUser: Handler = (iam, call) => {
   const v = new ConstraintValidator();
   const name = userNameParam(call, v, true)!;
-  const path = call.params.get('Path');
-  v.length('Path', path, 1, 512);
-  v.pattern('Path', path, PATH_RE, PATH_TEXT);
+  const path = pathParam(call, v, PATH_RE, PATH_TEXT);
   const tags = tagsParam(call, v) ?? [];
   v.done();
   const arn = formatUserArn(iam.plane.accountId, name, path ?? '/');

@@ -7,8 +7,8 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { s3Error } from './errors.js';
 import type { WireError } from '../errors.js';
+import { S3_XML_NAMESPACE } from '../protocol/constants.js';
 
-export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 /** Escapes text for element content; control characters become numeric references. */
@@ -45,7 +45,7 @@ const el = (name: string, value: string | number | boolean): string => `<${name}
 
 /** A whole S3 response document with the declaration and, when asked, S3's namespace on the root. */
 export function xmlDocument(root: string, inner: string, namespaced = true): string {
-  return `${DECLARATION}<${root}${namespaced ? ` xmlns="${S3_XMLNS}"` : ''}>${inner}</${root}>`;
+  return `${DECLARATION}<${root}${namespaced ? ` xmlns="${S3_XML_NAMESPACE}"` : ''}>${inner}</${root}>`;
 }
 
 /** The `<Error>` document (no namespace), extra elements in order, then `RequestId` and `HostId`. */
@@ -128,7 +128,7 @@ export function copyObjectResultXml(etag: string, lastModified: number, checksum
 
 export function locationConstraintXml(region: string): string {
   // us-east-1 buckets answer an empty LocationConstraint, as S3 does
-  return `${DECLARATION}<LocationConstraint xmlns="${S3_XMLNS}">${region === 'us-east-1' ? '' : escapeXml(region)}</LocationConstraint>`;
+  return `${DECLARATION}<LocationConstraint xmlns="${S3_XML_NAMESPACE}">${region === 'us-east-1' ? '' : escapeXml(region)}</LocationConstraint>`;
 }
 
 export interface DeleteOutcome {

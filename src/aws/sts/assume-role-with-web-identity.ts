@@ -5,13 +5,13 @@
  * the backend and key source it is given; returns the output or STS's fault with an explanation for `irsa why`.
  * @module
  */
-import { formatAssumedRoleArn, parseRoleArn } from '../../lib/aws-arn.js';
+import { parseRoleArn } from '../../lib/aws-arn.js';
 import { awsTimestamp } from '../protocol/xml.js';
 import { structListParam, type QueryParams } from '../protocol/query.js';
 import { ConstraintValidator } from '../protocol/validation.js';
 import type { SessionCredentials } from '../sessions.js';
 import { accessDenied, invalidIdentityToken, STS_MESSAGES, validationError, type StsFault } from './faults.js';
-import { resolveSessionPolicies } from './session-policies.js';
+import { issueRoleSession } from './role-session.js';
 import type { StsEnvironment } from './backend.js';
 import { checkTokenLength, verifyWebIdentityToken, type TokenCheck } from './web-identity-token.js';
 import { evaluateWebIdentityTrust, trustRefusal, type WebIdentityTrustResult } from './web-identity-trust.js';
@@ -139,43 +139,39 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
     traceAllows: false,
   });
   if (!trust.allowed) return refuse(accessDenied(STS_MESSAGES.notAuthorizedWebIdentity), 'trust-policy', `the trust policy of ${stored.roleName} refuses: ${trustRefusal(trust)}`, trust);
-  // 11. duration against the role's maximum
-  const duration = requested ?? DEFAULT_DURATION_SECONDS;
-  if (duration > stored.maxSessionDuration) {
-    return refuse(validationError(STS_MESSAGES.durationOverRoleMax), 'duration', `DurationSeconds ${duration} > MaxSessionDuration ${stored.maxSessionDuration} of ${stored.roleName}`, trust);
-  }
-  // 12. session policies and the packed size (tags from the token count too)
-  const session = resolveSessionPolicies(env, params.get('Policy'), policyArns, trust.sessionTags);
-  if (!session.ok) return refuse(session.fault, 'session-policy', session.detail, trust);
-  // 14. credentials, stored before answering
-  const credentials = await env.backend.issueSessionCredentials({
-    accountId: stored.accountId,
-    roleArn: stored.arn,
-    roleId: stored.roleId,
-    roleName: stored.roleName,
+  // 11–14. duration against the role's maximum, session policies and the packed size (tags from the token count
+  // too), credentials stored before answering
+  const issued = await issueRoleSession(env, {
+    role: stored,
+    partition: role.partition,
     sessionName: sessionName!,
-    expiration: new Date(now.getTime() + duration * 1000),
-    sessionPolicy: session.value.policy ?? null,
-    policyArns: session.value.policyArns,
-    tags: trust.sessionTags,
-    transitiveTagKeys: trust.transitiveTagKeys,
-    sourceIdentity: trust.sourceIdentity ?? null,
-    chained: false,
-    federatedProvider: verified.provider.arn,
-    webIdentity: { iss: verified.decoded.claims.iss, sub: verified.subject, aud: verified.audience },
+    durationSeconds: requested ?? DEFAULT_DURATION_SECONDS,
+    now,
+    policy: params.get('Policy'),
+    policyArns,
+    packedTags: trust.sessionTags,
+    session: {
+      tags: trust.sessionTags,
+      transitiveTagKeys: trust.transitiveTagKeys,
+      sourceIdentity: trust.sourceIdentity ?? null,
+      chained: false,
+      federatedProvider: verified.provider.arn,
+      webIdentity: { iss: verified.decoded.claims.iss, sub: verified.subject, aud: verified.audience },
+    },
   });
-  const assumedRoleArn = formatAssumedRoleArn(stored.accountId, stored.roleName, sessionName!, role.partition);
+  if (!issued.ok) return refuse(issued.fault, issued.step, issued.detail, trust);
+  const { credentials, assumedRoleUser, packedPolicySize } = issued.value;
   return {
     ok: true,
     output: {
       credentials,
       subjectFromWebIdentityToken: verified.subject,
-      assumedRoleUser: { assumedRoleId: `${stored.roleId}:${sessionName}`, arn: assumedRoleArn },
-      packedPolicySize: session.value.packedPolicySize,
+      assumedRoleUser,
+      packedPolicySize,
       provider: verified.provider.arn,
       audience: verified.audience,
       sourceIdentity: trust.sourceIdentity,
     },
-    explanation: { step: 'trust-policy', summary: `allowed: ${assumedRoleArn} until ${awsTimestamp(credentials.expiration)}`, trust },
+    explanation: { step: 'trust-policy', summary: `allowed: ${assumedRoleUser.arn} until ${awsTimestamp(credentials.expiration)}`, trust },
   };
 }

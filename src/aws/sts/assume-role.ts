@@ -5,14 +5,14 @@
  * session policies and tags, then credentials, stored.
  * @module
  */
-import { formatAssumedRoleArn, formatRoleArn, parseAssumedRoleArn, parseRoleArn } from '../../lib/aws-arn.js';
+import { formatRoleArn, parseAssumedRoleArn, parseRoleArn } from '../../lib/aws-arn.js';
 import { evaluatePolicies, type CompiledPolicy, type ContextKeyValue, type EvaluationResult, type RequestContext } from '../../policy/index.js';
 import { listParam, structListParam, type QueryParams } from '../protocol/query.js';
 import { ConstraintValidator } from '../protocol/validation.js';
 import { awsTimestamp } from '../protocol/xml.js';
 import type { SessionCredentials, SessionTag } from '../sessions.js';
 import { accessDenied, STS_MESSAGES, validationError, type StsFault } from './faults.js';
-import { resolveSessionPolicies } from './session-policies.js';
+import { issueRoleSession } from './role-session.js';
 import type { StsCaller, StsEnvironment } from './backend.js';
 import {
   checkRoleParams,
@@ -155,32 +155,28 @@ export async function assumeRole(params: QueryParams, caller: StsCaller, env: St
   if (chained && duration > ROLE_CHAINING_MAX_SECONDS) {
     return refuse(validationError(STS_MESSAGES.durationOverChainingLimit), 'duration', `${caller.arn} is a role session; chained sessions last at most ${ROLE_CHAINING_MAX_SECONDS} s (asked ${duration})`);
   }
-  if (duration > role.maxSessionDuration) {
-    return refuse(validationError(STS_MESSAGES.durationOverRoleMax), 'duration', `DurationSeconds ${duration} > MaxSessionDuration ${role.maxSessionDuration} of ${role.roleName}`);
-  }
-  const session = resolveSessionPolicies(env, params.get('Policy'), policyArns, tags);
-  if (!session.ok) return refuse(session.fault, 'session-policy', session.detail);
-
-  const credentials = await env.backend.issueSessionCredentials({
-    accountId: role.accountId,
-    roleArn: role.arn,
-    roleId: role.roleId,
-    roleName: role.roleName,
+  const issued = await issueRoleSession(env, {
+    role,
+    partition: parsed.partition,
     sessionName: sessionName!,
-    expiration: new Date(now.getTime() + duration * 1000),
-    sessionPolicy: session.value.policy ?? null,
-    policyArns: session.value.policyArns,
-    tags: [...sessionTags].map(([key, value]) => ({ key, value })),
-    transitiveTagKeys: [...transitiveKeys],
-    sourceIdentity: sourceIdentity ?? null,
-    chained,
+    durationSeconds: duration,
+    now,
+    policy: params.get('Policy'),
+    policyArns,
+    packedTags: tags,
+    session: {
+      tags: [...sessionTags].map(([key, value]) => ({ key, value })),
+      transitiveTagKeys: [...transitiveKeys],
+      sourceIdentity: sourceIdentity ?? null,
+      chained,
+    },
   });
-  const assumedRoleArn = formatAssumedRoleArn(role.accountId, role.roleName, sessionName!, parsed.partition);
-  const assumedRoleId = `${role.roleId}:${sessionName}`;
+  if (!issued.ok) return refuse(issued.fault, issued.step, issued.detail);
+  const { credentials, assumedRoleUser, packedPolicySize } = issued.value;
   return {
     ok: true,
-    output: { credentials, assumedRoleUser: { assumedRoleId, arn: assumedRoleArn }, packedPolicySize: session.value.packedPolicySize, sourceIdentity: sourceIdentity ?? undefined },
-    explanation: { step: 'trust-policy', summary: `allowed: ${caller.arn} → ${assumedRoleArn} until ${awsTimestamp(credentials.expiration)}` },
+    output: { credentials, assumedRoleUser, packedPolicySize, sourceIdentity: sourceIdentity ?? undefined },
+    explanation: { step: 'trust-policy', summary: `allowed: ${caller.arn} → ${assumedRoleUser.arn} until ${awsTimestamp(credentials.expiration)}` },
   };
 }
 

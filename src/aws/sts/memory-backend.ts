@@ -15,7 +15,7 @@ import type { WebIdentityProvider } from './web-identity-token.js';
 /**
  * @example
  * const backend = new MemoryStsBackend();
- * backend.addProvider('111122223333', { arn, url: 'https://oidc.irsa.local', clientIds: ['sts.amazonaws.com'], thumbprints: [] });
+ * backend.addProvider('111122223333', { arn, url: 'https://oidc.irsa.local', clientIds: [STS_AUDIENCE], thumbprints: [] }); // lib/wire-names
  */
 export class MemoryStsBackend implements StsBackend {
   private readonly roles = new Map<string, StsRole>();

@@ -41,7 +41,7 @@ export interface WebIdentityTrustResult {
 /**
  * Evaluates the trust policy for a web-identity caller, with explanations.
  * @example
- * const t = evaluateWebIdentityTrust({ trustPolicy, providerArn, claims, audience: 'sts.amazonaws.com', roleArn });
+ * const t = evaluateWebIdentityTrust({ trustPolicy, providerArn, claims, audience: STS_AUDIENCE, roleArn }); // STS_AUDIENCE from lib/wire-names
  * t.allowed // true when every required action is allowed
  */
 export function evaluateWebIdentityTrust(input: WebIdentityTrustInput): WebIdentityTrustResult {

@@ -5,22 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { findSignature, SigningKeyCache, verifyRequest, type Credential, type SignedRequest } from '../../../src/aws/index.js';
-
-class Sha256 {
-  private readonly h: Hash | Hmac;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(d: string | Uint8Array): void {
-    this.h.update(d);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
+import { Sha256 } from '../sign.js';
 
 const NOW = new Date('2026-01-02T03:04:05Z');
 const credential: Credential = {

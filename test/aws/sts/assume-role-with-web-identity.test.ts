@@ -2,25 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPolicyCache } from '../../../src/policy/index.js';
 import { assumeRoleWithWebIdentity, JwksCache, MemoryStsBackend, type StsEnvironment, type StsOutcome } from '../../../src/aws/sts/index.js';
-import { ACCOUNT, claims, FakeIssuer, ISSUER, mintToken, newSigningKey, NOW, provider, PROVIDER_ARN, signToken } from './helpers.js';
+import { ACCOUNT, claims, FakeIssuer, ISSUER, mintToken, newSigningKey, NOW, provider, PROVIDER_ARN, signToken, trustPolicy } from './helpers.js';
 
 const key = newSigningKey('rsa');
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/s3-reader`;
-
-function trustPolicy(sub = 'system:serviceaccount:default:app', extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { Federated: PROVIDER_ARN },
-        Action: 'sts:AssumeRoleWithWebIdentity',
-        Condition: { StringEquals: { 'oidc.irsa.local:sub': sub, 'oidc.irsa.local:aud': 'sts.amazonaws.com' } },
-        ...extra,
-      },
-    ],
-  });
-}
 
 function env(o: { trust?: string; maxSessionDuration?: number; issuer?: FakeIssuer } = {}): StsEnvironment & { backend: MemoryStsBackend } {
   let counter = 0;
@@ -81,7 +66,7 @@ test('role missing, trust mismatch and duration too long, with AWS\'s codes and 
   const token = await mintToken(key);
   const missing = await assumeRoleWithWebIdentity(params(token, { RoleArn: `arn:aws:iam::${ACCOUNT}:role/nope` }), env());
   assert.deepEqual(fault(missing), { code: 'AccessDenied', status: 403, message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity', step: 'role' });
-  const mismatch = await assumeRoleWithWebIdentity(params(token), env({ trust: trustPolicy('system:serviceaccount:other:app') }));
+  const mismatch = await assumeRoleWithWebIdentity(params(token), env({ trust: trustPolicy(PROVIDER_ARN, 'system:serviceaccount:other:app') }));
   assert.deepEqual(fault(mismatch), { code: 'AccessDenied', status: 403, message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity', step: 'trust-policy' });
   assert.match(mismatch.ok ? '' : mismatch.explanation.summary, /ImplicitDeny/);
   const long = await assumeRoleWithWebIdentity(params(token, { DurationSeconds: '7200' }), env());
@@ -133,7 +118,7 @@ test('session policies: Policy validated as a session policy, PolicyArns resolve
 test('session tags in the token need sts:TagSession in the trust policy', async () => {
   const tagged = signToken(key, claims({ 'https://aws.amazon.com/tags': { principal_tags: { team: ['blue'] }, transitive_tag_keys: ['team'] } }));
   assert.equal(fault(await assumeRoleWithWebIdentity(params(tagged), env())).code, 'AccessDenied');
-  const trust = trustPolicy(undefined, { Action: ['sts:AssumeRoleWithWebIdentity', 'sts:TagSession'] });
+  const trust = trustPolicy(PROVIDER_ARN, undefined, { Action: ['sts:AssumeRoleWithWebIdentity', 'sts:TagSession'] });
   const e = env({ trust });
   const r = await assumeRoleWithWebIdentity(params(tagged), e);
   assert.ok(r.ok, r.ok ? '' : r.explanation.summary);

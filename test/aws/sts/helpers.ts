@@ -23,6 +23,22 @@ export const PROVIDER_ARN = formatOidcProviderArn(ACCOUNT, ISSUER);
 /** 2026-01-01T00:00:00Z */
 export const NOW = 1_767_225_600;
 
+/** An IRSA trust policy: the provider may assume the role for this ServiceAccount subject with the STS audience. */
+export function trustPolicy(providerArn = PROVIDER_ARN, sub = 'system:serviceaccount:default:app', extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: providerArn },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: { StringEquals: { 'oidc.irsa.local:sub': sub, 'oidc.irsa.local:aud': 'sts.amazonaws.com' } },
+        ...extra,
+      },
+    ],
+  });
+}
+
 export function newSigningKey(type: SigningKeyType = 'rsa'): SigningKey {
   return createSigningKey(generateSigningKeyPair({ type }).privateKey);
 }

@@ -14,7 +14,7 @@ import { openDatabase } from '../../../src/aws/storage/database.js';
 import { createIdpFetcher, createStsService } from '../../../src/aws/sts/index.js';
 import { buildIssuerDocuments, createIssuerServer, createIssuerSite, type IssuerServer, type SigningKey } from '../../../src/oidc/index.js';
 import { createWebhookCertificates } from '../../../src/webhook/index.js';
-import { ACCOUNT, ISSUER, newSigningKey } from './helpers.js';
+import { ACCOUNT, ISSUER, newSigningKey, trustPolicy } from './helpers.js';
 
 export const ROLE_NAME = 's3-reader';
 export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/${ROLE_NAME}`;
@@ -31,20 +31,6 @@ export interface LocalChain {
   dir: string;
   /** Writes a token file and returns its path. */
   tokenFile(token: string): string;
-}
-
-export function trustPolicy(providerArn: string, sub = 'system:serviceaccount:default:app'): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { Federated: providerArn },
-        Action: 'sts:AssumeRoleWithWebIdentity',
-        Condition: { StringEquals: { 'oidc.irsa.local:sub': sub, 'oidc.irsa.local:aud': 'sts.amazonaws.com' } },
-      },
-    ],
-  });
 }
 
 export async function startLocalChain(t: TestContext, o: { now?: () => Date; maxSessionDuration?: number } = {}): Promise<LocalChain> {

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ACCOUNT, claims, mintToken, NOW, signToken } from './helpers.js';
-import { ROLE_ARN, startLocalChain, trustPolicy } from './plane-fixture.js';
+import { trustPolicy } from './helpers.js';
+import { ROLE_ARN, startLocalChain } from './plane-fixture.js';
 import { clientUnavailable, skipOrFail } from '../../outside-client.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
