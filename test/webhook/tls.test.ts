@@ -148,6 +148,15 @@ function load(url: string, ca: string): { count(): number; seen(fingerprint: str
   };
 }
 
+/** Waits for the traffic's progress, not for time: a rotation then has requests in flight however slow the machine. */
+async function untilProgress(traffic: { count(): number }, done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!done()) {
+    if (Date.now() > deadline) assert.fail(`traffic stalled at ${traffic.count()} requests`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 async function waitForFingerprint(url: string, ca: string, fingerprint: string): Promise<void> {
   const deadline = Date.now() + 5000;
   for (;;) {
@@ -167,21 +176,13 @@ describe('certificate rotation under load', () => {
     const server = await startServer(tmp.dir);
     try {
       const traffic = load(server.url, first.caCert);
-      // progress, not time: the rotation happens with requests in flight however slow the machine is
-      const until = async (done: () => boolean): Promise<void> => {
-        const deadline = Date.now() + 30_000;
-        while (!done()) {
-          if (Date.now() > deadline) assert.fail(`traffic stalled at ${traffic.count()} requests`);
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      };
-      await until(() => traffic.count() >= 10);
+      await untilProgress(traffic, () => traffic.count() >= 10);
       const second = makePki(tmp.dir, 'second');
       writeFileSync(join(tmp.dir, 'tls.crt'), second.cert);
       writeFileSync(join(tmp.dir, 'tls.key'), second.key);
       await waitForFingerprint(server.url, first.caCert, second.fingerprint256);
       const atRotation = traffic.count();
-      await until(() => traffic.count() >= atRotation + 10 && traffic.seen(second.fingerprint256));
+      await untilProgress(traffic, () => traffic.count() >= atRotation + 10 && traffic.seen(second.fingerprint256));
       const result = await traffic.stop();
       assert.deepEqual(result.failures, []);
       assert.ok(result.fingerprints.has(first.fingerprint256) && result.fingerprints.has(second.fingerprint256));
@@ -220,19 +221,12 @@ describe('certificate rotation under load', () => {
     const server = await startServer(tmp.dir, {}, secret);
     try {
       const traffic = load(server.url, first.caCert);
-      // progress, not time: the rotation happens with requests in flight however slow the machine is
-      const until = async (done: () => boolean): Promise<void> => {
-        const deadline = Date.now() + 30_000;
-        while (!done()) {
-          if (Date.now() > deadline) assert.fail(`traffic stalled at ${traffic.count()} requests`);
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      };
-      await until(() => traffic.count() >= 10);
+      await untilProgress(traffic, () => traffic.count() >= 10);
       const second = makePki(tmp.dir, 'second');
       writeVersion('..2026_11_28_16_00_00.000000002', second);
       await waitForFingerprint(server.url, first.caCert, second.fingerprint256);
-      await new Promise((r) => setTimeout(r, 150));
+      const atRotation = traffic.count();
+      await untilProgress(traffic, () => traffic.count() >= atRotation + 10 && traffic.seen(second.fingerprint256));
       const result = await traffic.stop();
       assert.deepEqual(result.failures, []);
       assert.ok(result.fingerprints.has(first.fingerprint256) && result.fingerprints.has(second.fingerprint256));
