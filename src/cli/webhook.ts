@@ -30,7 +30,7 @@ import type { RegisterCommand } from './commands.js';
 import { flagError } from './field-flags.js';
 
 /** The webhook's TLS flags, by the field the TLS settings name. */
-const TLS_FIELD_FLAGS = { tlsMinVersion: '--tls-min-version', tlsCipherSuites: '--tls-cipher-suites' } as const;
+const TLS_FIELD_FLAGS = { tlsMinVersion: '--tls-min-version', tlsCipherSuites: '--tls-cipher-suites', tlsCertFile: '--tls-cert', tlsKeyFile: '--tls-key' } as const;
 
 /** No cluster connection: the fix in the webhook's flags (the exit code stays the connection error's). */
 function kubeConfigError(err: unknown): unknown {

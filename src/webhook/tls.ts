@@ -171,13 +171,16 @@ function validityProblem(pair: CertificatePair, now: number): string | undefined
  * const pair = await loadCertificatePair('/etc/webhook/certs/tls.crt', '/etc/webhook/certs/tls.key', {});
  */
 export async function loadCertificatePair(certFile: string, keyFile: string, settings: TlsSettings): Promise<CertificatePair> {
-  let cert: Buffer;
-  let key: Buffer;
-  try {
-    [cert, key] = await Promise.all([readFile(certFile), readFile(keyFile)]);
-  } catch (cause) {
-    throw new TlsConfigError('ERR_TLS_CERTIFICATE', `cannot read the serving certificate: ${(cause as Error).message}; check --tls-cert and --tls-key (or mount the cert-manager Secret there)`, { cause });
-  }
+  const read = async (file: string, field: 'tlsCertFile' | 'tlsKeyFile'): Promise<Buffer> => {
+    try {
+      return await readFile(file);
+    } catch (cause) {
+      const what = field === 'tlsCertFile' ? 'certificate' : 'key';
+      throw new TlsConfigError('ERR_TLS_CERTIFICATE', `${field}: cannot read the serving ${what}: ${(cause as Error).message}; check the path (or mount the cert-manager Secret there)`, { cause, field });
+    }
+  };
+  const cert = await read(certFile, 'tlsCertFile'); // the certificate first: a missing pair names tlsCertFile
+  const key = await read(keyFile, 'tlsKeyFile');
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(cert);

@@ -143,11 +143,11 @@ test('irsa webhook: --help lists flags with defaults; bad flags exit 2 with the 
   assert.match(refused.err(), /--in-cluster=false/);
   const noCert = captureContext();
   assert.equal(await main(['webhook', '--in-cluster=false', '--tls-cert=/nonexistent/tls.crt', '--service-accounts=/tmp'], noCert.ctx), 2);
-  assert.match(noCert.err(), /cannot read the serving certificate.*--tls-cert/);
+  assert.match(noCert.err(), /--tls-cert: cannot read the serving certificate: .*\/nonexistent\/tls\.crt.*check the path/);
   // Without --in-cluster the certificate files are used (upstream's CSR default is not assumed).
   const implicit = captureContext();
   assert.equal(await main(['webhook', '--tls-cert=/nonexistent/tls.crt', '--service-accounts=/tmp'], implicit.ctx), 2);
-  assert.match(implicit.err(), /cannot read the serving certificate.*--tls-cert/);
+  assert.match(implicit.err(), /--tls-cert: cannot read the serving certificate/);
 });
 
 /** Runs `irsa webhook` in-process with offline ServiceAccounts; returns the first /mutate answer that has a patch. */

@@ -103,7 +103,8 @@ describe('TLS settings on the server', () => {
   test('bad flags and unusable certificate files fail at start with a clear error', async () => {
     await assert.rejects(startServer(tmp.dir, { tlsCipherSuites: 'TLS_NOPE' }), /unknown cipher suite "TLS_NOPE"/);
     await assert.rejects(startServer(tmp.dir, { tlsMinVersion: '1.4' }), (err: unknown) => err instanceof TlsConfigError && err.field === 'tlsMinVersion' && /^tlsMinVersion: unsupported TLS version "1\.4"/.test(err.message));
-    await assert.rejects(startServer(tmp.dir, { tlsCertFile: join(tmp.dir, 'missing.crt') }), /cannot read the serving certificate.*--tls-cert/);
+    await assert.rejects(startServer(tmp.dir, { tlsCertFile: join(tmp.dir, 'missing.crt') }), (err: unknown) => err instanceof TlsConfigError && err.field === 'tlsCertFile' && /^tlsCertFile: cannot read the serving certificate: .*missing\.crt/.test(err.message));
+    await assert.rejects(startServer(tmp.dir, { tlsKeyFile: join(tmp.dir, 'missing.key') }), (err: unknown) => err instanceof TlsConfigError && err.field === 'tlsKeyFile' && /^tlsKeyFile: cannot read the serving key: .*missing\.key/.test(err.message));
     const other = makePki(tmp.dir, 'other');
     writeFileSync(join(tmp.dir, 'mismatch.key'), other.key);
     await assert.rejects(startServer(tmp.dir, { tlsKeyFile: join(tmp.dir, 'mismatch.key') }), /key does not match/);
