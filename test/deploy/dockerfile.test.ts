@@ -48,8 +48,11 @@ test('the build context holds what the build copies and leaves out secrets and l
 test('the compiled entry is where bin/irsa looks, and the ports match deploy/', () => {
   const build = JSON.parse(readFileSync(join(repo, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { rootDir: string; outDir: string } };
   assert.deepEqual([build.compilerOptions.rootDir, build.compilerOptions.outDir], ['src', 'dist']);
-  assert.match(readFileSync(join(repo, 'bin', 'irsa'), 'utf8'), /'dist', 'cli', 'main\.js'/);
-  assert.ok(existsSync(join(repo, 'src', 'cli', 'main.ts')));
+  // bin/irsa runs dist/cli/main.js, or dist/cli/webhook-worker.js in a `--workers` worker: both must be compiled
+  const bin = readFileSync(join(repo, 'bin', 'irsa'), 'utf8');
+  assert.match(bin, /'dist', 'cli', `\$\{entryName\}\.js`/);
+  assert.match(bin, /entryName = .*\? 'webhook-worker' : 'main'/);
+  for (const entry of ['main', 'webhook-worker']) assert.ok(existsSync(join(repo, 'src', 'cli', `${entry}.ts`)), `src/cli/${entry}.ts`);
   const deployment = parseAllDocuments(readFileSync(join(repo, 'deploy', 'base', 'deployment.yaml'), 'utf8'))[0]!.toJSON() as {
     spec: { template: { spec: { containers: Array<{ ports: Array<{ containerPort: number }> }> } } };
   };
