@@ -54,8 +54,17 @@ export const IAM_QUOTAS = {
 
 // ---------------------------------------------------------------------------------------------- helpers
 
+/** Encoded documents by text: GetRole and friends return the same few documents again and again. Bounded (cleared when full). */
+const encodedPolicies = new Map<string, string>();
+
 function encodePolicy(text: string): string {
-  return encodeURIComponent(text);
+  let encoded = encodedPolicies.get(text);
+  if (encoded === undefined) {
+    encoded = encodeURIComponent(text);
+    if (encodedPolicies.size >= 256) encodedPolicies.clear();
+    encodedPolicies.set(text, encoded);
+  }
+  return encoded;
 }
 
 function noSuchRole(name: string): AwsError {
