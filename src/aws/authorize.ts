@@ -296,8 +296,10 @@ function describeSet(set: PolicySet): string {
   return parts.join('; ');
 }
 
+const NOT_PRINTABLE = /[^\x20-\x7e]/;
+
 /** A header-safe single line: printable ASCII, bounded. */
 export function oneLine(text: string, max = 512): string {
-  const clean = text.replace(/[^\x20-\x7e]/g, '?');
+  const clean = NOT_PRINTABLE.test(text) ? text.replace(/[^\x20-\x7e]/g, '?') : text;
   return clean.length > max ? `${clean.slice(0, max - 3)}...` : clean;
 }

@@ -8,6 +8,8 @@
 import { createHash } from 'node:crypto';
 
 const UNRESERVED = /[A-Za-z0-9\-_.~]/;
+/** White space that `replace(/\s+/g, ' ')` would change: a run of two or more, or one that is not a space. */
+const NEEDS_COLLAPSE = /\s\s|[^\S ]/;
 
 /**
  * RFC 3986 percent-encoding as SigV4 uses it (unreserved kept, space `%20`, UTF-8 bytes upper-case hex).
@@ -96,7 +98,9 @@ export function canonicalHeaders(headers: ReadonlyArray<readonly [string, string
     let joined: string | undefined;
     for (let i = 0; i < names.length; i++) {
       if (names[i] !== name) continue;
-      const value = headers[i]![1].trim().replace(/\s+/g, ' ');
+      const trimmed = headers[i]![1].trim();
+      // only a run of white space or one that is not a plain space changes (the common value is left as is)
+      const value = NEEDS_COLLAPSE.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed;
       joined = joined === undefined ? value : `${joined},${value}`;
     }
     out += `${name}:${joined ?? ''}\n`;
