@@ -28,6 +28,10 @@ import { WORKER_PLAN_ENV } from './webhook-worker.js';
 import { CertificateReloader, loadCertificatePair, parseTlsCipherSuites, parseTlsMinVersion, tlsSettingsFromFlags, type CertificatePair } from '../webhook/tls.js';
 import type { RegisterCommand } from './commands.js';
 import { flagError } from './field-flags.js';
+import type { CliContext } from './context.js';
+import { mutationSettingsOf } from './mutation-flag-table.js';
+import { registerWebhookCertsCommand } from './webhook-certs.js';
+import { logLevelForVerbosity, parseWebhookFlags, webhookHelp, type WebhookFlags } from './webhook-flags.js';
 
 /** The webhook's TLS flags, by the field the TLS settings name. */
 const TLS_FIELD_FLAGS = { tlsMinVersion: '--tls-min-version', tlsCipherSuites: '--tls-cipher-suites', tlsCertFile: '--tls-cert', tlsKeyFile: '--tls-key' } as const;
@@ -44,10 +48,6 @@ function tlsUsageError(err: TlsConfigError): UsageError {
   const mapped = flagError(err, TLS_FIELD_FLAGS);
   return mapped instanceof UsageError ? mapped : new UsageError(err.message, { cause: err });
 }
-import type { CliContext } from './context.js';
-import { mutationSettingsOf } from './mutation-flag-table.js';
-import { registerWebhookCertsCommand } from './webhook-certs.js';
-import { logLevelForVerbosity, parseWebhookFlags, webhookHelp, type WebhookFlags } from './webhook-flags.js';
 
 /** Everything `irsa webhook` starts, derived from the flags. */
 export interface WebhookPlan {
