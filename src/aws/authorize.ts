@@ -19,7 +19,7 @@ import {
 } from '../policy/index.js';
 import { awsTimestamp } from './protocol/xml.js';
 import type { Principal } from './credentials.js';
-import type { DecisionLog } from './decisions.js';
+import { summaryLine, type DecisionLog, type DecisionText } from './decisions.js';
 import type { IamStore } from './iam/store.js';
 import type { SessionStore } from './sessions.js';
 
@@ -202,25 +202,25 @@ export class Authorizer {
    * Evaluation results (without explanation) of the current second by everything they depend on: the principal's
    * scope (cleared with it when IAM changes), the request and the request facts that become condition keys. The
    * evaluation is a pure function of these, and the time keys change once a second, so repeated calls (a client
-   * listing the same bucket) are evaluated once a second.
+   * listing the same bucket) are evaluated once a second, and an allow's decision text is shared by them.
    */
-  private readonly evaluations = new Map<string, EvaluationResult>();
+  private readonly evaluations = new Map<string, Evaluated>();
 
-  private evaluateOnce(principal: Principal, request: AuthorizationRequest, facts: RequestFacts, set: PolicySet, context: () => RequestContext): EvaluationResult {
+  private evaluateOnce(principal: Principal, request: AuthorizationRequest, facts: RequestFacts, set: PolicySet, context: () => RequestContext): Evaluated {
     // resource policies are per target (a bucket's): not keyed, evaluated each time
-    if (request.resourcePolicies !== undefined) return evaluate(set, context(), false);
+    if (request.resourcePolicies !== undefined) return { result: evaluate(set, context(), false), text: null };
     if (this.evaluationsSecond !== this.lastSecond) {
       this.evaluations.clear();
       this.evaluationsSecond = this.lastSecond;
     }
-    const key = `${scopeId(principal)}\u0000${request.action}\u0000${request.resource}\u0000${facts.secure}\u0000${facts.sourceIp}\u0000${facts.userAgent}\u0000${facts.region}\u0000${request.keys === undefined ? '' : JSON.stringify(request.keys)}`;
-    let result = this.evaluations.get(key);
-    if (result === undefined) {
-      result = evaluate(set, context(), false);
+    const key = `${scopeId(principal)}\u0000${facts.service}\u0000${request.action}\u0000${request.resource}\u0000${facts.secure}\u0000${facts.sourceIp}\u0000${facts.userAgent}\u0000${facts.region}\u0000${request.keys === undefined ? '' : JSON.stringify(request.keys)}`;
+    let found = this.evaluations.get(key);
+    if (found === undefined) {
+      found = { result: evaluate(set, context(), false), text: null };
       if (this.evaluations.size >= 1000) this.evaluations.clear();
-      this.evaluations.set(key, result);
+      this.evaluations.set(key, found);
     }
-    return result;
+    return found;
   }
 
   private evaluationsSecond = -1;
@@ -251,30 +251,34 @@ export class Authorizer {
       },
     });
     const fast = this.evaluateOnce(principal, request, facts, set, context);
-    const allowed = fast.decision === 'Allow';
-    // Denials are explained statement by statement; allows only name the statements that allowed.
-    const result = allowed ? fast : evaluate(set, context(), true);
+    let text: DecisionText;
+    let result: EvaluationResult;
+    if (fast.result.decision === 'Allow') {
+      // an allow names the policies and the statements that allowed; requests allowed the same way share the text
+      result = fast.result;
+      text = fast.text ??= decisionText(principal, request, facts.service, result, `principal ${principal.arn}\nAllow: ${request.action} on ${request.resource}\n  ${result.reasons.join('\n  ')}`);
+    } else {
+      // a denial is explained statement by statement
+      result = evaluate(set, context(), true);
+      text = decisionText(principal, request, facts.service, result, `principal ${principal.arn}\npolicies in scope: ${describeSet(set)}\n${renderEvaluationText(result, { action: request.action, resource: request.resource }).trimEnd()}`);
+    }
+    const allowed = result.decision === 'Allow';
     const message = allowed ? '' : accessDeniedMessage(result, { principalArn: principal.arn, action: request.action, resource: request.resource });
-    const why = allowed ? (result.reasons[0] ?? 'allowed') : (result.reasons[0] ?? 'denied');
-    const summary = oneLine(`${result.decision} ${request.action} on ${request.resource}: ${why} (irsa why ${facts.requestId})`);
-    // Denials carry every statement's outcome; an allow names the policies and the statements that allowed.
-    const head = `request ${facts.requestId} at ${time}\nprincipal ${principal.arn}\n`;
-    const explanation = allowed
-      ? `${head}Allow: ${request.action} on ${request.resource}\n  ${result.reasons.join('\n  ')}`
-      : `${head}policies in scope: ${describeSet(set)}\n${renderEvaluationText(result, { action: request.action, resource: request.resource }).trimEnd()}`;
-    this.decisions.record({
-      requestId: facts.requestId,
-      time: facts.now,
-      service: facts.service,
-      principal: principal.arn,
-      action: request.action,
-      resource: request.resource,
-      decision: result.decision,
-      summary,
-      explanation,
-    });
+    const summary = oneLine(summaryLine(text.summary, facts.requestId));
+    this.decisions.record(facts.requestId, facts.now, text);
     return { allowed, result, message, summary };
   }
+}
+
+/** An evaluation of the current second, and the decision text of the requests it allowed. */
+interface Evaluated {
+  result: EvaluationResult;
+  text: DecisionText | null;
+}
+
+function decisionText(principal: Principal, request: AuthorizationRequest, service: string, result: EvaluationResult, explanation: string): DecisionText {
+  const why = result.reasons[0] ?? (result.decision === 'Allow' ? 'allowed' : 'denied');
+  return { service, principal: principal.arn, action: request.action, resource: request.resource, decision: result.decision, summary: `${result.decision} ${request.action} on ${request.resource}: ${why}`, explanation };
 }
 
 /** The identity a principal's scope is cached under. */

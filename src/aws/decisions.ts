@@ -1,10 +1,17 @@
 /**
  * The decision log: every authorization decision with its explanation, by request id, bounded (the newest
- * {@link DecisionLog.maxEntries} are kept) in SQLite, so `irsa why` in another process can print it. Writes are
- * batched (one transaction per burst) because a decision is a record for people, not an acknowledged write.
+ * {@link DecisionLog.maxEntries} are kept) in SQLite, so `irsa why` in another process can print it.
+ *
+ * A row of the log is only the request id, the time and a reference to the decision's text (service, principal,
+ * action, resource, decision, summary and explanation), which is stored once and shared by every request decided the
+ * same way: a client repeating a call makes one text per second, not one per request (the text is most of the
+ * bytes, and the log is written on every request). The request's own line (`request ID at TIME`) and the summary's
+ * `(irsa why ID)` are added back when a decision is read. Writes are batched (one transaction per burst) because a
+ * decision is a record for people, not an acknowledged write.
  * @module
  */
 import { applyMigrations, withoutFsync, type SqliteDatabase } from './storage/database.js';
+import { awsTimestamp } from './protocol/xml.js';
 import type { Decision } from '../policy/index.js';
 
 const MIGRATIONS = [
@@ -17,16 +24,34 @@ const MIGRATIONS = [
   // Every request records a decision and the bound deletes as many: two indexes tripled that write for lookups
   // (`irsa why`, a person) that scan at most maxEntries rows without them.
   'DROP INDEX decisions_request; DROP INDEX decisions_denials',
+  // Texts stored once and referenced; the rows written before keep theirs (the request line and the summary's
+  // `(irsa why ID)` come off, since they are added back when read).
+  `CREATE TABLE decision_texts (
+     id INTEGER PRIMARY KEY, service TEXT NOT NULL, principal TEXT NOT NULL, action TEXT NOT NULL, resource TEXT NOT NULL,
+     decision TEXT NOT NULL, summary TEXT NOT NULL, explanation TEXT NOT NULL);
+   CREATE TABLE decision_log (seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL, time INTEGER NOT NULL, text_id INTEGER NOT NULL);
+   INSERT INTO decision_texts
+     SELECT seq, service, principal, action, resource, decision,
+            replace(summary, ' (irsa why ' || request_id || ')', ''),
+            CASE WHEN explanation LIKE 'request %' AND instr(explanation, char(10)) > 0
+                 THEN substr(explanation, instr(explanation, char(10)) + 1) ELSE explanation END
+     FROM decisions;
+   INSERT INTO decision_log SELECT seq, request_id, time, seq FROM decisions;
+   DROP TABLE decisions`,
 ];
 
 /** Rows written by one INSERT statement when a batch is flushed (one native call instead of one per decision). */
 const ROWS_PER_INSERT = 64;
-const COLUMNS = '(request_id, time, service, principal, action, resource, decision, summary, explanation)';
+const SELECT_RECORDS = `SELECT l.request_id, l.time, t.service, t.principal, t.action, t.resource, t.decision, t.summary, t.explanation
+  FROM decision_log l JOIN decision_texts t ON t.id = l.text_id`;
+const BY_REQUEST = `${SELECT_RECORDS} WHERE l.request_id = ? ORDER BY l.seq`;
+const LAST_DENIAL = `${SELECT_RECORDS} WHERE t.decision != 'Allow' ORDER BY l.seq DESC LIMIT 1`;
 
-/** One recorded decision. */
-export interface DecisionRecord {
-  requestId: string;
-  time: Date;
+/**
+ * What a decision says apart from the request it was made for. Build one per distinct decision and pass the same
+ * object again for requests decided the same way: it is then stored once.
+ */
+export interface DecisionText {
   /** `iam`, `sts`, `s3`. */
   service: string;
   /** The caller's ARN (or `anonymous`). */
@@ -34,30 +59,73 @@ export interface DecisionRecord {
   action: string;
   resource: string;
   decision: Decision;
-  /** One line (what `x-irsa-explain` carries). */
+  /** One line, without the request's `(irsa why ID)`: see {@link summaryLine}. */
   summary: string;
-  /** The full explanation: policies in scope, each statement's outcome, failing conditions with their values. */
+  /** The full explanation (policies in scope, each statement's outcome, failing conditions with their values), without the request line. */
   explanation: string;
 }
 
-/** A stored row: the record's fields, with the request id and the time as their columns hold them. */
-type Row = Omit<DecisionRecord, 'requestId' | 'time'> & { request_id: string; time: number };
+/** One recorded decision, as read back. */
+export interface DecisionRecord extends DecisionText {
+  requestId: string;
+  time: Date;
+}
 
-function columns(d: DecisionRecord): unknown[] {
-  return [d.requestId, d.time.getTime(), d.service, d.principal, d.action, d.resource, d.decision, d.summary, d.explanation];
+/** The `x-irsa-explain` line of a decision: its summary and how to ask for the rest. */
+export function summaryLine(summary: string, requestId: string): string {
+  return `${summary} (irsa why ${requestId})`;
+}
+
+interface Row {
+  request_id: string;
+  time: number;
+  service: string;
+  principal: string;
+  action: string;
+  resource: string;
+  decision: Decision;
+  summary: string;
+  explanation: string;
 }
 
 function toRecord(r: Row): DecisionRecord {
-  return { requestId: r.request_id, time: new Date(r.time), service: r.service, principal: r.principal, action: r.action, resource: r.resource, decision: r.decision, summary: r.summary, explanation: r.explanation };
+  const time = new Date(r.time);
+  return {
+    requestId: r.request_id,
+    time,
+    service: r.service,
+    principal: r.principal,
+    action: r.action,
+    resource: r.resource,
+    decision: r.decision,
+    summary: summaryLine(r.summary, r.request_id),
+    explanation: `request ${r.request_id} at ${awsTimestamp(time)}\n${r.explanation}`,
+  };
+}
+
+interface Pending {
+  requestId: string;
+  time: number;
+  text: DecisionText;
+}
+
+function pendingRecord(p: Pending): DecisionRecord {
+  return toRecord({ request_id: p.requestId, time: p.time, ...p.text });
 }
 
 /** The decision log. Build with {@link createDecisionLog}. */
 export class DecisionLog {
-  private pending: DecisionRecord[] = [];
+  private pending: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private readonly insert;
-  private readonly insertMany;
+  private timerIsShort = false;
+  /** Stored texts by object, until the next sweep of unreferenced texts. */
+  private textIds = new Map<DecisionText, number>();
+  private recordedSinceSweep = 0;
+  private readonly insertText;
+  private readonly insertRow;
+  private readonly insertRows;
   private readonly trim;
+  private readonly sweep;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -68,23 +136,35 @@ export class DecisionLog {
     private readonly allowFlushDelayMs = 1000,
   ) {
     applyMigrations(db, 'decisions', MIGRATIONS);
-    this.insert = db.prepare(`INSERT INTO decisions ${COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.insertMany = db.prepare(`INSERT INTO decisions ${COLUMNS} VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
-    this.trim = db.prepare('DELETE FROM decisions WHERE seq <= (SELECT max(seq) FROM decisions) - ?');
+    this.insertText = db.prepare('INSERT INTO decision_texts (service, principal, action, resource, decision, summary, explanation) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.insertRow = db.prepare('INSERT INTO decision_log (request_id, time, text_id) VALUES (?, ?, ?)');
+    this.insertRows = db.prepare(`INSERT INTO decision_log (request_id, time, text_id) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?)').join(', ')}`);
+    this.trim = db.prepare('DELETE FROM decision_log WHERE seq <= (SELECT max(seq) FROM decision_log) - ?');
+    this.sweep = db.prepare('DELETE FROM decision_texts WHERE id NOT IN (SELECT text_id FROM decision_log)');
   }
 
-  private timerIsShort = false;
-
-  /** Records a decision (a denial written within `flushDelayMs`, an allow within `allowFlushDelayMs`, or at {@link flush}). */
-  record(d: DecisionRecord): void {
-    this.pending.push(d);
+  /**
+   * Records a decision (a denial written within `flushDelayMs`, an allow within `allowFlushDelayMs`, or at
+   * {@link flush}). Pass the same `text` object for requests decided the same way.
+   */
+  record(requestId: string, time: Date, text: DecisionText): void {
+    this.pending.push({ requestId, time: time.getTime(), text });
     if (this.pending.length >= 1024) return this.flush();
-    const short = d.decision !== 'Allow';
+    const short = text.decision !== 'Allow';
     if (this.timer !== null && (this.timerIsShort || !short)) return;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timerIsShort = short;
     this.timer = setTimeout(() => this.flush(), short ? this.flushDelayMs : this.allowFlushDelayMs);
     this.timer.unref();
+  }
+
+  private textId(t: DecisionText): number {
+    let id = this.textIds.get(t);
+    if (id === undefined) {
+      id = Number(this.insertText.run(t.service, t.principal, t.action, t.resource, t.decision, t.summary, t.explanation).lastInsertRowid);
+      this.textIds.set(t, id);
+    }
+    return id;
   }
 
   /** Writes what is pending in one transaction and trims the log to its bound. */
@@ -96,37 +176,54 @@ export class DecisionLog {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
+    this.recordedSinceSweep += batch.length;
     // A decision is a record for people, not an acknowledged write: no fsync for it (the rest of the plane keeps FULL).
     withoutFsync(this.db, () =>
       this.db.transaction(() => {
         let i = 0;
+        const values: unknown[] = new Array(ROWS_PER_INSERT * 3);
         for (; i + ROWS_PER_INSERT <= batch.length; i += ROWS_PER_INSERT) {
-          const values: unknown[] = [];
-          for (let j = i; j < i + ROWS_PER_INSERT; j++) values.push(...columns(batch[j]!));
-          this.insertMany.run(values);
+          for (let j = 0; j < ROWS_PER_INSERT; j++) {
+            const p = batch[i + j]!;
+            values[3 * j] = p.requestId;
+            values[3 * j + 1] = p.time;
+            values[3 * j + 2] = this.textId(p.text);
+          }
+          this.insertRows.run(values);
         }
-        for (; i < batch.length; i++) this.insert.run(columns(batch[i]!));
+        for (; i < batch.length; i++) this.insertRow.run(batch[i]!.requestId, batch[i]!.time, this.textId(batch[i]!.text));
         this.trim.run(this.maxEntries);
+        // Texts no row refers to any more go once per bound's worth of decisions (a scan of the log).
+        if (this.recordedSinceSweep >= this.maxEntries) {
+          this.recordedSinceSweep = 0;
+          this.sweep.run();
+          this.textIds = new Map();
+        }
       })(),
     );
   }
 
   /** The decisions of one request (a request may need several, e.g. PutObject with an ACL). */
   forRequest(requestId: string): DecisionRecord[] {
-    const stored = (this.db.prepare('SELECT * FROM decisions WHERE request_id = ? ORDER BY seq').all(requestId) as Row[]).map(toRecord);
-    return [...stored, ...this.pending.filter((d) => d.requestId === requestId)];
+    const stored = (this.db.prepare(BY_REQUEST).all(requestId) as Row[]).map(toRecord);
+    return [...stored, ...this.pending.filter((d) => d.requestId === requestId).map(pendingRecord)];
   }
 
   /** The most recent denial, if any. */
   lastDenial(): DecisionRecord | undefined {
-    for (let i = this.pending.length - 1; i >= 0; i--) if (this.pending[i]!.decision !== 'Allow') return this.pending[i];
-    const r = this.db.prepare("SELECT * FROM decisions WHERE decision != 'Allow' ORDER BY seq DESC LIMIT 1").get() as Row | undefined;
+    for (let i = this.pending.length - 1; i >= 0; i--) if (this.pending[i]!.text.decision !== 'Allow') return pendingRecord(this.pending[i]!);
+    const r = this.db.prepare(LAST_DENIAL).get() as Row | undefined;
     return r === undefined ? undefined : toRecord(r);
   }
 
-  /** How many decisions are stored. */
+  /** How many decisions are stored or pending. */
   count(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n + this.pending.length;
+    return (this.db.prepare('SELECT count(*) AS n FROM decision_log').get() as { n: number }).n + this.pending.length;
+  }
+
+  /** How many distinct texts are stored (the rows share them). */
+  textCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM decision_texts').get() as { n: number }).n;
   }
 }
 
@@ -146,11 +243,8 @@ export function createDecisionLog(db: SqliteDatabase, options: { maxEntries?: nu
  * readDecisions(openDatabaseReadOnly(path), { requestId: 'c0ffee…' })
  */
 export function readDecisions(db: SqliteDatabase, query: { requestId?: string }): DecisionRecord[] {
-  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'decisions'").get();
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'decision_log'").get();
   if (exists === undefined) return [];
-  const rows =
-    query.requestId !== undefined
-      ? (db.prepare('SELECT * FROM decisions WHERE request_id = ? ORDER BY seq').all(query.requestId) as Row[])
-      : (db.prepare("SELECT * FROM decisions WHERE decision != 'Allow' ORDER BY seq DESC LIMIT 1").all() as Row[]);
+  const rows = query.requestId !== undefined ? (db.prepare(BY_REQUEST).all(query.requestId) as Row[]) : (db.prepare(LAST_DENIAL).all() as Row[]);
   return rows.map(toRecord);
 }

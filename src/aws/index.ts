@@ -25,7 +25,7 @@ export type { AssumedRolePrincipal, Credential, CredentialLookup, Principal, Roo
 export { Authorizer, oneLine } from './authorize.js';
 export type { AuthorizationDecision, AuthorizationRequest, RequestFacts } from './authorize.js';
 export { DecisionLog, createDecisionLog, readDecisions } from './decisions.js';
-export type { DecisionRecord } from './decisions.js';
+export type { DecisionRecord, DecisionText } from './decisions.js';
 export { SessionStore, createSessionStore } from './sessions.js';
 export type { IssueSessionInput, SessionCredentials, SessionRecord, SessionTag } from './sessions.js';
 export { IamStore, createIamStore } from './iam/store.js';

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { accountOfArn } from '../../lib/aws-arn.js';
 import type { Decision } from '../../policy/index.js';
 import type { Principal } from '../credentials.js';
+import { summaryLine } from '../decisions.js';
 import type { Plane } from '../plane.js';
 import { STS_API_VERSION, STS_XML_NAMESPACE } from '../protocol/constants.js';
 import type { XmlObject } from '../protocol/xml.js';
@@ -123,8 +124,8 @@ function record(call: QueryCall, principal: string, action: string, resource: st
   const e: StsExplanation = outcome.explanation;
   const decision: Decision = outcome.ok ? 'Allow' : e.trust?.actions.find((a) => a.result.decision === 'ExplicitDeny') !== undefined ? 'ExplicitDeny' : 'ImplicitDeny';
   const head = outcome.ok ? 'Allow' : `${outcome.fault.code} at ${e.step}`;
-  const summary = `${head} ${action} on ${resource}: ${e.summary} (irsa why ${call.requestId})`;
-  const lines = [`request ${call.requestId}`, `principal ${principal}`, `step ${e.step}: ${e.summary}`];
+  const summary = `${head} ${action} on ${resource}: ${e.summary}`;
+  const lines = [`principal ${principal}`, `step ${e.step}: ${e.summary}`];
   if (!outcome.ok) lines.push(`answered ${outcome.fault.code} (${outcome.fault.httpStatus}): ${outcome.fault.message}`);
   if (e.trust !== undefined) {
     lines.push('request context (as STS builds it):');
@@ -136,8 +137,8 @@ function record(call: QueryCall, principal: string, action: string, resource: st
       for (const t of a.result.trace ?? []) if (!t.applied && t.reason !== null) lines.push(`  not applied  ${t.statement.policy} #${t.statement.index} ${t.statement.effect}: ${t.reason.message}`);
     }
   }
-  call.explain(summary);
-  call.plane.decisions.record({ requestId: call.requestId, time: call.now, service: 'sts', principal, action, resource, decision, summary, explanation: lines.join('\n') });
+  call.explain(summaryLine(summary, call.requestId));
+  call.plane.decisions.record(call.requestId, call.now, { service: 'sts', principal, action, resource, decision, summary, explanation: lines.join('\n') });
 }
 
 /**
