@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signRequest } from '../../test/aws/sign.js';
+import { buildLabel } from './plane-build.js';
 import { firstLine } from '../child-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -63,7 +64,7 @@ export async function runIam(short: boolean): Promise<void> {
     if (check.status !== 200) throw new Error(`the plane refused the benchmark request: ${check.status} ${await check.text()}`);
     const rounds = 3;
     const duration = short ? 1 : 4;
-    console.log(`signed IAM GetRole (POST form, SigV4 header auth, admin key; authorization + decision log on), 16 connections, ${rounds} interleaved rounds of ${duration} s; servers on core 0, autocannon on core 1`);
+    console.log(`signed IAM GetRole (POST form, SigV4 header auth, admin key; authorization + decision log on), 16 connections, ${rounds} interleaved rounds of ${duration} s; servers on core 0, autocannon on core 1; ${buildLabel}`);
     const load = pinned(1, [join(here, 'load-child.ts'), JSON.stringify({ targets, connections: 16, rounds, duration, warmup: 1 })]);
     children.push(load);
     const results = JSON.parse(await firstLine(load)) as Record<string, Array<{ rps: number; p50: number; p99: number; total: number; non2xx: number; errors: number }>>;

@@ -9,8 +9,10 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createPlane, ensureAdminUser, openDatabase, startAwsServer } from '../../src/aws/index.js';
-import { createS3Service } from '../../src/aws/s3/index.js';
+import { aws, s3 } from './plane-modules.js';
+
+const { createPlane, ensureAdminUser, openDatabase, startAwsServer } = aws;
+const { createS3Service } = s3;
 
 const [mode, arg1, arg2] = process.argv.slice(2);
 

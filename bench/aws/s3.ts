@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { buildLabel } from './plane-build.js';
 import { firstLine, freePort } from '../child-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -115,7 +116,7 @@ export async function runS3ListBuckets(short: boolean): Promise<void> {
 
     const rounds = 3;
     const duration = short ? 1 : 4;
-    console.log(`signed S3 ListBuckets (3 buckets, ${planeBody.length} B), 16 connections, ${rounds} interleaved rounds of ${duration} s per server`);
+    console.log(`signed S3 ListBuckets (3 buckets, ${planeBody.length} B), 16 connections, ${rounds} interleaved rounds of ${duration} s per server; ${buildLabel}`);
     const results = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     for (const t of targets) await autocannon({ url: t.url, headers: t.headers, connections: 16, duration: 1 });
     for (let round = 0; round < rounds; round++) {

@@ -8,7 +8,9 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createPlane, ensureAdminUser, openDatabase, startAwsServer } from '../../src/aws/index.js';
+import { aws } from './plane-modules.js';
+
+const { createPlane, ensureAdminUser, openDatabase, startAwsServer } = aws;
 
 const [mode, arg] = process.argv.slice(2) as ['plane' | 'bare', string];
 

@@ -9,9 +9,11 @@ import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPlane, ensureOidcProvider, openDatabase, startAwsServer } from '../../src/aws/index.js';
-import { createStsService, JwksCache } from '../../src/aws/sts/index.js';
-import { buildIssuerDocuments } from '../../src/oidc/index.js';
+import { aws, oidc, sts } from './plane-modules.js';
+
+const { createPlane, ensureOidcProvider, openDatabase, startAwsServer } = aws;
+const { createStsService, JwksCache } = sts;
+const { buildIssuerDocuments } = oidc;
 
 const [mode, keyFile] = process.argv.slice(2) as ['plane' | 'bare', string];
 const publicKey = createPublicKey(readFileSync(keyFile, 'utf8'));

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigningKey, exportPublicKeyPem, generateSigningKeyPair, mintServiceAccountToken } from '../../src/oidc/index.js';
+import { buildLabel } from './plane-build.js';
 import { firstLine } from '../child-process.js';
 import { median, pinned, stop } from './iam.js';
 
@@ -74,7 +75,7 @@ export async function runSts(short: boolean): Promise<void> {
     }
     const rounds = 3;
     const duration = short ? 1 : 4;
-    console.log(`unsigned STS AssumeRoleWithWebIdentity (RS256 token, JWKS cached), 16 connections, ${rounds} interleaved rounds of ${duration} s; servers on core 0, autocannon on core 1`);
+    console.log(`unsigned STS AssumeRoleWithWebIdentity (RS256 token, JWKS cached), 16 connections, ${rounds} interleaved rounds of ${duration} s; servers on core 0, autocannon on core 1; ${buildLabel}`);
     const load = pinned(1, [join(here, 'load-child.ts'), JSON.stringify({ targets, connections: 16, rounds, duration, warmup: 1 })]);
     children.push(load);
     const results = JSON.parse(await firstLine(load)) as Record<string, Array<{ rps: number; p50: number; p99: number; total: number; non2xx: number; errors: number }>>;
