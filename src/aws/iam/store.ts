@@ -189,9 +189,14 @@ export class IamStore {
     }
     return s;
   }
+  /** A number per query text, so a read's cache key is short (the texts are constants: their lookup is cheap). */
+  private readonly queryIds = new Map<string, number>();
   private remember<T>(kind: string, sql: string, args: unknown[], read: () => T): T {
-    const key = `${kind}\u0000${sql}\u0000${args.join('\u0000')}`;
-    if (this.reads.has(key)) return this.reads.get(key) as T;
+    let id = this.queryIds.get(sql);
+    if (id === undefined) this.queryIds.set(sql, (id = this.queryIds.size));
+    const key = `${kind}${id}\u0000${args.length === 1 ? String(args[0]) : args.join('\u0000')}`;
+    const found = this.reads.get(key);
+    if (found !== undefined || this.reads.has(key)) return found as T;
     const value = read();
     if (this.reads.size >= IamStore.MAX_READS) this.reads.clear();
     this.reads.set(key, value);

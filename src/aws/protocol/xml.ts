@@ -28,8 +28,19 @@ export function escapeXml(text: string): string {
  * awsTimestamp(new Date(0)) // '1970-01-01T00:00:00Z'
  */
 export function awsTimestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const time = date.getTime();
+  let text = recentTimestamps.get(time);
+  if (text === undefined) {
+    const iso = date.toISOString(); // always ends in `.sssZ` (throws for an invalid date, as before)
+    text = `${iso.slice(0, -5)}Z`;
+    if (recentTimestamps.size >= 256) recentTimestamps.clear();
+    recentTimestamps.set(time, text);
+  }
+  return text;
 }
+
+/** Responses repeat the same few dates (a role's CreateDate): each formatted once. */
+const recentTimestamps = new Map<number, string>();
 
 function scalar(value: string | number | boolean | Date, dates: (d: Date) => string): string {
   if (value instanceof Date) return dates(value);

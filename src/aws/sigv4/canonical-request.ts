@@ -5,7 +5,7 @@
  * it again (spec 7.7 step 6).
  * @module
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const UNRESERVED = /[A-Za-z0-9\-_.~]/;
 /** White space that `replace(/\s+/g, ' ')` would change: a run of two or more, or one that is not a space. */
@@ -108,9 +108,9 @@ export function canonicalHeaders(headers: ReadonlyArray<readonly [string, string
   return out;
 }
 
-/** Hex SHA-256. */
+/** Hex SHA-256 (one call: no hash object per request). */
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 /** The parts a canonical request is made of. */

@@ -189,20 +189,26 @@ function parseAuthorizationHeader(req: SignedRequest, value: string): SignatureI
   if (algorithm !== SIGV4_ALGORITHM) {
     return { reason: 'unsupported-algorithm', detail: `Unsupported AWS 'algorithm': '${algorithm}'` };
   }
-  const fields = new Map<string, string>();
+  // `Credential=…, SignedHeaders=…, Signature=…`: a later repeat of a field wins, parts without `=` are ignored
+  let credential: string | undefined;
+  let signedHeaders: string | undefined;
+  let signature: string | undefined;
   for (const part of value.slice(space + 1).split(',')) {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
-    fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    const name = part.slice(0, eq).trim();
+    if (name === 'Credential') credential = part.slice(eq + 1).trim();
+    else if (name === 'SignedHeaders') signedHeaders = part.slice(eq + 1).trim();
+    else if (name === 'Signature') signature = part.slice(eq + 1).trim();
   }
-  const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((f) => !fields.has(f));
-  if (missing.length > 0) {
+  if (credential === undefined || signedHeaders === undefined || signature === undefined) {
+    const missing = [credential === undefined ? 'Credential' : '', signedHeaders === undefined ? 'SignedHeaders' : '', signature === undefined ? 'Signature' : ''].filter((m) => m !== '');
     return {
       reason: 'incomplete',
       detail: `Authorization header requires ${missing.map((m) => `'${m}'`).join(', ')} parameter${missing.length > 1 ? 's' : ''}. Authorization=${value}`,
     };
   }
-  const cred = parseCredential(fields.get('Credential')!);
+  const cred = parseCredential(credential);
   if (typeof cred === 'string') return { reason: 'incomplete', detail: cred };
   const amzDate = header(req, HEADER_AMZ_DATE) ?? dateHeaderAsAmz(header(req, 'date'));
   if (amzDate === undefined) {
@@ -210,9 +216,13 @@ function parseAuthorizationHeader(req: SignedRequest, value: string): SignatureI
   }
   return {
     location: 'header',
-    ...cred,
-    signedHeaders: fields.get('SignedHeaders')!.toLowerCase().split(';'),
-    signature: fields.get('Signature')!.toLowerCase(),
+    accessKeyId: cred.accessKeyId,
+    scopeDate: cred.scopeDate,
+    region: cred.region,
+    service: cred.service,
+    scope: cred.scope,
+    signedHeaders: signedHeaders.toLowerCase().split(';'),
+    signature: signature.toLowerCase(),
     amzDate,
     expires: null,
     securityToken: header(req, HEADER_SECURITY_TOKEN) ?? null,
