@@ -26,7 +26,7 @@ import {
   UNSIGNED_PAYLOAD,
 } from '../protocol/constants.js';
 import { buildCanonicalRequest, canonicalUris, sha256Hex } from './canonical-request.js';
-import { hmac, SigningKeyCache } from './signing-key.js';
+import { hmacHex, SigningKeyCache } from './signing-key.js';
 import type { Credential, CredentialLookup } from '../credentials.js';
 
 /** A request as received, before any parsing of its target. */
@@ -336,7 +336,7 @@ export function verifyRequest(req: SignedRequest, input: SignatureInput, options
       payloadHash,
     });
     const stringToSign = `${SIGV4_ALGORITHM}\n${input.amzDate}\n${input.scope}\n${sha256Hex(canonicalRequest)}`;
-    const expected = hmac(signingKey, stringToSign).toString('hex');
+    const expected = hmacHex(signingKey, stringToSign);
     if (sameBytes(expected, input.signature)) {
       return { ok: true, auth: { credential, input, signingKey, seedSignature: input.signature, payloadHash } };
     }
