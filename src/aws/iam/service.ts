@@ -20,7 +20,7 @@ import { newAccessKeyId, newPolicyId, newRoleId, newSecretAccessKey, newUserId }
 import { IAM_API_VERSION, IAM_XML_NAMESPACE } from '../protocol/constants.js';
 import { listParam, structListParam } from '../protocol/query.js';
 import { ConstraintValidator } from '../protocol/validation.js';
-import type { XmlObject } from '../protocol/xml.js';
+import { writeXml, XmlFragment, type XmlObject } from '../protocol/xml.js';
 import type { Plane } from '../plane.js';
 import type { QueryAction, QueryCall, QueryService } from '../service.js';
 import type { ManagedPolicyRecord, OidcProviderRecord, RoleRecord, Tag } from './store.js';
@@ -206,6 +206,18 @@ class Iam {
     return r;
   }
 
+  /** GetRole's `<Role>` by record: the store hands out the same record until the role (or anything in IAM) changes. */
+  private readonly roleXml = new WeakMap<RoleRecord, XmlFragment>();
+
+  fullRoleXml(r: RoleRecord): XmlFragment {
+    let xml = this.roleXml.get(r);
+    if (xml === undefined) {
+      xml = new XmlFragment(writeXml(roleShape(r, true)));
+      this.roleXml.set(r, xml);
+    }
+    return xml;
+  }
+
   /** A policy ARN that can be attached: AWS managed (shipped) or a customer policy of this account. */
   policyExists(arn: string): boolean {
     const aws = getManagedPolicy(arn);
@@ -356,7 +368,7 @@ const getRole: Handler = (iam, call) => {
   const name = roleNameParam(call, v);
   v.done();
   call.requireAllowed({ action: 'iam:GetRole', resource: iam.roleArn(name) });
-  return { Role: roleShape(iam.requireRole(name), true) };
+  return { Role: iam.fullRoleXml(iam.requireRole(name)) };
 };
 
 const listRoles: Handler = (iam, call) => {

@@ -4,8 +4,18 @@
  * @module
  */
 
+import { boundedMemo } from '../../lib/bounded-memo.js';
+
 /** A value the writer renders: scalars as text, objects as child elements in key order, arrays as lists. */
-export type XmlValue = string | number | boolean | Date | null | undefined | XmlObject | readonly XmlValue[];
+export type XmlValue = string | number | boolean | Date | null | undefined | XmlFragment | XmlObject | readonly XmlValue[];
+
+/**
+ * An element's children written already (by {@link writeXml}), written as they are: for a response part that is
+ * the same for many requests (a role as GetRole shows it, until the role changes), written once.
+ */
+export class XmlFragment {
+  constructor(readonly xml: string) {}
+}
 /** An element's children, in the order they are written. */
 export interface XmlObject {
   readonly [name: string]: XmlValue;
@@ -28,19 +38,14 @@ export function escapeXml(text: string): string {
  * awsTimestamp(new Date(0)) // '1970-01-01T00:00:00Z'
  */
 export function awsTimestamp(date: Date): string {
-  const time = date.getTime();
-  let text = recentTimestamps.get(time);
-  if (text === undefined) {
-    const iso = date.toISOString(); // always ends in `.sssZ` (throws for an invalid date, as before)
-    text = `${iso.slice(0, -5)}Z`;
-    if (recentTimestamps.size >= 256) recentTimestamps.clear();
-    recentTimestamps.set(time, text);
-  }
-  return text;
+  return timestampOf(date.getTime());
 }
 
 /** Responses repeat the same few dates (a role's CreateDate): each formatted once. */
-const recentTimestamps = new Map<number, string>();
+const timestampOf = boundedMemo(256, (ms: number): string => {
+  const iso = new Date(ms).toISOString(); // always ends in `.sssZ`; throws for an invalid date
+  return `${iso.slice(0, -5)}Z`;
+});
 
 function scalar(value: string | number | boolean | Date, dates: (d: Date) => string): string {
   if (value instanceof Date) return dates(value);
@@ -87,6 +92,10 @@ function writeChildren(obj: XmlObject, out: string[], flatten: boolean, dates: (
 
 function writeElement(name: string, value: XmlValue, out: string[], flatten: boolean, dates: (d: Date) => string): void {
   if (value === undefined || value === null) return;
+  if (value instanceof XmlFragment) {
+    out.push(`<${name}>${value.xml}</${name}>`);
+    return;
+  }
   if (typeof value === 'object' && !(value instanceof Date)) {
     if (Array.isArray(value)) {
       writeChildren({ [name]: value }, out, flatten, dates);

@@ -7,6 +7,7 @@
  * @module
  */
 import { timingSafeEqual } from 'node:crypto';
+import { boundedMemo } from '../../lib/bounded-memo.js';
 import {
   HEADER_AMZ_DATE,
   HEADER_AUTHORIZATION,
@@ -51,7 +52,7 @@ export interface SignatureInput {
   service: string;
   /** `yyyymmdd/region/service/aws4_request`. */
   scope: string;
-  signedHeaders: string[];
+  signedHeaders: readonly string[];
   signature: string;
   /** `X-Amz-Date` (or the `Date` header, converted). */
   amzDate: string;
@@ -158,7 +159,13 @@ function fail(reason: AuthFailureReason, detail: string, extra: Partial<AuthFail
   return { ok: false, failure: { reason, detail, ...extra } };
 }
 
-function parseCredential(value: string): Pick<SignatureInput, 'accessKeyId' | 'scopeDate' | 'region' | 'service' | 'scope'> | string {
+/** The credential scope of a client's requests is the same all day: each text parsed once (results are read-only). */
+const parseCredential = boundedMemo(1024, parseCredentialText);
+
+/** A client signs the same header list on every request of a kind. */
+const signedHeaderList = boundedMemo(1024, (text: string): readonly string[] => text.toLowerCase().split(';'));
+
+function parseCredentialText(value: string): Pick<SignatureInput, 'accessKeyId' | 'scopeDate' | 'region' | 'service' | 'scope'> | string {
   const parts = value.split('/');
   if (parts.length !== 5 || parts.some((p) => p === '')) {
     return `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${value}'`;
@@ -221,7 +228,7 @@ function parseAuthorizationHeader(req: SignedRequest, value: string): SignatureI
     region: cred.region,
     service: cred.service,
     scope: cred.scope,
-    signedHeaders: signedHeaders.toLowerCase().split(';'),
+    signedHeaders: signedHeaderList(signedHeaders),
     signature: signature.toLowerCase(),
     amzDate,
     expires: null,
@@ -256,7 +263,7 @@ function parsePresignedQuery(req: SignedRequest, algorithm: string | undefined):
   return {
     location: 'query',
     ...cred,
-    signedHeaders: get(QUERY_SIGNED_HEADERS)!.toLowerCase().split(';'),
+    signedHeaders: signedHeaderList(get(QUERY_SIGNED_HEADERS)!),
     signature: get(QUERY_SIGNATURE)!.toLowerCase(),
     amzDate: get(QUERY_DATE)!,
     expires,
