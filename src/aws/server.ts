@@ -53,12 +53,14 @@ function rawPairs(req: IncomingMessage): Array<readonly [string, string]> {
 
 function writeResponse(req: IncomingMessage, res: ServerResponse, out: AwsResponse): void {
   const body = out.body;
-  const headers: Record<string, string | number> = { ...out.headers };
+  const headers = out.headers; // the plane's own object, made for this response
   if (!(body instanceof Readable)) {
-    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    if (headers['content-length'] === undefined) headers['content-length'] = bytes.length;
+    if (headers['content-length'] === undefined) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.length);
     res.writeHead(out.status, headers);
-    res.end(req.method === 'HEAD' ? undefined : bytes);
+    // a string body goes out in one write with the head (a Buffer would be a second one)
+    if (req.method === 'HEAD') res.end();
+    else if (typeof body === 'string') res.end(body, 'utf8');
+    else res.end(body);
     return;
   }
   res.writeHead(out.status, headers);
