@@ -73,6 +73,8 @@ function writeResponse(req: IncomingMessage, res: ServerResponse, out: AwsRespon
   body.pipe(res);
 }
 
+const EMPTY_BODY = Buffer.alloc(0);
+
 /** Reads a request and answers it through the plane; a body over the bound is answered 413 and the connection closed. */
 class Exchange {
   private readonly chunks: Buffer[] = [];
@@ -88,18 +90,31 @@ class Exchange {
   ) {}
 
   private meta(): Omit<AwsRequest, 'body'> {
+    return this.request(EMPTY_BODY);
+  }
+
+  private request(body: Buffer): AwsRequest {
     return {
       method: this.req.method ?? 'GET',
       target: this.req.url ?? '/',
       headers: rawPairs(this.req),
       remoteAddress: this.req.socket.remoteAddress ?? '',
       secure: this.secure,
+      body,
     };
   }
 
   start(): void {
-    const declared = Number(this.req.headers['content-length'] ?? 0);
+    const length = this.req.headers['content-length'];
+    const declared = Number(length ?? 0);
     if (declared > this.maxBodyBytes) return this.tooLarge();
+    if ((length === undefined || declared === 0) && this.req.headers['transfer-encoding'] === undefined) {
+      // no body by HTTP/1.1's rules (RFC 9112 6.3): answer now, as the parser has the whole request already
+      this.req.on('error', () => this.res.destroy());
+      this.req.resume();
+      void this.answer();
+      return;
+    }
     this.req.on('data', (chunk: Buffer) => {
       if (this.done) return;
       this.size += chunk.length;
@@ -125,7 +140,7 @@ class Exchange {
   private async answer(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    const out = await this.plane.handle({ ...this.meta(), body: Buffer.concat(this.chunks, this.size) });
+    const out = await this.plane.handle(this.request(this.size === 0 ? EMPTY_BODY : Buffer.concat(this.chunks, this.size)));
     writeResponse(this.req, this.res, out);
   }
 }
