@@ -219,8 +219,7 @@ export class Plane {
     return params;
   }
 
-  private baseCall(request: AwsRequest, requestId: string, rawPath: string, rawQuery: string, region: string, service: string, caller: () => Caller | null): BaseCall & { explained: string | null } {
-    const now = this.now();
+  private baseCall(request: AwsRequest, requestId: string, rawPath: string, rawQuery: string, region: string, service: string, now: Date, caller: () => Caller | null): BaseCall & { explained: string | null } {
     const plane = this;
     const call = {
       request,
@@ -277,18 +276,19 @@ export class Plane {
       return this.queryError(new AwsError('InvalidAction', `Could not find operation ${actionName} for version ${version}`, 400), service.namespace, requestId, false);
     }
     const useJson = json && action.json === true;
+    const now = this.now();
     let caller: Caller | null = null;
     if (action.auth === 'signed') {
       if (signature === null) return this.queryError(queryAuthError({ reason: 'missing', detail: '' }), service.namespace, requestId, useJson);
       if ('reason' in signature) return this.queryError(queryAuthError(signature), service.namespace, requestId, useJson);
-      const verified = verifyRequest(signed, signature, { now: this.now(), credentials: this.credentials, s3: false, service: service.name, keyCache: this.keyCache });
+      const verified = verifyRequest(signed, signature, { now, credentials: this.credentials, s3: false, service: service.name, keyCache: this.keyCache });
       if (!verified.ok) {
         this.logger?.debug({ requestId, reason: verified.failure.reason, detail: verified.failure.detail, canonicalRequest: verified.failure.canonicalRequest }, 'authentication failed');
         return this.queryError(queryAuthError(verified.failure), service.namespace, requestId, useJson);
       }
       caller = { principal: verified.auth.credential.principal, auth: verified.auth };
     }
-    const base = this.baseCall(request, requestId, rawPath, rawQuery, sig?.region ?? this.region, service.name, () => caller);
+    const base = this.baseCall(request, requestId, rawPath, rawQuery, sig?.region ?? this.region, service.name, now, () => caller);
     const call: QueryCall & { explained: string | null } = Object.assign(base, {
       action: actionName,
       params: params as QueryParams,
@@ -343,15 +343,16 @@ export class Plane {
       res.headers[HEADER_S3_ID_2] ??= this.random(24).toString('base64');
       return res;
     };
+    const now = this.now();
     let caller: Caller | null = null;
     if (signature !== null) {
       if ('reason' in signature) return withIds(service.renderError(service.authError(signature), { request, requestId }));
-      const verified = verifyRequest(signed, signature, { now: this.now(), credentials: this.credentials, s3: true, service: service.name, keyCache: this.keyCache });
+      const verified = verifyRequest(signed, signature, { now, credentials: this.credentials, s3: true, service: service.name, keyCache: this.keyCache });
       if (!verified.ok) return withIds(service.renderError(service.authError(verified.failure), { request, requestId }));
       caller = { principal: verified.auth.credential.principal, auth: verified.auth };
     }
     const region = signature !== null && !('reason' in signature) ? signature.region : this.region;
-    const call: RestCall & { explained: string | null } = Object.assign(this.baseCall(request, requestId, rawPath, rawQuery, region, service.name, () => caller), { caller });
+    const call: RestCall & { explained: string | null } = Object.assign(this.baseCall(request, requestId, rawPath, rawQuery, region, service.name, now, () => caller), { caller });
     let res: AwsResponse;
     try {
       res = await service.handle(call);
