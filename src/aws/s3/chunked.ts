@@ -6,6 +6,7 @@
  * @module
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { EMPTY_SHA256 } from '../sigv4/canonical-request.js';
 import { s3Error } from './errors.js';
 
 /** The `x-amz-content-sha256` values that announce an aws-chunked body. */
@@ -15,7 +16,6 @@ export const STREAMING_PAYLOADS = {
   unsignedTrailer: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
 } as const;
 
-const EMPTY_SHA256 = createHash('sha256').digest('hex');
 /** A size line longer than this is not a chunk header (16 hex digits + `;chunk-signature=` + 64 hex + slack). */
 const MAX_LINE = 256;
 /** Trailer section bound: a few checksum lines, never megabytes. */

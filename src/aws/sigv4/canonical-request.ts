@@ -108,9 +108,12 @@ export function canonicalHeaders(headers: ReadonlyArray<readonly [string, string
   return out;
 }
 
+/** SHA-256 of nothing: the payload hash of every request without a body. */
+export const EMPTY_SHA256 = hash('sha256', '', 'hex');
+
 /** Hex SHA-256 (one call: no hash object per request). */
 export function sha256Hex(data: string | Uint8Array): string {
-  return hash('sha256', data, 'hex');
+  return data.length === 0 ? EMPTY_SHA256 : hash('sha256', data, 'hex');
 }
 
 /** The parts a canonical request is made of. */
