@@ -128,7 +128,7 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
   // 10. role and trust policy; the wire message never says which part failed
   const stored = env.backend.getRole(roleArn!);
   if (stored === undefined) return refuse(accessDenied(STS_MESSAGES.notAuthorizedWebIdentity), 'role', `role ${roleArn} does not exist`);
-  const trust = evaluateWebIdentityTrust({
+  const trustInput = {
     trustPolicy: env.compile(stored.assumeRolePolicyDocument, { kind: 'trust', name: `${stored.roleName} trust policy` }),
     providerArn: verified.provider.arn,
     claims: verified.decoded.claims,
@@ -137,7 +137,8 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
     roleSessionName: sessionName!,
     now,
     traceAllows: false,
-  });
+  };
+  const trust = env.trustCache === undefined ? evaluateWebIdentityTrust(trustInput) : env.trustCache.evaluate({ ...trustInput, token: token! });
   if (!trust.allowed) return refuse(accessDenied(STS_MESSAGES.notAuthorizedWebIdentity), 'trust-policy', `the trust policy of ${stored.roleName} refuses: ${trustRefusal(trust)}`, trust);
   // 11–14. duration against the role's maximum, session policies and the packed size (tags from the token count
   // too), credentials stored before answering

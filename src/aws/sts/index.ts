@@ -42,5 +42,7 @@ export type {
   WebIdentityProviderLookup,
   WebIdentityTokenResult,
 } from './web-identity-token.js';
+export { WebIdentityTrustCache } from './trust-cache.js';
+export type { CachedTrustInput } from './trust-cache.js';
 export { evaluateWebIdentityTrust, trustRefusal } from './web-identity-trust.js';
 export type { WebIdentityTrustInput, WebIdentityTrustResult } from './web-identity-trust.js';
