@@ -29,6 +29,7 @@ export {
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   numericDate,
   TOKEN_CHECKS,
+  VerifiedTokens,
   verifyWebIdentityToken,
   WEB_IDENTITY_TOKEN_MAX_LENGTH,
   WEB_IDENTITY_TOKEN_MIN_LENGTH,

@@ -19,7 +19,7 @@ import type { StsBackend, StsCaller, StsEnvironment, StsRole } from './backend.j
 import { createIdpFetcher } from './idp-fetcher.js';
 import { JwksCache, type IdpFetcher, type IssuerKeySource } from './jwks-cache.js';
 import { WebIdentityTrustCache } from './trust-cache.js';
-import type { WebIdentityProvider } from './web-identity-token.js';
+import { VerifiedTokens, type WebIdentityProvider } from './web-identity-token.js';
 import type { WebIdentityTrustResult } from './web-identity-trust.js';
 
 /** The plane's stores seen through STS's interfaces. */
@@ -174,6 +174,7 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
     const keys = options.keys ?? new JwksCache({ fetcher: options.fetcher ?? planeIdpFetcher(plane), now: () => plane.now().getTime() });
     const backend = new PlaneStsBackend(plane);
     const trustCache = new WebIdentityTrustCache();
+    const verifiedTokens = new VerifiedTokens();
     // Trust policies are compiled on every AssumeRole*: the role's text object is the key here, so the common case
     // skips PolicyCache's hash of the whole document; anything else goes to the plane's cache.
     const trustPolicies = new Map<string, { name: string | undefined; policy: CompiledPolicy }>();
@@ -192,6 +193,7 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
       now: () => call.now,
       compile,
       trustCache,
+      verifiedTokens,
       ...(options.clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds: options.clockToleranceSeconds }),
       ...(options.maxTokenAgeSeconds === undefined ? {} : { maxTokenAgeSeconds: options.maxTokenAgeSeconds }),
     });
