@@ -24,7 +24,11 @@ export interface CachedTrustInput extends WebIdentityTrustInput {
  * const trust = cache.evaluate({ trustPolicy, providerArn, claims, audience, roleArn, roleSessionName, now, traceAllows: false, token });
  */
 export class WebIdentityTrustCache {
-  private readonly allows = new Map<string, { policy: CompiledPolicy; result: WebIdentityTrustResult }>();
+  /**
+   * By token first: its string was hashed once already for this request (the verified-token lookup), while a key
+   * built by concatenation would hash the whole token again. The other inputs are compared field by field.
+   */
+  private readonly allows = new Map<string, Allow[]>();
   private second = Number.NaN;
   /** Evaluations answered from the memo (tests, metrics). */
   hits = 0;
@@ -40,23 +44,35 @@ export class WebIdentityTrustCache {
       this.allows.clear();
       this.second = second;
     }
-    const key = `${input.providerArn}\u0000${part(input.audience)}\u0000${part(input.roleArn)}\u0000${part(input.roleSessionName)}\u0000${token}`;
-    const hit = this.allows.get(key);
-    // the compiled policy is compared by identity: an updated trust policy is another document, another object
-    if (hit !== undefined && hit.policy === input.trustPolicy) {
-      this.hits++;
-      return hit.result;
+    const same = this.allows.get(token);
+    if (same !== undefined) {
+      for (const a of same) {
+        // the compiled policy is compared by identity: an updated trust policy is another document, another object
+        if (a.policy === input.trustPolicy && a.providerArn === input.providerArn && a.audience === input.audience && a.roleArn === input.roleArn && a.roleSessionName === input.roleSessionName) {
+          this.hits++;
+          return a.result;
+        }
+      }
     }
     const result = evaluateWebIdentityTrust(trustInput);
     if (result.allowed) {
-      if (this.allows.size >= this.maxEntries) this.allows.clear();
-      this.allows.set(key, { policy: input.trustPolicy, result });
+      const allow: Allow = { policy: input.trustPolicy, providerArn: input.providerArn, audience: input.audience, roleArn: input.roleArn, roleSessionName: input.roleSessionName, result };
+      if (same !== undefined && same.length < 16) same.push(allow);
+      else {
+        if (this.allows.size >= this.maxEntries) this.allows.clear();
+        this.allows.set(token, [allow]);
+      }
     }
     return result;
   }
 }
 
-/** A key part; an absent value differs from every string (control characters never occur in these inputs). */
-function part(value: string | undefined): string {
-  return value ?? '\u0001';
+/** A memoized allow and the inputs it was made for (besides the token and the second). */
+interface Allow {
+  policy: CompiledPolicy;
+  providerArn: string;
+  audience: string | undefined;
+  roleArn: string | undefined;
+  roleSessionName: string | undefined;
+  result: WebIdentityTrustResult;
 }

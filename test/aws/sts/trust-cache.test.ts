@@ -42,6 +42,10 @@ test('an allow is reused for identical inputs within the second, and only then',
   const otherSession = cache.evaluate(input({ atMs: NOW * 1000 + 1000, session: 't' }));
   assert.notEqual(otherSession, later);
   assert.equal(otherSession.context.keys?.['sts:RoleSessionName'], 't');
+  const otherRole = cache.evaluate({ ...input({ atMs: NOW * 1000 + 1000 }), roleArn: `arn:aws:iam::${ACCOUNT}:role/q` });
+  assert.equal(otherRole.context.resource, `arn:aws:iam::${ACCOUNT}:role/q`);
+  const otherAudience = cache.evaluate({ ...input({ atMs: NOW * 1000 + 1000 }), audience: 'openshift' });
+  assert.notEqual(otherAudience, later);
   assert.equal(cache.hits, 1);
 });
 
