@@ -54,11 +54,19 @@ function rawPairs(req: IncomingMessage): Array<readonly [string, string]> {
 function writeResponse(req: IncomingMessage, res: ServerResponse, out: AwsResponse): void {
   const body = out.body;
   const headers: Record<string, string | number> = { ...out.headers };
-  if (!(body instanceof Readable)) {
-    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    if (headers['content-length'] === undefined) headers['content-length'] = bytes.length;
+  if (typeof body === 'string') {
+    // a string body goes out as is: node:http writes the head and a string body as one string (one write), where a
+    // Buffer body means a copy first and a two-chunk writev
+    if (headers['content-length'] === undefined) headers['content-length'] = Buffer.byteLength(body, 'utf8');
     res.writeHead(out.status, headers);
-    res.end(req.method === 'HEAD' ? undefined : bytes);
+    if (req.method === 'HEAD') res.end();
+    else res.end(body, 'utf8');
+    return;
+  }
+  if (!(body instanceof Readable)) {
+    if (headers['content-length'] === undefined) headers['content-length'] = body.length;
+    res.writeHead(out.status, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
     return;
   }
   res.writeHead(out.status, headers);

@@ -28,7 +28,9 @@ export function escapeXml(text: string): string {
  * awsTimestamp(new Date(0)) // '1970-01-01T00:00:00Z'
  */
 export function awsTimestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const iso = date.toISOString();
+  // years 0000-9999 print as YYYY-MM-DDTHH:MM:SS.sssZ (24 characters): cut the milliseconds without a regex
+  return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, 'Z');
 }
 
 function scalar(value: string | number | boolean | Date, dates: (d: Date) => string): string {
