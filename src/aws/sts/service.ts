@@ -28,19 +28,33 @@ export class PlaneStsBackend implements StsBackend {
 
   findOidcProvider(accountId: string, hostPath: string): WebIdentityProvider | undefined {
     if (accountId !== this.plane.accountId) return undefined;
+    this.sameGeneration();
+    if (this.providers.has(hostPath)) return this.providers.get(hostPath);
     const p = this.plane.iam.getOidcProviderByUrl(`https://${hostPath}`);
-    return p === undefined ? undefined : { arn: p.arn, url: p.url, clientIds: p.clientIds, thumbprints: p.thumbprints };
+    const provider = p === undefined ? undefined : { arn: p.arn, url: p.url, clientIds: p.clientIds, thumbprints: p.thumbprints };
+    if (this.providers.size >= 1000) this.providers.clear();
+    this.providers.set(hostPath, provider);
+    return provider;
   }
 
-  /** Roles by ARN, valid while IAM's generation is unchanged (every AssumeRole* looks its role up). */
+  /**
+   * Roles by ARN and providers by issuer, valid while IAM's generation is unchanged (every AssumeRoleWithWebIdentity
+   * looks both up; IAM's own read cache builds a key from the SQL text per lookup).
+   */
   private readonly roles = new Map<string, StsRole | undefined>();
-  private rolesGeneration = -1;
+  private readonly providers = new Map<string, WebIdentityProvider | undefined>();
+  private generation = -1;
+
+  private sameGeneration(): void {
+    if (this.generation !== this.plane.iam.generation) {
+      this.roles.clear();
+      this.providers.clear();
+      this.generation = this.plane.iam.generation;
+    }
+  }
 
   getRole(roleArn: string): StsRole | undefined {
-    if (this.rolesGeneration !== this.plane.iam.generation) {
-      this.roles.clear();
-      this.rolesGeneration = this.plane.iam.generation;
-    }
+    this.sameGeneration();
     if (this.roles.has(roleArn)) return this.roles.get(roleArn);
     const r = this.plane.iam.getRoleByArn(roleArn);
     const role = r === undefined ? undefined : { arn: r.arn, roleId: r.roleId, roleName: r.roleName, path: r.path, accountId: this.plane.accountId, assumeRolePolicyDocument: r.assumeRolePolicyDocument, maxSessionDuration: r.maxSessionDuration };
@@ -197,7 +211,12 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
       ...(options.clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds: options.clockToleranceSeconds }),
       ...(options.maxTokenAgeSeconds === undefined ? {} : { maxTokenAgeSeconds: options.maxTokenAgeSeconds }),
     });
+    // The last mark of each role, with IAM's generation just after it: while nothing else was written to IAM, the
+    // stored RoleLastUsed is that mark, so the check below is decided without reading the role again.
+    const marks = new Map<string, { at: number; region: string; generation: number }>();
     const markUsed = (roleArn: string, call: QueryCall): void => {
+      const mark = marks.get(roleArn);
+      if (mark !== undefined && mark.generation === plane.iam.generation && mark.region === call.region && call.now.getTime() - mark.at < 1000) return;
       const role = plane.iam.getRoleByArn(roleArn);
       if (role === undefined) return;
       // RoleLastUsed is coarse on AWS too (reported hours late): written at most once a second per role and region,
@@ -205,6 +224,8 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
       const last = role.lastUsedDate;
       if (last !== null && role.lastUsedRegion === call.region && call.now.getTime() - last.getTime() < 1000) return;
       plane.iam.markRoleUsed(role.roleName, call.now, call.region);
+      if (marks.size >= 1000) marks.clear();
+      marks.set(roleArn, { at: call.now.getTime(), region: call.region, generation: plane.iam.generation });
     };
     return {
       name: 'sts',
