@@ -86,6 +86,17 @@ export function checkSessionParams(v: ConstraintValidator, params: QueryParams, 
   return v.integer('DurationSeconds', params.get('DurationSeconds'), MIN_DURATION_SECONDS, MAX_DURATION_SECONDS);
 }
 
+/** Parsed RoleArns, by text (a client assumes the same role again and again); bounded. Never mutated. */
+const parsedRoleArns = new Map<string, ReturnType<typeof parseRoleArn>>();
+
+function roleArnParts(roleArn: string): ReturnType<typeof parseRoleArn> {
+  if (parsedRoleArns.has(roleArn)) return parsedRoleArns.get(roleArn);
+  const parsed = parseRoleArn(roleArn);
+  if (parsedRoleArns.size >= 1000) parsedRoleArns.clear();
+  parsedRoleArns.set(roleArn, parsed);
+  return parsed;
+}
+
 /**
  * Runs `AssumeRoleWithWebIdentity` on decoded query parameters.
  * @example
@@ -106,7 +117,7 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
   const shape = v.error();
   if (shape !== null) return refuse(shape, 'parameters', shape.message);
   // 2. RoleArn syntax
-  const role = parseRoleArn(roleArn!);
+  const role = roleArnParts(roleArn!);
   if (role === undefined) return refuse(validationError(STS_MESSAGES.invalidArn(roleArn!)), 'role-arn', `RoleArn ${roleArn} is not arn:aws:iam::<12-digit account>:role/<name>`);
   // 3. ProviderId is for OAuth 2.0 access tokens only
   const providerId = params.get('ProviderId');
@@ -139,7 +150,7 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
     now,
     traceAllows: false,
   };
-  const trust = env.trustCache === undefined ? evaluateWebIdentityTrust(trustInput) : env.trustCache.evaluate({ ...trustInput, token: token! });
+  const trust = env.trustCache === undefined ? evaluateWebIdentityTrust(trustInput) : env.trustCache.evaluate(trustInput, token!);
   if (!trust.allowed) return refuse(accessDenied(STS_MESSAGES.notAuthorizedWebIdentity), 'trust-policy', `the trust policy of ${stored.roleName} refuses: ${trustRefusal(trust)}`, trust);
   // 11–14. duration against the role's maximum, session policies and the packed size (tags from the token count
   // too), credentials stored before answering

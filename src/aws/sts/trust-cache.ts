@@ -13,15 +13,13 @@ import { evaluateWebIdentityTrust, type WebIdentityTrustInput, type WebIdentityT
 /** Inputs of {@link WebIdentityTrustCache.evaluate}: STS's, with the clock required. */
 export interface CachedTrustInput extends WebIdentityTrustInput {
   now: Date;
-  /** The token `claims` were decoded from: identical tokens have identical claims. */
-  token: string;
 }
 
 /**
  * Evaluates web-identity trust through a per-second memo of allows.
  * @example
  * const cache = new WebIdentityTrustCache();
- * const trust = cache.evaluate({ trustPolicy, providerArn, claims, audience, roleArn, roleSessionName, now, traceAllows: false, token });
+ * const trust = cache.evaluate({ trustPolicy, providerArn, claims, audience, roleArn, roleSessionName, now, traceAllows: false }, token);
  */
 export class WebIdentityTrustCache {
   /**
@@ -35,10 +33,10 @@ export class WebIdentityTrustCache {
 
   constructor(readonly maxEntries = 1000) {}
 
-  evaluate(input: CachedTrustInput): WebIdentityTrustResult {
-    const { token, ...trustInput } = input;
+  /** `token`: the token `input.claims` were decoded from (identical tokens have identical claims). */
+  evaluate(input: CachedTrustInput, token: string): WebIdentityTrustResult {
     // `traceAllows` changes what an allow carries: only STS's setting (false) is memoized
-    if (input.traceAllows !== false) return evaluateWebIdentityTrust(trustInput);
+    if (input.traceAllows !== false) return evaluateWebIdentityTrust(input);
     const second = Math.floor(input.now.getTime() / 1000);
     if (second !== this.second) {
       this.allows.clear();
@@ -54,7 +52,7 @@ export class WebIdentityTrustCache {
         }
       }
     }
-    const result = evaluateWebIdentityTrust(trustInput);
+    const result = evaluateWebIdentityTrust(input);
     if (result.allowed) {
       const allow: Allow = { policy: input.trustPolicy, providerArn: input.providerArn, audience: input.audience, roleArn: input.roleArn, roleSessionName: input.roleSessionName, result };
       if (same !== undefined && same.length < 16) same.push(allow);

@@ -287,7 +287,7 @@ export function checkWebIdentityClaims(claims: Record<string, unknown>, o: Verif
  */
 export async function verifyWebIdentityToken(token: string, o: VerifyWebIdentityTokenOptions): Promise<WebIdentityTokenResult> {
   // 1. size (the parameter's own constraint; the value is sensitive, so AWS does not echo it)
-  const sizeError = checkTokenLength(token, new ConstraintValidator()).error();
+  const sizeError = token.length >= WEB_IDENTITY_TOKEN_MIN_LENGTH && token.length <= WEB_IDENTITY_TOKEN_MAX_LENGTH ? null : checkTokenLength(token, new ConstraintValidator()).error();
   if (sizeError !== null) {
     return fail('size', sizeError, `the token is ${token.length} characters; STS accepts ${WEB_IDENTITY_TOKEN_MIN_LENGTH} to ${WEB_IDENTITY_TOKEN_MAX_LENGTH}`);
   }

@@ -14,7 +14,7 @@ const policies = createPolicyCache();
 const allowApp = policies.compile(trustPolicy(), { kind: 'trust', name: 'r trust policy' });
 const allowOther = policies.compile(trustPolicy(PROVIDER_ARN, 'system:serviceaccount:other:app'), { kind: 'trust', name: 'r trust policy' });
 
-function input(o: { sub?: string; policy?: typeof allowApp; atMs?: number; session?: string } = {}): CachedTrustInput {
+function input(o: { sub?: string; policy?: typeof allowApp; atMs?: number; session?: string } = {}): CachedTrustInput & { token: string } {
   const c = claims({ sub: o.sub ?? 'system:serviceaccount:default:app' });
   return {
     trustPolicy: o.policy ?? allowApp,
@@ -30,40 +30,45 @@ function input(o: { sub?: string; policy?: typeof allowApp; atMs?: number; sessi
   };
 }
 
+/** Evaluates through the cache with the token the input names. */
+function ev(cache: WebIdentityTrustCache, i: CachedTrustInput & { token: string }): ReturnType<WebIdentityTrustCache['evaluate']> {
+  return cache.evaluate(i, i.token);
+}
+
 test('an allow is reused for identical inputs within the second, and only then', () => {
   const cache = new WebIdentityTrustCache();
-  const first = cache.evaluate(input());
+  const first = ev(cache, input());
   assert.equal(first.allowed, true);
-  assert.equal(cache.evaluate(input({ atMs: NOW * 1000 + 999 })), first, 'same second: the same result');
+  assert.equal(ev(cache, input({ atMs: NOW * 1000 + 999 })), first, 'same second: the same result');
   assert.equal(cache.hits, 1);
-  const later = cache.evaluate(input({ atMs: NOW * 1000 + 1000 }));
+  const later = ev(cache, input({ atMs: NOW * 1000 + 1000 }));
   assert.notEqual(later, first, 'next second: evaluated again');
   assert.equal(later.context.keys?.['aws:EpochTime'], String(NOW + 1));
-  const otherSession = cache.evaluate(input({ atMs: NOW * 1000 + 1000, session: 't' }));
+  const otherSession = ev(cache, input({ atMs: NOW * 1000 + 1000, session: 't' }));
   assert.notEqual(otherSession, later);
   assert.equal(otherSession.context.keys?.['sts:RoleSessionName'], 't');
-  const otherRole = cache.evaluate({ ...input({ atMs: NOW * 1000 + 1000 }), roleArn: `arn:aws:iam::${ACCOUNT}:role/q` });
+  const otherRole = ev(cache, { ...input({ atMs: NOW * 1000 + 1000 }), roleArn: `arn:aws:iam::${ACCOUNT}:role/q` });
   assert.equal(otherRole.context.resource, `arn:aws:iam::${ACCOUNT}:role/q`);
-  const otherAudience = cache.evaluate({ ...input({ atMs: NOW * 1000 + 1000 }), audience: 'openshift' });
+  const otherAudience = ev(cache, { ...input({ atMs: NOW * 1000 + 1000 }), audience: 'openshift' });
   assert.notEqual(otherAudience, later);
   assert.equal(cache.hits, 1);
 });
 
 test('another subject or an updated trust policy is evaluated, not answered from the memo', () => {
   const cache = new WebIdentityTrustCache();
-  assert.equal(cache.evaluate(input()).allowed, true);
-  const other = cache.evaluate(input({ sub: 'system:serviceaccount:other:app' }));
+  assert.equal(ev(cache, input()).allowed, true);
+  const other = ev(cache, input({ sub: 'system:serviceaccount:other:app' }));
   assert.equal(other.allowed, false);
-  const updated = cache.evaluate(input({ policy: allowOther }));
+  const updated = ev(cache, input({ policy: allowOther }));
   assert.equal(updated.allowed, false, 'the new trust policy no longer names default:app');
-  assert.equal(cache.evaluate(input({ sub: 'system:serviceaccount:other:app', policy: allowOther })).allowed, true);
+  assert.equal(ev(cache, input({ sub: 'system:serviceaccount:other:app', policy: allowOther })).allowed, true);
   assert.equal(cache.hits, 0);
 });
 
 test('refusals are never memoized: each is evaluated and traced statement by statement', () => {
   const cache = new WebIdentityTrustCache();
-  const a = cache.evaluate(input({ sub: 'system:serviceaccount:other:app' }));
-  const b = cache.evaluate(input({ sub: 'system:serviceaccount:other:app' }));
+  const a = ev(cache, input({ sub: 'system:serviceaccount:other:app' }));
+  const b = ev(cache, input({ sub: 'system:serviceaccount:other:app' }));
   assert.equal(a.allowed, false);
   assert.notEqual(a, b);
   assert.equal(cache.hits, 0);
@@ -73,8 +78,8 @@ test('refusals are never memoized: each is evaluated and traced statement by sta
 
 test('traceAllows (explain-trust) bypasses the memo', () => {
   const cache = new WebIdentityTrustCache();
-  const a = cache.evaluate({ ...input(), traceAllows: true });
-  const b = cache.evaluate({ ...input(), traceAllows: true });
+  const a = ev(cache, { ...input(), traceAllows: true });
+  const b = ev(cache, { ...input(), traceAllows: true });
   assert.notEqual(a, b);
   assert.equal(cache.hits, 0);
 });
