@@ -118,8 +118,9 @@ export class DecisionLog {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
   private timerIsShort = false;
-  /** Stored texts by object, until the next sweep of unreferenced texts. */
+  /** Stored texts by object and by content, until the next sweep of unreferenced texts. */
   private textIds = new Map<DecisionText, number>();
+  private contentIds = new Map<string, number>();
   private recordedSinceSweep = 0;
   private readonly insertText;
   private readonly insertRow;
@@ -161,7 +162,13 @@ export class DecisionLog {
   private textId(t: DecisionText): number {
     let id = this.textIds.get(t);
     if (id === undefined) {
-      id = Number(this.insertText.run(t.service, t.principal, t.action, t.resource, t.decision, t.summary, t.explanation).lastInsertRowid);
+      // a text made again with the same words (STS explains each call afresh) is stored once too
+      const content = `${t.service}\u0000${t.principal}\u0000${t.action}\u0000${t.resource}\u0000${t.decision}\u0000${t.summary}\u0000${t.explanation}`;
+      id = this.contentIds.get(content);
+      if (id === undefined) {
+        id = Number(this.insertText.run(t.service, t.principal, t.action, t.resource, t.decision, t.summary, t.explanation).lastInsertRowid);
+        this.contentIds.set(content, id);
+      }
       this.textIds.set(t, id);
     }
     return id;
@@ -198,6 +205,7 @@ export class DecisionLog {
           this.recordedSinceSweep = 0;
           this.sweep.run();
           this.textIds = new Map();
+          this.contentIds = new Map();
         }
       })(),
     );

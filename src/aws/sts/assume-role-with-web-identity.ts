@@ -86,6 +86,17 @@ export function checkSessionParams(v: ConstraintValidator, params: QueryParams, 
   return v.integer('DurationSeconds', params.get('DurationSeconds'), MIN_DURATION_SECONDS, MAX_DURATION_SECONDS);
 }
 
+/** Parsed RoleArns, by text (a client assumes the same role again and again); bounded. Never mutated. */
+const parsedRoleArns = new Map<string, ReturnType<typeof parseRoleArn>>();
+
+function roleArnParts(roleArn: string): ReturnType<typeof parseRoleArn> {
+  if (parsedRoleArns.has(roleArn)) return parsedRoleArns.get(roleArn);
+  const parsed = parseRoleArn(roleArn);
+  if (parsedRoleArns.size >= 1000) parsedRoleArns.clear();
+  parsedRoleArns.set(roleArn, parsed);
+  return parsed;
+}
+
 /**
  * Runs `AssumeRoleWithWebIdentity` on decoded query parameters.
  * @example
@@ -106,7 +117,7 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
   const shape = v.error();
   if (shape !== null) return refuse(shape, 'parameters', shape.message);
   // 2. RoleArn syntax
-  const role = parseRoleArn(roleArn!);
+  const role = roleArnParts(roleArn!);
   if (role === undefined) return refuse(validationError(STS_MESSAGES.invalidArn(roleArn!)), 'role-arn', `RoleArn ${roleArn} is not arn:aws:iam::<12-digit account>:role/<name>`);
   // 3. ProviderId is for OAuth 2.0 access tokens only
   const providerId = params.get('ProviderId');
@@ -123,12 +134,13 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
     nowSeconds: now.getTime() / 1000,
     ...(env.clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds: env.clockToleranceSeconds }),
     ...(env.maxTokenAgeSeconds === undefined ? {} : { maxTokenAgeSeconds: env.maxTokenAgeSeconds }),
+    ...(env.verifiedTokens === undefined ? {} : { verifiedTokens: env.verifiedTokens }),
   });
   if (!verified.ok) return refuse(verified.failure.error, verified.failure.check, verified.failure.detail);
   // 10. role and trust policy; the wire message never says which part failed
   const stored = env.backend.getRole(roleArn!);
   if (stored === undefined) return refuse(accessDenied(STS_MESSAGES.notAuthorizedWebIdentity), 'role', `role ${roleArn} does not exist`);
-  const trust = evaluateWebIdentityTrust({
+  const trustInput = {
     trustPolicy: env.compile(stored.assumeRolePolicyDocument, { kind: 'trust', name: `${stored.roleName} trust policy` }),
     providerArn: verified.provider.arn,
     claims: verified.decoded.claims,
@@ -137,7 +149,8 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
     roleSessionName: sessionName!,
     now,
     traceAllows: false,
-  });
+  };
+  const trust = env.trustCache === undefined ? evaluateWebIdentityTrust(trustInput) : env.trustCache.evaluate(trustInput, token!);
   if (!trust.allowed) return refuse(accessDenied(STS_MESSAGES.notAuthorizedWebIdentity), 'trust-policy', `the trust policy of ${stored.roleName} refuses: ${trustRefusal(trust)}`, trust);
   // 11–14. duration against the role's maximum, session policies and the packed size (tags from the token count
   // too), credentials stored before answering

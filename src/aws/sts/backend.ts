@@ -7,7 +7,8 @@
 import type { CompiledPolicy, CompilePolicyOptions, PolicySet, RequestPrincipal } from '../../policy/index.js';
 import type { IssueSessionInput, SessionCredentials, SessionRecord } from '../sessions.js';
 import type { IssuerKeySource } from './jwks-cache.js';
-import type { WebIdentityProviderLookup } from './web-identity-token.js';
+import type { WebIdentityTrustCache } from './trust-cache.js';
+import type { VerifiedTokens, WebIdentityProviderLookup } from './web-identity-token.js';
 
 /** An IAM role as STS needs it. */
 export interface StsRole {
@@ -42,6 +43,10 @@ export interface StsEnvironment {
   now: () => Date;
   /** Compiles trust and session policies once per document (`PolicyCache.compile`). */
   compile: (document: string, options: CompilePolicyOptions) => CompiledPolicy;
+  /** Memoizes trust-policy allows of `AssumeRoleWithWebIdentity` within the second; absent → evaluated every time. */
+  trustCache?: WebIdentityTrustCache;
+  /** Tokens whose signature already verified with a key still current; absent → every signature is checked. */
+  verifiedTokens?: VerifiedTokens;
   /** Token clock tolerance in seconds (default 300). */
   clockToleranceSeconds?: number;
   /** Optional `Token too old` limit in seconds. */

@@ -29,6 +29,7 @@ export {
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   numericDate,
   TOKEN_CHECKS,
+  VerifiedTokens,
   verifyWebIdentityToken,
   WEB_IDENTITY_TOKEN_MAX_LENGTH,
   WEB_IDENTITY_TOKEN_MIN_LENGTH,
@@ -42,5 +43,7 @@ export type {
   WebIdentityProviderLookup,
   WebIdentityTokenResult,
 } from './web-identity-token.js';
+export { WebIdentityTrustCache } from './trust-cache.js';
+export type { CachedTrustInput } from './trust-cache.js';
 export { evaluateWebIdentityTrust, trustRefusal } from './web-identity-trust.js';
 export type { WebIdentityTrustInput, WebIdentityTrustResult } from './web-identity-trust.js';

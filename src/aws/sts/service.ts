@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { accountOfArn } from '../../lib/aws-arn.js';
-import type { Decision } from '../../policy/index.js';
+import type { CompiledPolicy, CompilePolicyOptions, Decision } from '../../policy/index.js';
 import type { Principal } from '../credentials.js';
 import { summaryLine } from '../decisions.js';
 import type { Plane } from '../plane.js';
@@ -19,7 +19,9 @@ import { assumeRoleWithWebIdentity, type AssumeRoleWithWebIdentityOutput, type S
 import type { StsBackend, StsCaller, StsEnvironment, StsRole } from './backend.js';
 import { createIdpFetcher } from './idp-fetcher.js';
 import { JwksCache, type IdpFetcher, type IssuerKeySource } from './jwks-cache.js';
-import type { WebIdentityProvider } from './web-identity-token.js';
+import { WebIdentityTrustCache } from './trust-cache.js';
+import { VerifiedTokens, type WebIdentityProvider } from './web-identity-token.js';
+import type { WebIdentityTrustResult } from './web-identity-trust.js';
 
 /** The plane's stores seen through STS's interfaces. */
 export class PlaneStsBackend implements StsBackend {
@@ -27,14 +29,39 @@ export class PlaneStsBackend implements StsBackend {
 
   findOidcProvider(accountId: string, hostPath: string): WebIdentityProvider | undefined {
     if (accountId !== this.plane.accountId) return undefined;
+    this.sameGeneration();
+    if (this.providers.has(hostPath)) return this.providers.get(hostPath);
     const p = this.plane.iam.getOidcProviderByUrl(`https://${hostPath}`);
-    return p === undefined ? undefined : { arn: p.arn, url: p.url, clientIds: p.clientIds, thumbprints: p.thumbprints };
+    const provider = p === undefined ? undefined : { arn: p.arn, url: p.url, clientIds: p.clientIds, thumbprints: p.thumbprints };
+    if (this.providers.size >= 1000) this.providers.clear();
+    this.providers.set(hostPath, provider);
+    return provider;
+  }
+
+  /**
+   * Roles by ARN and providers by issuer, valid while IAM's generation is unchanged (every AssumeRoleWithWebIdentity
+   * looks both up; IAM's own read cache builds a key from the SQL text per lookup).
+   */
+  private readonly roles = new Map<string, StsRole | undefined>();
+  private readonly providers = new Map<string, WebIdentityProvider | undefined>();
+  private generation = -1;
+
+  private sameGeneration(): void {
+    if (this.generation !== this.plane.iam.generation) {
+      this.roles.clear();
+      this.providers.clear();
+      this.generation = this.plane.iam.generation;
+    }
   }
 
   getRole(roleArn: string): StsRole | undefined {
+    this.sameGeneration();
+    if (this.roles.has(roleArn)) return this.roles.get(roleArn);
     const r = this.plane.iam.getRoleByArn(roleArn);
-    if (r === undefined) return undefined;
-    return { arn: r.arn, roleId: r.roleId, roleName: r.roleName, path: r.path, accountId: this.plane.accountId, assumeRolePolicyDocument: r.assumeRolePolicyDocument, maxSessionDuration: r.maxSessionDuration };
+    const role = r === undefined ? undefined : { arn: r.arn, roleId: r.roleId, roleName: r.roleName, path: r.path, accountId: this.plane.accountId, assumeRolePolicyDocument: r.assumeRolePolicyDocument, maxSessionDuration: r.maxSessionDuration };
+    if (this.roles.size >= 1000) this.roles.clear();
+    this.roles.set(roleArn, role);
+    return role;
   }
 
   getManagedPolicyDocument(policyArn: string): string | undefined {
@@ -119,26 +146,37 @@ function stsCaller(plane: Plane, principal: Principal): StsCaller {
   return { arn: principal.arn, accountId: principal.accountId, userId: principal.userId, principal: { type: 'AWS', id: principal.arn, account: principal.accountId }, policies: set };
 }
 
+/** The trust evaluation's part of an explanation, by result (a memoized allow is explained once). */
+const trustTexts = new WeakMap<WebIdentityTrustResult, string>();
+
+/** The request context, notes, each action's decision and, for refusals, why each statement did not apply. */
+function trustText(trust: WebIdentityTrustResult): string {
+  let text = trustTexts.get(trust);
+  if (text !== undefined) return text;
+  const lines = ['request context (as STS builds it):'];
+  for (const [k, v] of Object.entries(trust.context.keys ?? {})) lines.push(`  ${k} = ${JSON.stringify(v)}`);
+  for (const n of trust.notes) lines.push(`note: ${n}`);
+  for (const a of trust.actions) {
+    lines.push(`${a.action}: ${a.result.decision}${a.result.reasons.length > 0 ? ` — ${a.result.reasons.join('; ')}` : ''}`);
+    // each trust-policy statement and why it did not apply (the condition, the value expected, the value the token has)
+    for (const t of a.result.trace ?? []) if (!t.applied && t.reason !== null) lines.push(`  not applied  ${t.statement.policy} #${t.statement.index} ${t.statement.effect}: ${t.reason.message}`);
+  }
+  text = lines.join('\n');
+  trustTexts.set(trust, text);
+  return text;
+}
+
 /** Records the outcome for `irsa why` and sets `x-irsa-explain`. */
 function record(call: QueryCall, principal: string, action: string, resource: string, outcome: StsOutcome<unknown>): void {
   const e: StsExplanation = outcome.explanation;
   const decision: Decision = outcome.ok ? 'Allow' : e.trust?.actions.find((a) => a.result.decision === 'ExplicitDeny') !== undefined ? 'ExplicitDeny' : 'ImplicitDeny';
   const head = outcome.ok ? 'Allow' : `${outcome.fault.code} at ${e.step}`;
   const summary = `${head} ${action} on ${resource}: ${e.summary}`;
-  const lines = [`principal ${principal}`, `step ${e.step}: ${e.summary}`];
-  if (!outcome.ok) lines.push(`answered ${outcome.fault.code} (${outcome.fault.httpStatus}): ${outcome.fault.message}`);
-  if (e.trust !== undefined) {
-    lines.push('request context (as STS builds it):');
-    for (const [k, v] of Object.entries(e.trust.context.keys ?? {})) lines.push(`  ${k} = ${JSON.stringify(v)}`);
-    for (const n of e.trust.notes) lines.push(`note: ${n}`);
-    for (const a of e.trust.actions) {
-      lines.push(`${a.action}: ${a.result.decision}${a.result.reasons.length > 0 ? ` — ${a.result.reasons.join('; ')}` : ''}`);
-      // each trust-policy statement and why it did not apply (the condition, the value expected, the value the token has)
-      for (const t of a.result.trace ?? []) if (!t.applied && t.reason !== null) lines.push(`  not applied  ${t.statement.policy} #${t.statement.index} ${t.statement.effect}: ${t.reason.message}`);
-    }
-  }
+  let explanation = `principal ${principal}\nstep ${e.step}: ${e.summary}`;
+  if (!outcome.ok) explanation += `\nanswered ${outcome.fault.code} (${outcome.fault.httpStatus}): ${outcome.fault.message}`;
+  if (e.trust !== undefined) explanation += `\n${trustText(e.trust)}`;
   call.explain(summaryLine(summary, call.requestId));
-  call.plane.decisions.record(call.requestId, call.now, { service: 'sts', principal, action, resource, decision, summary, explanation: lines.join('\n') });
+  call.plane.decisions.record(call.requestId, call.now, { service: 'sts', principal, action, resource, decision, summary, explanation });
 }
 
 /**
@@ -150,15 +188,36 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
   return (plane: Plane): QueryService => {
     const keys = options.keys ?? new JwksCache({ fetcher: options.fetcher ?? planeIdpFetcher(plane), now: () => plane.now().getTime() });
     const backend = new PlaneStsBackend(plane);
+    const trustCache = new WebIdentityTrustCache();
+    const verifiedTokens = new VerifiedTokens();
+    // Trust policies are compiled on every AssumeRole*: the role's text object is the key here, so the common case
+    // skips PolicyCache's hash of the whole document; anything else goes to the plane's cache.
+    const trustPolicies = new Map<string, { name: string | undefined; policy: CompiledPolicy }>();
+    const compile = (doc: string, o: CompilePolicyOptions): CompiledPolicy => {
+      if (o.kind !== 'trust' || Object.keys(o).length !== 2) return plane.policies.compile(doc, o);
+      const hit = trustPolicies.get(doc);
+      if (hit !== undefined && hit.name === o.name) return hit.policy;
+      const policy = plane.policies.compile(doc, o);
+      if (trustPolicies.size >= 1000) trustPolicies.clear();
+      trustPolicies.set(doc, { name: o.name, policy });
+      return policy;
+    };
     const envFor = (call: QueryCall): StsEnvironment => ({
       backend,
       keys,
       now: () => call.now,
-      compile: (doc, o) => plane.policies.compile(doc, o),
+      compile,
+      trustCache,
+      verifiedTokens,
       ...(options.clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds: options.clockToleranceSeconds }),
       ...(options.maxTokenAgeSeconds === undefined ? {} : { maxTokenAgeSeconds: options.maxTokenAgeSeconds }),
     });
+    // The last mark of each role, with IAM's generation just after it: while nothing else was written to IAM, the
+    // stored RoleLastUsed is that mark, so the check below is decided without reading the role again.
+    const marks = new Map<string, { at: number; region: string; generation: number }>();
     const markUsed = (roleArn: string, call: QueryCall): void => {
+      const mark = marks.get(roleArn);
+      if (mark !== undefined && mark.generation === plane.iam.generation && mark.region === call.region && call.now.getTime() - mark.at < 1000) return;
       const role = plane.iam.getRoleByArn(roleArn);
       if (role === undefined) return;
       // RoleLastUsed is coarse on AWS too (reported hours late): written at most once a second per role and region,
@@ -166,6 +225,8 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
       const last = role.lastUsedDate;
       if (last !== null && role.lastUsedRegion === call.region && call.now.getTime() - last.getTime() < 1000) return;
       plane.iam.markRoleUsed(role.roleName, call.now, call.region);
+      if (marks.size >= 1000) marks.clear();
+      marks.set(roleArn, { at: call.now.getTime(), region: call.region, generation: plane.iam.generation });
     };
     return {
       name: 'sts',

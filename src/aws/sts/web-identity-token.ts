@@ -88,6 +88,38 @@ export interface VerifyWebIdentityTokenOptions {
   clockToleranceSeconds?: number;
   /** `Token too old` past this age by `iat`; default off (AWS's threshold is unknown). */
   maxTokenAgeSeconds?: number;
+  /** Tokens whose signature already verified (see {@link VerifiedTokens}); absent → every signature is checked. */
+  verifiedTokens?: VerifiedTokens;
+}
+
+/**
+ * A bounded memo of tokens whose signature verified, with the decoded token and the key object that verified it.
+ * An SDK re-sends the same token until it refreshes it; verifying a JWS is a pure function of its bytes and the key,
+ * so for identical bytes and the very same key object (the JWKS cache makes new objects when it re-fetches) the
+ * answer cannot differ. Everything else still runs per request: issuer → provider, required claims, audience,
+ * exp/nbf/iat against the clock, the algorithm allow-list, the key lookup by kid (an unknown kid re-fetches, a
+ * rotated-out key fails) and the algorithm/key fit. Only successes are kept; the oldest entry goes first.
+ * @example
+ * const verifiedTokens = new VerifiedTokens();
+ * await verifyWebIdentityToken(token, { accountId, providers, keys, nowSeconds, verifiedTokens });
+ */
+export class VerifiedTokens {
+  private readonly entries = new Map<string, { decoded: DecodedToken; key: IssuerKey }>();
+  /** Signature checks skipped (tests, metrics). */
+  hits = 0;
+
+  constructor(readonly maxEntries = 1000) {}
+
+  /** The decoded token and its verifying key, when these exact bytes verified before. */
+  get(token: string): { decoded: DecodedToken; key: IssuerKey } | undefined {
+    return this.entries.get(token);
+  }
+
+  /** Remembers that `key` verified `token`. */
+  remember(token: string, decoded: DecodedToken, key: IssuerKey): void {
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { decoded, key });
+  }
 }
 
 function fail(check: TokenCheck, error: StsFault, detail: string, decoded?: DecodedToken, provider?: WebIdentityProvider): WebIdentityTokenResult {
@@ -255,12 +287,13 @@ export function checkWebIdentityClaims(claims: Record<string, unknown>, o: Verif
  */
 export async function verifyWebIdentityToken(token: string, o: VerifyWebIdentityTokenOptions): Promise<WebIdentityTokenResult> {
   // 1. size (the parameter's own constraint; the value is sensitive, so AWS does not echo it)
-  const sizeError = checkTokenLength(token, new ConstraintValidator()).error();
+  const sizeError = token.length >= WEB_IDENTITY_TOKEN_MIN_LENGTH && token.length <= WEB_IDENTITY_TOKEN_MAX_LENGTH ? null : checkTokenLength(token, new ConstraintValidator()).error();
   if (sizeError !== null) {
     return fail('size', sizeError, `the token is ${token.length} characters; STS accepts ${WEB_IDENTITY_TOKEN_MIN_LENGTH} to ${WEB_IDENTITY_TOKEN_MAX_LENGTH}`);
   }
-  // 2. parse
-  const decoded = decodeWebIdentityToken(token);
+  // 2. parse (a token that verified before was decoded then: the same bytes give the same objects)
+  const known = o.verifiedTokens?.get(token);
+  const decoded = known?.decoded ?? decodeWebIdentityToken(token);
   if (decoded === undefined) {
     return fail('parse', invalidIdentityToken(STS_MESSAGES.notAJwt), 'a JWT is three base64url segments (header.payload.signature) whose first two are JSON objects');
   }
@@ -301,11 +334,16 @@ export async function verifyWebIdentityToken(token: string, o: VerifyWebIdentity
   if (!keyFitsAlgorithm(key, alg)) {
     return fail('signature', invalidIdentityToken(STS_MESSAGES.signature), `alg ${alg} does not fit key ${kid ?? '(no kid)'} (${key.kty}${key.crv === undefined ? '' : ` ${key.crv}`})`, decoded, provider);
   }
-  try {
-    if (!(await signatureVerifies(token, header, key, alg))) throw new Error('signature verification failed');
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    return fail('signature', invalidIdentityToken(STS_MESSAGES.signature), `the signature does not verify with key ${kid ?? '(no kid)'} from ${keys.keys.jwksUri}: ${why}`, decoded, provider);
+  if (known !== undefined && known.key === key) {
+    o.verifiedTokens!.hits++;
+  } else {
+    try {
+      if (!(await signatureVerifies(token, header, key, alg))) throw new Error('signature verification failed');
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return fail('signature', invalidIdentityToken(STS_MESSAGES.signature), `the signature does not verify with key ${kid ?? '(no kid)'} from ${keys.keys.jwksUri}: ${why}`, decoded, provider);
+    }
+    o.verifiedTokens?.remember(token, decoded, key);
   }
   return { ok: true, decoded, provider, audience: aud.audience, subject, signature: 'verified', keyId: key.kid };
 }
