@@ -76,16 +76,10 @@ export function summaryLine(summary: string, requestId: string): string {
   return `${summary} (irsa why ${requestId})`;
 }
 
-interface Row {
+/** A row as the SELECTs return it: the log's columns and its text's. */
+interface Row extends DecisionText {
   request_id: string;
   time: number;
-  service: string;
-  principal: string;
-  action: string;
-  resource: string;
-  decision: Decision;
-  summary: string;
-  explanation: string;
 }
 
 function toRecord(r: Row): DecisionRecord {
