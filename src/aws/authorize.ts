@@ -213,7 +213,7 @@ export class Authorizer {
       this.evaluations.clear();
       this.evaluationsSecond = this.lastSecond;
     }
-    const key = `${scopeId(principal)}\u0000${facts.service}\u0000${request.action}\u0000${request.resource}\u0000${facts.secure}\u0000${facts.sourceIp}\u0000${facts.userAgent}\u0000${facts.region}\u0000${request.keys === undefined ? '' : JSON.stringify(request.keys)}`;
+    const key = `${scopeId(principal)}\u0000${facts.service}\u0000${request.action}\u0000${request.resource}\u0000${facts.secure}\u0000${facts.sourceIp}\u0000${facts.userAgent}\u0000${facts.region}\u0000${keysText(request.keys)}`;
     let found = this.evaluations.get(key);
     if (found === undefined) {
       found = { result: evaluate(set, context(), false), text: null };
@@ -264,10 +264,31 @@ export class Authorizer {
     }
     const allowed = result.decision === 'Allow';
     const message = allowed ? '' : accessDeniedMessage(result, { principalArn: principal.arn, action: request.action, resource: request.resource });
-    const summary = oneLine(summaryLine(text.summary, facts.requestId));
+    const summary = explainLine(text, facts.requestId);
     this.decisions.record(facts.requestId, facts.now, text);
     return { allowed, result, message, summary };
   }
+}
+
+/** Request keys as part of a cache key: none is the common case (most calls bring no service-specific keys). */
+function keysText(keys: Readonly<Record<string, ContextKeyValue>> | undefined): string {
+  if (keys === undefined) return '';
+  for (const _ in keys) return JSON.stringify(keys);
+  return '';
+}
+
+/** Whether a text's summary is a header-safe line as it is (checked once per text, which requests share). */
+const plainSummaries = new WeakMap<DecisionText, boolean>();
+
+/** The `x-irsa-explain` line: {@link oneLine} of the summary and the request id, without re-scanning a shared summary. */
+function explainLine(text: DecisionText, requestId: string): string {
+  let plain = plainSummaries.get(text);
+  if (plain === undefined) {
+    plain = !NOT_PRINTABLE.test(text.summary);
+    plainSummaries.set(text, plain);
+  }
+  const line = summaryLine(text.summary, requestId);
+  return plain && line.length <= ONE_LINE_MAX && !NOT_PRINTABLE.test(requestId) ? line : oneLine(line);
 }
 
 /** An evaluation of the current second, and the decision text of the requests it allowed. */
@@ -301,9 +322,10 @@ function describeSet(set: PolicySet): string {
 }
 
 const NOT_PRINTABLE = /[^\x20-\x7e]/;
+const ONE_LINE_MAX = 512;
 
 /** A header-safe single line: printable ASCII, bounded. */
-export function oneLine(text: string, max = 512): string {
+export function oneLine(text: string, max = ONE_LINE_MAX): string {
   const clean = NOT_PRINTABLE.test(text) ? text.replace(/[^\x20-\x7e]/g, '?') : text;
   return clean.length > max ? `${clean.slice(0, max - 3)}...` : clean;
 }

@@ -50,6 +50,9 @@ function normalizePath(path: string): string {
   return trailing && joined !== '/' ? `${joined}/` : joined;
 }
 
+/** A path that percent-decoding and RFC 3986 encoding give back unchanged. */
+const PLAIN_PATH = /^[A-Za-z0-9\-._~/]*$/;
+
 /**
  * Canonical URI candidates for a raw request path. S3: the path re-encoded once from its decoded form (clients
  * differ in which reserved characters they escape), then the path exactly as sent. Others: normalized, then
@@ -57,6 +60,8 @@ function normalizePath(path: string): string {
  */
 export function canonicalUris(rawPath: string, s3: boolean): string[] {
   const path = rawPath === '' ? '/' : rawPath;
+  // only unreserved characters and slashes: S3 re-encodes to the same text (the common case, `/` and `/bucket/key`)
+  if (s3 && PLAIN_PATH.test(path)) return [path];
   if (s3) {
     const reencoded = path
       .split('/')

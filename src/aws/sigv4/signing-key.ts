@@ -25,18 +25,28 @@ export function deriveSigningKey(secret: string, date: string, region: string, s
   return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), SIGV4_TERMINATOR);
 }
 
-/** A bounded cache of derived keys, oldest evicted first. */
+/**
+ * A bounded cache of derived keys, oldest secret evicted first. Looked up by the secret, then by the scope
+ * (`date/region/service/aws4_request`): both are strings a request hands over again and again (the credential's
+ * secret, the parsed scope), so no key string is built per request.
+ */
 export class SigningKeyCache {
-  private readonly keys = new Map<string, Buffer>();
+  private readonly bySecret = new Map<string, Map<string, Buffer>>();
   constructor(private readonly maxEntries = 1024) {}
 
-  get(secret: string, date: string, region: string, service: string): Buffer {
-    const id = `${secret}\n${date}\n${region}\n${service}`;
-    let key = this.keys.get(id);
+  get(secret: string, date: string, region: string, service: string, scope = `${date}/${region}/${service}/${SIGV4_TERMINATOR}`): Buffer {
+    let scopes = this.bySecret.get(secret);
+    if (scopes === undefined) {
+      if (this.bySecret.size >= this.maxEntries) this.bySecret.delete(this.bySecret.keys().next().value!);
+      scopes = new Map();
+      this.bySecret.set(secret, scopes);
+    }
+    let key = scopes.get(scope);
     if (key === undefined) {
       key = deriveSigningKey(secret, date, region, service);
-      if (this.keys.size >= this.maxEntries) this.keys.delete(this.keys.keys().next().value!);
-      this.keys.set(id, key);
+      // a secret's keys: one per day, region and service it signs for; a new day's keys replace old ones
+      if (scopes.size >= 16) scopes.clear();
+      scopes.set(scope, key);
     }
     return key;
   }

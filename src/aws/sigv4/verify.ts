@@ -335,7 +335,7 @@ export function verifyRequest(req: SignedRequest, input: SignatureInput, options
   } else {
     payloadHash = sha256Hex(req.body);
   }
-  const signingKey = options.keyCache.get(credential.secretAccessKey, input.scopeDate, input.region, input.service);
+  const signingKey = options.keyCache.get(credential.secretAccessKey, input.scopeDate, input.region, input.service, input.scope);
   let first: { canonicalRequest: string; stringToSign: string } | undefined;
   for (const canonicalUri of canonicalUris(req.rawPath, options.s3)) {
     const canonicalRequest = buildCanonicalRequest({
