@@ -25,6 +25,7 @@ export { buildCcoctlPermissionPolicy, buildCcoctlTrustPolicy, renderCcoctlTrustP
 export type { CcoctlTrustPolicyOptions, StatementEntry } from './ccoctl.js';
 export {
   buildWebIdentityContext,
+  webIdentityClaimsKey,
   decodeJwtPayload,
   issuerHostPath,
   parseOidcProviderArn,

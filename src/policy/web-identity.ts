@@ -77,6 +77,19 @@ function claimStrings(values: readonly unknown[]): string[] {
 }
 
 /**
+ * Everything {@link buildWebIdentityContext} reads from a token's claims, as one string: two tokens with the same key
+ * give the same context and notes (for the same provider, client ids, role, session name and time), whatever their
+ * `jti`, `iat`, `nbf`, `exp` or the values of claims that are not condition keys. Keep in step with that function.
+ * @example
+ * webIdentityClaimsKey({ sub: 'system:serviceaccount:ns:app', aud: ['sts.amazonaws.com'], jti: '…' })
+ */
+export function webIdentityClaimsKey(c: Readonly<Record<string, unknown>>): string {
+  const unusable: string[] = [];
+  for (const k of Object.keys(c)) if (!STANDARD_CLAIMS.has(k)) unusable.push(k);
+  return JSON.stringify([c.sub, c.aud, c.azp, c.amr, c.email, c[SOURCE_IDENTITY_CLAIM], c[TAGS_CLAIM], unusable]) ?? '';
+}
+
+/**
  * Builds the trust-policy request context STS evaluates for a web-identity token.
  * @example
  * const req = buildWebIdentityContext({ providerArn, claims: { sub: 'system:serviceaccount:ns:sa', aud: ['sts.amazonaws.com'] } });

@@ -150,7 +150,7 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
     now,
     traceAllows: false,
   };
-  const trust = env.trustCache === undefined ? evaluateWebIdentityTrust(trustInput) : env.trustCache.evaluate(trustInput, token!);
+  const trust = env.trustCache === undefined ? evaluateWebIdentityTrust(trustInput) : env.trustCache.evaluate(trustInput);
   if (!trust.allowed) return refuse(accessDenied(STS_MESSAGES.notAuthorizedWebIdentity), 'trust-policy', `the trust policy of ${stored.roleName} refuses: ${trustRefusal(trust)}`, trust);
   // 11–14. duration against the role's maximum, session policies and the packed size (tags from the token count
   // too), credentials stored before answering

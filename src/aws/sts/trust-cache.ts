@@ -1,13 +1,14 @@
 /**
  * A short-lived memo of trust-policy allows for `AssumeRoleWithWebIdentity`: an SDK re-sends the same token for the
  * same role until it refreshes it, and the evaluation is a pure function of the compiled trust policy and the
- * request context STS builds. That context depends on the token's claims (so on the token's bytes), the provider,
- * the accepted audience, the role, the session name and the current second (`aws:CurrentTime`, `aws:EpochTime`);
- * the memo is keyed by exactly those and forgotten every second, like the IAM allow cache of `authorize.ts`.
+ * request context STS builds. That context depends on the claims it reads ({@link webIdentityClaimsKey}: not a
+ * token's `jti` or times, so the tokens kubelet mints for one ServiceAccount share it), the provider, the accepted
+ * audience, the role, the session name and the current second (`aws:CurrentTime`, `aws:EpochTime`); the memo is
+ * keyed by exactly those and forgotten every second, like the IAM allow cache of `authorize.ts`.
  * Only allows are kept: a refusal is evaluated (and traced) in full every time.
  * @module
  */
-import type { CompiledPolicy } from '../../policy/index.js';
+import { webIdentityClaimsKey, type CompiledPolicy } from '../../policy/index.js';
 import { evaluateWebIdentityTrust, type WebIdentityTrustInput, type WebIdentityTrustResult } from './web-identity-trust.js';
 
 /** Inputs of {@link WebIdentityTrustCache.evaluate}: STS's, with the clock required. */
@@ -19,13 +20,10 @@ export interface CachedTrustInput extends WebIdentityTrustInput {
  * Evaluates web-identity trust through a per-second memo of allows.
  * @example
  * const cache = new WebIdentityTrustCache();
- * const trust = cache.evaluate({ trustPolicy, providerArn, claims, audience, roleArn, roleSessionName, now, traceAllows: false }, token);
+ * const trust = cache.evaluate({ trustPolicy, providerArn, claims, audience, roleArn, roleSessionName, now, traceAllows: false });
  */
 export class WebIdentityTrustCache {
-  /**
-   * By token first: its string was hashed once already for this request (the verified-token lookup), while a key
-   * built by concatenation would hash the whole token again. The other inputs are compared field by field.
-   */
+  /** By the claims' key first; the other inputs are compared field by field. */
   private readonly allows = new Map<string, Allow[]>();
   private second = Number.NaN;
   /** Evaluations answered from the memo (tests, metrics). */
@@ -33,8 +31,7 @@ export class WebIdentityTrustCache {
 
   constructor(readonly maxEntries = 1000) {}
 
-  /** `token`: the token `input.claims` were decoded from (identical tokens have identical claims). */
-  evaluate(input: CachedTrustInput, token: string): WebIdentityTrustResult {
+  evaluate(input: CachedTrustInput): WebIdentityTrustResult {
     // `traceAllows` changes what an allow carries: only STS's setting (false) is memoized
     if (input.traceAllows !== false) return evaluateWebIdentityTrust(input);
     const second = Math.floor(input.now.getTime() / 1000);
@@ -42,7 +39,8 @@ export class WebIdentityTrustCache {
       this.allows.clear();
       this.second = second;
     }
-    const same = this.allows.get(token);
+    const claims = webIdentityClaimsKey(input.claims);
+    const same = this.allows.get(claims);
     if (same !== undefined) {
       for (const a of same) {
         // the compiled policy is compared by identity: an updated trust policy is another document, another object
@@ -58,14 +56,14 @@ export class WebIdentityTrustCache {
       if (same !== undefined && same.length < 16) same.push(allow);
       else {
         if (this.allows.size >= this.maxEntries) this.allows.clear();
-        this.allows.set(token, [allow]);
+        this.allows.set(claims, [allow]);
       }
     }
     return result;
   }
 }
 
-/** A memoized allow and the inputs it was made for (besides the token and the second). */
+/** A memoized allow and the inputs it was made for (besides the claims and the second). */
 interface Allow {
   policy: CompiledPolicy;
   providerArn: string;

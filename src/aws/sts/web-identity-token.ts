@@ -115,8 +115,21 @@ export class VerifiedTokens {
     return this.entries.get(token);
   }
 
-  /** Remembers that `key` verified `token`. */
+  /** The last characters of tokens verified once (a JWS ends in its signature: they tell tokens apart). */
+  private seenOnce = new Set<string>();
+
+  /**
+   * Remembers that `key` verified `token`, from its second verification on: a stream of new tokens (each used once)
+   * then costs the memo nothing, while a token an SDK re-sends is kept after its first repeat. A clash of marks only
+   * admits a token one verification early.
+   */
   remember(token: string, decoded: DecodedToken, key: IssuerKey): void {
+    const mark = token.slice(-16);
+    if (!this.seenOnce.has(mark)) {
+      if (this.seenOnce.size >= 4 * this.maxEntries) this.seenOnce = new Set();
+      this.seenOnce.add(mark);
+      return;
+    }
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(token, { decoded, key });
   }

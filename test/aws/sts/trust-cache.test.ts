@@ -1,6 +1,6 @@
 /**
- * The per-second memo of web-identity trust allows: reused only for the same trust policy, token, provider,
- * audience, role, session name and second; refusals are evaluated and traced every time. Then through the plane:
+ * The per-second memo of web-identity trust allows: reused only for the same trust policy, claims (as the context
+ * reads them: not a token's jti or times), provider, audience, role, session name and second; refusals are evaluated and traced every time. Then through the plane:
  * a trust-policy update or another subject within the same second is refused, and explained in full.
  */
 import { test } from 'node:test';
@@ -14,8 +14,8 @@ const policies = createPolicyCache();
 const allowApp = policies.compile(trustPolicy(), { kind: 'trust', name: 'r trust policy' });
 const allowOther = policies.compile(trustPolicy(PROVIDER_ARN, 'system:serviceaccount:other:app'), { kind: 'trust', name: 'r trust policy' });
 
-function input(o: { sub?: string; policy?: typeof allowApp; atMs?: number; session?: string } = {}): CachedTrustInput & { token: string } {
-  const c = claims({ sub: o.sub ?? 'system:serviceaccount:default:app' });
+function input(o: { sub?: string; policy?: typeof allowApp; atMs?: number; session?: string; extra?: Record<string, unknown> } = {}): CachedTrustInput {
+  const c = { ...claims({ sub: o.sub ?? 'system:serviceaccount:default:app' }), ...o.extra };
   return {
     trustPolicy: o.policy ?? allowApp,
     providerArn: PROVIDER_ARN,
@@ -25,14 +25,11 @@ function input(o: { sub?: string; policy?: typeof allowApp; atMs?: number; sessi
     roleSessionName: o.session ?? 's',
     now: new Date(o.atMs ?? NOW * 1000),
     traceAllows: false,
-    // the token's bytes stand for its claims: a different subject is a different token
-    token: `token-of-${JSON.stringify(c)}`,
   };
 }
 
-/** Evaluates through the cache with the token the input names. */
-function ev(cache: WebIdentityTrustCache, i: CachedTrustInput & { token: string }): ReturnType<WebIdentityTrustCache['evaluate']> {
-  return cache.evaluate(i, i.token);
+function ev(cache: WebIdentityTrustCache, i: CachedTrustInput): ReturnType<WebIdentityTrustCache['evaluate']> {
+  return cache.evaluate(i);
 }
 
 test('an allow is reused for identical inputs within the second, and only then', () => {
@@ -51,6 +48,20 @@ test('an allow is reused for identical inputs within the second, and only then',
   assert.equal(otherRole.context.resource, `arn:aws:iam::${ACCOUNT}:role/q`);
   const otherAudience = ev(cache, { ...input({ atMs: NOW * 1000 + 1000 }), audience: 'openshift' });
   assert.notEqual(otherAudience, later);
+  assert.equal(cache.hits, 1);
+});
+
+test('tokens that differ only in jti and times share an allow; any claim the context reads, or a new claim name, does not', () => {
+  const cache = new WebIdentityTrustCache();
+  const first = ev(cache, input({ extra: { jti: 'a', iat: 1, nbf: 1, exp: 9 } }));
+  assert.equal(ev(cache, input({ extra: { jti: 'b', iat: 2, nbf: 2, exp: 10 } })), first);
+  assert.equal(cache.hits, 1);
+  const withEmail = ev(cache, input({ extra: { email: 'x@example.com' } }));
+  assert.notEqual(withEmail, first);
+  assert.equal(Object.entries(withEmail.context.keys ?? {}).find(([k]) => k.endsWith(':email'))?.[1], 'x@example.com');
+  const withPod = ev(cache, input({ extra: { 'kubernetes.io': { namespace: 'default' } } }));
+  assert.notEqual(withPod, first);
+  assert.ok(withPod.notes.some((n) => n.includes('"kubernetes.io"')), 'the note about claims that are not condition keys');
   assert.equal(cache.hits, 1);
 });
 
