@@ -86,7 +86,7 @@ function claimStrings(values: readonly unknown[]): string[] {
 export function webIdentityClaimsKey(c: Readonly<Record<string, unknown>>): string {
   const unusable: string[] = [];
   for (const k of Object.keys(c)) if (!STANDARD_CLAIMS.has(k)) unusable.push(k);
-  return JSON.stringify([c.sub, c.aud, c.azp, c.amr, c.email, c[SOURCE_IDENTITY_CLAIM], c[TAGS_CLAIM], unusable]) ?? '';
+  return JSON.stringify([c.sub, c.aud, c.azp, c.amr, c.email, c[SOURCE_IDENTITY_CLAIM], c[TAGS_CLAIM], unusable]);
 }
 
 /**

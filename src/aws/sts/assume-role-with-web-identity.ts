@@ -6,6 +6,7 @@
  * @module
  */
 import { parseRoleArn } from '../../lib/aws-arn.js';
+import { boundedMemo } from '../../lib/bounded-memo.js';
 import { awsTimestamp } from '../protocol/xml.js';
 import { structListParam, type QueryParams } from '../protocol/query.js';
 import { ConstraintValidator } from '../protocol/validation.js';
@@ -87,15 +88,7 @@ export function checkSessionParams(v: ConstraintValidator, params: QueryParams, 
 }
 
 /** Parsed RoleArns, by text (a client assumes the same role again and again); bounded. Never mutated. */
-const parsedRoleArns = new Map<string, ReturnType<typeof parseRoleArn>>();
-
-function roleArnParts(roleArn: string): ReturnType<typeof parseRoleArn> {
-  if (parsedRoleArns.has(roleArn)) return parsedRoleArns.get(roleArn);
-  const parsed = parseRoleArn(roleArn);
-  if (parsedRoleArns.size >= 1000) parsedRoleArns.clear();
-  parsedRoleArns.set(roleArn, parsed);
-  return parsed;
-}
+const roleArnParts = boundedMemo(1000, parseRoleArn);
 
 /**
  * Runs `AssumeRoleWithWebIdentity` on decoded query parameters.
