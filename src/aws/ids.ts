@@ -51,9 +51,38 @@ function pick(random: RandomSource, alphabet: string, n: number): string {
 export function newAccessKeyId(random: RandomSource): string {
   return `AKIA${pick(random, UPPER_DIGITS, 16)}`;
 }
-/** `ASIA` + 16: a temporary access key id. */
-export function newSessionAccessKeyId(random: RandomSource): string {
-  return `ASIA${pick(random, UPPER_DIGITS, 16)}`;
+/** Characters of a session key's serial (5 bits each): serials are below 2^50. */
+const SERIAL_CHARS = 10;
+/** The largest session serial + 1. */
+export const SESSION_SERIAL_LIMIT = 2 ** (5 * SERIAL_CHARS);
+const SERIAL_VALUES = new Map([...UPPER_DIGITS].map((c, i) => [c, i]));
+
+/**
+ * `ASIA` + the session's serial (10 base32 characters) + 6 random characters: the session store finds a key's row by
+ * the serial (an integer key), not by the whole text.
+ * @example
+ * sessionAccessKeyId(1, cryptoRandom) // 'ASIAAAAAAAAAAB' + 6 random characters
+ */
+export function sessionAccessKeyId(serial: number, random: RandomSource): string {
+  if (!Number.isSafeInteger(serial) || serial < 0 || serial >= SESSION_SERIAL_LIMIT) throw new RangeError(`session serial ${serial} is not an integer in [0, 2^50)`);
+  let digits = '';
+  for (let i = 0, rest = serial; i < SERIAL_CHARS; i++, rest = Math.floor(rest / 32)) digits = UPPER_DIGITS[rest % 32]! + digits;
+  return `ASIA${digits}${pick(random, UPPER_DIGITS, 16 - SERIAL_CHARS)}`;
+}
+
+/**
+ * The serial in a session access key id (the inverse of {@link sessionAccessKeyId}); `undefined` for text that is not
+ * `ASIA` + 16 base32 characters. Any such key has one: whether a session has it is the store's question.
+ */
+export function sessionSerialOf(accessKeyId: string): number | undefined {
+  if (accessKeyId.length !== 20 || !accessKeyId.startsWith('ASIA')) return undefined;
+  let serial = 0;
+  for (let i = 4; i < 20; i++) {
+    const v = SERIAL_VALUES.get(accessKeyId[i]!);
+    if (v === undefined) return undefined;
+    if (i < 4 + SERIAL_CHARS) serial = serial * 32 + v;
+  }
+  return serial;
 }
 /** `AROA` + 17: a role id. */
 export function newRoleId(random: RandomSource): string {

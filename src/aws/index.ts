@@ -58,7 +58,7 @@ export { findSignature, verifyRequest, parseAmzDate, formatAmzDate } from './sig
 export type { Authentication, AuthFailure, AuthFailureReason, SignatureInput, SignedRequest, VerifyOptions, VerifyResult } from './sigv4/verify.js';
 export { buildCanonicalRequest, canonicalQuery, canonicalUris, uriEncode, sha256Hex } from './sigv4/canonical-request.js';
 export { deriveSigningKey, hmac, SigningKeyCache } from './sigv4/signing-key.js';
-export { cryptoRandom, newAccessKeyId, newSessionAccessKeyId, newSecretAccessKey, newSessionToken, newRoleId, newPolicyId, newUserId } from './ids.js';
+export { cryptoRandom, newAccessKeyId, sessionAccessKeyId, sessionSerialOf, newSecretAccessKey, newSessionToken, newRoleId, newPolicyId, newUserId } from './ids.js';
 export type { RandomSource } from './ids.js';
 export { openDatabase, openDatabaseReadOnly, applyMigrations } from './storage/database.js';
 export type { SqliteDatabase } from './storage/database.js';

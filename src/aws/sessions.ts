@@ -6,7 +6,7 @@
  * @module
  */
 import { applyMigrations, withoutFsync, type SqliteDatabase } from './storage/database.js';
-import { newSecretAccessKey, newSessionAccessKeyId, newSessionToken, type RandomSource } from './ids.js';
+import { newSecretAccessKey, newSessionToken, sessionAccessKeyId, sessionSerialOf, SESSION_SERIAL_LIMIT, type RandomSource } from './ids.js';
 import { formatAssumedRoleArn } from '../lib/aws-arn.js';
 import type { Credential, CredentialLookup } from './credentials.js';
 
@@ -32,7 +32,41 @@ const MIGRATIONS = [
      web_identity TEXT
    )`,
   'CREATE INDEX sts_sessions_expiration ON sts_sessions (expiration)',
+  // Rows keyed by the serial in their access key id (an integer key: a text primary key's index made each insert
+  // about twice as dear). Sessions stored before keep their keys, found through sts_legacy_keys, with ids from 2^50
+  // up, beyond any serial.
+  `CREATE TABLE sts_sessions_by_serial (
+     id INTEGER PRIMARY KEY,
+     access_key_id TEXT NOT NULL,
+     secret_access_key TEXT NOT NULL,
+     session_token TEXT NOT NULL,
+     expiration INTEGER NOT NULL,
+     issued_at INTEGER NOT NULL,
+     account_id TEXT NOT NULL,
+     role_arn TEXT NOT NULL,
+     role_id TEXT NOT NULL,
+     role_name TEXT NOT NULL,
+     session_name TEXT NOT NULL,
+     session_policy TEXT,
+     policy_arns TEXT NOT NULL,
+     tags TEXT NOT NULL,
+     transitive_tag_keys TEXT NOT NULL,
+     source_identity TEXT,
+     chained INTEGER NOT NULL,
+     federated_provider TEXT,
+     web_identity TEXT
+   );
+   INSERT INTO sts_sessions_by_serial SELECT ${SESSION_SERIAL_LIMIT} + rowid, * FROM sts_sessions;
+   CREATE TABLE sts_legacy_keys (access_key_id TEXT PRIMARY KEY, id INTEGER NOT NULL);
+   INSERT INTO sts_legacy_keys SELECT access_key_id, ${SESSION_SERIAL_LIMIT} + rowid FROM sts_sessions;
+   DROP TABLE sts_sessions;
+   ALTER TABLE sts_sessions_by_serial RENAME TO sts_sessions;
+   CREATE INDEX sts_sessions_expiration ON sts_sessions (expiration)`,
 ];
+
+/** Serials count 1/256 ms from 2024-01-01 (2^50 of them last until 2163), so keys of later sessions sort later. */
+const SERIAL_EPOCH_MS = Date.UTC(2024, 0, 1);
+const SERIALS_PER_MS = 256;
 
 /** A session tag (`Key`/`Value`). */
 export interface SessionTag {
@@ -83,6 +117,8 @@ export interface SessionCredentials {
 }
 
 interface Row {
+  /** The serial in access_key_id (legacy rows: 2^50 and up). */
+  id: number;
   access_key_id: string;
   secret_access_key: string;
   session_token: string;
@@ -111,7 +147,14 @@ export class SessionStore implements CredentialLookup {
   /** Inserts rows in one transaction (built once: `db.transaction` per commit costs a wrapper each time). */
   private readonly insertBatch: (rows: readonly Row[]) => void;
   private readonly select;
+  private readonly selectLegacy;
   private readonly prune;
+  private readonly pruneLegacy;
+  private readonly anyLegacy;
+  /** Whether sessions stored before serials may still be looked up by text. */
+  private hasLegacy: boolean;
+  /** The last serial given out. */
+  private lastSerial: number;
   private issuedSincePrune = 0;
   /** Sessions never change once issued: recently used ones are kept in memory (bounded). */
   private readonly recent = new Map<string, SessionRecord>();
@@ -127,15 +170,26 @@ export class SessionStore implements CredentialLookup {
     // positional parameters, in the table's column order: binding an object by name costs a property lookup per
     // column and made the insert ~40% dearer (about 3 µs a row)
     this.insert = db.prepare(
-      `INSERT INTO sts_sessions (access_key_id, secret_access_key, session_token, expiration, issued_at, account_id, role_arn,
+      `INSERT INTO sts_sessions (id, access_key_id, secret_access_key, session_token, expiration, issued_at, account_id, role_arn,
         role_id, role_name, session_name, session_policy, policy_arns, tags, transitive_tag_keys, source_identity, chained,
-        federated_provider, web_identity) VALUES (${'?, '.repeat(17)}?)`,
+        federated_provider, web_identity) VALUES (${'?, '.repeat(18)}?)`,
     );
     this.insertBatch = db.transaction((rows: readonly Row[]) => {
       for (const r of rows) this.insertRow(r);
     });
-    this.select = db.prepare('SELECT * FROM sts_sessions WHERE access_key_id = ?');
+    this.select = db.prepare('SELECT * FROM sts_sessions WHERE id = ?');
+    this.selectLegacy = db.prepare('SELECT s.* FROM sts_legacy_keys k JOIN sts_sessions s ON s.id = k.id WHERE k.access_key_id = ?');
     this.prune = db.prepare('DELETE FROM sts_sessions WHERE expiration < ?');
+    this.pruneLegacy = db.prepare('DELETE FROM sts_legacy_keys WHERE id NOT IN (SELECT id FROM sts_sessions)');
+    this.anyLegacy = db.prepare('SELECT 1 FROM sts_legacy_keys LIMIT 1');
+    this.hasLegacy = this.anyLegacy.get() !== undefined;
+    this.lastSerial = (db.prepare('SELECT max(id) AS id FROM sts_sessions WHERE id < ?').get(SESSION_SERIAL_LIMIT) as { id: number | null }).id ?? 0;
+  }
+
+  /** A serial above every one given out, from the clock when it is ahead (it orders rows by issue time). */
+  private nextSerial(nowMs: number): number {
+    this.lastSerial = Math.max(this.lastSerial + 1, Math.floor((nowMs - SERIAL_EPOCH_MS) * SERIALS_PER_MS));
+    return this.lastSerial;
   }
 
   /**
@@ -184,7 +238,7 @@ export class SessionStore implements CredentialLookup {
 
   private insertRow(r: Row): void {
     this.insert.run(
-      r.access_key_id, r.secret_access_key, r.session_token, r.expiration, r.issued_at, r.account_id, r.role_arn, r.role_id,
+      r.id, r.access_key_id, r.secret_access_key, r.session_token, r.expiration, r.issued_at, r.account_id, r.role_arn, r.role_id,
       r.role_name, r.session_name, r.session_policy, r.policy_arns, r.tags, r.transitive_tag_keys, r.source_identity,
       r.chained, r.federated_provider, r.web_identity,
     );
@@ -195,9 +249,15 @@ export class SessionStore implements CredentialLookup {
     if (++this.issuedSincePrune >= 1000) {
       this.issuedSincePrune = 0;
       this.prune.run(now.getTime() - PRUNE_AFTER_MS);
+      if (this.hasLegacy) {
+        this.pruneLegacy.run();
+        this.hasLegacy = this.anyLegacy.get() !== undefined;
+      }
     }
+    const id = this.nextSerial(now.getTime());
     const row: Row = {
-      access_key_id: newSessionAccessKeyId(this.random),
+      id,
+      access_key_id: sessionAccessKeyId(id, this.random),
       secret_access_key: newSecretAccessKey(this.random),
       session_token: newSessionToken(this.random),
       expiration: input.expiration.getTime(),
@@ -223,7 +283,11 @@ export class SessionStore implements CredentialLookup {
   getSession(accessKeyId: string): SessionRecord | undefined {
     const hit = this.recent.get(accessKeyId);
     if (hit !== undefined) return hit;
-    const row = this.select.get(accessKeyId) as Row | undefined;
+    const serial = sessionSerialOf(accessKeyId);
+    let row = serial === undefined ? undefined : (this.select.get(serial) as Row | undefined);
+    // the serial's row is another session's when the rest of the key differs
+    if (row !== undefined && row.access_key_id !== accessKeyId) row = undefined;
+    if (row === undefined && this.hasLegacy) row = this.selectLegacy.get(accessKeyId) as Row | undefined;
     if (row === undefined) return undefined;
     const record = toRecord(row);
     if (this.recent.size >= 10000) this.recent.delete(this.recent.keys().next().value!);

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { accountOfArn } from '../../lib/aws-arn.js';
 import type { CompiledPolicy, CompilePolicyOptions, Decision } from '../../policy/index.js';
 import type { Principal } from '../credentials.js';
-import { summaryLine } from '../decisions.js';
+import { summaryLine, type DecisionText } from '../decisions.js';
 import type { Plane } from '../plane.js';
 import { STS_API_VERSION, STS_XML_NAMESPACE } from '../protocol/constants.js';
 import type { XmlObject } from '../protocol/xml.js';
@@ -166,17 +166,38 @@ function trustText(trust: WebIdentityTrustResult): string {
   return text;
 }
 
+/**
+ * Recent decision texts by what they say (principal, summary, answer) and the trust evaluation behind them: calls
+ * decided the same way within a second (one allow text per role session and second) share one object, which the
+ * decision log stores once without comparing contents.
+ */
+class DecisionTexts {
+  private readonly texts = new Map<string, { trust: WebIdentityTrustResult | undefined; text: DecisionText }>();
+
+  get(key: string, trust: WebIdentityTrustResult | undefined, make: () => DecisionText): DecisionText {
+    const hit = this.texts.get(key);
+    if (hit !== undefined && hit.trust === trust) return hit.text;
+    const text = make();
+    if (this.texts.size >= 1000) this.texts.clear();
+    this.texts.set(key, { trust, text });
+    return text;
+  }
+}
+
 /** Records the outcome for `irsa why` and sets `x-irsa-explain`. */
-function record(call: QueryCall, principal: string, action: string, resource: string, outcome: StsOutcome<unknown>): void {
+function record(call: QueryCall, texts: DecisionTexts, principal: string, action: string, resource: string, outcome: StsOutcome<unknown>): void {
   const e: StsExplanation = outcome.explanation;
-  const decision: Decision = outcome.ok ? 'Allow' : e.trust?.actions.find((a) => a.result.decision === 'ExplicitDeny') !== undefined ? 'ExplicitDeny' : 'ImplicitDeny';
   const head = outcome.ok ? 'Allow' : `${outcome.fault.code} at ${e.step}`;
   const summary = `${head} ${action} on ${resource}: ${e.summary}`;
-  let explanation = `principal ${principal}\nstep ${e.step}: ${e.summary}`;
-  if (!outcome.ok) explanation += `\nanswered ${outcome.fault.code} (${outcome.fault.httpStatus}): ${outcome.fault.message}`;
-  if (e.trust !== undefined) explanation += `\n${trustText(e.trust)}`;
   call.explain(summaryLine(summary, call.requestId));
-  call.plane.decisions.record(call.requestId, call.now, { service: 'sts', principal, action, resource, decision, summary, explanation });
+  const answer = outcome.ok ? '' : `\nanswered ${outcome.fault.code} (${outcome.fault.httpStatus}): ${outcome.fault.message}`;
+  const text = texts.get(`${principal}\u0000${summary}${answer}`, e.trust, () => {
+    const decision: Decision = outcome.ok ? 'Allow' : e.trust?.actions.find((a) => a.result.decision === 'ExplicitDeny') !== undefined ? 'ExplicitDeny' : 'ImplicitDeny';
+    let explanation = `principal ${principal}\nstep ${e.step}: ${e.summary}${answer}`;
+    if (e.trust !== undefined) explanation += `\n${trustText(e.trust)}`;
+    return { service: 'sts', principal, action, resource, decision, summary, explanation };
+  });
+  call.plane.decisions.record(call.requestId, call.now, text);
 }
 
 /**
@@ -190,6 +211,7 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
     const backend = new PlaneStsBackend(plane);
     const trustCache = new WebIdentityTrustCache();
     const verifiedTokens = new VerifiedTokens();
+    const decisionTexts = new DecisionTexts();
     // Trust policies are compiled on every AssumeRole*: the role's text object is the key here, so the common case
     // skips PolicyCache's hash of the whole document; anything else goes to the plane's cache.
     const trustPolicies = new Map<string, { name: string | undefined; policy: CompiledPolicy }>();
@@ -239,7 +261,7 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
             const r = await assumeRoleWithWebIdentity(call.params, envFor(call));
             const provider = r.explanation.trust?.context.principal?.id ?? 'anonymous';
             const roleArn = call.params.get('RoleArn') ?? '*';
-            record(call, provider, 'sts:AssumeRoleWithWebIdentity', roleArn, r);
+            record(call, decisionTexts, provider, 'sts:AssumeRoleWithWebIdentity', roleArn, r);
             if (!r.ok) throw r.fault;
             markUsed(roleArn, call);
             return assumeRoleWithWebIdentityResult(r.output);
@@ -251,7 +273,7 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
             const caller = stsCaller(plane, call.caller!.principal);
             const r = await assumeRole(call.params, caller, envFor(call));
             const roleArn = call.params.get('RoleArn') ?? '*';
-            record(call, caller.arn, 'sts:AssumeRole', roleArn, r);
+            record(call, decisionTexts, caller.arn, 'sts:AssumeRole', roleArn, r);
             if (!r.ok) throw r.fault;
             markUsed(roleArn, call);
             return assumeRoleResult(r.output);

@@ -115,8 +115,11 @@ export class VerifiedTokens {
     return this.entries.get(token);
   }
 
-  /** The last characters of tokens verified once (a JWS ends in its signature: they tell tokens apart). */
-  private seenOnce = new Set<string>();
+  /**
+   * Tokens verified once, by a number made of their last eight characters (a JWS ends in its signature: they tell
+   * tokens apart). A number, not a slice: a short slice of a string keeps the whole token alive.
+   */
+  private seenOnce = new Set<number>();
 
   /**
    * Remembers that `key` verified `token`, from its second verification on: a stream of new tokens (each used once)
@@ -124,7 +127,8 @@ export class VerifiedTokens {
    * admits a token one verification early.
    */
   remember(token: string, decoded: DecodedToken, key: IssuerKey): void {
-    const mark = token.slice(-16);
+    let mark = 0;
+    for (let i = Math.max(0, token.length - 8); i < token.length; i++) mark = mark * 128 + (token.charCodeAt(i) & 127);
     if (!this.seenOnce.has(mark)) {
       if (this.seenOnce.size >= 4 * this.maxEntries) this.seenOnce = new Set();
       this.seenOnce.add(mark);
