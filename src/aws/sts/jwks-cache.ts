@@ -47,8 +47,11 @@ export type KeySetResult = { ok: true; keys: IssuerKeySet } | { ok: false; failu
 
 /** The key lookup the token checks need (the cache below, or a fixed JWKS for `--jwks FILE`). */
 export interface IssuerKeySource {
-  /** The issuer's keys; `refresh` asks for a fresh fetch (unknown `kid`), honoured at most once per `minRefreshMs`. */
-  getKeys(issuer: string, provider: { arn: string; thumbprints: readonly string[] }, refresh: boolean): Promise<KeySetResult>;
+  /**
+   * The issuer's keys; `refresh` asks for a fresh fetch (unknown `kid`), honoured at most once per `minRefreshMs`.
+   * Keys at hand may be returned as they are, without a promise.
+   */
+  getKeys(issuer: string, provider: { arn: string; thumbprints: readonly string[] }, refresh: boolean): KeySetResult | Promise<KeySetResult>;
 }
 
 /** AWS's limit: at most 100 RSA and 100 EC keys; past it, that family's keys are not used (spec 2.4.1). */
@@ -190,7 +193,8 @@ export interface JwksCacheOptions {
 }
 
 interface CacheEntry {
-  keys: IssuerKeySet | undefined;
+  /** The cached keys, as the result handed out. */
+  keys: (KeySetResult & { ok: true }) | undefined;
   inflight: Promise<KeySetResult> | undefined;
   lastFetch: number;
 }
@@ -218,7 +222,7 @@ export class JwksCache implements IssuerKeySource {
     this.maxEntries = options.maxEntries ?? 1000;
   }
 
-  getKeys(issuer: string, provider: { arn: string; thumbprints: readonly string[] }, refresh: boolean): Promise<KeySetResult> {
+  getKeys(issuer: string, provider: { arn: string; thumbprints: readonly string[] }, refresh: boolean): KeySetResult | Promise<KeySetResult> {
     const cacheKey = `${provider.arn} ${issuer}`;
     let entry = this.entries.get(cacheKey);
     if (entry === undefined) {
@@ -227,16 +231,16 @@ export class JwksCache implements IssuerKeySource {
       if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     }
     const now = this.now();
-    const fresh = entry.keys !== undefined && now < entry.keys.expiresAt;
+    const fresh = entry.keys !== undefined && now < entry.keys.keys.expiresAt;
     const refreshAllowed = now - entry.lastFetch >= this.minRefreshMs;
-    if (fresh && (!refresh || !refreshAllowed)) return Promise.resolve({ ok: true, keys: entry.keys! });
+    if (fresh && (!refresh || !refreshAllowed)) return entry.keys!;
     if (entry.inflight !== undefined) return entry.inflight;
     const e = entry;
     e.lastFetch = now;
     this.fetches++;
     e.inflight = fetchIssuerKeys(issuer, this.fetcher, provider.thumbprints, now).then((r) => {
       e.inflight = undefined;
-      if (r.ok) e.keys = r.keys;
+      if (r.ok) e.keys = r;
       return r;
     });
     return e.inflight;

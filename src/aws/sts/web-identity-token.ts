@@ -9,6 +9,7 @@
 import { verify as verifySignature } from 'node:crypto';
 import { compactVerify } from 'jose';
 import type { IssuerKey, IssuerKeySource, KeyFetchFailure } from './jwks-cache.js';
+import { boundedMemo } from '../../lib/bounded-memo.js';
 import { ConstraintValidator } from '../protocol/validation.js';
 import { expiredTokenException, idpCommunicationError, invalidIdentityToken, STS_MESSAGES, type StsFault } from './faults.js';
 
@@ -112,13 +113,11 @@ export class VerifiedTokens {
 
   /** The decoded token and its verifying key, when these exact bytes verified before. */
   get(token: string): { decoded: DecodedToken; key: IssuerKey } | undefined {
-    return this.entries.get(token);
+    // a token whose mark is unseen was never kept: no need to hash its whole text for the lookup
+    return this.seenOnce.has(tokenMark(token)) ? this.entries.get(token) : undefined;
   }
 
-  /**
-   * Tokens verified once, by a number made of their last eight characters (a JWS ends in its signature: they tell
-   * tokens apart). A number, not a slice: a short slice of a string keeps the whole token alive.
-   */
+  /** Tokens verified once, by {@link tokenMark} (a number: a short slice of a string keeps the whole token alive). */
   private seenOnce = new Set<number>();
 
   /**
@@ -127,8 +126,7 @@ export class VerifiedTokens {
    * admits a token one verification early.
    */
   remember(token: string, decoded: DecodedToken, key: IssuerKey): void {
-    let mark = 0;
-    for (let i = Math.max(0, token.length - 8); i < token.length; i++) mark = mark * 128 + (token.charCodeAt(i) & 127);
+    const mark = tokenMark(token);
     if (!this.seenOnce.has(mark)) {
       if (this.seenOnce.size >= 4 * this.maxEntries) this.seenOnce = new Set();
       this.seenOnce.add(mark);
@@ -137,6 +135,13 @@ export class VerifiedTokens {
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(token, { decoded, key });
   }
+}
+
+/** A number made of a token's last eight characters (a JWS ends in its signature: they tell tokens apart). */
+function tokenMark(token: string): number {
+  let mark = 0;
+  for (let i = Math.max(0, token.length - 8); i < token.length; i++) mark = mark * 128 + (token.charCodeAt(i) & 127);
+  return mark;
 }
 
 function fail(check: TokenCheck, error: StsFault, detail: string, decoded?: DecodedToken, provider?: WebIdentityProvider): WebIdentityTokenResult {
@@ -152,6 +157,12 @@ function jsonSegment(segment: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/**
+ * Decoded JOSE headers by their text: an issuer's tokens share one (`alg`, `kid`), so it is parsed once. The object is
+ * shared: read, never change it.
+ */
+const headerSegment = boundedMemo(256, jsonSegment);
 
 /**
  * Adds the `WebIdentityToken` length constraint (4–20,000, the value not echoed) to a parameter validation.
@@ -172,7 +183,7 @@ export function checkTokenLength(token: string | undefined, v: ConstraintValidat
 export function decodeWebIdentityToken(token: string): DecodedToken | undefined {
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
-  const header = jsonSegment(parts[0]!);
+  const header = headerSegment(parts[0]!);
   const claims = jsonSegment(parts[1]!);
   if (header === undefined || claims === undefined) return undefined;
   return { header, claims };
@@ -328,7 +339,8 @@ export async function verifyWebIdentityToken(token: string, o: VerifyWebIdentity
   const kid = typeof header.kid === 'string' ? header.kid : undefined;
   if (o.keys === undefined) return { ok: true, decoded, provider, audience: aud.audience, subject, signature: 'not-checked', keyId: kid };
   // 8. signature: keys by kid, re-fetched once when the kid is unknown
-  let keys = await o.keys.getKeys(iss, provider, false);
+  const cached = o.keys.getKeys(iss, provider, false);
+  let keys = cached instanceof Promise ? await cached : cached;
   if (!keys.ok) {
     const f = keyFailure(keys.failure, iss);
     return fail('signature', f.error, f.detail, decoded, provider);
@@ -355,7 +367,8 @@ export async function verifyWebIdentityToken(token: string, o: VerifyWebIdentity
     o.verifiedTokens!.hits++;
   } else {
     try {
-      if (!(await signatureVerifies(token, header, key, alg))) throw new Error('signature verification failed');
+      const verifies = 'crit' in header || 'b64' in header ? await extendedSignatureVerifies(token, key, alg) : signatureVerifies(token, key, alg);
+      if (!verifies) throw new Error('signature verification failed');
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       return fail('signature', invalidIdentityToken(STS_MESSAGES.signature), `the signature does not verify with key ${kid ?? '(no kid)'} from ${keys.keys.jwksUri}: ${why}`, decoded, provider);
@@ -365,21 +378,28 @@ export async function verifyWebIdentityToken(token: string, o: VerifyWebIdentity
   return { ok: true, decoded, provider, audience: aud.audience, subject, signature: 'verified', keyId: key.kid };
 }
 
+/** A JWS whose header has extensions (`crit`, `b64`) is verified by jose, which implements them. */
+async function extendedSignatureVerifies(token: string, key: IssuerKey, alg: string): Promise<boolean> {
+  await compactVerify(token, key.key, { algorithms: [alg] });
+  return true;
+}
+
+/** Reused for the signing input and the signature: verification is synchronous, so one at a time uses them. */
+let scratch = Buffer.allocUnsafeSlow(4096);
+
 /**
  * The JWS signature over `header.payload`, checked synchronously with node:crypto (jose's WebCrypto path queues every
- * verification on the thread pool, several times the cost of the RSA operation itself). A header with JWS extensions
- * (`crit`, `b64`) goes through jose, which implements them.
+ * verification on the thread pool, several times the cost of the RSA operation itself).
  */
-async function signatureVerifies(token: string, header: Record<string, unknown>, key: IssuerKey, alg: string): Promise<boolean> {
-  if ('crit' in header || 'b64' in header) {
-    await compactVerify(token, key.key, { algorithms: [alg] });
-    return true;
-  }
+function signatureVerifies(token: string, key: IssuerKey, alg: string): boolean {
   const dot = token.lastIndexOf('.');
-  const signature = token.slice(dot + 1);
-  if (!/^[A-Za-z0-9_-]*$/.test(signature)) return false;
-  const data = Buffer.from(token.slice(0, dot), 'latin1');
-  const sig = Buffer.from(signature, 'base64url');
+  if (!/^[A-Za-z0-9_-]*$/.test(token.slice(dot + 1))) return false;
+  // the signing input as bytes (latin1: the token is base64url and dots), then the signature, in one buffer
+  if (scratch.length < token.length) scratch = Buffer.allocUnsafeSlow(token.length * 2);
+  const dataLength = scratch.write(token, 0, dot, 'latin1');
+  const sigLength = scratch.write(token.slice(dot + 1), dataLength, 'base64url');
+  const data = scratch.subarray(0, dataLength);
+  const sig = scratch.subarray(dataLength, dataLength + sigLength);
   return alg.startsWith('ES') ? verifySignature(DIGEST[alg]!, data, { key: key.key, dsaEncoding: 'ieee-p1363' }, sig) : verifySignature(DIGEST[alg]!, data, key.key, sig);
 }
 
