@@ -38,6 +38,19 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * The ratio of two servers' rates: the median over rounds of each round's ratio. The machine's speed drifts over
+ * seconds (shared cores); the two runs of one round are adjacent, so their ratio drifts far less than either rate.
+ */
+export function pairedRatio(rates: number[], baseline: number[]): number {
+  return median(rates.map((r, i) => r / baseline[i]!));
+}
+
+/** Interleaved rounds and their length: many short rounds pair better than a few long ones. */
+export function roundsFor(short: boolean): { rounds: number; duration: number } {
+  return short ? { rounds: 3, duration: 1 } : { rounds: 7, duration: 2 };
+}
+
 export async function runIam(short: boolean): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'irsa-bench-aws-'));
   const children: ChildProcess[] = [];
@@ -62,8 +75,7 @@ export async function runIam(short: boolean): Promise<void> {
     const targets = [await target('bare', bare.port), await target('plane', plane.port)];
     const check = await fetch(targets[1]!.url, { method: 'POST', headers: Object.fromEntries(Object.entries(targets[1]!.headers).filter(([k]) => k !== 'host')), body });
     if (check.status !== 200) throw new Error(`the plane refused the benchmark request: ${check.status} ${await check.text()}`);
-    const rounds = 3;
-    const duration = short ? 1 : 4;
+    const { rounds, duration } = roundsFor(short);
     console.log(`signed IAM GetRole (POST form, SigV4 header auth, admin key; authorization + decision log on), 16 connections, ${rounds} interleaved rounds of ${duration} s; servers on core 0, autocannon on core 1; ${buildLabel}`);
     const load = pinned(1, [join(here, 'load-child.ts'), JSON.stringify({ targets, connections: 16, rounds, duration, warmup: 1 })]);
     children.push(load);
@@ -74,7 +86,7 @@ export async function runIam(short: boolean): Promise<void> {
     };
     console.log(line('bare'));
     console.log(line('plane'));
-    const ratio = median(results.plane!.map((x) => x.rps)) / median(results.bare!.map((x) => x.rps));
+    const ratio = pairedRatio(results.plane!.map((x) => x.rps), results.bare!.map((x) => x.rps));
     console.log(`ratio: plane GetRole = ${ratio.toFixed(2)}x the bare SigV4 floor (goal >= 0.7): ${ratio >= 0.7 ? 'goal met' : 'goal NOT met'}`);
   } finally {
     await Promise.all(children.map(stop));

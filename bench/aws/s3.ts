@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { buildLabel } from './plane-build.js';
 import { firstLine, freePort } from '../child-process.js';
+import { median, pairedRatio, roundsFor } from './iam.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const autocannon = createRequire(import.meta.url)('autocannon') as (o: Record<string, unknown>) => Promise<{ requests: { average: number; total: number }; non2xx: number; errors: number }>;
@@ -114,8 +115,7 @@ export async function runS3ListBuckets(short: boolean): Promise<void> {
       console.log(`moto.server not available (${(err as Error).message}); skipping the moto comparison`);
     }
 
-    const rounds = 3;
-    const duration = short ? 1 : 4;
+    const { rounds, duration } = roundsFor(short);
     console.log(`signed S3 ListBuckets (3 buckets, ${planeBody.length} B), 16 connections, ${rounds} interleaved rounds of ${duration} s per server; ${buildLabel}`);
     const results = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     for (const t of targets) await autocannon({ url: t.url, headers: t.headers, connections: 16, duration: 1 });
@@ -126,12 +126,11 @@ export async function runS3ListBuckets(short: boolean): Promise<void> {
         results.get(t.name)!.push(r.requests.average);
       }
     }
-    const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
     const rate = (name: string) => median(results.get(name) ?? [0]);
+    const ratio = (name: string, baseline: string) => pairedRatio(results.get(name)!, results.get(baseline)!);
     for (const t of targets) console.log(`${t.name.padEnd(18)} ${rate(t.name).toFixed(0).padStart(7)} req/s   (rounds ${results.get(t.name)!.map((x) => x.toFixed(0)).join('/')})`);
-    const ours = rate('irsa-kit S3');
-    console.log(`ratio vs bare SigV4 server: ${(ours / rate('bare SigV4 floor')).toFixed(2)}x (goal >= 0.7x)`);
-    if (results.has('moto.server')) console.log(`ratio vs moto.server:      ${(ours / rate('moto.server')).toFixed(1)}x (goal >= 10x)`);
+    console.log(`ratio vs bare SigV4 server: ${ratio('irsa-kit S3', 'bare SigV4 floor').toFixed(2)}x (goal >= 0.7x)`);
+    if (results.has('moto.server')) console.log(`ratio vs moto.server:      ${ratio('irsa-kit S3', 'moto.server').toFixed(1)}x (goal >= 10x)`);
   } finally {
     await Promise.all(children.map(stop));
     rmSync(dir, { recursive: true, force: true });

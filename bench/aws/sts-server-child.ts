@@ -15,7 +15,18 @@ const { createPlane, ensureOidcProvider, openDatabase, startAwsServer } = aws;
 const { createStsService, JwksCache } = sts;
 const { buildIssuerDocuments } = oidc;
 
-const [mode, keyFile] = process.argv.slice(2) as ['plane' | 'bare', string];
+const [mode, keyFile] = process.argv.slice(2) as ['plane' | 'bare' | 'bare-small', string];
+const REQUEST_ID = 'c6104cbe-af31-11e0-8154-cbc7ccf896c7';
+const SMALL_BODY = '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult/></AssumeRoleWithWebIdentityResponse>';
+/** AWS's answer with the plane's field sizes (a 300-character session token), fixed. */
+const AWS_SIZED_BODY =
+  '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>' +
+  `<Credentials><AccessKeyId>ASIAAAAAAAAAAAEXAMPL</AccessKeyId><SecretAccessKey>${'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'}</SecretAccessKey>` +
+  `<SessionToken>IQoJaXJzYS1raXQ${'A'.repeat(300)}</SessionToken><Expiration>2026-12-06T21:00:00Z</Expiration></Credentials>` +
+  '<SubjectFromWebIdentityToken>system:serviceaccount:default:app</SubjectFromWebIdentityToken>' +
+  '<AssumedRoleUser><AssumedRoleId>AROABENCHBENCHBENCH01:bench</AssumedRoleId><Arn>arn:aws:sts::111122223333:assumed-role/bench/bench</Arn></AssumedRoleUser>' +
+  '<Provider>arn:aws:iam::111122223333:oidc-provider/oidc.irsa.local</Provider><Audience>sts.amazonaws.com</Audience>' +
+  `</AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>${REQUEST_ID}</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`;
 const publicKey = createPublicKey(readFileSync(keyFile, 'utf8'));
 const ISSUER = 'https://oidc.irsa.local';
 
@@ -39,7 +50,10 @@ if (mode === 'plane') {
   process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
   process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
 } else {
-  const body = Buffer.from('<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult/></AssumeRoleWithWebIdentityResponse>');
+  // `bare`: a fixed answer of the size and headers of a real one (what any server answering the call must send);
+  // `bare-small`: a fixed 150-byte body, the floor of earlier runs
+  const body = Buffer.from(mode === 'bare-small' ? SMALL_BODY : AWS_SIZED_BODY);
+  const headers = mode === 'bare-small' ? { 'content-type': 'text/xml', 'content-length': body.length } : { 'content-type': 'text/xml', 'x-amzn-RequestId': REQUEST_ID, 'content-length': body.length };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -47,7 +61,7 @@ if (mode === 'plane') {
       const token = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('WebIdentityToken') ?? '';
       const dot = token.lastIndexOf('.');
       const ok = dot > 0 && verify('sha256', Buffer.from(token.slice(0, dot)), publicKey, Buffer.from(token.slice(dot + 1), 'base64url'));
-      res.writeHead(ok ? 200 : 403, { 'content-type': 'text/xml', 'content-length': body.length });
+      res.writeHead(ok ? 200 : 403, headers);
       res.end(body);
     });
   });

@@ -268,9 +268,9 @@ export class SessionStore implements CredentialLookup {
       role_name: input.roleName,
       session_name: input.sessionName,
       session_policy: input.sessionPolicy ?? null,
-      policy_arns: JSON.stringify(input.policyArns ?? []),
-      tags: JSON.stringify(input.tags ?? []),
-      transitive_tag_keys: JSON.stringify(input.transitiveTagKeys ?? []),
+      policy_arns: jsonList(input.policyArns),
+      tags: jsonList(input.tags),
+      transitive_tag_keys: jsonList(input.transitiveTagKeys),
       source_identity: input.sourceIdentity ?? null,
       chained: input.chained === true ? 1 : 0,
       federated_provider: input.federatedProvider ?? null,
@@ -305,6 +305,11 @@ export class SessionStore implements CredentialLookup {
     }
     return credential;
   }
+}
+
+/** A list column's text (most sessions have none: no JSON work for them). */
+function jsonList(list: readonly unknown[] | undefined): string {
+  return list === undefined || list.length === 0 ? '[]' : JSON.stringify(list);
 }
 
 function sessionCredential(s: SessionRecord): Credential {
