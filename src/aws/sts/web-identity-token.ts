@@ -105,7 +105,8 @@ export interface VerifyWebIdentityTokenOptions {
  * await verifyWebIdentityToken(token, { accountId, providers, keys, nowSeconds, verifiedTokens });
  */
 export class VerifiedTokens {
-  private readonly entries = new Map<string, { decoded: DecodedToken; key: IssuerKey }>();
+  /** By {@link tokenMark}, the whole token compared on a hit: a long text is never hashed for a lookup. */
+  private readonly entries = new Map<number, { token: string; decoded: DecodedToken; key: IssuerKey }>();
   /** Signature checks skipped (tests, metrics). */
   hits = 0;
 
@@ -113,17 +114,17 @@ export class VerifiedTokens {
 
   /** The decoded token and its verifying key, when these exact bytes verified before. */
   get(token: string): { decoded: DecodedToken; key: IssuerKey } | undefined {
-    // a token whose mark is unseen was never kept: no need to hash its whole text for the lookup
-    return this.seenOnce.has(tokenMark(token)) ? this.entries.get(token) : undefined;
+    const entry = this.entries.get(tokenMark(token));
+    return entry !== undefined && entry.token === token ? entry : undefined;
   }
 
-  /** Tokens verified once, by {@link tokenMark} (a number: a short slice of a string keeps the whole token alive). */
+  /** Marks of tokens verified once (numbers: a short slice of a string keeps the whole token alive). */
   private seenOnce = new Set<number>();
 
   /**
    * Remembers that `key` verified `token`, from its second verification on: a stream of new tokens (each used once)
    * then costs the memo nothing, while a token an SDK re-sends is kept after its first repeat. A clash of marks only
-   * admits a token one verification early.
+   * admits a token one verification early, or replaces another token's entry.
    */
   remember(token: string, decoded: DecodedToken, key: IssuerKey): void {
     const mark = tokenMark(token);
@@ -132,15 +133,15 @@ export class VerifiedTokens {
       this.seenOnce.add(mark);
       return;
     }
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(token, { decoded, key });
+    if (this.entries.size >= this.maxEntries && !this.entries.has(mark)) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(mark, { token, decoded, key });
   }
 }
 
-/** A number made of a token's last eight characters (a JWS ends in its signature: they tell tokens apart). */
+/** A number made of a token's last seven characters, exactly (7 bits each): a JWS ends in its signature, so they tell tokens apart. */
 function tokenMark(token: string): number {
   let mark = 0;
-  for (let i = Math.max(0, token.length - 8); i < token.length; i++) mark = mark * 128 + (token.charCodeAt(i) & 127);
+  for (let i = Math.max(0, token.length - 7); i < token.length; i++) mark = mark * 128 + (token.charCodeAt(i) & 127);
   return mark;
 }
 
@@ -148,10 +149,20 @@ function fail(check: TokenCheck, error: StsFault, detail: string, decoded?: Deco
   return { ok: false, failure: { check, error, detail }, decoded, provider };
 }
 
+/** Reused for decoding segments and for the signing input: its users are synchronous, so one at a time uses it. */
+let scratch = Buffer.allocUnsafeSlow(4096);
+
+/** {@link scratch}, at least `size` bytes long. */
+function scratchOf(size: number): Buffer {
+  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(size * 2);
+  return scratch;
+}
+
 function jsonSegment(segment: string): Record<string, unknown> | undefined {
   if (!/^[A-Za-z0-9_-]*$/.test(segment)) return undefined;
   try {
-    const v: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    const buffer = scratchOf(segment.length);
+    const v: unknown = JSON.parse(buffer.toString('utf8', 0, buffer.write(segment, 0, 'base64url')));
     return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
@@ -384,9 +395,6 @@ async function extendedSignatureVerifies(token: string, key: IssuerKey, alg: str
   return true;
 }
 
-/** Reused for the signing input and the signature: verification is synchronous, so one at a time uses them. */
-let scratch = Buffer.allocUnsafeSlow(4096);
-
 /**
  * The JWS signature over `header.payload`, checked synchronously with node:crypto (jose's WebCrypto path queues every
  * verification on the thread pool, several times the cost of the RSA operation itself).
@@ -395,11 +403,11 @@ function signatureVerifies(token: string, key: IssuerKey, alg: string): boolean 
   const dot = token.lastIndexOf('.');
   if (!/^[A-Za-z0-9_-]*$/.test(token.slice(dot + 1))) return false;
   // the signing input as bytes (latin1: the token is base64url and dots), then the signature, in one buffer
-  if (scratch.length < token.length) scratch = Buffer.allocUnsafeSlow(token.length * 2);
-  const dataLength = scratch.write(token, 0, dot, 'latin1');
-  const sigLength = scratch.write(token.slice(dot + 1), dataLength, 'base64url');
-  const data = scratch.subarray(0, dataLength);
-  const sig = scratch.subarray(dataLength, dataLength + sigLength);
+  const buffer = scratchOf(token.length);
+  const dataLength = buffer.write(token, 0, dot, 'latin1');
+  const sigLength = buffer.write(token.slice(dot + 1), dataLength, 'base64url');
+  const data = buffer.subarray(0, dataLength);
+  const sig = buffer.subarray(dataLength, dataLength + sigLength);
   return alg.startsWith('ES') ? verifySignature(DIGEST[alg]!, data, { key: key.key, dsaEncoding: 'ieee-p1363' }, sig) : verifySignature(DIGEST[alg]!, data, key.key, sig);
 }
 
