@@ -2,8 +2,9 @@
  * STS benchmark server process. `plane PUBKEY_FILE`: the AWS plane (in-memory SQLite) with the local issuer registered
  * as an OIDC provider, a role `bench` trusting `system:serviceaccount:default:app`, and STS's JWKS cache fed by an
  * in-process issuer (fetched once, then cached by max-age). `bare PUBKEY_FILE`: a bare node:http server that, per
- * request, reads the form body, does one RS256 verification of `WebIdentityToken` and answers a fixed body — the floor
- * for any server that verifies the token. Prints one JSON line: `{ port }`.
+ * request, reads the form body, does one RS256 verification of `WebIdentityToken` and answers a fixed body of a real
+ * answer's size — the floor for any server that verifies the token and answers; `bare-small`: the same with a
+ * 150-byte body. Prints one JSON line: `{ port }`.
  */
 import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -1,9 +1,9 @@
 /**
  * Unsigned STS AssumeRoleWithWebIdentity against the plane (parameters, token checks with the JWKS cached, RS256
  * verification, trust-policy evaluation, session stored in SQLite, decision recorded, XML), beside a bare node:http
- * server doing one RS256 verification per request with a fixed answer (goal ≥ 0.7× that floor) and moto's server,
- * which checks nothing (goal ≥ 10× it), in the same run: 16 connections, servers on core 0, autocannon on core 1,
- * interleaved rounds.
+ * server doing one RS256 verification per request with a fixed answer of a real response's size (goal ≥ 0.7× that
+ * floor; a 150-byte answer is measured beside it) and moto's server, which checks nothing (goal ≥ 10× it), in the
+ * same run: 16 connections, servers on core 0, autocannon on core 1, interleaved rounds, paired ratios.
  * @module
  */
 import type { ChildProcess } from 'node:child_process';
