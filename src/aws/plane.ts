@@ -19,7 +19,7 @@ import { createSessionStore, type SessionStore } from './sessions.js';
 import { findSignature, verifyRequest, type SignatureInput, type SignedRequest } from './sigv4/verify.js';
 import { SigningKeyCache } from './sigv4/signing-key.js';
 import type { Credential, CredentialLookup } from './credentials.js';
-import type { AwsRequest, AwsResponse, BaseCall, Caller, QueryAction, QueryCall, QueryService, QueryServiceFactory, RestCall, RestService, RestServiceFactory } from './service.js';
+import type { AwsRequest, AwsResponse, Caller, QueryAction, QueryCall, QueryService, QueryServiceFactory, RestCall, RestService, RestServiceFactory } from './service.js';
 import type { SqliteDatabase } from './storage/database.js';
 import { iamService } from './iam/service.js';
 import { stsService } from './sts/service.js';
@@ -219,40 +219,6 @@ export class Plane {
     return params;
   }
 
-  private baseCall(request: AwsRequest, requestId: string, rawPath: string, rawQuery: string, region: string, service: string, now: Date, caller: () => Caller | null): BaseCall & { explained: string | null } {
-    const plane = this;
-    const call = {
-      request,
-      rawPath,
-      rawQuery,
-      requestId,
-      region,
-      plane,
-      now,
-      explained: null as string | null,
-      header: (name: string) => firstHeader(request.headers, name.toLowerCase()),
-      authorize(req: AuthorizationRequest): AuthorizationDecision {
-        const c = caller();
-        if (c === null) throw new TypeError('authorize() needs an authenticated caller');
-        const decision = plane.authorizer.authorize(c.principal, req, {
-          requestId,
-          service,
-          sourceIp: request.remoteAddress,
-          secure: request.secure,
-          userAgent: firstHeader(request.headers, 'user-agent') ?? '',
-          region,
-          now,
-        });
-        call.explained = decision.summary;
-        return decision;
-      },
-      explain(line: string) {
-        call.explained = oneLine(line);
-      },
-    };
-    return call;
-  }
-
   private async handleQuery(
     request: AwsRequest,
     requestId: string,
@@ -288,17 +254,7 @@ export class Plane {
       }
       caller = { principal: verified.auth.credential.principal, auth: verified.auth };
     }
-    const base = this.baseCall(request, requestId, rawPath, rawQuery, sig?.region ?? this.region, service.name, now, () => caller);
-    const call: QueryCall & { explained: string | null } = Object.assign(base, {
-      action: actionName,
-      params: params as QueryParams,
-      caller,
-      requireAllowed(req: AuthorizationRequest): AuthorizationDecision {
-        const d = base.authorize(req);
-        if (!d.allowed) throw new AwsError('AccessDenied', d.message, 403);
-        return d;
-      },
-    });
+    const call = new PlaneQueryCall(this, request, rawPath, rawQuery, requestId, sig?.region ?? this.region, service.name, now, caller, actionName, params);
     try {
       const result = await action.handle(call);
       const headers: Record<string, string> = { 'content-type': useJson ? 'application/json' : 'text/xml', [HEADER_QUERY_REQUEST_ID]: requestId };
@@ -352,7 +308,7 @@ export class Plane {
       caller = { principal: verified.auth.credential.principal, auth: verified.auth };
     }
     const region = signature !== null && !('reason' in signature) ? signature.region : this.region;
-    const call: RestCall & { explained: string | null } = Object.assign(this.baseCall(request, requestId, rawPath, rawQuery, region, service.name, now, () => caller), { caller });
+    const call = new PlaneCall(this, request, rawPath, rawQuery, requestId, region, service.name, now, caller);
     let res: AwsResponse;
     try {
       res = await service.handle(call);
@@ -361,6 +317,76 @@ export class Plane {
     }
     if (call.explained !== null) res.headers[HEADER_IRSA_EXPLAIN] = call.explained;
     return withIds(res);
+  }
+}
+
+/** A call as services see it (a REST call as it is), with the plane's authorization of its caller. */
+class PlaneCall implements RestCall {
+  /** The `x-irsa-explain` line, once set. */
+  explained: string | null = null;
+
+  constructor(
+    readonly plane: Plane,
+    readonly request: AwsRequest,
+    readonly rawPath: string,
+    readonly rawQuery: string,
+    readonly requestId: string,
+    readonly region: string,
+    private readonly service: string,
+    readonly now: Date,
+    readonly caller: Caller | null,
+  ) {}
+
+  header(name: string): string | undefined {
+    return firstHeader(this.request.headers, name.toLowerCase());
+  }
+
+  authorize(req: AuthorizationRequest): AuthorizationDecision {
+    if (this.caller === null) throw new TypeError('authorize() needs an authenticated caller');
+    const request = this.request;
+    const decision = this.plane.authorizer.authorize(this.caller.principal, req, {
+      requestId: this.requestId,
+      service: this.service,
+      sourceIp: request.remoteAddress,
+      secure: request.secure,
+      userAgent: firstHeader(request.headers, 'user-agent') ?? '',
+      region: this.region,
+      now: this.now,
+    });
+    this.explained = decision.summary;
+    return decision;
+  }
+
+  explain(line: string): void {
+    this.explained = oneLine(line);
+  }
+}
+
+/** A query-protocol call. */
+class PlaneQueryCall extends PlaneCall implements QueryCall {
+  readonly params: QueryParams;
+
+  constructor(
+    plane: Plane,
+    request: AwsRequest,
+    rawPath: string,
+    rawQuery: string,
+    requestId: string,
+    region: string,
+    service: string,
+    now: Date,
+    caller: Caller | null,
+    readonly action: string,
+    params: Map<string, string>,
+  ) {
+    super(plane, request, rawPath, rawQuery, requestId, region, service, now, caller);
+    this.params = params as QueryParams;
+  }
+
+  requireAllowed(req: AuthorizationRequest): AuthorizationDecision {
+    const d = this.authorize(req);
+    if (!d.allowed) throw new AwsError('AccessDenied', d.message, 403);
+    return d;
   }
 }
 

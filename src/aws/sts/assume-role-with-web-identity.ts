@@ -125,9 +125,9 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
     providers: env.backend,
     keys: env.keys,
     nowSeconds: now.getTime() / 1000,
-    ...(env.clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds: env.clockToleranceSeconds }),
-    ...(env.maxTokenAgeSeconds === undefined ? {} : { maxTokenAgeSeconds: env.maxTokenAgeSeconds }),
-    ...(env.verifiedTokens === undefined ? {} : { verifiedTokens: env.verifiedTokens }),
+    clockToleranceSeconds: env.clockToleranceSeconds,
+    maxTokenAgeSeconds: env.maxTokenAgeSeconds,
+    verifiedTokens: env.verifiedTokens,
   });
   if (!verified.ok) return refuse(verified.failure.error, verified.failure.check, verified.failure.detail);
   // 10. role and trust policy; the wire message never says which part failed

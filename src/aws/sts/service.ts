@@ -231,8 +231,8 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
       compile,
       trustCache,
       verifiedTokens,
-      ...(options.clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds: options.clockToleranceSeconds }),
-      ...(options.maxTokenAgeSeconds === undefined ? {} : { maxTokenAgeSeconds: options.maxTokenAgeSeconds }),
+      clockToleranceSeconds: options.clockToleranceSeconds,
+      maxTokenAgeSeconds: options.maxTokenAgeSeconds,
     });
     // The last mark of each role, with IAM's generation just after it: while nothing else was written to IAM, the
     // stored RoleLastUsed is that mark, so the check below is decided without reading the role again.
