@@ -10,9 +10,8 @@ import { newSecretAccessKey, newSessionToken, sessionAccessKeyId, sessionSerialO
 import { formatAssumedRoleArn } from '../lib/aws-arn.js';
 import type { Credential, CredentialLookup } from './credentials.js';
 
-const MIGRATIONS = [
-  `CREATE TABLE sts_sessions (
-     access_key_id TEXT PRIMARY KEY,
+/** A session's columns after its key, as step 1 made them: steps only append, so never change this text. */
+const SESSION_COLUMNS = `
      secret_access_key TEXT NOT NULL,
      session_token TEXT NOT NULL,
      expiration INTEGER NOT NULL,
@@ -29,7 +28,11 @@ const MIGRATIONS = [
      source_identity TEXT,
      chained INTEGER NOT NULL,
      federated_provider TEXT,
-     web_identity TEXT
+     web_identity TEXT`;
+
+const MIGRATIONS = [
+  `CREATE TABLE sts_sessions (
+     access_key_id TEXT PRIMARY KEY,${SESSION_COLUMNS}
    )`,
   'CREATE INDEX sts_sessions_expiration ON sts_sessions (expiration)',
   // Rows keyed by the serial in their access key id (an integer key: a text primary key's index made each insert
@@ -37,24 +40,7 @@ const MIGRATIONS = [
   // up, beyond any serial.
   `CREATE TABLE sts_sessions_by_serial (
      id INTEGER PRIMARY KEY,
-     access_key_id TEXT NOT NULL,
-     secret_access_key TEXT NOT NULL,
-     session_token TEXT NOT NULL,
-     expiration INTEGER NOT NULL,
-     issued_at INTEGER NOT NULL,
-     account_id TEXT NOT NULL,
-     role_arn TEXT NOT NULL,
-     role_id TEXT NOT NULL,
-     role_name TEXT NOT NULL,
-     session_name TEXT NOT NULL,
-     session_policy TEXT,
-     policy_arns TEXT NOT NULL,
-     tags TEXT NOT NULL,
-     transitive_tag_keys TEXT NOT NULL,
-     source_identity TEXT,
-     chained INTEGER NOT NULL,
-     federated_provider TEXT,
-     web_identity TEXT
+     access_key_id TEXT NOT NULL,${SESSION_COLUMNS}
    );
    INSERT INTO sts_sessions_by_serial SELECT ${SESSION_SERIAL_LIMIT} + rowid, * FROM sts_sessions;
    CREATE TABLE sts_legacy_keys (access_key_id TEXT PRIMARY KEY, id INTEGER NOT NULL);
