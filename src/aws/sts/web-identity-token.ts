@@ -138,7 +138,10 @@ export class VerifiedTokens {
   }
 }
 
-/** A number made of a token's last seven characters, exactly (7 bits each): a JWS ends in its signature, so they tell tokens apart. */
+/**
+ * A number made of a token's last seven characters, exactly (7 bits each): a JWS ends in its signature, so they tell
+ * tokens apart.
+ */
 function tokenMark(token: string): number {
   let mark = 0;
   for (let i = Math.max(0, token.length - 7); i < token.length; i++) mark = mark * 128 + (token.charCodeAt(i) & 127);

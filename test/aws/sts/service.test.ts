@@ -58,6 +58,32 @@ test('AssumeRoleWithWebIdentity over HTTP: AWS\'s XML, request id header, x-irsa
   assert.match(recorded[0]!.explanation, /oidc\.irsa\.local:sub = "system:serviceaccount:default:app"/);
 });
 
+test('calls decided alike share one stored text; each keeps its own request line, and another outcome gets its own', async (t) => {
+  const chain = await startLocalChain(t);
+  const now = Math.floor(Date.now() / 1000);
+  const call = async (token: string) => {
+    const r = await post(chain.server.url, { Action: 'AssumeRoleWithWebIdentity', Version: '2011-06-15', RoleArn: ROLE_ARN, RoleSessionName: 'web', WebIdentityToken: token });
+    return r.headers.get('x-amzn-requestid')!;
+  };
+  chain.plane.flush();
+  const textsBefore = chain.plane.decisions.textCount();
+  // three new tokens of one ServiceAccount in a burst: one allow text (per second), three decisions
+  const allows = [];
+  for (let i = 0; i < 3; i++) allows.push(await call(await mintToken(chain.key, { now })));
+  const denied = await call(signToken(chain.key, claims({ sub: 'system:serviceaccount:other:app', iat: now, nbf: now, exp: now + 600 })));
+  chain.plane.flush();
+  const records = [...allows, denied].map((id) => chain.plane.decisions.forRequest(id)[0]!);
+  for (const [i, r] of records.entries()) {
+    assert.match(r.explanation, new RegExp(`^request ${[...allows, denied][i]} at `));
+    assert.match(r.summary, new RegExp(`\\(irsa why ${[...allows, denied][i]}\\)$`));
+  }
+  assert.deepEqual(records.map((r) => r.decision), ['Allow', 'Allow', 'Allow', 'ImplicitDeny']);
+  assert.match(records[3]!.explanation, /oidc\.irsa\.local:sub = "system:serviceaccount:other:app"/);
+  // the allows' texts are one (two if the burst crossed a second), the denial's its own
+  const added = chain.plane.decisions.textCount() - textsBefore;
+  assert.ok(added === 2 || added === 3, `texts added: ${added}`);
+});
+
 test('rejections on the wire: code, status, message in AWS\'s ErrorResponse; the check named out of band', async (t) => {
   const chain = await startLocalChain(t);
   const now = Math.floor(Date.now() / 1000);
