@@ -257,3 +257,29 @@ test('DeleteBucket with only uploads in progress deletes the bucket and the uplo
   res = await uploadPart(f, 'k', id, 1, Buffer.from('part'));
   assert.deepEqual([res.status, errorCode(res.text)], [404, 'NoSuchUpload']);
 });
+
+test('races, at the store: a part replaced or an upload ended while a Complete joins the parts leaves nothing behind', async (t) => {
+  const f = makeFixture(t);
+  await f.call('PUT', '/demo');
+  const upload = f.store.createUpload({ bucket: 'demo', key: 'k', initiator: 'arn:aws:iam::111122223333:user/admin', initiated: 0, headers: {}, checksumAlgorithm: undefined })!;
+  const part = async (n: number, text: string) => {
+    const pending = await f.store.begin();
+    await pending.append(Buffer.from(text));
+    await pending.finish();
+    return f.store.commitPart(upload.uploadId, n, pending, { size: text.length, etag: `"${md5Hex(Buffer.from(text))}"`, checksumValue: undefined }, 0);
+  };
+  await part(1, 'first');
+  const used = f.store.listParts(upload.uploadId);
+  await part(1, 'replaced');
+  const joined = async () => {
+    const pending = await f.store.begin();
+    await pending.finish();
+    return f.store.completeUpload(upload, used, pending, { size: 0, etag: '"x-1"', headers: {} }, 0);
+  };
+  assert.equal(await joined(), 'parts-changed');
+  assert.equal(f.store.abortUpload(upload.uploadId), true);
+  assert.equal(await joined(), 'no-upload');
+  assert.equal(await part(2, 'late'), undefined, 'a part arriving after the abort is dropped');
+  assert.equal(f.store.getObject('demo', 'k'), undefined);
+  assert.deepEqual(files(f), []);
+});
