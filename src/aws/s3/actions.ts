@@ -35,7 +35,13 @@ export type S3Operation =
   | 'CopyObject'
   | 'GetObject'
   | 'HeadObject'
-  | 'DeleteObject';
+  | 'DeleteObject'
+  | 'CreateMultipartUpload'
+  | 'UploadPart'
+  | 'CompleteMultipartUpload'
+  | 'AbortMultipartUpload'
+  | 'ListParts'
+  | 'ListMultipartUploads';
 
 const BUCKET_ACTION: Partial<Record<S3Operation, string>> = {
   CreateBucket: 's3:CreateBucket',
@@ -47,6 +53,7 @@ const BUCKET_ACTION: Partial<Record<S3Operation, string>> = {
   PutBucketPolicy: 's3:PutBucketPolicy',
   GetBucketPolicy: 's3:GetBucketPolicy',
   DeleteBucketPolicy: 's3:DeleteBucketPolicy',
+  ListMultipartUploads: 's3:ListBucketMultipartUploads',
 };
 
 /**
@@ -71,7 +78,8 @@ export function checksFor(op: S3Operation, bucket: string | undefined, key: stri
   const resource = s3Arn(b, key);
   switch (op) {
     case 'PutObject':
-    case 'CopyObject': {
+    case 'CopyObject':
+    case 'CreateMultipartUpload': {
       const checks: S3AuthCheck[] = [];
       const acl = headers['x-amz-acl'];
       const context: Record<string, string> = typeof acl === 'string' ? { 's3:x-amz-acl': acl } : {};
@@ -85,6 +93,13 @@ export function checksFor(op: S3Operation, bucket: string | undefined, key: stri
       return [{ action: 's3:GetObject', resource, context: {} }];
     case 'DeleteObject':
       return [{ action: 's3:DeleteObject', resource, context: {} }];
+    case 'UploadPart':
+    case 'CompleteMultipartUpload':
+      return [{ action: 's3:PutObject', resource, context: {} }];
+    case 'AbortMultipartUpload':
+      return [{ action: 's3:AbortMultipartUpload', resource, context: {} }];
+    case 'ListParts':
+      return [{ action: 's3:ListMultipartUploadParts', resource, context: {} }];
     case 'DeleteObjects':
       return [];
     default:

@@ -1,8 +1,8 @@
 /**
  * A small S3 for the local plane: REST-XML as S3 answers it (ListBuckets, CreateBucket, HeadBucket, DeleteBucket,
- * bucket policies, Put/Get/Head/Delete/Copy object, DeleteObjects, ListObjects and ListObjectsV2), aws-chunked and
- * checksummed uploads, objects in files under the state directory with metadata in SQLite. `createS3Service()` is
- * the plane's REST service factory.
+ * bucket policies, Put/Get/Head/Delete/Copy object, DeleteObjects, ListObjects and ListObjectsV2, multipart uploads),
+ * aws-chunked and checksummed uploads, objects in files under the state directory with metadata in SQLite.
+ * `createS3Service()` is the plane's REST service factory.
  * @module
  */
 export { createS3Service, s3AuthError } from './rest.js';

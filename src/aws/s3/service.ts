@@ -15,6 +15,7 @@ import { checksumHeaderName, type ChecksumAlgorithm } from './checksum.js';
 import { s3Error } from './errors.js';
 import { isWireError, type WireError } from '../errors.js';
 import { validatePolicy } from '../../policy/index.js';
+import { MultipartUploads } from './multipart.js';
 import { isBucketReference, isValidBucketName, MAX_KEY_BYTES } from './names.js';
 import { MAX_PUT_BYTES, checkDeclaredSize, readPayload, readSmallBody } from './payload.js';
 import type { ObjectRecord, ObjectStore, PendingObject } from './store.js';
@@ -203,6 +204,7 @@ export class S3Service {
   private readonly idleTimeoutMs: number;
   private readonly onInternalError: (err: unknown) => void;
   private readonly hostIds = new HostIds();
+  private readonly multipart: MultipartUploads;
   /** The last ListBuckets document per account, valid while the store's bucket generation is unchanged. */
   private readonly listBucketsCache = new Map<string, { generation: number; xml: string }>();
 
@@ -214,6 +216,7 @@ export class S3Service {
     this.maxObjectBytes = options.maxObjectBytes ?? MAX_PUT_BYTES;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 20_000;
     this.onInternalError = options.onInternalError ?? (() => undefined);
+    this.multipart = new MultipartUploads({ store: this.store, now: this.now, maxPartBytes: this.maxObjectBytes, idleTimeoutMs: this.idleTimeoutMs });
   }
 
   /** Answers one request; S3 errors become S3's error document (no body for HEAD). Never throws. */
@@ -305,6 +308,18 @@ export class S3Service {
       case 'DeleteObject':
         this.store.deleteObject(b, key!);
         return { status: 204, headers: {} };
+      case 'CreateMultipartUpload':
+        return this.multipart.create(req, caller.chunkSigning, caller.arn, b, key!, objectHeaders(req.headers));
+      case 'UploadPart':
+        return this.multipart.uploadPart(req, caller.chunkSigning, b, key!);
+      case 'CompleteMultipartUpload':
+        return this.multipart.complete(req, caller.chunkSigning, b, key!);
+      case 'AbortMultipartUpload':
+        return this.multipart.abort(req, b, key!);
+      case 'ListParts':
+        return this.multipart.listParts(req, b, key!, { id: canonicalUserId(caller.accountId), displayName: caller.accountId });
+      case 'ListMultipartUploads':
+        return this.multipart.listUploads(req, b, { id: canonicalUserId(caller.accountId), displayName: caller.accountId });
     }
   }
 
@@ -457,9 +472,6 @@ export class S3Service {
   }
 
   private async putObject(req: S3Request, caller: RequestCaller, bucket: string, key: string): Promise<S3Response> {
-    if (req.query.has('uploadId') || req.query.has('partNumber')) {
-      throw s3Error('NotImplemented', { message: 'Multipart uploads are not implemented by this local S3; upload objects up to 5 GiB in one PUT (raise the client\'s multipart threshold).' });
-    }
     checkDeclaredSize(req.headers, this.maxObjectBytes);
     const headers = objectHeaders(req.headers);
     const pending = await this.store.begin();
@@ -685,6 +697,7 @@ export function routeOperation(method: string, bucket: string | undefined, key: 
     throw notAllowed();
   }
   if (key === undefined) {
+    if (query.has('uploads') && method === 'GET') return 'ListMultipartUploads';
     const unsupported = ['acl', 'cors', 'lifecycle', 'logging', 'notification', 'tagging', 'versioning', 'website', 'encryption', 'replication', 'uploads', 'versions', 'object-lock', 'ownershipControls', 'publicAccessBlock', 'accelerate', 'requestPayment', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'policyStatus'].find((s) => query.has(s));
     if (unsupported !== undefined) throw s3Error('NotImplemented', { message: `The ?${unsupported} bucket subresource is not implemented by this local S3.` });
     switch (method) {
@@ -705,16 +718,16 @@ export function routeOperation(method: string, bucket: string | undefined, key: 
         throw notAllowed();
     }
   }
-  const unsupported = ['acl', 'tagging', 'uploads', 'uploadId', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'attributes'].find((s) => query.has(s));
-  if (unsupported !== undefined) {
-    throw s3Error('NotImplemented', {
-      message: unsupported === 'uploads' || unsupported === 'uploadId'
-        ? "Multipart uploads are not implemented by this local S3; upload objects up to 5 GiB in one PUT (raise the client's multipart threshold)."
-        : `The ?${unsupported} object subresource is not implemented by this local S3.`,
-    });
+  const unsupported = ['acl', 'tagging', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'attributes'].find((s) => query.has(s));
+  if (unsupported !== undefined) throw s3Error('NotImplemented', { message: `The ?${unsupported} object subresource is not implemented by this local S3.` });
+  if (query.has('uploadId')) return multipartOperation(method, headers, notAllowed);
+  if (query.has('uploads')) {
+    if (method === 'POST') return 'CreateMultipartUpload';
+    throw notAllowed();
   }
   switch (method) {
     case 'PUT':
+      if (query.has('partNumber')) throw s3Error('InvalidArgument', { message: 'partNumber needs an uploadId', extra: [['ArgumentName', 'uploadId'], ['ArgumentValue', '']] });
       return headers['x-amz-copy-source'] !== undefined ? 'CopyObject' : 'PutObject';
     case 'GET':
       return 'GetObject';
@@ -722,6 +735,23 @@ export function routeOperation(method: string, bucket: string | undefined, key: 
       return 'HeadObject';
     case 'DELETE':
       return 'DeleteObject';
+    default:
+      throw notAllowed();
+  }
+}
+
+/** The operation of a request on an object with `?uploadId=`. */
+function multipartOperation(method: string, headers: IncomingHttpHeaders, notAllowed: () => Error): S3Operation {
+  switch (method) {
+    case 'PUT':
+      if (headers['x-amz-copy-source'] !== undefined) throw s3Error('NotImplemented', { message: 'UploadPartCopy is not implemented by this local S3; upload the part\'s bytes with UploadPart.' });
+      return 'UploadPart';
+    case 'POST':
+      return 'CompleteMultipartUpload';
+    case 'DELETE':
+      return 'AbortMultipartUpload';
+    case 'GET':
+      return 'ListParts';
     default:
       throw notAllowed();
   }

@@ -3,10 +3,11 @@
  * `<root>/objects/` named by a random id, never by the key, so no key (`../x`, `/etc/passwd`, NUL, odd Unicode)
  * can reach the file system. A write goes to `<root>/tmp/`, is fsynced, renamed into place (directory fsynced),
  * and only then recorded in one SQLite transaction: an acknowledged object survives `kill -9`; a crash before the
- * commit leaves an unreferenced file that {@link ObjectStore.open} removes.
+ * commit leaves an unreferenced file that {@link ObjectStore.open} removes. Multipart uploads live in the same
+ * tables' neighbours (`s3_uploads`, `s3_parts`); a part's bytes are a file in `objects/` like an object's.
  * @module
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { open, rename, unlink, copyFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,6 +32,26 @@ const MIGRATIONS = [
      checksum_algorithm TEXT,
      checksum_value TEXT,
      PRIMARY KEY (bucket, key)
+   ) WITHOUT ROWID;`,
+  `CREATE TABLE s3_uploads (
+     upload_id TEXT PRIMARY KEY,
+     bucket TEXT NOT NULL REFERENCES s3_buckets (name),
+     key TEXT NOT NULL,
+     initiator TEXT NOT NULL,
+     initiated INTEGER NOT NULL,
+     headers TEXT NOT NULL,
+     checksum_algorithm TEXT
+   );
+   CREATE INDEX s3_uploads_by_key ON s3_uploads (bucket, key, initiated);
+   CREATE TABLE s3_parts (
+     upload_id TEXT NOT NULL REFERENCES s3_uploads (upload_id),
+     part_number INTEGER NOT NULL,
+     blob TEXT NOT NULL UNIQUE,
+     size INTEGER NOT NULL,
+     etag TEXT NOT NULL,
+     last_modified INTEGER NOT NULL,
+     checksum_value TEXT,
+     PRIMARY KEY (upload_id, part_number)
    ) WITHOUT ROWID;`,
 ];
 
@@ -75,6 +96,51 @@ export interface NewObject {
   headers: Record<string, string>;
   checksumAlgorithm?: string | undefined;
   checksumValue?: string | undefined;
+}
+
+/** A multipart upload in progress. */
+export interface UploadRecord {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  /** The ARN of the principal that created it. */
+  initiator: string;
+  initiated: number;
+  /** The object headers given at creation, for the completed object. */
+  headers: Record<string, string>;
+  checksumAlgorithm: string | undefined;
+}
+
+interface UploadRow {
+  upload_id: string;
+  bucket: string;
+  key: string;
+  initiator: string;
+  initiated: number;
+  headers: string;
+  checksum_algorithm: string | null;
+}
+
+/** One uploaded part of a multipart upload. */
+export interface PartRecord {
+  partNumber: number;
+  size: number;
+  /** Quoted md5 of the part, as S3 sends it. */
+  etag: string;
+  lastModified: number;
+  checksumValue: string | undefined;
+  /** The file holding the bytes. */
+  path: string;
+}
+
+interface PartRow {
+  upload_id: string;
+  part_number: number;
+  blob: string;
+  size: number;
+  etag: string;
+  last_modified: number;
+  checksum_value: string | null;
 }
 
 /** An object being written: append bytes, then {@link ObjectStore.commit} or {@link PendingObject.abort}. */
@@ -157,7 +223,25 @@ export class ObjectStore {
       deleteObject: db.prepare('DELETE FROM s3_objects WHERE bucket = ? AND key = ? RETURNING blob'),
       listFrom: db.prepare('SELECT * FROM s3_objects WHERE bucket = ? AND key > ? ORDER BY key'),
       listFromInclusive: db.prepare('SELECT * FROM s3_objects WHERE bucket = ? AND key >= ? ORDER BY key'),
-      allBlobs: db.prepare('SELECT blob FROM s3_objects'),
+      allBlobs: db.prepare('SELECT blob FROM s3_objects UNION ALL SELECT blob FROM s3_parts'),
+      insertUpload: db.prepare(
+        `INSERT INTO s3_uploads (upload_id, bucket, key, initiator, initiated, headers, checksum_algorithm)
+         VALUES (@upload_id, @bucket, @key, @initiator, @initiated, @headers, @checksum_algorithm)`,
+      ),
+      getUpload: db.prepare('SELECT * FROM s3_uploads WHERE upload_id = ?'),
+      deleteUpload: db.prepare('DELETE FROM s3_uploads WHERE upload_id = ?'),
+      listUploads: db.prepare('SELECT * FROM s3_uploads WHERE bucket = ? ORDER BY key, initiated, upload_id'),
+      getPart: db.prepare('SELECT * FROM s3_parts WHERE upload_id = ? AND part_number = ?'),
+      upsertPart: db.prepare(
+        `INSERT INTO s3_parts (upload_id, part_number, blob, size, etag, last_modified, checksum_value)
+         VALUES (@upload_id, @part_number, @blob, @size, @etag, @last_modified, @checksum_value)
+         ON CONFLICT (upload_id, part_number) DO UPDATE SET blob = excluded.blob, size = excluded.size, etag = excluded.etag,
+           last_modified = excluded.last_modified, checksum_value = excluded.checksum_value`,
+      ),
+      listParts: db.prepare('SELECT * FROM s3_parts WHERE upload_id = ? ORDER BY part_number'),
+      deleteParts: db.prepare('DELETE FROM s3_parts WHERE upload_id = ? RETURNING blob'),
+      deleteBucketParts: db.prepare('DELETE FROM s3_parts WHERE upload_id IN (SELECT upload_id FROM s3_uploads WHERE bucket = ?) RETURNING blob'),
+      deleteBucketUploads: db.prepare('DELETE FROM s3_uploads WHERE bucket = ?'),
     };
   }
 
@@ -201,15 +285,34 @@ export class ObjectStore {
     })();
   }
 
-  /** Deletes an empty bucket: `'deleted'`, `'missing'` or `'not-empty'`. */
+  /**
+   * Deletes a bucket without objects: `'deleted'`, `'missing'` or `'not-empty'`. Multipart uploads in progress do not
+   * keep a general purpose bucket (only a directory bucket) from being deleted: they go with it, parts' files too.
+   */
   deleteBucket(name: string): 'deleted' | 'missing' | 'not-empty' {
-    return this.db.transaction(() => {
+    const outcome = this.db.transaction(() => {
       if (this.stmt.getBucket.get(name) === undefined) return 'missing' as const;
       if (this.stmt.anyObject.get(name) !== undefined) return 'not-empty' as const;
+      const blobs = (this.stmt.deleteBucketParts.all(name) as { blob: string }[]).map((r) => r.blob);
+      this.stmt.deleteBucketUploads.run(name);
       this.stmt.deleteBucket.run(name);
       this.bucketGeneration++;
-      return 'deleted' as const;
+      return blobs;
     })();
+    if (typeof outcome === 'string') return outcome;
+    this.unlinkBlobs(outcome);
+    return 'deleted';
+  }
+
+  /** Removes object or part files whose rows are gone (a file already gone is fine: open() sweeps leftovers). */
+  private unlinkBlobs(blobs: readonly string[]): void {
+    for (const blob of blobs) {
+      try {
+        unlinkSync(join(this.objectsDir, blob));
+      } catch {
+        // already gone
+      }
+    }
   }
 
   setBucketPolicy(name: string, policy: string | undefined): void {
@@ -260,9 +363,7 @@ export class ObjectStore {
    * was deleted meanwhile.
    */
   async commit(bucket: string, key: string, pending: PendingObject, meta: NewObject, now: number): Promise<ObjectRecord | undefined> {
-    const finalPath = join(this.objectsDir, pending.id);
-    await rename(pending.tmpPath, finalPath);
-    fsyncDir(this.objectsDir);
+    const finalPath = await this.place(pending);
     const row: ObjectRow = {
       bucket,
       key,
@@ -288,6 +389,123 @@ export class ObjectStore {
     return this.toRecord(row);
   }
 
+  /** Renames a finished pending file into `objects/` and fsyncs the directory: the bytes survive a crash. */
+  private async place(pending: PendingObject): Promise<string> {
+    const finalPath = join(this.objectsDir, pending.id);
+    await rename(pending.tmpPath, finalPath);
+    fsyncDir(this.objectsDir);
+    return finalPath;
+  }
+
+  /** Records a new multipart upload; `undefined` when the bucket is gone. */
+  createUpload(upload: Omit<UploadRecord, 'uploadId'>): UploadRecord | undefined {
+    const record: UploadRecord = { ...upload, uploadId: randomBytes(36).toString('base64url') };
+    return this.db.transaction(() => {
+      if (this.stmt.getBucket.get(upload.bucket) === undefined) return undefined;
+      this.stmt.insertUpload.run({
+        upload_id: record.uploadId,
+        bucket: record.bucket,
+        key: record.key,
+        initiator: record.initiator,
+        initiated: record.initiated,
+        headers: JSON.stringify(record.headers),
+        checksum_algorithm: record.checksumAlgorithm ?? null,
+      });
+      return record;
+    })();
+  }
+
+  /** The upload with this id, when it targets this bucket and key. */
+  getUpload(bucket: string, key: string, uploadId: string): UploadRecord | undefined {
+    const row = this.stmt.getUpload.get(uploadId) as UploadRow | undefined;
+    return row === undefined || row.bucket !== bucket || row.key !== key ? undefined : toUpload(row);
+  }
+
+  /** A bucket's uploads in progress, by key, then by initiation. */
+  *iterateUploads(bucket: string): Generator<UploadRecord> {
+    for (const row of this.stmt.listUploads.iterate(bucket) as Iterable<UploadRow>) yield toUpload(row);
+  }
+
+  private toPart(row: PartRow): PartRecord {
+    return { partNumber: row.part_number, size: row.size, etag: row.etag, lastModified: row.last_modified, checksumValue: row.checksum_value ?? undefined, path: join(this.objectsDir, row.blob) };
+  }
+
+  /** An upload's parts in part-number order. */
+  listParts(uploadId: string): PartRecord[] {
+    return (this.stmt.listParts.all(uploadId) as PartRow[]).map((row) => this.toPart(row));
+  }
+
+  /**
+   * Makes a finished part durable and visible like {@link commit} an object, replacing a part of the same number;
+   * `undefined` (and the file dropped) when the upload was completed or aborted meanwhile.
+   */
+  async commitPart(uploadId: string, partNumber: number, pending: PendingObject, meta: { size: number; etag: string; checksumValue: string | undefined }, now: number): Promise<PartRecord | undefined> {
+    const finalPath = await this.place(pending);
+    const row: PartRow = { upload_id: uploadId, part_number: partNumber, blob: pending.id, size: meta.size, etag: meta.etag, last_modified: now, checksum_value: meta.checksumValue ?? null };
+    const replaced = this.db.transaction(() => {
+      if (this.stmt.getUpload.get(uploadId) === undefined) return null;
+      const old = this.stmt.getPart.get(uploadId, partNumber) as PartRow | undefined;
+      this.stmt.upsertPart.run(row);
+      return old?.blob;
+    })();
+    if (replaced === null) {
+      await unlink(finalPath).catch(() => undefined);
+      return undefined;
+    }
+    if (replaced !== undefined) this.unlinkBlobs([replaced]);
+    return this.toPart(row);
+  }
+
+  /**
+   * Ends an upload with its object: in one transaction the object row is written and the upload and all its parts'
+   * rows removed, then the parts' files. `'no-upload'` when it was completed or aborted meanwhile, `'parts-changed'`
+   * when one of `used` (the parts the object was built from) was replaced meanwhile; the object's file is dropped then.
+   */
+  async completeUpload(upload: UploadRecord, used: readonly PartRecord[], pending: PendingObject, meta: NewObject, now: number): Promise<ObjectRecord | 'no-upload' | 'parts-changed'> {
+    const finalPath = await this.place(pending);
+    const row: ObjectRow = {
+      bucket: upload.bucket,
+      key: upload.key,
+      blob: pending.id,
+      size: meta.size,
+      etag: meta.etag,
+      last_modified: now,
+      headers: JSON.stringify(meta.headers),
+      checksum_algorithm: meta.checksumAlgorithm ?? null,
+      checksum_value: meta.checksumValue ?? null,
+    };
+    const outcome = this.db.transaction(() => {
+      if (this.stmt.getUpload.get(upload.uploadId) === undefined) return 'no-upload' as const;
+      const current = new Map((this.stmt.listParts.all(upload.uploadId) as PartRow[]).map((p) => [p.part_number, join(this.objectsDir, p.blob)]));
+      if (used.some((p) => current.get(p.partNumber) !== p.path)) return 'parts-changed' as const;
+      const blobs = (this.stmt.deleteParts.all(upload.uploadId) as { blob: string }[]).map((r) => r.blob);
+      this.stmt.deleteUpload.run(upload.uploadId);
+      const old = this.stmt.getObject.get(upload.bucket, upload.key) as ObjectRow | undefined;
+      this.stmt.upsertObject.run(row);
+      if (old !== undefined) blobs.push(old.blob);
+      return blobs;
+    })();
+    if (typeof outcome === 'string') {
+      await unlink(finalPath).catch(() => undefined);
+      return outcome;
+    }
+    this.unlinkBlobs(outcome);
+    return this.toRecord(row);
+  }
+
+  /** Removes an upload and its parts (rows, then files); `false` when there was none. */
+  abortUpload(uploadId: string): boolean {
+    const blobs = this.db.transaction(() => {
+      if (this.stmt.getUpload.get(uploadId) === undefined) return undefined;
+      const removed = (this.stmt.deleteParts.all(uploadId) as { blob: string }[]).map((r) => r.blob);
+      this.stmt.deleteUpload.run(uploadId);
+      return removed;
+    })();
+    if (blobs === undefined) return false;
+    this.unlinkBlobs(blobs);
+    return true;
+  }
+
   /** Deletes an object's row, then its file; `false` when there was none. */
   deleteObject(bucket: string, key: string): boolean {
     const row = this.stmt.deleteObject.get(bucket, key) as { blob: string } | undefined;
@@ -308,4 +526,16 @@ export class ObjectStore {
     const stmt = inclusive ? this.stmt.listFromInclusive : this.stmt.listFrom;
     for (const row of stmt.iterate(bucket, after) as Iterable<ObjectRow>) yield this.toRecord(row);
   }
+}
+
+function toUpload(row: UploadRow): UploadRecord {
+  return {
+    uploadId: row.upload_id,
+    bucket: row.bucket,
+    key: row.key,
+    initiator: row.initiator,
+    initiated: row.initiated,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    checksumAlgorithm: row.checksum_algorithm ?? undefined,
+  };
 }

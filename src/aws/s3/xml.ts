@@ -1,7 +1,7 @@
 /**
  * S3's REST-XML: response documents written as S3 writes them (the 2006-03-01 namespace, quoted ETags, ISO dates
  * with milliseconds), the `<Error>` document, and the few request bodies S3 reads (CreateBucketConfiguration,
- * Delete), parsed with fast-xml-parser.
+ * Delete, CompleteMultipartUpload), parsed with fast-xml-parser.
  * @module
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -131,6 +131,74 @@ export function locationConstraintXml(region: string): string {
   return `${DECLARATION}<LocationConstraint xmlns="${S3_XML_NAMESPACE}">${region === 'us-east-1' ? '' : escapeXml(region)}</LocationConstraint>`;
 }
 
+export function initiateMultipartUploadXml(bucket: string, key: string, uploadId: string): string {
+  return xmlDocument('InitiateMultipartUploadResult', el('Bucket', bucket) + el('Key', key) + el('UploadId', uploadId));
+}
+
+export function completeMultipartUploadXml(r: { location: string; bucket: string; key: string; etag: string; checksum?: { algorithm: string; value: string } | undefined }): string {
+  let inner = el('Location', r.location) + el('Bucket', r.bucket) + el('Key', r.key) + el('ETag', r.etag);
+  if (r.checksum !== undefined) inner += el(`Checksum${r.checksum.algorithm}`, r.checksum.value) + el('ChecksumType', 'FULL_OBJECT');
+  return xmlDocument('CompleteMultipartUploadResult', inner);
+}
+
+export interface ListPartsResult {
+  bucket: string;
+  key: string;
+  uploadId: string;
+  initiator: string;
+  owner: { id: string; displayName: string };
+  checksumAlgorithm: string | undefined;
+  partNumberMarker: number;
+  nextPartNumberMarker: number;
+  maxParts: number;
+  isTruncated: boolean;
+  parts: ReadonlyArray<{ partNumber: number; lastModified: number; etag: string; size: number; checksumValue: string | undefined }>;
+}
+
+export function listPartsXml(r: ListPartsResult): string {
+  let inner = el('Bucket', r.bucket) + el('Key', r.key) + el('UploadId', r.uploadId);
+  inner += `<Initiator>${el('ID', r.initiator)}${el('DisplayName', r.initiator)}</Initiator>`;
+  inner += `<Owner>${el('ID', r.owner.id)}${el('DisplayName', r.owner.displayName)}</Owner>`;
+  inner += el('StorageClass', 'STANDARD') + el('PartNumberMarker', r.partNumberMarker) + el('NextPartNumberMarker', r.nextPartNumberMarker);
+  inner += el('MaxParts', r.maxParts) + el('IsTruncated', r.isTruncated);
+  if (r.checksumAlgorithm !== undefined) inner += el('ChecksumAlgorithm', r.checksumAlgorithm);
+  for (const p of r.parts) {
+    inner += `<Part>${el('PartNumber', p.partNumber)}${el('LastModified', xmlDate(p.lastModified))}${el('ETag', p.etag)}${el('Size', p.size)}`;
+    if (r.checksumAlgorithm !== undefined && p.checksumValue !== undefined) inner += el(`Checksum${r.checksumAlgorithm}`, p.checksumValue);
+    inner += '</Part>';
+  }
+  return xmlDocument('ListPartsResult', inner);
+}
+
+export interface ListUploadsResult {
+  bucket: string;
+  prefix: string;
+  keyMarker: string;
+  uploadIdMarker: string;
+  nextKeyMarker: string;
+  nextUploadIdMarker: string;
+  maxUploads: number;
+  isTruncated: boolean;
+  encodingType?: 'url' | undefined;
+  owner: { id: string; displayName: string };
+  uploads: ReadonlyArray<{ key: string; uploadId: string; initiator: string; initiated: number; checksumAlgorithm: string | undefined }>;
+}
+
+export function listMultipartUploadsXml(r: ListUploadsResult): string {
+  const enc = r.encodingType === 'url' ? urlEncodeKey : (s: string) => s;
+  let inner = el('Bucket', r.bucket) + el('KeyMarker', enc(r.keyMarker)) + el('UploadIdMarker', r.uploadIdMarker);
+  inner += el('NextKeyMarker', enc(r.nextKeyMarker)) + el('NextUploadIdMarker', r.nextUploadIdMarker) + el('Prefix', enc(r.prefix));
+  if (r.encodingType !== undefined) inner += el('EncodingType', r.encodingType);
+  inner += el('MaxUploads', r.maxUploads) + el('IsTruncated', r.isTruncated);
+  for (const u of r.uploads) {
+    inner += `<Upload>${el('Key', enc(u.key))}${el('UploadId', u.uploadId)}<Initiator>${el('ID', u.initiator)}${el('DisplayName', u.initiator)}</Initiator>`;
+    inner += `<Owner>${el('ID', r.owner.id)}${el('DisplayName', r.owner.displayName)}</Owner>${el('StorageClass', 'STANDARD')}${el('Initiated', xmlDate(u.initiated))}`;
+    if (u.checksumAlgorithm !== undefined) inner += el('ChecksumAlgorithm', u.checksumAlgorithm);
+    inner += '</Upload>';
+  }
+  return xmlDocument('ListMultipartUploadsResult', inner);
+}
+
 export interface DeleteOutcome {
   deleted: string[];
   errors: Array<{ key: string; code: string; message: string }>;
@@ -148,7 +216,7 @@ const parser = new XMLParser({
   removeNSPrefix: true,
   parseTagValue: false,
   trimValues: false,
-  isArray: (name) => name === 'Object',
+  isArray: (name) => name === 'Object' || name === 'Part',
   processEntities: true,
   htmlEntities: false,
 });
@@ -187,4 +255,22 @@ export function parseDeleteRequest(body: Buffer): { keys: string[]; quiet: boole
   if (keys.length === 0 || keys.length > 1000) throw s3Error('MalformedXML');
   const quiet = String((del as Record<string, unknown>)['Quiet'] ?? 'false').trim().toLowerCase() === 'true';
   return { keys, quiet };
+}
+
+/** The parts of a CompleteMultipartUpload body, as listed: part number and ETag (quotes as sent). */
+export function parseCompleteMultipartUpload(body: Buffer): Array<{ partNumber: number; etag: string }> {
+  const doc = parseXmlBody(body);
+  const complete = doc['CompleteMultipartUpload'];
+  if (typeof complete !== 'object' || complete === null) throw s3Error('MalformedXML');
+  const listed = ((complete as Record<string, unknown>)['Part'] ?? []) as unknown[];
+  const parts: Array<{ partNumber: number; etag: string }> = [];
+  for (const p of listed) {
+    const fields = typeof p === 'object' && p !== null ? (p as Record<string, unknown>) : {};
+    const number = fields['PartNumber'];
+    const etag = fields['ETag'];
+    if (typeof number !== 'string' || !/^\d{1,5}$/.test(number.trim()) || typeof etag !== 'string') throw s3Error('MalformedXML');
+    parts.push({ partNumber: Number(number.trim()), etag: etag.trim() });
+  }
+  if (parts.length === 0 || parts.length > 10_000) throw s3Error('MalformedXML');
+  return parts;
 }

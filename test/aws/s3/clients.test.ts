@@ -25,6 +25,12 @@ import {
   DeleteBucketCommand,
   DeleteObjectCommand,
   HeadBucketCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  AbortMultipartUploadCommand,
+  ListPartsCommand,
+  ListMultipartUploadsCommand,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -315,6 +321,56 @@ test('AWS CLI v2 (/usr/bin/aws): s3 cp and ls, s3api head-object', async (t) => 
   assert.equal(JSON.parse(r.stdout).ContentLength, 12);
   r = await aws('s3', 'cp', 's3://cli-v2/v2.txt', '-');
   assert.equal(r.stdout, 'from cli v2\n');
+});
+
+test('@aws-sdk/client-s3 multipart, as lib-storage drives it: parts in parallel, complete, the exact bytes and the -3 ETag back', async () => {
+  const s3 = client();
+  await s3.send(new CreateBucketCommand({ Bucket: 'js-multi' }));
+  const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'js-multi', Key: 'big.bin', ContentType: 'application/x-big', Metadata: { team: 'm' } }));
+  const UploadId = created.UploadId!;
+  const parts = [randomBytes(5 * 1024 * 1024), randomBytes(5 * 1024 * 1024), randomBytes(12345)];
+  const uploaded = await Promise.all(parts.map((Body, i) => s3.send(new UploadPartCommand({ Bucket: 'js-multi', Key: 'big.bin', UploadId, PartNumber: i + 1, Body }))));
+  uploaded.forEach((u, i) => assert.equal(u.ETag, `"${createHash('md5').update(parts[i]!).digest('hex')}"`));
+  const listed = await s3.send(new ListPartsCommand({ Bucket: 'js-multi', Key: 'big.bin', UploadId }));
+  assert.deepEqual(listed.Parts?.map((p) => [p.PartNumber, p.Size]), [[1, 5 * 1024 * 1024], [2, 5 * 1024 * 1024], [3, 12345]]);
+  const inProgress = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'js-multi' }));
+  assert.deepEqual(inProgress.Uploads?.map((u) => [u.Key, u.UploadId]), [['big.bin', UploadId]]);
+  const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'js-multi', Key: 'big.bin', UploadId, MultipartUpload: { Parts: uploaded.map((u, i) => ({ PartNumber: i + 1, ETag: u.ETag })) } }));
+  const md5s = Buffer.concat(parts.map((p) => createHash('md5').update(p).digest()));
+  const etag = `"${createHash('md5').update(md5s).digest('hex')}-3"`;
+  assert.deepEqual([done.ETag, done.Bucket, done.Key], [etag, 'js-multi', 'big.bin']);
+  const got = await s3.send(new GetObjectCommand({ Bucket: 'js-multi', Key: 'big.bin' }));
+  assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat(parts)));
+  assert.deepEqual([got.ETag, got.ContentType, got.Metadata?.team], [etag, 'application/x-big', 'm']);
+  await assert.rejects(s3.send(new UploadPartCommand({ Bucket: 'js-multi', Key: 'big.bin', UploadId, PartNumber: 4, Body: 'late' })), (err: Error) => err.name === 'NoSuchUpload');
+  const small = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'js-multi', Key: 'small' }));
+  const p1 = await s3.send(new UploadPartCommand({ Bucket: 'js-multi', Key: 'small', UploadId: small.UploadId, PartNumber: 1, Body: 'tiny' }));
+  const p2 = await s3.send(new UploadPartCommand({ Bucket: 'js-multi', Key: 'small', UploadId: small.UploadId, PartNumber: 2, Body: 'tiny' }));
+  const tooSmall = { Bucket: 'js-multi', Key: 'small', UploadId: small.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.ETag }] } };
+  await assert.rejects(s3.send(new CompleteMultipartUploadCommand(tooSmall)), (err: Error) => err.name === 'EntityTooSmall');
+  await s3.send(new AbortMultipartUploadCommand({ Bucket: 'js-multi', Key: 'small', UploadId: small.UploadId }));
+  await assert.rejects(s3.send(new ListPartsCommand({ Bucket: 'js-multi', Key: 'small', UploadId: small.UploadId })), (err: Error) => err.name === 'NoSuchUpload');
+});
+
+test('AWS CLI v2 (/usr/bin/aws): s3 cp of a 12 MiB file goes multipart (8 MiB threshold) and comes back byte-identical', async (t) => {
+  if (skipOrFail(t, clientUnavailable('/usr/bin/aws', ['--version']))) return;
+  const file = join(dir, 'twelve.bin');
+  writeFileSync(file, randomBytes(12 * 1024 * 1024));
+  const aws = (...args: string[]) => run('/usr/bin/aws', ['--endpoint-url', server.url, ...args], clientEnv());
+  let r = await aws('s3', 'mb', 's3://cli-multi');
+  assert.equal(r.status, 0, r.stderr);
+  r = await aws('s3', 'cp', file, 's3://cli-multi/twelve.bin');
+  assert.equal(r.status, 0, r.stderr);
+  r = await aws('s3api', 'head-object', '--bucket', 'cli-multi', '--key', 'twelve.bin', '--output', 'json');
+  const head = JSON.parse(r.stdout) as { ContentLength: number; ETag: string };
+  assert.equal(head.ContentLength, 12 * 1024 * 1024);
+  assert.match(head.ETag, /^"[0-9a-f]{32}-2"$/, 'uploaded in two parts (8 MiB + 4 MiB)');
+  r = await aws('s3', 'cp', 's3://cli-multi/twelve.bin', `${file}.back`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(readFileSync(`${file}.back`).equals(readFileSync(file)));
+  r = await aws('s3api', 'list-multipart-uploads', '--bucket', 'cli-multi', '--output', 'json');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout || '{}').Uploads, undefined, 'no upload left in progress');
 });
 
 test('DeleteObject through the SDK', async () => {

@@ -416,14 +416,14 @@ test('attack: a slow body that stops sending ends with RequestTimeout and leaves
   assert.equal((await f.call('GET', '/demo/slow')).status, 404);
 });
 
-test('unknown methods and subresources: MethodNotAllowed and NotImplemented, multipart named', async (t) => {
+test('unknown methods and subresources: MethodNotAllowed and NotImplemented, UploadPartCopy named', async (t) => {
   const f = makeFixture(t);
   await f.call('PUT', '/demo');
   let res = await f.call('POST', '/');
   assert.deepEqual([res.status, errorCode(res.text)], [405, 'MethodNotAllowed']);
-  res = await f.call('POST', '/demo/k?uploads');
+  res = await f.call('PUT', '/demo/k?partNumber=1&uploadId=x', { headers: { 'x-amz-copy-source': 'demo/src' } });
   assert.deepEqual([res.status, errorCode(res.text)], [501, 'NotImplemented']);
-  assert.match(res.text, /Multipart uploads are not implemented/);
+  assert.match(res.text, /UploadPartCopy is not implemented/);
   res = await f.call('GET', '/demo?versioning');
   assert.deepEqual([res.status, errorCode(res.text)], [501, 'NotImplemented']);
 });
