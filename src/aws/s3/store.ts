@@ -363,7 +363,6 @@ export class ObjectStore {
    * was deleted meanwhile.
    */
   async commit(bucket: string, key: string, pending: PendingObject, meta: NewObject, now: number): Promise<ObjectRecord | undefined> {
-    const finalPath = await this.place(pending);
     const row: ObjectRow = {
       bucket,
       key,
@@ -375,18 +374,29 @@ export class ObjectStore {
       checksum_algorithm: meta.checksumAlgorithm ?? null,
       checksum_value: meta.checksumValue ?? null,
     };
-    const replaced = this.db.transaction(() => {
+    const recorded = await this.placeAndRecord(pending, () => {
       if (this.stmt.getBucket.get(bucket) === undefined) return null;
       const old = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
       this.stmt.upsertObject.run(row);
       return old?.blob;
-    })();
+    });
+    return recorded ? this.toRecord(row) : undefined;
+  }
+
+  /**
+   * Places a finished file (see {@link place}), then runs `record` in a transaction: it answers `null` when what the
+   * file belongs to is gone (the file is dropped, `false`), else the blob the new row replaced, if any, whose file is
+   * removed after the commit.
+   */
+  private async placeAndRecord(pending: PendingObject, record: () => string | null | undefined): Promise<boolean> {
+    const finalPath = await this.place(pending);
+    const replaced = this.db.transaction(record)();
     if (replaced === null) {
       await unlink(finalPath).catch(() => undefined);
-      return undefined;
+      return false;
     }
-    if (replaced !== undefined) await unlink(join(this.objectsDir, replaced)).catch(() => undefined);
-    return this.toRecord(row);
+    if (replaced !== undefined) this.unlinkBlobs([replaced]);
+    return true;
   }
 
   /** Renames a finished pending file into `objects/` and fsyncs the directory: the bytes survive a crash. */
@@ -440,20 +450,14 @@ export class ObjectStore {
    * `undefined` (and the file dropped) when the upload was completed or aborted meanwhile.
    */
   async commitPart(uploadId: string, partNumber: number, pending: PendingObject, meta: { size: number; etag: string; checksumValue: string | undefined }, now: number): Promise<PartRecord | undefined> {
-    const finalPath = await this.place(pending);
     const row: PartRow = { upload_id: uploadId, part_number: partNumber, blob: pending.id, size: meta.size, etag: meta.etag, last_modified: now, checksum_value: meta.checksumValue ?? null };
-    const replaced = this.db.transaction(() => {
+    const recorded = await this.placeAndRecord(pending, () => {
       if (this.stmt.getUpload.get(uploadId) === undefined) return null;
       const old = this.stmt.getPart.get(uploadId, partNumber) as PartRow | undefined;
       this.stmt.upsertPart.run(row);
       return old?.blob;
-    })();
-    if (replaced === null) {
-      await unlink(finalPath).catch(() => undefined);
-      return undefined;
-    }
-    if (replaced !== undefined) this.unlinkBlobs([replaced]);
-    return this.toPart(row);
+    });
+    return recorded ? this.toPart(row) : undefined;
   }
 
   /**
