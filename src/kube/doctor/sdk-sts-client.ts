@@ -1,6 +1,7 @@
 /**
  * The {@link DoctorStsClient} over the AWS SDK for JavaScript v3 (@aws-sdk/client-sts), loaded on first use so
- * that `irsa` starts without it. One attempt per call (no retries), the target's endpoint, region and CA bundle.
+ * that `irsa` starts without it. One attempt per call (no retries), bounded in time, the target's endpoint, region and
+ * CA bundle.
  * @module
  */
 import { Agent } from 'node:https';
@@ -48,12 +49,25 @@ export function stsFailureFromSdkError(err: unknown): StsFailure {
   return { message: (e.message ?? String(err)).replace(/\s+/g, ' ').trim(), ...(networkCode !== undefined ? { networkCode } : {}) };
 }
 
-function clientConfig(target: StsTarget, credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string }): Record<string, unknown> {
+/** Options of {@link createSdkStsClient}. */
+export interface SdkStsClientOptions {
+  /** Connecting may take this long (default 5 s). */
+  connectTimeoutMs?: number;
+  /** The whole exchange may take this long (default 15 s): an endpoint that accepts and never answers fails. */
+  requestTimeoutMs?: number;
+}
+
+function clientConfig(target: StsTarget, options: SdkStsClientOptions, credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string }): Record<string, unknown> {
   return {
     region: target.region,
     endpoint: target.endpoint,
     maxAttempts: 1,
-    ...(target.caBundle !== undefined ? { requestHandler: { httpsAgent: new Agent({ ca: target.caBundle }) } } : {}),
+    requestHandler: {
+      connectionTimeout: options.connectTimeoutMs ?? 5_000,
+      requestTimeout: options.requestTimeoutMs ?? 15_000,
+      throwOnRequestTimeout: true,
+      ...(target.caBundle !== undefined ? { httpsAgent: new Agent({ ca: target.caBundle }) } : {}),
+    },
     ...(credentials !== undefined ? { credentials } : {}),
   };
 }
@@ -71,11 +85,11 @@ async function call<T>(fn: () => Promise<T>): Promise<StsOutcome<T>> {
  * @example
  * const report = await runDoctor(input, { ...deps, sts: createSdkStsClient() });
  */
-export function createSdkStsClient(): DoctorStsClient {
+export function createSdkStsClient(options: SdkStsClientOptions = {}): DoctorStsClient {
   return {
     async assumeRoleWithWebIdentity(input, target) {
       const { STSClient, AssumeRoleWithWebIdentityCommand } = await loadSts();
-      const client = new STSClient(clientConfig(target));
+      const client = new STSClient(clientConfig(target, options));
       try {
         return await call(async () => {
           const out = await client.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: input.roleArn, RoleSessionName: input.sessionName, WebIdentityToken: input.token }));
@@ -97,7 +111,7 @@ export function createSdkStsClient(): DoctorStsClient {
     },
     async getCallerIdentity(credentials, target) {
       const { STSClient, GetCallerIdentityCommand } = await loadSts();
-      const client = new STSClient(clientConfig(target, credentials));
+      const client = new STSClient(clientConfig(target, options, credentials));
       try {
         return await call(async () => {
           const out = await client.send(new GetCallerIdentityCommand({}));

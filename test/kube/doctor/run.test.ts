@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -214,6 +216,22 @@ describe('sts.assume-role: AWS\'s errors, printed and explained', () => {
     assert.equal(r.aws, undefined);
     assert.match(r.message, /no answer: connect ECONNREFUSED 127\.0\.0\.1:1$/);
     assert.match(r.fix!, /nothing answers at http:\/\/127\.0\.0\.1:1/);
+  });
+  // without a bound the call waits forever: the runner's timeout then fails this test
+  test('an endpoint that accepts and never answers: the call gives up in bounded time, no AWS code', { timeout: 30_000 }, async (t) => {
+    const silent = createServer(() => undefined); // reads each request, answers none
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      silent.closeAllConnections();
+      silent.close();
+    });
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const report = await runDoctor(input(world.env(good, { AWS_ENDPOINT_URL_STS: endpoint })), { ...deps, sts: createSdkStsClient({ requestTimeoutMs: 500 }) });
+    const r = byId(report, 'sts.assume-role');
+    assert.equal(r.status, 'fail');
+    assert.equal(r.aws, undefined);
+    assert.match(r.message, /: no answer: ETIMEDOUT: .*500 ms requestTimeout/);
+    assert.match(r.fix!, new RegExp(`nothing answers at ${endpoint.replace(/\./g, '\\.')}`));
   });
   test('an endpoint that is not STS (the issuer server): no AWS code, the fix names the endpoint variables', async () => {
     const r = byId(await runDoctor(input(world.env(good, { AWS_ENDPOINT_URL_STS: world.issuerUrl })), deps), 'sts.assume-role');
