@@ -317,9 +317,9 @@ export class S3Service {
       case 'AbortMultipartUpload':
         return this.multipart.abort(req, b, key!);
       case 'ListParts':
-        return this.multipart.listParts(req, b, key!, { id: canonicalUserId(caller.accountId), displayName: caller.accountId });
+        return this.multipart.listParts(req, b, key!, ownerOf(caller.accountId));
       case 'ListMultipartUploads':
-        return this.multipart.listUploads(req, b, { id: canonicalUserId(caller.accountId), displayName: caller.accountId });
+        return this.multipart.listUploads(req, b, ownerOf(caller.accountId));
     }
   }
 
@@ -336,7 +336,7 @@ export class S3Service {
       .listBuckets()
       .filter((b) => b.ownerAccount === caller.accountId && (prefix === undefined || b.name.startsWith(prefix)) && (region === undefined || b.region === region))
       .map((b) => ({ name: b.name, createdAt: b.createdAt, region: b.region }));
-    const xml = listBucketsXml({ id: canonicalUserId(caller.accountId), displayName: caller.accountId }, buckets, prefix === undefined ? {} : { prefix });
+    const xml = listBucketsXml(ownerOf(caller.accountId), buckets, prefix === undefined ? {} : { prefix });
     if (plain && this.listBucketsCache.size < 1024) this.listBucketsCache.set(caller.accountId, { generation, xml });
     return xmlResponse(xml);
   }
@@ -421,7 +421,7 @@ export class S3Service {
         last = entry;
       }
     }
-    const owner = !v2 || q.get('fetch-owner') === 'true' ? { id: canonicalUserId(caller.accountId), displayName: caller.accountId } : undefined;
+    const owner = !v2 || q.get('fetch-owner') === 'true' ? ownerOf(caller.accountId) : undefined;
     if (v2) {
       return xmlResponse(
         listObjectsV2Xml({
@@ -650,6 +650,11 @@ export function renderS3Error(err: WireError, method: string, requestId: string,
   if (method === 'HEAD') return { status: err.httpStatus, headers };
   headers['content-type'] = 'application/xml';
   return { status: err.httpStatus, headers, body: errorXml(err, requestId, hostId) };
+}
+
+/** The `Owner`/`Initiator` S3 shows for an account's resources. */
+function ownerOf(accountId: string): { id: string; displayName: string } {
+  return { id: canonicalUserId(accountId), displayName: accountId };
 }
 
 function xmlResponse(body: string): S3Response {
