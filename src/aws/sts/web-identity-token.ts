@@ -118,19 +118,29 @@ export class VerifiedTokens {
     return entry !== undefined && entry.token === token ? entry : undefined;
   }
 
-  /** Marks of tokens verified once (numbers: a short slice of a string keeps the whole token alive). */
-  private seenOnce = new Set<number>();
+  /**
+   * Marks of the tokens verified lately (numbers: a short slice of a string keeps the whole token alive): the newest
+   * up to half the memo's size, and the half before them.
+   */
+  private seenNow = new Set<number>();
+  private seenBefore = new Set<number>();
 
   /**
-   * Remembers that `key` verified `token`, from its second verification on: a stream of new tokens (each used once)
-   * then costs the memo nothing, while a token an SDK re-sends is kept after its first repeat. A clash of marks only
+   * Remembers that `key` verified `token`, from its second verification within the memo's reach on (the last
+   * `maxEntries / 2` to `maxEntries` tokens verified). A stream of new tokens (each used once) then costs the memo
+   * nothing, a token an SDK re-sends is kept after its first repeat, and a token that comes back only after more
+   * tokens than the memo holds is not stored: it would be gone again before its next use, and storing each such
+   * token (its text and claims, promoted, then dropped) made collections dearer under load. A clash of marks only
    * admits a token one verification early, or replaces another token's entry.
    */
   remember(token: string, decoded: DecodedToken, key: IssuerKey): void {
     const mark = tokenMark(token);
-    if (!this.seenOnce.has(mark)) {
-      if (this.seenOnce.size >= 4 * this.maxEntries) this.seenOnce = new Set();
-      this.seenOnce.add(mark);
+    if (!this.seenNow.has(mark) && !this.seenBefore.has(mark)) {
+      if (this.seenNow.size >= Math.max(1, this.maxEntries / 2)) {
+        this.seenBefore = this.seenNow;
+        this.seenNow = new Set();
+      }
+      this.seenNow.add(mark);
       return;
     }
     if (this.entries.size >= this.maxEntries && !this.entries.has(mark)) this.entries.delete(this.entries.keys().next().value!);

@@ -112,3 +112,22 @@ test('the memo is bounded: the oldest token goes first', async () => {
   assert.equal(memo.get(tokens[0]!), undefined);
   assert.ok(memo.get(tokens[1]!) !== undefined && memo.get(tokens[2]!) !== undefined);
 });
+
+test('a token is kept when it comes back within the memo\'s reach, not after more tokens than the memo holds', async () => {
+  const memo = new VerifiedTokens(4);
+  const { options } = setup();
+  const verify = async (t: string) => assert.ok((await verifyWebIdentityToken(t, { ...options, verifiedTokens: memo })).ok);
+  const tokens = Array.from({ length: 6 }, (_, i) => signToken(key, claims({ jti: `t${i}` })));
+  // a cycle of 6 tokens through a memo of 4 (a benchmark's token pool, or more pods than the memo holds): no token is
+  // stored, since each would be evicted before it came back
+  for (const _ of [1, 2, 3]) for (const t of tokens) await verify(t);
+  for (const t of tokens) assert.equal(memo.get(t), undefined);
+  assert.equal(memo.hits, 0);
+  // one token repeated after one other: kept at its second verification, a hit at its third
+  await verify(tokens[0]!);
+  await verify(tokens[1]!);
+  await verify(tokens[0]!);
+  assert.ok(memo.get(tokens[0]!) !== undefined);
+  await verify(tokens[0]!);
+  assert.equal(memo.hits, 1);
+});
