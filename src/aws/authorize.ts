@@ -280,8 +280,11 @@ function keysText(keys: Readonly<Record<string, ContextKeyValue>> | undefined): 
 /** Whether a text's summary is a header-safe line as it is (checked once per text, which requests share). */
 const plainSummaries = new WeakMap<DecisionText, boolean>();
 
-/** The `x-irsa-explain` line: {@link oneLine} of the summary and the request id, without re-scanning a shared summary. */
-function explainLine(text: DecisionText, requestId: string): string {
+/**
+ * The `x-irsa-explain` line of a decision: {@link oneLine} of its summary and the request id, without re-scanning a
+ * summary that requests share.
+ */
+export function explainLine(text: DecisionText, requestId: string): string {
   let plain = plainSummaries.get(text);
   if (plain === undefined) {
     plain = !NOT_PRINTABLE.test(text.summary);

@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { createPolicyCache, type PolicyCache } from '../policy/index.js';
 import type { Logger } from '../lib/log.js';
-import { Authorizer, oneLine, type AuthorizationDecision, type AuthorizationRequest } from './authorize.js';
-import { createDecisionLog, type DecisionLog } from './decisions.js';
+import { Authorizer, explainLine, type AuthorizationDecision, type AuthorizationRequest } from './authorize.js';
+import { createDecisionLog, type DecisionLog, type DecisionText } from './decisions.js';
 import { AwsError, isWireError, type WireError } from './errors.js';
 import { createIamStore, type IamStore } from './iam/store.js';
 import { cryptoRandom, type RandomSource } from './ids.js';
@@ -357,8 +357,9 @@ class PlaneCall implements RestCall {
     return decision;
   }
 
-  explain(line: string): void {
-    this.explained = oneLine(line);
+  record(text: DecisionText): void {
+    this.plane.decisions.record(this.requestId, this.now, text);
+    this.explained = explainLine(text, this.requestId);
   }
 }
 

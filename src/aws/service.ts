@@ -9,6 +9,7 @@
 import type { Readable } from 'node:stream';
 import type { AuthorizationDecision, AuthorizationRequest } from './authorize.js';
 import type { Principal } from './credentials.js';
+import type { DecisionText } from './decisions.js';
 import type { WireError } from './errors.js';
 import type { Plane } from './plane.js';
 import type { QueryParams } from './protocol/query.js';
@@ -60,8 +61,12 @@ export interface BaseCall {
    * {@link QueryCall.requireAllowed} in query services to answer AccessDenied with AWS's text.
    */
   authorize(request: AuthorizationRequest): AuthorizationDecision;
-  /** Sets the one-line `x-irsa-explain` header (authorize() sets it already). */
-  explain(line: string): void;
+  /**
+   * Records a decision the service made itself (STS's assume operations decide on trust policies, not through
+   * authorize()) for `irsa why`, and sets `x-irsa-explain` from it. Pass the same text object for requests decided
+   * the same way: it is stored once.
+   */
+  record(text: DecisionText): void;
 }
 
 /** A query-protocol call. */

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { accountOfArn } from '../../lib/aws-arn.js';
 import type { CompiledPolicy, CompilePolicyOptions, Decision } from '../../policy/index.js';
 import type { Principal } from '../credentials.js';
-import { summaryLine, type DecisionText } from '../decisions.js';
+import type { DecisionText } from '../decisions.js';
 import type { Plane } from '../plane.js';
 import { STS_API_VERSION, STS_XML_NAMESPACE } from '../protocol/constants.js';
 import type { XmlObject } from '../protocol/xml.js';
@@ -189,7 +189,6 @@ function record(call: QueryCall, texts: DecisionTexts, principal: string, action
   const e: StsExplanation = outcome.explanation;
   const head = outcome.ok ? 'Allow' : `${outcome.fault.code} at ${e.step}`;
   const summary = `${head} ${action} on ${resource}: ${e.summary}`;
-  call.explain(summaryLine(summary, call.requestId));
   const answer = outcome.ok ? '' : `\nanswered ${outcome.fault.code} (${outcome.fault.httpStatus}): ${outcome.fault.message}`;
   const text = texts.get(`${principal}\u0000${summary}${answer}`, e.trust, () => {
     const decision: Decision = outcome.ok ? 'Allow' : e.trust?.actions.find((a) => a.result.decision === 'ExplicitDeny') !== undefined ? 'ExplicitDeny' : 'ImplicitDeny';
@@ -197,7 +196,7 @@ function record(call: QueryCall, texts: DecisionTexts, principal: string, action
     if (e.trust !== undefined) explanation += `\n${trustText(e.trust)}`;
     return { service: 'sts', principal, action, resource, decision, summary, explanation };
   });
-  call.plane.decisions.record(call.requestId, call.now, text);
+  call.record(text);
 }
 
 /**
