@@ -174,14 +174,26 @@ function trustText(trust: WebIdentityTrustResult): string {
 class DecisionTexts {
   private readonly texts = new Map<string, { trust: WebIdentityTrustResult | undefined; text: DecisionText }>();
 
-  get(key: string, trust: WebIdentityTrustResult | undefined, make: () => DecisionText): DecisionText {
+  /** The text kept for `key` and this very trust evaluation, if any. */
+  find(key: string, trust: WebIdentityTrustResult | undefined): DecisionText | undefined {
     const hit = this.texts.get(key);
-    if (hit !== undefined && hit.trust === trust) return hit.text;
-    const text = make();
+    return hit !== undefined && hit.trust === trust ? hit.text : undefined;
+  }
+
+  keep(key: string, trust: WebIdentityTrustResult | undefined, text: DecisionText): DecisionText {
     if (this.texts.size >= 1000) this.texts.clear();
     this.texts.set(key, { trust, text });
     return text;
   }
+}
+
+/** The decision text of an outcome: what `irsa why` prints, without the request line. */
+function decisionText(principal: string, action: string, resource: string, summary: string, answer: string, outcome: StsOutcome<unknown>): DecisionText {
+  const e = outcome.explanation;
+  const decision: Decision = outcome.ok ? 'Allow' : e.trust?.actions.find((a) => a.result.decision === 'ExplicitDeny') !== undefined ? 'ExplicitDeny' : 'ImplicitDeny';
+  let explanation = `principal ${principal}\nstep ${e.step}: ${e.summary}${answer}`;
+  if (e.trust !== undefined) explanation += `\n${trustText(e.trust)}`;
+  return { service: 'sts', principal, action, resource, decision, summary, explanation };
 }
 
 /** Records the outcome for `irsa why` and sets `x-irsa-explain`. */
@@ -190,13 +202,8 @@ function record(call: QueryCall, texts: DecisionTexts, principal: string, action
   const head = outcome.ok ? 'Allow' : `${outcome.fault.code} at ${e.step}`;
   const summary = `${head} ${action} on ${resource}: ${e.summary}`;
   const answer = outcome.ok ? '' : `\nanswered ${outcome.fault.code} (${outcome.fault.httpStatus}): ${outcome.fault.message}`;
-  const text = texts.get(`${principal}\u0000${summary}${answer}`, e.trust, () => {
-    const decision: Decision = outcome.ok ? 'Allow' : e.trust?.actions.find((a) => a.result.decision === 'ExplicitDeny') !== undefined ? 'ExplicitDeny' : 'ImplicitDeny';
-    let explanation = `principal ${principal}\nstep ${e.step}: ${e.summary}${answer}`;
-    if (e.trust !== undefined) explanation += `\n${trustText(e.trust)}`;
-    return { service: 'sts', principal, action, resource, decision, summary, explanation };
-  });
-  call.record(text);
+  const key = `${principal}\u0000${summary}${answer}`;
+  call.record(texts.find(key, e.trust) ?? texts.keep(key, e.trust, decisionText(principal, action, resource, summary, answer, outcome)));
 }
 
 /**
