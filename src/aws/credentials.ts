@@ -4,6 +4,7 @@
  * IAM (long-term `AKIA` keys) and the session store (temporary `ASIA` keys) answer it.
  * @module
  */
+import { hash } from 'node:crypto';
 
 /** An IAM user's identity. */
 export interface UserPrincipal {
@@ -48,8 +49,11 @@ export type Principal = UserPrincipal | AssumedRolePrincipal | RootPrincipal;
 export interface Credential {
   accessKeyId: string;
   secretAccessKey: string;
-  /** Session token the request must carry (`X-Amz-Security-Token`), for temporary credentials. */
-  sessionToken: string | null;
+  /**
+   * For temporary credentials, the SHA-256 of the session token the request must carry (`X-Amz-Security-Token`):
+   * the store keeps no token in clear.
+   */
+  sessionTokenSha256: Buffer | null;
   /** When temporary credentials stop working. */
   expiration: Date | null;
   /** False for a deactivated long-term key. */
@@ -60,4 +64,14 @@ export interface Credential {
 /** Finds the credential of an access key id (AKIA… or ASIA…). */
 export interface CredentialLookup {
   findCredential(accessKeyId: string): Credential | undefined;
+}
+
+/**
+ * What the session store keeps of a session token: its SHA-256. SigV4 verification compares the digest of the token a
+ * request carries with it.
+ * @example
+ * sessionTokenDigest('IQoJ…').length // 32
+ */
+export function sessionTokenDigest(token: string): Buffer {
+  return hash('sha256', token, 'buffer');
 }

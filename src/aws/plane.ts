@@ -86,7 +86,7 @@ class CompositeCredentials implements CredentialLookup {
     return {
       accessKeyId,
       secretAccessKey: key.secretAccessKey,
-      sessionToken: null,
+      sessionTokenSha256: null,
       expiration: null,
       active: key.status === 'Active',
       principal: { kind: 'user', accountId: u.arn.split(':')[4]!, arn: u.arn, userId: u.userId, userName: u.userName, path: u.path },

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cryptoRandom, sessionSerialOf } from '../../src/aws/ids.js';
+import { sessionTokenDigest } from '../../src/aws/credentials.js';
 import { createSessionStore } from '../../src/aws/sessions.js';
 import { openDatabase } from '../../src/aws/storage/database.js';
 
@@ -51,6 +52,20 @@ test('serials rise with every session, also with the clock standing still or goi
   assert.equal(again.getSession(after.accessKeyId)?.sessionName, 'after');
 });
 
+test('a session token is stored only as its SHA-256: no column holds the token, and its digest identifies it', () => {
+  const db = openDatabase(':memory:');
+  const sessions = createSessionStore(db, () => new Date(), cryptoRandom);
+  const issued = sessions.issueSessionCredentials(input('digest'));
+  const row = db.prepare('SELECT * FROM sts_sessions WHERE id = ?').get(sessionSerialOf(issued.accessKeyId)) as Record<string, unknown>;
+  for (const [column, value] of Object.entries(row)) {
+    assert.ok(!(typeof value === 'string' && value.includes(issued.sessionToken)), `column ${column} holds the token`);
+    assert.ok(!(Buffer.isBuffer(value) && value.includes(Buffer.from(issued.sessionToken))), `column ${column} holds the token`);
+  }
+  assert.deepEqual(row.session_token_sha256, sessionTokenDigest(issued.sessionToken));
+  assert.deepEqual(sessions.findCredential(issued.accessKeyId)?.sessionTokenSha256, sessionTokenDigest(issued.sessionToken));
+  assert.equal(row.secret_access_key, issued.secretAccessKey, 'the secret stays: SigV4 recomputes signatures with it');
+});
+
 test('sessions stored with text keys (the previous layout) are found after the migration, and new ones get serials', () => {
   const db = openDatabase(':memory:');
   db.exec(`CREATE TABLE sts_sessions (
@@ -71,6 +86,10 @@ test('sessions stored with text keys (the previous layout) are found after the m
   assert.equal(old?.sessionName, 'old');
   assert.deepEqual(old?.tags, [{ key: 'team', value: 'a' }]);
   assert.equal(sessions.findCredential(oldKey)?.secretAccessKey, 'secretsecretsecretsecretsecretsecret1234');
+  // its token, stored in clear then, is now kept as its digest: the same token still belongs to the key
+  assert.deepEqual(sessions.findCredential(oldKey)?.sessionTokenSha256, sessionTokenDigest('IQoJold'));
+  const stored = db.prepare('SELECT session_token_sha256 AS t FROM sts_sessions s JOIN sts_legacy_keys k ON k.id = s.id WHERE k.access_key_id = ?').get(oldKey) as { t: Buffer };
+  assert.deepEqual(stored.t, sessionTokenDigest('IQoJold'));
   const fresh = sessions.issueSessionCredentials(input('new'));
   assert.equal(sessions.getSession(fresh.accessKeyId)?.sessionName, 'new');
   assert.ok(sessionSerialOf(fresh.accessKeyId)! < sessionSerialOf(oldKey)!, 'new serials come from the clock, not after the old random keys');

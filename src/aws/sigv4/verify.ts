@@ -28,7 +28,7 @@ import {
 } from '../protocol/constants.js';
 import { buildCanonicalRequest, canonicalUris, sha256Hex } from './canonical-request.js';
 import { hmacHex, SigningKeyCache } from './signing-key.js';
-import type { Credential, CredentialLookup } from '../credentials.js';
+import { sessionTokenDigest, type Credential, type CredentialLookup } from '../credentials.js';
 
 /** A request as received, before any parsing of its target. */
 export interface SignedRequest {
@@ -293,9 +293,11 @@ export function verifyRequest(req: SignedRequest, input: SignatureInput, options
   const akid = { accessKeyId: input.accessKeyId, signatureInput: input };
   if (credential === undefined) return fail('unknown-key', `access key ${input.accessKeyId} is not known`, akid);
   if (!credential.active) return fail('inactive-key', `access key ${input.accessKeyId} is inactive`, akid);
-  if (credential.sessionToken !== null) {
+  if (credential.sessionTokenSha256 !== null) {
     if (input.securityToken === null) return fail('token-missing', 'temporary credentials need X-Amz-Security-Token', akid);
-    if (!sameBytes(input.securityToken, credential.sessionToken)) return fail('token-invalid', 'the session token does not belong to this access key', akid);
+    if (!timingSafeEqual(sessionTokenDigest(input.securityToken), credential.sessionTokenSha256)) {
+      return fail('token-invalid', 'the session token does not belong to this access key', akid);
+    }
   }
   if (credential.expiration !== null && now.getTime() >= credential.expiration.getTime()) {
     return fail('token-expired', `the session expired at ${credential.expiration.toISOString()}`, akid);

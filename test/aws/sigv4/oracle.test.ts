@@ -14,7 +14,7 @@ const NOW = new Date('2026-01-02T03:04:05Z');
 const credential: Credential = {
   accessKeyId: 'AKIAORACLEORACLE0000',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-  sessionToken: null,
+  sessionTokenSha256: null,
   expiration: null,
   active: true,
   principal: { kind: 'user', accountId: '111122223333', arn: 'arn:aws:iam::111122223333:user/o', userId: 'AIDAO', userName: 'o', path: '/' },

@@ -24,7 +24,7 @@ const NOW = new Date('2015-08-30T12:36:00Z');
 const credential: Credential = {
   accessKeyId: 'AKIDEXAMPLE',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-  sessionToken: null,
+  sessionTokenSha256: null,
   expiration: null,
   active: true,
   principal: { kind: 'user', accountId: '111122223333', arn: 'arn:aws:iam::111122223333:user/example', userId: 'AIDAEXAMPLE', userName: 'example', path: '/' },
