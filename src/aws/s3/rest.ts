@@ -14,7 +14,7 @@ import { formatAmzDate, type AuthFailure } from '../sigv4/verify.js';
 import { MAX_CLOCK_SKEW_MS } from '../protocol/constants.js';
 import { s3Error } from './errors.js';
 import { ObjectStore } from './store.js';
-import { S3Service, renderS3Error, type S3Authorizer, type S3Caller, type S3Response } from './service.js';
+import { S3Service, renderS3Error, type S3Authorizer, type S3Caller, type S3Request, type S3Response } from './service.js';
 
 /** `41 57 53 34 …`: the bytes S3 shows beside StringToSign and CanonicalRequest. */
 function hexBytes(text: string): string {
@@ -95,6 +95,32 @@ function headersOf(pairs: ReadonlyArray<readonly [string, string]>): IncomingHtt
   return out;
 }
 
+/**
+ * A plane call as {@link S3Service} takes it. The body stream is made on first use: most requests (lists, heads,
+ * gets, deletes) never read one, and a stream is the biggest object a request would otherwise make.
+ */
+class CallRequest implements S3Request {
+  readonly method: string;
+  readonly host: string;
+  readonly rawPath: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+  private stream: Readable | undefined;
+
+  constructor(private readonly call: RestCall) {
+    this.method = call.request.method;
+    this.headers = headersOf(call.request.headers);
+    this.host = this.headers.host ?? '';
+    this.rawPath = call.rawPath;
+    this.query = new URLSearchParams(call.rawQuery);
+  }
+
+  get body(): Readable {
+    const bytes = this.call.request.body;
+    return (this.stream ??= Readable.from(bytes.length === 0 ? [] : [bytes]));
+  }
+}
+
 function toAwsResponse(res: S3Response): AwsResponse {
   return { status: res.status, headers: res.headers, body: res.body ?? '' };
 }
@@ -126,15 +152,7 @@ export function createS3Service(options: S3ServiceFactoryOptions = {}): (plane: 
     return {
       name: 's3',
       async handle(call: RestCall): Promise<AwsResponse> {
-        const headers = headersOf(call.request.headers);
-        const request = {
-          method: call.request.method,
-          host: headers.host ?? '',
-          rawPath: call.rawPath,
-          query: new URLSearchParams(call.rawQuery),
-          headers,
-          body: Readable.from(call.request.body.length === 0 ? [] : [call.request.body]),
-        };
+        const request = new CallRequest(call);
         const principal = call.caller?.principal;
         const auth = call.caller?.auth;
         const caller: S3Caller = {

@@ -27,7 +27,7 @@ import {
   UNSIGNED_PAYLOAD,
 } from '../protocol/constants.js';
 import { buildCanonicalRequest, canonicalUris, sha256Hex } from './canonical-request.js';
-import { hmacHex, SigningKeyCache } from './signing-key.js';
+import { hmac, SigningKeyCache } from './signing-key.js';
 import type { Credential, CredentialLookup } from '../credentials.js';
 
 /** A request as received, before any parsing of its target. */
@@ -282,6 +282,16 @@ function sameBytes(a: string, b: string): boolean {
 }
 
 /**
+ * The provided signature's 32 bytes, or null when it is not 64 hex digits (then it matches nothing): decoding stops at
+ * the first character that is not hex, so a full 32 bytes means every character was one.
+ */
+function signatureBytes(signature: string): Buffer | null {
+  if (signature.length !== 64) return null;
+  const bytes = Buffer.from(signature, 'hex');
+  return bytes.length === 32 ? bytes : null;
+}
+
+/**
  * Verifies a signed request. Call {@link findSignature} first to know whether it is signed at all.
  * @example
  * const r = verifyRequest(req, sig, { now: new Date(), credentials, s3: false, service: 'iam', keyCache });
@@ -303,22 +313,22 @@ export function verifyRequest(req: SignedRequest, input: SignatureInput, options
   if (input.service !== options.service) {
     return fail('wrong-service', `Credential should be scoped to correct service: '${options.service}'. `, akid);
   }
-  const requestTime = parseAmzDate(input.amzDate);
-  if (requestTime === undefined) {
+  const requestMs = amzDateTime(input.amzDate);
+  if (Number.isNaN(requestMs)) {
     return fail('incomplete', `Date must be in ISO-8601 'basic format'. Got '${input.amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`, akid);
   }
   if (!input.amzDate.startsWith(input.scopeDate)) {
     return fail('signature', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${input.scopeDate}' != '${input.amzDate.slice(0, 8)}', from '${input.amzDate}'.`, akid);
   }
-  const skew = requestTime.getTime() - now.getTime();
+  const skew = requestMs - now.getTime();
   if (input.location === 'query') {
-    if (skew > MAX_CLOCK_SKEW_MS) return fail('skewed', 'request time is in the future', { ...akid, requestTime, serverTime: now });
+    if (skew > MAX_CLOCK_SKEW_MS) return fail('skewed', 'request time is in the future', { ...akid, requestTime: new Date(requestMs), serverTime: now });
     const expires = input.expires ?? MAX_PRESIGN_EXPIRES_S;
-    if (now.getTime() > requestTime.getTime() + expires * 1000) {
-      return fail('presign-expired', 'Request has expired', { ...akid, requestTime, serverTime: now });
+    if (now.getTime() > requestMs + expires * 1000) {
+      return fail('presign-expired', 'Request has expired', { ...akid, requestTime: new Date(requestMs), serverTime: now });
     }
   } else if (Math.abs(skew) > MAX_CLOCK_SKEW_MS) {
-    return fail('skewed', 'request time too far from server time', { ...akid, requestTime, serverTime: now });
+    return fail('skewed', 'request time too far from server time', { ...akid, requestTime: new Date(requestMs), serverTime: now });
   }
   if (!input.signedHeaders.includes('host')) {
     return fail('incomplete', "Signature must be calculated over the 'host' header (SignedHeaders must include host)", akid);
@@ -336,6 +346,7 @@ export function verifyRequest(req: SignedRequest, input: SignatureInput, options
     payloadHash = sha256Hex(req.body);
   }
   const signingKey = options.keyCache.get(credential.secretAccessKey, input.scopeDate, input.region, input.service, input.scope);
+  const provided = signatureBytes(input.signature);
   let first: { canonicalRequest: string; stringToSign: string } | undefined;
   for (const canonicalUri of canonicalUris(req.rawPath, options.s3)) {
     const canonicalRequest = buildCanonicalRequest({
@@ -347,8 +358,8 @@ export function verifyRequest(req: SignedRequest, input: SignatureInput, options
       payloadHash,
     });
     const stringToSign = `${SIGV4_ALGORITHM}\n${input.amzDate}\n${input.scope}\n${sha256Hex(canonicalRequest)}`;
-    const expected = hmacHex(signingKey, stringToSign);
-    if (sameBytes(expected, input.signature)) {
+    // compared as bytes: the provided hex decoded once, the HMAC as it comes (no hex text, no copies to compare)
+    if (provided !== null && timingSafeEqual(hmac(signingKey, stringToSign), provided)) {
       return { ok: true, auth: { credential, input, signingKey, seedSignature: input.signature, payloadHash } };
     }
     first ??= { canonicalRequest, stringToSign };
