@@ -168,7 +168,8 @@ export function createS3Service(options: S3ServiceFactoryOptions = {}): (plane: 
           // anonymous requests: nothing here grants them access (no public buckets in this local S3)
           if (call.caller === null) return { allowed: false };
           const resourcePolicies = check.resourcePolicy === undefined ? undefined : [plane.policies.compile(check.resourcePolicy, { kind: 'resource', name: `bucket policy of ${check.resource.split(':::')[1]!.split('/')[0]}`, skipSizeCheck: true })];
-          const decision = call.authorize({ action: check.action, resource: check.resource, keys: check.context, ...(resourcePolicies === undefined ? {} : { resourcePolicies }) });
+          const request = { action: check.action, resource: check.resource, keys: check.context };
+          const decision = call.authorize(resourcePolicies === undefined ? request : { ...request, resourcePolicies });
           return { allowed: decision.allowed };
         };
         return toAwsResponse(await service.handle(request, caller, call.requestId, authorize));

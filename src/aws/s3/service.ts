@@ -9,7 +9,8 @@ import { Readable } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { checksFor, s3Arn, type S3AuthCheck, type S3Operation } from './actions.js';
-import { resolveAddress } from './addressing.js';
+import { bucketFromHost, resolveAddress } from './addressing.js';
+import { boundedMemo } from '../../lib/bounded-memo.js';
 import type { ChunkSigningContext } from './chunked.js';
 import { checksumHeaderName, type ChecksumAlgorithm } from './checksum.js';
 import { s3Error } from './errors.js';
@@ -207,6 +208,8 @@ export class S3Service {
   private readonly multipart: MultipartUploads;
   /** The last ListBuckets document per account, valid while the store's bucket generation is unchanged. */
   private readonly listBucketsCache = new Map<string, { generation: number; xml: string }>();
+  /** The bucket a Host header names: a client sends the same Host on every request, so each text is read once. */
+  private readonly bucketOfHost = boundedMemo(256, (host: string) => bucketFromHost(host, this.endpointHosts));
 
   constructor(options: S3ServiceOptions) {
     this.store = options.store;
@@ -222,14 +225,13 @@ export class S3Service {
   /** Answers one request; S3 errors become S3's error document (no body for HEAD). Never throws. */
   async handle(req: S3Request, caller: S3Caller, requestId: string, authorize: S3Authorizer = this.defaultAuthorizer): Promise<S3Response> {
     const hostId = this.hostIds.take();
-    const base = { 'x-amz-request-id': requestId, 'x-amz-id-2': hostId };
     let operation: S3Operation | undefined;
     const rc: RequestCaller = { ...caller, decide: authorize };
     try {
-      const address = resolveAddress(req.host, req.rawPath, this.endpointHosts);
+      const address = resolveAddress(req.host, req.rawPath, this.endpointHosts, this.bucketOfHost);
       operation = routeOperation(req.method, address.bucket, address.key, req.query, req.headers);
       const res = await this.dispatch(operation, req, rc, address.bucket, address.key);
-      return { ...res, headers: { ...base, ...res.headers }, operation };
+      return { ...res, headers: { 'x-amz-request-id': requestId, 'x-amz-id-2': hostId, ...res.headers }, operation };
     } catch (err) {
       const wire: WireError = isWireError(err) ? err : s3Error('InternalError', { cause: err });
       if (!isWireError(err)) this.onInternalError(err);
