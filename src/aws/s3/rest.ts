@@ -86,33 +86,44 @@ export function s3AuthError(failure: AuthFailure): WireError {
   }
 }
 
+/** A repeated header's values as one, as node:http joins them: `a, b`. */
+function joined(sofar: string | undefined, value: string): string {
+  return sofar === undefined ? value : `${sofar}, ${value}`;
+}
+
 function headersOf(pairs: ReadonlyArray<readonly [string, string]>): IncomingHttpHeaders {
   const out: Record<string, string> = {};
   for (const [name, value] of pairs) {
     const n = name.toLowerCase();
-    out[n] = out[n] === undefined ? value : `${out[n]}, ${value}`;
+    out[n] = joined(out[n], value);
   }
   return out;
 }
 
 /**
- * A plane call as {@link S3Service} takes it. The body stream is made on first use: most requests (lists, heads,
- * gets, deletes) never read one, and a stream is the biggest object a request would otherwise make.
+ * A plane call as {@link S3Service} takes it. The header record and the body stream are made on first use: a
+ * ListBuckets reads neither, most requests (lists, heads, gets, deletes) never read a body, and the stream is the
+ * biggest object a request would otherwise make.
  */
 class CallRequest implements S3Request {
   readonly method: string;
   readonly host: string;
   readonly rawPath: string;
   readonly query: URLSearchParams;
-  readonly headers: IncomingHttpHeaders;
+  private record: IncomingHttpHeaders | undefined;
   private stream: Readable | undefined;
 
   constructor(private readonly call: RestCall) {
     this.method = call.request.method;
-    this.headers = headersOf(call.request.headers);
-    this.host = this.headers.host ?? '';
+    let host: string | undefined;
+    for (const [name, value] of call.request.headers) if (name.length === 4 && name.toLowerCase() === 'host') host = joined(host, value);
+    this.host = host ?? '';
     this.rawPath = call.rawPath;
     this.query = new URLSearchParams(call.rawQuery);
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return (this.record ??= headersOf(this.call.request.headers));
   }
 
   get body(): Readable {
