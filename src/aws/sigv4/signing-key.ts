@@ -11,6 +11,11 @@ export function hmac(key: Uint8Array | string, data: string): Buffer {
   return createHmac('sha256', key).update(data, 'utf8').digest();
 }
 
+/** Hex HMAC-SHA256 (digested to hex directly: no intermediate Buffer). */
+export function hmacHex(key: Uint8Array, data: string): string {
+  return createHmac('sha256', key).update(data, 'utf8').digest('hex');
+}
+
 /**
  * Derives the signing key of a scope.
  * @example

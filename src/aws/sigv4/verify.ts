@@ -27,7 +27,7 @@ import {
   UNSIGNED_PAYLOAD,
 } from '../protocol/constants.js';
 import { buildCanonicalRequest, canonicalUris, sha256Hex } from './canonical-request.js';
-import { hmac, SigningKeyCache } from './signing-key.js';
+import { hmacHex, SigningKeyCache } from './signing-key.js';
 import type { Credential, CredentialLookup } from '../credentials.js';
 
 /** A request as received, before any parsing of its target. */
@@ -282,16 +282,6 @@ function sameBytes(a: string, b: string): boolean {
 }
 
 /**
- * The provided signature's 32 bytes, or null when it is not 64 hex digits (then it matches nothing): decoding stops at
- * the first character that is not hex, so a full 32 bytes means every character was one.
- */
-function signatureBytes(signature: string): Buffer | null {
-  if (signature.length !== 64) return null;
-  const bytes = Buffer.from(signature, 'hex');
-  return bytes.length === 32 ? bytes : null;
-}
-
-/**
  * Verifies a signed request. Call {@link findSignature} first to know whether it is signed at all.
  * @example
  * const r = verifyRequest(req, sig, { now: new Date(), credentials, s3: false, service: 'iam', keyCache });
@@ -346,7 +336,6 @@ export function verifyRequest(req: SignedRequest, input: SignatureInput, options
     payloadHash = sha256Hex(req.body);
   }
   const signingKey = options.keyCache.get(credential.secretAccessKey, input.scopeDate, input.region, input.service, input.scope);
-  const provided = signatureBytes(input.signature);
   let first: { canonicalRequest: string; stringToSign: string } | undefined;
   for (const canonicalUri of canonicalUris(req.rawPath, options.s3)) {
     const canonicalRequest = buildCanonicalRequest({
@@ -358,8 +347,8 @@ export function verifyRequest(req: SignedRequest, input: SignatureInput, options
       payloadHash,
     });
     const stringToSign = `${SIGV4_ALGORITHM}\n${input.amzDate}\n${input.scope}\n${sha256Hex(canonicalRequest)}`;
-    // compared as bytes: the provided hex decoded once, the HMAC as it comes (no hex text, no copies to compare)
-    if (provided !== null && timingSafeEqual(hmac(signingKey, stringToSign), provided)) {
+    const expected = hmacHex(signingKey, stringToSign);
+    if (sameBytes(expected, input.signature)) {
       return { ok: true, auth: { credential, input, signingKey, seedSignature: input.signature, payloadHash } };
     }
     first ??= { canonicalRequest, stringToSign };
