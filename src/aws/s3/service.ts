@@ -190,7 +190,7 @@ function decodeToken(token: string): ContinuationMark {
   throw s3Error('InvalidArgument', { message: 'The continuation token provided is incorrect', extra: [['ArgumentName', 'continuation-token'], ['ArgumentValue', token.slice(0, 256)]] });
 }
 
-/** A check as the authorizer takes it (fields named: a spread of the check is a slow copy on every request). */
+/** A check as the authorizer takes it, with the bucket policy (fields named: one literal of a fixed shape per check). */
 function withPolicy(check: S3AuthCheck, policy: string | undefined): S3AuthCheck & { resourcePolicy: string | undefined } {
   return { action: check.action, resource: check.resource, context: check.context, resourcePolicy: policy };
 }
