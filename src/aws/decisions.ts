@@ -40,12 +40,6 @@ const MIGRATIONS = [
    DROP TABLE decisions`,
 ];
 
-/**
- * Pending decisions are written once this many wait: under load (thousands of requests a second) that is within tens
- * of milliseconds, so most die before a young-generation collection would copy them (1,024 cost about 1% of STS's
- * throughput in collections).
- */
-const FLUSH_AT = 256;
 /** Rows written by one INSERT statement when a batch is flushed (one native call instead of one per decision). */
 const ROWS_PER_INSERT = 64;
 const SELECT_RECORDS = `SELECT l.request_id, l.time, t.service, t.principal, t.action, t.resource, t.decision, t.summary, t.explanation
@@ -103,19 +97,34 @@ function toRecord(r: Row): DecisionRecord {
   };
 }
 
-interface Pending {
-  requestId: string;
-  time: number;
-  text: DecisionText;
-}
+/**
+ * Decisions not yet written, as three parallel columns rather than an object per decision: they live until the next
+ * flush, long enough to outlast a young-generation collection, so each object a decision added would be copied and
+ * promoted (the times stay unboxed numbers in their array).
+ */
+class Pending {
+  readonly requestIds: string[] = [];
+  readonly times: number[] = [];
+  readonly texts: DecisionText[] = [];
 
-function pendingRecord(p: Pending): DecisionRecord {
-  return toRecord({ request_id: p.requestId, time: p.time, ...p.text });
+  get length(): number {
+    return this.requestIds.length;
+  }
+
+  push(requestId: string, time: number, text: DecisionText): void {
+    this.requestIds.push(requestId);
+    this.times.push(time);
+    this.texts.push(text);
+  }
+
+  record(i: number): DecisionRecord {
+    return toRecord({ request_id: this.requestIds[i]!, time: this.times[i]!, ...this.texts[i]! });
+  }
 }
 
 /** The decision log. Build with {@link createDecisionLog}. */
 export class DecisionLog {
-  private pending: Pending[] = [];
+  private pending = new Pending();
   private timer: NodeJS.Timeout | null = null;
   private timerIsShort = false;
   /** Stored texts by object and by content, until the next sweep of unreferenced texts. */
@@ -149,8 +158,8 @@ export class DecisionLog {
    * {@link flush}). Pass the same `text` object for requests decided the same way.
    */
   record(requestId: string, time: Date, text: DecisionText): void {
-    this.pending.push({ requestId, time: time.getTime(), text });
-    if (this.pending.length >= FLUSH_AT) return this.flush();
+    this.pending.push(requestId, time.getTime(), text);
+    if (this.pending.length >= 1024) return this.flush();
     const short = text.decision !== 'Allow';
     if (this.timer !== null && (this.timerIsShort || !short)) return;
     if (this.timer !== null) clearTimeout(this.timer);
@@ -182,23 +191,24 @@ export class DecisionLog {
     }
     if (this.pending.length === 0) return;
     const batch = this.pending;
-    this.pending = [];
-    this.recordedSinceSweep += batch.length;
+    this.pending = new Pending();
+    const n = batch.length;
+    const { requestIds, times, texts } = batch;
+    this.recordedSinceSweep += n;
     // A decision is a record for people, not an acknowledged write: no fsync for it (the rest of the plane keeps FULL).
     withoutFsync(this.db, () =>
       this.db.transaction(() => {
         let i = 0;
         const values: unknown[] = new Array(ROWS_PER_INSERT * 3);
-        for (; i + ROWS_PER_INSERT <= batch.length; i += ROWS_PER_INSERT) {
+        for (; i + ROWS_PER_INSERT <= n; i += ROWS_PER_INSERT) {
           for (let j = 0; j < ROWS_PER_INSERT; j++) {
-            const p = batch[i + j]!;
-            values[3 * j] = p.requestId;
-            values[3 * j + 1] = p.time;
-            values[3 * j + 2] = this.textId(p.text);
+            values[3 * j] = requestIds[i + j];
+            values[3 * j + 1] = times[i + j];
+            values[3 * j + 2] = this.textId(texts[i + j]!);
           }
           this.insertRows.run(values);
         }
-        for (; i < batch.length; i++) this.insertRow.run(batch[i]!.requestId, batch[i]!.time, this.textId(batch[i]!.text));
+        for (; i < n; i++) this.insertRow.run(requestIds[i], times[i], this.textId(texts[i]!));
         this.trim.run(this.maxEntries);
         // Texts no row refers to any more go once per bound's worth of decisions (a scan of the log).
         if (this.recordedSinceSweep >= this.maxEntries) {
@@ -214,12 +224,15 @@ export class DecisionLog {
   /** The decisions of one request (a request may need several, e.g. PutObject with an ACL). */
   forRequest(requestId: string): DecisionRecord[] {
     const stored = (this.db.prepare(BY_REQUEST).all(requestId) as Row[]).map(toRecord);
-    return [...stored, ...this.pending.filter((d) => d.requestId === requestId).map(pendingRecord)];
+    const pending = this.pending;
+    for (let i = 0; i < pending.length; i++) if (pending.requestIds[i] === requestId) stored.push(pending.record(i));
+    return stored;
   }
 
   /** The most recent denial, if any. */
   lastDenial(): DecisionRecord | undefined {
-    for (let i = this.pending.length - 1; i >= 0; i--) if (this.pending[i]!.text.decision !== 'Allow') return pendingRecord(this.pending[i]!);
+    const pending = this.pending;
+    for (let i = pending.length - 1; i >= 0; i--) if (pending.texts[i]!.decision !== 'Allow') return pending.record(i);
     const r = this.db.prepare(LAST_DENIAL).get() as Row | undefined;
     return r === undefined ? undefined : toRecord(r);
   }

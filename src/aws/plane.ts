@@ -294,17 +294,12 @@ export class Plane {
     if (service === null) {
       return this.queryError(new AwsError('InvalidAction', 'This endpoint serves IAM and STS only: no S3 here.', 400), IAM_XML_NAMESPACE, requestId, false);
     }
-    const withIds = (res: AwsResponse): AwsResponse => {
-      res.headers[HEADER_S3_REQUEST_ID] ??= requestId;
-      res.headers[HEADER_S3_ID_2] ??= this.random(24).toString('base64');
-      return res;
-    };
     const now = this.now();
     let caller: Caller | null = null;
     if (signature !== null) {
-      if ('reason' in signature) return withIds(service.renderError(service.authError(signature), { request, requestId }));
+      if ('reason' in signature) return this.withRestIds(service.renderError(service.authError(signature), { request, requestId }), requestId);
       const verified = verifyRequest(signed, signature, { now, credentials: this.credentials, s3: true, service: service.name, keyCache: this.keyCache });
-      if (!verified.ok) return withIds(service.renderError(service.authError(verified.failure), { request, requestId }));
+      if (!verified.ok) return this.withRestIds(service.renderError(service.authError(verified.failure), { request, requestId }), requestId);
       caller = { principal: verified.auth.credential.principal, auth: verified.auth };
     }
     const region = signature !== null && !('reason' in signature) ? signature.region : this.region;
@@ -316,7 +311,14 @@ export class Plane {
       res = service.renderError(this.toWireError(err, requestId), { request, requestId });
     }
     if (call.explained !== null) res.headers[HEADER_IRSA_EXPLAIN] = call.explained;
-    return withIds(res);
+    return this.withRestIds(res, requestId);
+  }
+
+  /** A REST response with the request id headers every S3 answer carries (kept when the service set them). */
+  private withRestIds(res: AwsResponse, requestId: string): AwsResponse {
+    res.headers[HEADER_S3_REQUEST_ID] ??= requestId;
+    res.headers[HEADER_S3_ID_2] ??= this.random(24).toString('base64');
+    return res;
   }
 }
 

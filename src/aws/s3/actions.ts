@@ -59,9 +59,15 @@ const BUCKET_ACTION: Partial<Record<S3Operation, string>> = {
 /**
  * The checks an operation needs, in order. DeleteObjects and CopyObject's source are checked per key by the handler.
  * @example
- * checksFor('GetObject', 'demo', 'a.txt', {}, new URLSearchParams()) // [{ action: 's3:GetObject', resource: 'arn:aws:s3:::demo/a.txt', context: {} }]
+ * checksFor('GetObject', 'demo', 'a.txt', { headers: {}, query: new URLSearchParams() }) // [{ action: 's3:GetObject', resource: 'arn:aws:s3:::demo/a.txt', context: {} }]
  */
-export function checksFor(op: S3Operation, bucket: string | undefined, key: string | undefined, headers: Record<string, string | string[] | undefined>, query: URLSearchParams): S3AuthCheck[] {
+export function checksFor(
+  op: S3Operation,
+  bucket: string | undefined,
+  key: string | undefined,
+  /** Read only by the operations whose checks depend on it (a request's header record is made on first use). */
+  req: { readonly headers: Record<string, string | string[] | undefined>; readonly query: URLSearchParams },
+): S3AuthCheck[] {
   if (op === 'ListBuckets') return [{ action: 's3:ListAllMyBuckets', resource: s3Arn('*'), context: {} }];
   const b = bucket!;
   const bucketAction = BUCKET_ACTION[op];
@@ -69,7 +75,7 @@ export function checksFor(op: S3Operation, bucket: string | undefined, key: stri
     const context: Record<string, string> = {};
     if (op === 'ListObjectsV2' || op === 'ListObjects') {
       for (const [q, k] of [['prefix', 's3:prefix'], ['delimiter', 's3:delimiter'], ['max-keys', 's3:max-keys']] as const) {
-        const v = query.get(q);
+        const v = req.query.get(q);
         if (v !== null) context[k] = v;
       }
     }
@@ -81,6 +87,7 @@ export function checksFor(op: S3Operation, bucket: string | undefined, key: stri
     case 'CopyObject':
     case 'CreateMultipartUpload': {
       const checks: S3AuthCheck[] = [];
+      const headers = req.headers;
       const acl = headers['x-amz-acl'];
       const context: Record<string, string> = typeof acl === 'string' ? { 's3:x-amz-acl': acl } : {};
       checks.push({ action: 's3:PutObject', resource, context });

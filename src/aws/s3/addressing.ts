@@ -41,9 +41,15 @@ function decodePath(raw: string): string {
  * resolveAddress('127.0.0.1:4566', '/demo/a%20b/c') // { bucket: 'demo', key: 'a b/c' }
  * resolveAddress('demo.localhost:4566', '/a/b')      // { bucket: 'demo', key: 'a/b' }
  */
-export function resolveAddress(host: string, rawPath: string, endpointHosts: readonly string[] = []): S3Address {
+export function resolveAddress(
+  host: string,
+  rawPath: string,
+  endpointHosts: readonly string[] = [],
+  /** {@link bucketFromHost} over the same endpoint hosts, e.g. with its answers kept per host. */
+  bucketOfHost: (host: string) => string | undefined = (h) => bucketFromHost(h, endpointHosts),
+): S3Address {
   const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
-  const hostBucket = bucketFromHost(host, endpointHosts);
+  const hostBucket = bucketOfHost(host);
   if (hostBucket !== undefined) return { bucket: hostBucket, key: path === '' ? undefined : decodePath(path) };
   if (path === '') return { bucket: undefined, key: undefined };
   const slash = path.indexOf('/');

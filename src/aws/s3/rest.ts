@@ -14,7 +14,7 @@ import { formatAmzDate, type AuthFailure } from '../sigv4/verify.js';
 import { MAX_CLOCK_SKEW_MS } from '../protocol/constants.js';
 import { s3Error } from './errors.js';
 import { ObjectStore } from './store.js';
-import { S3Service, renderS3Error, type S3Authorizer, type S3Caller, type S3Response } from './service.js';
+import { S3Service, renderS3Error, type S3Authorizer, type S3Caller, type S3Request, type S3Response } from './service.js';
 
 /** `41 57 53 34 …`: the bytes S3 shows beside StringToSign and CanonicalRequest. */
 function hexBytes(text: string): string {
@@ -86,13 +86,50 @@ export function s3AuthError(failure: AuthFailure): WireError {
   }
 }
 
+/** A repeated header's values as one, as node:http joins them: `a, b`. */
+function joined(sofar: string | undefined, value: string): string {
+  return sofar === undefined ? value : `${sofar}, ${value}`;
+}
+
 function headersOf(pairs: ReadonlyArray<readonly [string, string]>): IncomingHttpHeaders {
   const out: Record<string, string> = {};
   for (const [name, value] of pairs) {
     const n = name.toLowerCase();
-    out[n] = out[n] === undefined ? value : `${out[n]}, ${value}`;
+    out[n] = joined(out[n], value);
   }
   return out;
+}
+
+/**
+ * A plane call as {@link S3Service} takes it. The header record and the body stream are made on first use: a
+ * ListBuckets reads neither, most requests (lists, heads, gets, deletes) never read a body, and the stream is the
+ * biggest object a request would otherwise make.
+ */
+class CallRequest implements S3Request {
+  readonly method: string;
+  readonly host: string;
+  readonly rawPath: string;
+  readonly query: URLSearchParams;
+  private record: IncomingHttpHeaders | undefined;
+  private stream: Readable | undefined;
+
+  constructor(private readonly call: RestCall) {
+    this.method = call.request.method;
+    let host: string | undefined;
+    for (const [name, value] of call.request.headers) if (name.length === 4 && name.toLowerCase() === 'host') host = joined(host, value);
+    this.host = host ?? '';
+    this.rawPath = call.rawPath;
+    this.query = new URLSearchParams(call.rawQuery);
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return (this.record ??= headersOf(this.call.request.headers));
+  }
+
+  get body(): Readable {
+    const bytes = this.call.request.body;
+    return (this.stream ??= Readable.from(bytes.length === 0 ? [] : [bytes]));
+  }
 }
 
 function toAwsResponse(res: S3Response): AwsResponse {
@@ -126,15 +163,7 @@ export function createS3Service(options: S3ServiceFactoryOptions = {}): (plane: 
     return {
       name: 's3',
       async handle(call: RestCall): Promise<AwsResponse> {
-        const headers = headersOf(call.request.headers);
-        const request = {
-          method: call.request.method,
-          host: headers.host ?? '',
-          rawPath: call.rawPath,
-          query: new URLSearchParams(call.rawQuery),
-          headers,
-          body: Readable.from(call.request.body.length === 0 ? [] : [call.request.body]),
-        };
+        const request = new CallRequest(call);
         const principal = call.caller?.principal;
         const auth = call.caller?.auth;
         const caller: S3Caller = {
@@ -150,7 +179,8 @@ export function createS3Service(options: S3ServiceFactoryOptions = {}): (plane: 
           // anonymous requests: nothing here grants them access (no public buckets in this local S3)
           if (call.caller === null) return { allowed: false };
           const resourcePolicies = check.resourcePolicy === undefined ? undefined : [plane.policies.compile(check.resourcePolicy, { kind: 'resource', name: `bucket policy of ${check.resource.split(':::')[1]!.split('/')[0]}`, skipSizeCheck: true })];
-          const decision = call.authorize({ action: check.action, resource: check.resource, keys: check.context, ...(resourcePolicies === undefined ? {} : { resourcePolicies }) });
+          const request = { action: check.action, resource: check.resource, keys: check.context };
+          const decision = call.authorize(resourcePolicies === undefined ? request : { ...request, resourcePolicies });
           return { allowed: decision.allowed };
         };
         return toAwsResponse(await service.handle(request, caller, call.requestId, authorize));

@@ -9,7 +9,8 @@ import { Readable } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { checksFor, s3Arn, type S3AuthCheck, type S3Operation } from './actions.js';
-import { resolveAddress } from './addressing.js';
+import { bucketFromHost, resolveAddress } from './addressing.js';
+import { boundedMemo } from '../../lib/bounded-memo.js';
 import type { ChunkSigningContext } from './chunked.js';
 import { checksumHeaderName, type ChecksumAlgorithm } from './checksum.js';
 import { s3Error } from './errors.js';
@@ -189,6 +190,11 @@ function decodeToken(token: string): ContinuationMark {
   throw s3Error('InvalidArgument', { message: 'The continuation token provided is incorrect', extra: [['ArgumentName', 'continuation-token'], ['ArgumentValue', token.slice(0, 256)]] });
 }
 
+/** A check as the authorizer takes it, with the bucket policy (fields named: one literal of a fixed shape per check). */
+function withPolicy(check: S3AuthCheck, policy: string | undefined): S3AuthCheck & { resourcePolicy: string | undefined } {
+  return { action: check.action, resource: check.resource, context: check.context, resourcePolicy: policy };
+}
+
 /**
  * The S3 service of one state directory.
  * @example
@@ -207,6 +213,8 @@ export class S3Service {
   private readonly multipart: MultipartUploads;
   /** The last ListBuckets document per account, valid while the store's bucket generation is unchanged. */
   private readonly listBucketsCache = new Map<string, { generation: number; xml: string }>();
+  /** The bucket a Host header names: a client sends the same Host on every request, so each text is read once. */
+  private readonly bucketOfHost = boundedMemo(256, (host: string) => bucketFromHost(host, this.endpointHosts));
 
   constructor(options: S3ServiceOptions) {
     this.store = options.store;
@@ -222,14 +230,13 @@ export class S3Service {
   /** Answers one request; S3 errors become S3's error document (no body for HEAD). Never throws. */
   async handle(req: S3Request, caller: S3Caller, requestId: string, authorize: S3Authorizer = this.defaultAuthorizer): Promise<S3Response> {
     const hostId = this.hostIds.take();
-    const base = { 'x-amz-request-id': requestId, 'x-amz-id-2': hostId };
     let operation: S3Operation | undefined;
     const rc: RequestCaller = { ...caller, decide: authorize };
     try {
-      const address = resolveAddress(req.host, req.rawPath, this.endpointHosts);
-      operation = routeOperation(req.method, address.bucket, address.key, req.query, req.headers);
+      const address = resolveAddress(req.host, req.rawPath, this.endpointHosts, this.bucketOfHost);
+      operation = routeOperation(req, address.bucket, address.key);
       const res = await this.dispatch(operation, req, rc, address.bucket, address.key);
-      return { ...res, headers: { ...base, ...res.headers }, operation };
+      return { ...res, headers: { 'x-amz-request-id': requestId, 'x-amz-id-2': hostId, ...res.headers }, operation };
     } catch (err) {
       const wire: WireError = isWireError(err) ? err : s3Error('InternalError', { cause: err });
       if (!isWireError(err)) this.onInternalError(err);
@@ -239,12 +246,12 @@ export class S3Service {
   }
 
   private authorize(caller: RequestCaller, check: S3AuthCheck, policy: string | undefined): void {
-    const decision = caller.decide(caller, { ...check, resourcePolicy: policy });
+    const decision = caller.decide(caller, withPolicy(check, policy));
     if (!decision.allowed) throw s3Error('AccessDenied', decision.message === undefined ? {} : { message: decision.message });
   }
 
   private allowed(caller: RequestCaller, check: S3AuthCheck, policy: string | undefined): boolean {
-    return caller.decide(caller, { ...check, resourcePolicy: policy }).allowed;
+    return caller.decide(caller, withPolicy(check, policy)).allowed;
   }
 
   private requireBucket(name: string) {
@@ -253,20 +260,21 @@ export class S3Service {
     return bucket;
   }
 
-  private async dispatch(op: S3Operation, req: S3Request, caller: RequestCaller, bucketName: string | undefined, key: string | undefined): Promise<S3Response> {
+  /** Not async itself: the operations answered at once (lists, heads) return their response without a promise of their own. */
+  private dispatch(op: S3Operation, req: S3Request, caller: RequestCaller, bucketName: string | undefined, key: string | undefined): S3Response | Promise<S3Response> {
     if (op === 'ListBuckets') {
-      for (const check of checksFor(op, undefined, undefined, req.headers, req.query)) this.authorize(caller, check, undefined);
+      for (const check of checksFor(op, undefined, undefined, req)) this.authorize(caller, check, undefined);
       return this.listBuckets(req, caller);
     }
     const b = bucketName!;
     if (op === 'CreateBucket') {
-      for (const check of checksFor(op, b, undefined, req.headers, req.query)) this.authorize(caller, check, undefined);
+      for (const check of checksFor(op, b, undefined, req)) this.authorize(caller, check, undefined);
       return this.createBucket(req, caller, b);
     }
     if (key !== undefined) checkKey(key);
     const bucket = this.requireBucket(b);
     const policy = bucket.policy;
-    for (const check of checksFor(op, b, key, req.headers, req.query)) this.authorize(caller, check, policy);
+    for (const check of checksFor(op, b, key, req)) this.authorize(caller, check, policy);
     switch (op) {
       case 'HeadBucket':
         return { status: 200, headers: { 'x-amz-bucket-region': bucket.region, 'x-amz-access-point-alias': 'false' } };
@@ -281,15 +289,8 @@ export class S3Service {
       case 'ListObjectsV2':
       case 'ListObjects':
         return this.listObjects(op, req, caller, b);
-      case 'PutBucketPolicy': {
-        const body = await readSmallBody(req.headers, req.body, { chunkSigning: caller.chunkSigning, maxBytes: 20 * 1024 });
-        const text = body.toString('utf8');
-        if (!text.trimStart().startsWith('{')) throw s3Error('MalformedPolicy');
-        const validation = validatePolicy(text, { kind: 'resource', skipSizeCheck: true });
-        if (!validation.valid) throw s3Error('MalformedPolicy', { message: validation.error?.message ?? 'Invalid policy document' });
-        this.store.setBucketPolicy(b, text);
-        return { status: 204, headers: {} };
-      }
+      case 'PutBucketPolicy':
+        return this.putBucketPolicy(req, caller, b);
       case 'GetBucketPolicy':
         if (policy === undefined) throw s3Error('NoSuchBucketPolicy', { extra: [['BucketName', b]] });
         return { status: 200, headers: { 'content-type': 'application/json' }, body: policy };
@@ -321,6 +322,16 @@ export class S3Service {
       case 'ListMultipartUploads':
         return this.multipart.listUploads(req, b, ownerOf(caller.accountId));
     }
+  }
+
+  private async putBucketPolicy(req: S3Request, caller: RequestCaller, b: string): Promise<S3Response> {
+    const body = await readSmallBody(req.headers, req.body, { chunkSigning: caller.chunkSigning, maxBytes: 20 * 1024 });
+    const text = body.toString('utf8');
+    if (!text.trimStart().startsWith('{')) throw s3Error('MalformedPolicy');
+    const validation = validatePolicy(text, { kind: 'resource', skipSizeCheck: true });
+    if (!validation.valid) throw s3Error('MalformedPolicy', { message: validation.error?.message ?? 'Invalid policy document' });
+    this.store.setBucketPolicy(b, text);
+    return { status: 204, headers: {} };
   }
 
   private listBuckets(req: S3Request, caller: RequestCaller): S3Response {
@@ -695,7 +706,9 @@ function escape(s: string): string {
 }
 
 /** Which operation a method, address and query name; S3's `MethodNotAllowed` / `NotImplemented` otherwise. */
-export function routeOperation(method: string, bucket: string | undefined, key: string | undefined, query: URLSearchParams, headers: IncomingHttpHeaders): S3Operation {
+export function routeOperation(req: Pick<S3Request, 'method' | 'query' | 'headers'>, bucket: string | undefined, key: string | undefined): S3Operation {
+  // the headers are read only by the routes that depend on one (a request's header record is made on first use)
+  const { method, query } = req;
   const notAllowed = () => s3Error('MethodNotAllowed', { extra: [['Method', method], ['ResourceType', key !== undefined ? 'OBJECT' : bucket !== undefined ? 'BUCKET' : 'SERVICE']] });
   if (bucket === undefined) {
     if (method === 'GET') return 'ListBuckets';
@@ -725,7 +738,7 @@ export function routeOperation(method: string, bucket: string | undefined, key: 
   }
   const unsupported = ['acl', 'tagging', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'attributes'].find((s) => query.has(s));
   if (unsupported !== undefined) throw s3Error('NotImplemented', { message: `The ?${unsupported} object subresource is not implemented by this local S3.` });
-  if (query.has('uploadId')) return multipartOperation(method, headers, notAllowed);
+  if (query.has('uploadId')) return multipartOperation(method, req.headers, notAllowed);
   if (query.has('uploads')) {
     if (method === 'POST') return 'CreateMultipartUpload';
     throw notAllowed();
@@ -733,7 +746,7 @@ export function routeOperation(method: string, bucket: string | undefined, key: 
   switch (method) {
     case 'PUT':
       if (query.has('partNumber')) throw s3Error('InvalidArgument', { message: 'partNumber needs an uploadId', extra: [['ArgumentName', 'uploadId'], ['ArgumentValue', '']] });
-      return headers['x-amz-copy-source'] !== undefined ? 'CopyObject' : 'PutObject';
+      return req.headers['x-amz-copy-source'] !== undefined ? 'CopyObject' : 'PutObject';
     case 'GET':
       return 'GetObject';
     case 'HEAD':

@@ -97,12 +97,13 @@ export function canonicalQuery(rawQuery: string): string {
  * trimmed with inner runs of white space collapsed (obs-fold line breaks included).
  */
 export function canonicalHeaders(headers: ReadonlyArray<readonly [string, string]>, signedHeaders: readonly string[]): string {
-  const names = headers.map(([n]) => n.toLowerCase());
   let out = '';
   for (const name of signedHeaders) {
     let joined: string | undefined;
-    for (let i = 0; i < names.length; i++) {
-      if (names[i] !== name) continue;
+    for (let i = 0; i < headers.length; i++) {
+      // lower-casing a name already in lower case (what clients send) makes no new string
+      const sent = headers[i]![0];
+      if (sent.length !== name.length || sent.toLowerCase() !== name) continue;
       const trimmed = headers[i]![1].trim();
       // only a run of white space or one that is not a plain space changes (the common value is left as is)
       const value = NEEDS_COLLAPSE.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed;

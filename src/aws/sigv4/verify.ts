@@ -305,22 +305,22 @@ export function verifyRequest(req: SignedRequest, input: SignatureInput, options
   if (input.service !== options.service) {
     return fail('wrong-service', `Credential should be scoped to correct service: '${options.service}'. `, akid);
   }
-  const requestTime = parseAmzDate(input.amzDate);
-  if (requestTime === undefined) {
+  const requestMs = amzDateTime(input.amzDate);
+  if (Number.isNaN(requestMs)) {
     return fail('incomplete', `Date must be in ISO-8601 'basic format'. Got '${input.amzDate}'. See http://en.wikipedia.org/wiki/ISO_8601`, akid);
   }
   if (!input.amzDate.startsWith(input.scopeDate)) {
     return fail('signature', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${input.scopeDate}' != '${input.amzDate.slice(0, 8)}', from '${input.amzDate}'.`, akid);
   }
-  const skew = requestTime.getTime() - now.getTime();
+  const skew = requestMs - now.getTime();
   if (input.location === 'query') {
-    if (skew > MAX_CLOCK_SKEW_MS) return fail('skewed', 'request time is in the future', { ...akid, requestTime, serverTime: now });
+    if (skew > MAX_CLOCK_SKEW_MS) return fail('skewed', 'request time is in the future', { ...akid, requestTime: new Date(requestMs), serverTime: now });
     const expires = input.expires ?? MAX_PRESIGN_EXPIRES_S;
-    if (now.getTime() > requestTime.getTime() + expires * 1000) {
-      return fail('presign-expired', 'Request has expired', { ...akid, requestTime, serverTime: now });
+    if (now.getTime() > requestMs + expires * 1000) {
+      return fail('presign-expired', 'Request has expired', { ...akid, requestTime: new Date(requestMs), serverTime: now });
     }
   } else if (Math.abs(skew) > MAX_CLOCK_SKEW_MS) {
-    return fail('skewed', 'request time too far from server time', { ...akid, requestTime, serverTime: now });
+    return fail('skewed', 'request time too far from server time', { ...akid, requestTime: new Date(requestMs), serverTime: now });
   }
   if (!input.signedHeaders.includes('host')) {
     return fail('incomplete', "Signature must be calculated over the 'host' header (SignedHeaders must include host)", akid);
