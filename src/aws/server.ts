@@ -140,7 +140,9 @@ class Exchange {
   private async answer(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    const out = await this.plane.handle(this.request(this.size === 0 ? EMPTY_BODY : Buffer.concat(this.chunks, this.size)));
+    // a body that came in one chunk (most do) is that chunk: no copy into a new buffer
+    const body = this.size === 0 ? EMPTY_BODY : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+    const out = await this.plane.handle(this.request(body));
     writeResponse(this.req, this.res, out);
   }
 }
