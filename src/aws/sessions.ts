@@ -52,7 +52,8 @@ const MIGRATIONS = [
    ALTER TABLE sts_sessions_by_serial RENAME TO sts_sessions;
    CREATE INDEX sts_sessions_expiration ON sts_sessions (expiration)`,
   // Session tokens are kept as their SHA-256 (a 32-byte BLOB; the column's declared TEXT does not convert it): a bearer
-  // secret is not stored in clear, and each row is 280 bytes smaller, which made every insert about 2 µs cheaper.
+  // secret is not stored in clear, and each row is 280 bytes smaller (an insert costs about 7 ns a byte: 2 µs less,
+  // of which the digest takes back about 1).
   // The secret access key stays: SigV4 needs it to recompute signatures.
   `UPDATE sts_sessions SET session_token = ${SESSION_TOKEN_DIGEST_SQL}(session_token);
    ALTER TABLE sts_sessions RENAME COLUMN session_token TO session_token_sha256`,
