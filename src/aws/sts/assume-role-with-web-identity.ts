@@ -128,6 +128,7 @@ export async function assumeRoleWithWebIdentity(params: QueryParams, env: StsEnv
     clockToleranceSeconds: env.clockToleranceSeconds,
     maxTokenAgeSeconds: env.maxTokenAgeSeconds,
     verifiedTokens: env.verifiedTokens,
+    signatureBatch: env.signatureBatch,
   });
   if (!verified.ok) return refuse(verified.failure.error, verified.failure.check, verified.failure.detail);
   // 10. role and trust policy; the wire message never says which part failed

@@ -8,7 +8,7 @@ import type { CompiledPolicy, CompilePolicyOptions, PolicySet, RequestPrincipal 
 import type { IssueSessionInput, SessionCredentials, SessionRecord } from '../sessions.js';
 import type { IssuerKeySource } from './jwks-cache.js';
 import type { WebIdentityTrustCache } from './trust-cache.js';
-import type { VerifiedTokens, WebIdentityProviderLookup } from './web-identity-token.js';
+import type { SignatureBatch, VerifiedTokens, WebIdentityProviderLookup } from './web-identity-token.js';
 
 /** An IAM role as STS needs it. */
 export interface StsRole {
@@ -47,6 +47,8 @@ export interface StsEnvironment {
   trustCache?: WebIdentityTrustCache;
   /** Tokens whose signature already verified with a key still current; absent → every signature is checked. */
   verifiedTokens?: VerifiedTokens;
+  /** Verifies token signatures in batches, one per turn of the event loop; absent → each at once. */
+  signatureBatch?: SignatureBatch;
   /** Token clock tolerance in seconds (default 300). */
   clockToleranceSeconds?: number;
   /** Optional `Token too old` limit in seconds. */

@@ -20,7 +20,7 @@ import type { StsBackend, StsCaller, StsEnvironment, StsRole } from './backend.j
 import { createIdpFetcher } from './idp-fetcher.js';
 import { JwksCache, type IdpFetcher, type IssuerKeySource } from './jwks-cache.js';
 import { WebIdentityTrustCache } from './trust-cache.js';
-import { VerifiedTokens, type WebIdentityProvider } from './web-identity-token.js';
+import { SignatureBatch, VerifiedTokens, type WebIdentityProvider } from './web-identity-token.js';
 import type { WebIdentityTrustResult } from './web-identity-trust.js';
 
 /** The plane's stores seen through STS's interfaces. */
@@ -217,6 +217,7 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
     const backend = new PlaneStsBackend(plane);
     const trustCache = new WebIdentityTrustCache();
     const verifiedTokens = new VerifiedTokens();
+    const signatureBatch = new SignatureBatch();
     const decisionTexts = new DecisionTexts();
     // Trust policies are compiled on every AssumeRole*: the role's text object is the key here, so the common case
     // skips PolicyCache's hash of the whole document; anything else goes to the plane's cache.
@@ -237,6 +238,7 @@ export function createStsService(options: StsServiceOptions = {}): QueryServiceF
       compile,
       trustCache,
       verifiedTokens,
+      signatureBatch,
       clockToleranceSeconds: options.clockToleranceSeconds,
       maxTokenAgeSeconds: options.maxTokenAgeSeconds,
     });
