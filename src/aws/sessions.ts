@@ -239,8 +239,8 @@ export class SessionStore implements CredentialLookup {
   private lastSweepMs = 0;
   /**
    * Shape content ({@link shapeKey}) to its row, bounded (the oldest entry goes first). Every entry points at a
-   * committed row: entries are added inside the insert's transaction and the memo is cleared when one fails, and
-   * shapes are swept only when no issued session waits for its insert (one may hold an id read from here).
+   * committed row: entries are added inside the insert's transaction, the memo is cleared when one fails, and the
+   * sweep of unused shapes keeps the memo's (see pruneExpired).
    */
   private readonly shapeIds = new Map<string, number>();
   /** Sessions never change once issued: recently used ones are kept in memory (bounded). */
@@ -275,7 +275,8 @@ export class SessionStore implements CredentialLookup {
     this.pruneLegacyRows = db.prepare(`DELETE FROM sts_sessions WHERE id >= ${SESSION_SERIAL_LIMIT} AND expiration < ?`);
     this.pruneLegacy = db.prepare('DELETE FROM sts_legacy_keys WHERE id NOT IN (SELECT id FROM sts_sessions)');
     this.anyLegacy = db.prepare('SELECT 1 FROM sts_legacy_keys LIMIT 1');
-    this.sweepShapes = db.prepare('DELETE FROM sts_session_shapes WHERE id NOT IN (SELECT shape_id FROM sts_sessions)');
+    // the memo's shapes stay, so its entries stay valid
+    this.sweepShapes = db.prepare('DELETE FROM sts_session_shapes WHERE id NOT IN (SELECT shape_id FROM sts_sessions) AND id NOT IN (SELECT value FROM json_each(?))');
     this.hasLegacy = this.anyLegacy.get() !== undefined;
     this.lastSerial = (db.prepare('SELECT max(id) AS id FROM sts_sessions WHERE id < ?').get(SESSION_SERIAL_LIMIT) as { id: number | null }).id ?? 0;
   }
@@ -298,8 +299,9 @@ export class SessionStore implements CredentialLookup {
    *
    * Shapes no session refers to any more go by a scan of all sessions (`NOT IN`): that costs in proportion to the
    * table (about 0.1 s with 400k sessions), so it runs at most once an hour of the plane's clock (and at the first
-   * prune after the store opens), not at every prune; until then such shapes only take room. It clears the memo,
-   * whose entries may point at deleted shapes, and runs only when no issued session waits for its insert.
+   * prune after the store opens), not at every prune; until then such shapes only take room. Shapes the memo holds
+   * are kept (at most its size: clearing it instead would store each workload's shape again after every sweep), and
+   * the sweep runs only when no issued session waits for its insert (it may hold a shape evicted from the memo since).
    */
   private pruneExpired(nowMs: number): void {
     const cutoff = nowMs - PRUNE_AFTER_MS;
@@ -311,8 +313,7 @@ export class SessionStore implements CredentialLookup {
     }
     if (this.pending.length === 0 && (nowMs - this.lastSweepMs >= SWEEP_EVERY_MS || nowMs < this.lastSweepMs)) {
       this.lastSweepMs = nowMs;
-      this.sweepShapes.run();
-      this.shapeIds.clear();
+      this.sweepShapes.run(JSON.stringify([...this.shapeIds.values()]));
     }
   }
 
