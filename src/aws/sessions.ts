@@ -11,6 +11,7 @@
  * @module
  */
 import { applyMigrations, withoutFsync, type SqliteDatabase } from './storage/database.js';
+type Statement = ReturnType<SqliteDatabase['prepare']>;
 import { newSecretAccessKey, newSessionToken, sessionAccessKeyId, sessionSerialOf, SESSION_SERIAL_LIMIT, type RandomSource } from './ids.js';
 import { formatAssumedRoleArn } from '../lib/aws-arn.js';
 import { sessionTokenDigest, type Credential, type CredentialLookup } from './credentials.js';
@@ -209,6 +210,8 @@ interface NewRow {
   shape: ShapeValues | undefined;
 }
 
+/** Sessions inserted by one statement at most (group commits under load hold about 7). */
+const ROWS_PER_INSERT = 8;
 const PRUNE_AFTER_MS = 24 * 3600 * 1000;
 /** The longest session STS issues (DurationSeconds up to 43,200). */
 const LONGEST_SESSION_MS = 43_200 * 1000;
@@ -223,7 +226,8 @@ const SELECT_ROW = `SELECT s.id, s.access_key_id, s.secret_access_key, s.session
 
 /** The session store. Build with {@link createSessionStore}. */
 export class SessionStore implements CredentialLookup {
-  private readonly insert;
+  /** `inserts[k]` inserts k sessions (k from 1 to {@link ROWS_PER_INSERT}; `inserts[0]` is `inserts[1]`). */
+  private readonly inserts: readonly Statement[];
   private readonly insertShape;
   /** Inserts rows (and prunes) in one transaction (built once: `db.transaction` per commit costs a wrapper each time). */
   private readonly insertBatch: (rows: readonly NewRow[], nowMs: number) => void;
@@ -261,12 +265,12 @@ export class SessionStore implements CredentialLookup {
     applyMigrations(db, 'sts', MIGRATIONS);
     // positional parameters, in the table's column order: binding an object by name costs a property lookup per
     // column and made the insert ~40% dearer (about 3 µs a row)
-    this.insert = db.prepare(
-      'INSERT INTO sts_sessions (id, access_key_id, secret_access_key, session_token_sha256, expiration, issued_at, shape_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    this.inserts = Array.from({ length: ROWS_PER_INSERT + 1 }, (_, k) =>
+      db.prepare(`INSERT INTO sts_sessions (id, access_key_id, secret_access_key, session_token_sha256, expiration, issued_at, shape_id) VALUES ${Array(Math.max(k, 1)).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`),
     );
     this.insertShape = db.prepare(`INSERT INTO sts_session_shapes (${SHAPE_COLUMN_NAMES}) VALUES (${'?, '.repeat(12)}?)`);
     this.insertBatch = db.transaction((rows: readonly NewRow[], nowMs: number) => {
-      for (const r of rows) this.insertRow(r);
+      this.insertRows(rows);
       this.issuedSincePrune += rows.length;
       if (this.issuedSincePrune >= 1000) {
         this.issuedSincePrune = 0;
@@ -376,7 +380,33 @@ export class SessionStore implements CredentialLookup {
     }
   }
 
-  private insertRow(r: NewRow): void {
+  /**
+   * Inserts sessions up to {@link ROWS_PER_INSERT} per statement (a group commit of 7 as one statement costs about
+   * 0.3 µs a session less than 7 statements), storing new shapes first.
+   */
+  private insertRows(rows: readonly NewRow[]): void {
+    const n = rows.length;
+    const shapeIds = rows.map((r) => this.shapeIdOf(r));
+    for (let i = 0; i < n; ) {
+      const k = Math.min(ROWS_PER_INSERT, n - i);
+      const values: unknown[] = new Array(7 * k);
+      for (let j = 0; j < k; j++) {
+        const r = rows[i + j]!;
+        values[7 * j] = r.id;
+        values[7 * j + 1] = r.accessKeyId;
+        values[7 * j + 2] = r.secretAccessKey;
+        values[7 * j + 3] = r.sessionTokenSha256;
+        values[7 * j + 4] = r.expiration;
+        values[7 * j + 5] = r.issuedAt;
+        values[7 * j + 6] = shapeIds[i + j];
+      }
+      this.inserts[k]!.run(values);
+      i += k;
+    }
+  }
+
+  /** The shape row of a session: known when it was issued, else from the memo, else stored now. */
+  private shapeIdOf(r: NewRow): number {
     let shapeId = r.shapeId;
     if (shapeId === 0) {
       // a session of the same new shape earlier in the batch has stored it already
@@ -387,7 +417,7 @@ export class SessionStore implements CredentialLookup {
         this.shapeIds.set(r.shapeKey, shapeId);
       }
     }
-    this.insert.run(r.id, r.accessKeyId, r.secretAccessKey, r.sessionTokenSha256, r.expiration, r.issuedAt, shapeId);
+    return shapeId;
   }
 
   /** A new session's row and the credentials STS answers with (the only place its token is in clear). */

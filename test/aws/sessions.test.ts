@@ -271,3 +271,18 @@ test('legacy sessions are pruned by their own id range once expired over a day',
   assert.equal(sessions.getSession('ASIAZZZZZZZZZZQ2W3E5')?.sessionName, 'expired-lately');
   assert.deepEqual(db.prepare('SELECT access_key_id FROM sts_legacy_keys').all(), [{ access_key_id: 'ASIAZZZZZZZZZZQ2W3E5' }]);
 });
+
+test('a group commit of more sessions than one statement inserts (17: 8, 8 and 1) stores each with its own fields', async () => {
+  const db = openDatabase(':memory:');
+  const sessions = createSessionStore(db, () => new Date(), cryptoRandom);
+  const names = Array.from({ length: 17 }, (_, i) => `s${i % 5}`);
+  const issued = await Promise.all(names.map((name, i) => sessions.issueSessionCredentialsBatched({ ...input(name), expiration: new Date(Date.UTC(2030, 0, 1) + i) })));
+  for (const [i, c] of issued.entries()) {
+    const s = sessions.getSession(c.accessKeyId);
+    assert.equal(s?.sessionName, names[i]);
+    assert.equal(s?.expiration.getTime(), Date.UTC(2030, 0, 1) + i);
+    assert.equal(s?.secretAccessKey, c.secretAccessKey);
+    assert.deepEqual(s?.sessionTokenSha256, sessionTokenDigest(c.sessionToken));
+  }
+  assert.equal(count(db, 'SELECT count(*) AS n FROM sts_session_shapes'), 5);
+});
