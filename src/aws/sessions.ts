@@ -4,17 +4,18 @@
  * authorization reads the session's policies, tags and source identity. Stored in SQLite (WAL), so an acknowledged
  * AssumeRole* survives a crash of the process; expired sessions are pruned a day after expiry.
  *
- * A row of `sts_sessions` holds only what differs between sessions (key, secret, token digest, times) and the id of
- * its "shape" in `sts_session_shapes`: the role, session name, policies, tags, source identity and web identity, which
+ * A row of `sts_sessions` holds only what differs between sessions (key, secret, token digest, times, session name)
+ * and the id of its "shape" in `sts_session_shapes`: the role, policies, tags, source identity and web identity, which
  * are the same for every session a workload (one service account, one role) creates. A bounded memo maps a shape's
- * content to its row, so a session of a known shape inserts 7 values instead of 19.
+ * content to its row, so a session of a known shape inserts 8 values instead of 19.
  * @module
  */
 import { applyMigrations, withoutFsync, type SqliteDatabase } from './storage/database.js';
-type Statement = ReturnType<SqliteDatabase['prepare']>;
 import { newSecretAccessKey, newSessionToken, sessionAccessKeyId, sessionSerialOf, SESSION_SERIAL_LIMIT, type RandomSource } from './ids.js';
 import { formatAssumedRoleArn } from '../lib/aws-arn.js';
 import { sessionTokenDigest, type Credential, type CredentialLookup } from './credentials.js';
+
+type Statement = ReturnType<SqliteDatabase['prepare']>;
 
 /** A session's columns after its key, as step 1 made them: steps only append, so never change this text. */
 const SESSION_COLUMNS = `
@@ -42,7 +43,6 @@ const SHAPE_COLUMNS = `
      role_arn TEXT NOT NULL,
      role_id TEXT NOT NULL,
      role_name TEXT NOT NULL,
-     session_name TEXT NOT NULL,
      session_policy TEXT,
      policy_arns TEXT NOT NULL,
      tags TEXT NOT NULL,
@@ -51,7 +51,7 @@ const SHAPE_COLUMNS = `
      chained INTEGER NOT NULL,
      federated_provider TEXT,
      web_identity TEXT`;
-const SHAPE_COLUMN_NAMES = `account_id, role_arn, role_id, role_name, session_name, session_policy, policy_arns, tags, transitive_tag_keys,
+const SHAPE_COLUMN_NAMES = `account_id, role_arn, role_id, role_name, session_policy, policy_arns, tags, transitive_tag_keys,
      source_identity, chained, federated_provider, web_identity`;
 
 /** The SQL function migration 4 digests stored tokens with (registered on the database before migrating). */
@@ -82,9 +82,12 @@ const MIGRATIONS = [
   `UPDATE sts_sessions SET session_token = ${SESSION_TOKEN_DIGEST_SQL}(session_token);
    ALTER TABLE sts_sessions RENAME COLUMN session_token TO session_token_sha256`,
   // What sessions of one workload share is stored once, as their shape (an insert costs about 1.4 µs a row, 7-9 ns a
-  // byte and 0.3 µs a text column bound: a session of a known shape binds 7 values, about 110 bytes, instead of 19
-  // and 350). Sessions already stored get the shape of their content: one row per distinct content (DISTINCT and IS
-  // treat NULLs as equal), found through an index made for the copy only (400k sessions: about 1 s, where numbering
+  // byte and 0.3 µs a text column bound: a session of a known shape binds 8 values, about 130 bytes, instead of 19
+  // and 350). The session name stays in the session's row: SDKs name each session anew (botocore-session-<time>),
+  // and with the name in the shape each such session stored a new shape, two rows instead of one (measured in
+  // process on a loaded host: 30 µs a call against 21 before shapes; 16 with the name in the session's row).
+  // Sessions already stored get the shape of their content: one row per distinct content (DISTINCT and IS treat
+  // NULLs as equal), found through an index made for the copy only (400k sessions: about 1 s, where numbering
   // contents with a window function took 2.5). The expiration index goes with the old table: prune finds expired
   // rows by their serial (see pruneExpired). No foreign key on shape_id: checking it would cost every insert a
   // lookup; the store keeps it valid.
@@ -100,9 +103,10 @@ const MIGRATIONS = [
      session_token_sha256 BLOB NOT NULL,
      expiration INTEGER NOT NULL,
      issued_at INTEGER NOT NULL,
+     session_name TEXT NOT NULL,
      shape_id INTEGER NOT NULL
    );
-   INSERT INTO sts_sessions_shaped SELECT s.id, s.access_key_id, s.secret_access_key, s.session_token_sha256, s.expiration, s.issued_at, h.id
+   INSERT INTO sts_sessions_shaped SELECT s.id, s.access_key_id, s.secret_access_key, s.session_token_sha256, s.expiration, s.issued_at, s.session_name, h.id
      FROM sts_sessions s JOIN sts_session_shapes h ON ${SHAPE_COLUMN_NAMES.split(',').map((c) => `h.${c.trim()} IS s.${c.trim()}`).join(' AND ')};
    DROP INDEX sts_session_shapes_content;
    DROP TABLE sts_sessions;
@@ -189,7 +193,7 @@ interface Row {
 
 /** A shape's column values, in the table's order (bound as they are). */
 type ShapeValues = [
-  accountId: string, roleArn: string, roleId: string, roleName: string, sessionName: string, sessionPolicy: string | null,
+  accountId: string, roleArn: string, roleId: string, roleName: string, sessionPolicy: string | null,
   policyArns: string, tags: string, transitiveTagKeys: string, sourceIdentity: string | null, chained: number,
   federatedProvider: string | null, webIdentity: string | null,
 ];
@@ -202,6 +206,7 @@ interface NewRow {
   sessionTokenSha256: Buffer;
   expiration: number;
   issuedAt: number;
+  sessionName: string;
   /** The memo's key of its shape. */
   shapeKey: string;
   /** Its shape's row when the memo knew it as the session was issued, else 0 (found or stored at the insert). */
@@ -220,8 +225,8 @@ const SWEEP_EVERY_MS = 3600 * 1000;
 /** Shapes the memo remembers (a workload is one shape: this is more distinct workloads than a cluster has). */
 const SHAPE_MEMO_SIZE = 4096;
 
-const SELECT_ROW = `SELECT s.id, s.access_key_id, s.secret_access_key, s.session_token_sha256, s.expiration, s.issued_at,
-  h.account_id, h.role_arn, h.role_id, h.role_name, h.session_name, h.session_policy, h.policy_arns, h.tags, h.transitive_tag_keys,
+const SELECT_ROW = `SELECT s.id, s.access_key_id, s.secret_access_key, s.session_token_sha256, s.expiration, s.issued_at, s.session_name,
+  h.account_id, h.role_arn, h.role_id, h.role_name, h.session_policy, h.policy_arns, h.tags, h.transitive_tag_keys,
   h.source_identity, h.chained, h.federated_provider, h.web_identity FROM sts_sessions s JOIN sts_session_shapes h ON h.id = s.shape_id`;
 
 /** The session store. Build with {@link createSessionStore}. */
@@ -266,9 +271,9 @@ export class SessionStore implements CredentialLookup {
     // positional parameters, in the table's column order: binding an object by name costs a property lookup per
     // column and made the insert ~40% dearer (about 3 µs a row)
     this.inserts = Array.from({ length: ROWS_PER_INSERT + 1 }, (_, k) =>
-      db.prepare(`INSERT INTO sts_sessions (id, access_key_id, secret_access_key, session_token_sha256, expiration, issued_at, shape_id) VALUES ${Array(Math.max(k, 1)).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`),
+      db.prepare(`INSERT INTO sts_sessions (id, access_key_id, secret_access_key, session_token_sha256, expiration, issued_at, session_name, shape_id) VALUES ${Array(Math.max(k, 1)).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`),
     );
-    this.insertShape = db.prepare(`INSERT INTO sts_session_shapes (${SHAPE_COLUMN_NAMES}) VALUES (${'?, '.repeat(12)}?)`);
+    this.insertShape = db.prepare(`INSERT INTO sts_session_shapes (${SHAPE_COLUMN_NAMES}) VALUES (${'?, '.repeat(11)}?)`);
     this.insertBatch = db.transaction((rows: readonly NewRow[], nowMs: number) => {
       this.insertRows(rows);
       this.issuedSincePrune += rows.length;
@@ -389,16 +394,17 @@ export class SessionStore implements CredentialLookup {
     const shapeIds = rows.map((r) => this.shapeIdOf(r));
     for (let i = 0; i < n; ) {
       const k = Math.min(ROWS_PER_INSERT, n - i);
-      const values: unknown[] = new Array(7 * k);
+      const values: unknown[] = new Array(8 * k);
       for (let j = 0; j < k; j++) {
         const r = rows[i + j]!;
-        values[7 * j] = r.id;
-        values[7 * j + 1] = r.accessKeyId;
-        values[7 * j + 2] = r.secretAccessKey;
-        values[7 * j + 3] = r.sessionTokenSha256;
-        values[7 * j + 4] = r.expiration;
-        values[7 * j + 5] = r.issuedAt;
-        values[7 * j + 6] = shapeIds[i + j];
+        values[8 * j] = r.id;
+        values[8 * j + 1] = r.accessKeyId;
+        values[8 * j + 2] = r.secretAccessKey;
+        values[8 * j + 3] = r.sessionTokenSha256;
+        values[8 * j + 4] = r.expiration;
+        values[8 * j + 5] = r.issuedAt;
+        values[8 * j + 6] = r.sessionName;
+        values[8 * j + 7] = shapeIds[i + j];
       }
       this.inserts[k]!.run(values);
       i += k;
@@ -437,10 +443,11 @@ export class SessionStore implements CredentialLookup {
       sessionTokenSha256: sessionTokenDigest(sessionToken),
       expiration: input.expiration.getTime(),
       issuedAt: nowMs,
+      sessionName: input.sessionName,
       shapeKey: key,
       shapeId,
       shape: shapeId !== 0 ? undefined : [
-        input.accountId, input.roleArn, input.roleId, input.roleName, input.sessionName, input.sessionPolicy ?? null, policyArns, tags,
+        input.accountId, input.roleArn, input.roleId, input.roleName, input.sessionPolicy ?? null, policyArns, tags,
         transitiveTagKeys, input.sourceIdentity ?? null, input.chained === true ? 1 : 0, input.federatedProvider ?? null, webIdentity,
       ],
     };
@@ -491,9 +498,9 @@ function shapeKey(i: IssueSessionInput, policyArns: string, tags: string, transi
   const source = i.sourceIdentity ?? null;
   const provider = i.federatedProvider ?? null;
   const flags = (policy === null ? 1 : 0) | (source === null ? 2 : 0) | (provider === null ? 4 : 0) | (webIdentity === null ? 8 : 0) | (i.chained === true ? 16 : 0);
-  const key = `${FLAGS[flags]}${i.accountId}\0${i.roleArn}\0${i.roleId}\0${i.roleName}\0${i.sessionName}\0${policy ?? ''}\0${source ?? ''}\0${provider ?? ''}\0${policyArns}\0${tags}\0${transitiveTagKeys}\0${webIdentity ?? ''}`;
-  // 12 fields, 11 separators: one more NUL means a field held one
-  return nulCount(key) === 11 ? key : JSON.stringify([i.accountId, i.roleArn, i.roleId, i.roleName, i.sessionName, policy, source, provider, policyArns, tags, transitiveTagKeys, webIdentity, flags]);
+  const key = `${FLAGS[flags]}${i.accountId}\0${i.roleArn}\0${i.roleId}\0${i.roleName}\0${policy ?? ''}\0${source ?? ''}\0${provider ?? ''}\0${policyArns}\0${tags}\0${transitiveTagKeys}\0${webIdentity ?? ''}`;
+  // 11 fields, 10 separators: one more NUL means a field held one
+  return nulCount(key) === 10 ? key : JSON.stringify([i.accountId, i.roleArn, i.roleId, i.roleName, policy, source, provider, policyArns, tags, transitiveTagKeys, webIdentity, flags]);
 }
 function nulCount(s: string): number {
   let n = 0;

@@ -150,8 +150,8 @@ test('sessions stored in the layout of migrations 1-4 (a legacy text key, serial
     }, `session ${r.key}`);
     assert.deepEqual(sessions.findCredential(r.key)?.sessionTokenSha256, sessionTokenDigest(r.token));
   }
-  // one shape per distinct content: the web identity sessions named pod, the one named other, the chained ones
-  assert.equal(count(db, 'SELECT count(*) AS n FROM sts_session_shapes'), 3);
+  // one shape per distinct content (the session name is the session's own): the web identity ones, the chained ones
+  assert.equal(count(db, 'SELECT count(*) AS n FROM sts_session_shapes'), 2);
   assert.deepEqual(db.prepare('SELECT name FROM sqlite_master WHERE tbl_name = ? AND type = ?').all('sts_sessions', 'index'), [], 'the expiration index is gone');
   // a new session of a migrated shape is stored and found
   const fresh = sessions.issueSessionCredentials({ ...web, sessionName: 'pod', expiration: new Date(t + 3600_000) });
@@ -170,22 +170,24 @@ function sessionAccessKeyIdFor(serial: number): string {
 const shapeOf = (db: ReturnType<typeof openDatabase>, accessKeyId: string) =>
   count(db, 'SELECT shape_id AS n FROM sts_sessions WHERE id = ?', sessionSerialOf(accessKeyId));
 
-test('sessions of the same role, session name and web identity share one shape row; another session name gets another', async () => {
+test('sessions of the same role and web identity share one shape row whatever their names; another service account gets another', async () => {
   const db = openDatabase(':memory:');
   const sessions = createSessionStore(db, () => new Date(), cryptoRandom);
-  const web = (sessionName: string) => ({ ...input(sessionName), federatedProvider: 'arn:aws:iam::111122223333:oidc-provider/oidc.example.com',
-    webIdentity: { iss: 'https://oidc.example.com', sub: 'system:serviceaccount:ns:sa', aud: 'sts.amazonaws.com' } });
-  // two of a new shape in one group commit, then one more after it
+  const web = (sessionName: string, serviceAccount = 'sa') => ({ ...input(sessionName), federatedProvider: 'arn:aws:iam::111122223333:oidc-provider/oidc.example.com',
+    webIdentity: { iss: 'https://oidc.example.com', sub: `system:serviceaccount:ns:${serviceAccount}`, aud: 'sts.amazonaws.com' } });
+  // two of a new shape in one group commit, then more after it (SDKs name each session anew: botocore-session-<time>)
   const [a, b] = await Promise.all([sessions.issueSessionCredentialsBatched(web('pod')), sessions.issueSessionCredentialsBatched(web('pod'))]);
-  const c = sessions.issueSessionCredentials(web('pod'));
-  const d = sessions.issueSessionCredentials(web('other'));
+  const c = sessions.issueSessionCredentials(web('botocore-session-1765000000'));
+  const d = sessions.issueSessionCredentials(web('pod', 'other'));
   const e = sessions.issueSessionCredentials({ ...web('pod'), webIdentity: null, federatedProvider: null });
   assert.equal(shapeOf(db, a!.accessKeyId), shapeOf(db, b!.accessKeyId));
   assert.equal(shapeOf(db, a!.accessKeyId), shapeOf(db, c.accessKeyId));
   assert.notEqual(shapeOf(db, a!.accessKeyId), shapeOf(db, d.accessKeyId));
   assert.notEqual(shapeOf(db, a!.accessKeyId), shapeOf(db, e.accessKeyId));
   assert.equal(count(db, 'SELECT count(*) AS n FROM sts_session_shapes'), 3);
-  assert.equal(sessions.getSession(d.accessKeyId)?.sessionName, 'other');
+  assert.equal(sessions.getSession(c.accessKeyId)?.sessionName, 'botocore-session-1765000000');
+  assert.equal(sessions.getSession(c.accessKeyId)?.assumedRoleArn, 'arn:aws:sts::111122223333:assumed-role/app/botocore-session-1765000000');
+  assert.equal(sessions.getSession(d.accessKeyId)?.webIdentity?.sub, 'system:serviceaccount:ns:other');
   assert.equal(sessions.getSession(e.accessKeyId)?.webIdentity, null);
   assert.equal(sessions.getSession(b!.accessKeyId)?.webIdentity?.sub, 'system:serviceaccount:ns:sa');
 });
@@ -213,8 +215,10 @@ test('prune deletes sessions expired over a day and only those; an hourly sweep 
   const at = (h: number) => t0 + h * 3600_000;
   const clock = () => new Date(now);
   let sessions = createSessionStore(db, clock, cryptoRandom);
-  const issue = (sessionName: string, expiration: number) => sessions.issueSessionCredentials({ ...input(sessionName), expiration: new Date(expiration) });
-  const shapes = (sessionName: string) => count(db, 'SELECT count(*) AS n FROM sts_session_shapes WHERE session_name = ?', sessionName);
+  // each kind of session with its own role, so its own shape
+  const issue = (role: string, expiration: number) =>
+    sessions.issueSessionCredentials({ ...input(role), roleName: role, roleArn: `arn:aws:iam::111122223333:role/${role}`, expiration: new Date(expiration) });
+  const shapes = (role: string) => count(db, 'SELECT count(*) AS n FROM sts_session_shapes WHERE role_name = ?', role);
   // a prune runs every 1000 sessions
   const fill = () => {
     for (let i = 0; i < 1000; i++) issue('filler', now + 3600_000);
@@ -284,5 +288,5 @@ test('a group commit of more sessions than one statement inserts (17: 8, 8 and 1
     assert.equal(s?.secretAccessKey, c.secretAccessKey);
     assert.deepEqual(s?.sessionTokenSha256, sessionTokenDigest(c.sessionToken));
   }
-  assert.equal(count(db, 'SELECT count(*) AS n FROM sts_session_shapes'), 5);
+  assert.equal(count(db, 'SELECT count(*) AS n FROM sts_session_shapes'), 1, 'one role: one shape');
 });
