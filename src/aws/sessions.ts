@@ -2,7 +2,8 @@
  * Temporary credentials (spec 4): the session store behind `ASIA…` access keys. STS issues sessions with
  * {@link SessionStore.issueSessionCredentials}; SigV4 verification finds them through {@link SessionStore.findCredential};
  * authorization reads the session's policies, tags and source identity. Stored in SQLite (WAL), so an acknowledged
- * AssumeRole* survives a crash of the process; expired sessions are pruned a day after expiry.
+ * AssumeRole* survives a crash of the process; sessions expired over a day are pruned once issued over 36 hours ago
+ * (see pruneExpired).
  *
  * A row of `sts_sessions` holds only what differs between sessions (key, secret, token digest, times, session name)
  * and the id of its "shape" in `sts_session_shapes`: the role, policies, tags, source identity and web identity, which
