@@ -52,8 +52,9 @@ const SHAPE_COLUMNS = `
      chained INTEGER NOT NULL,
      federated_provider TEXT,
      web_identity TEXT`;
-const SHAPE_COLUMN_NAMES = `account_id, role_arn, role_id, role_name, session_policy, policy_arns, tags, transitive_tag_keys,
-     source_identity, chained, federated_provider, web_identity`;
+/** The shape's column names, in order, as {@link SHAPE_COLUMNS} declares them. */
+const SHAPE_COLUMN_LIST = SHAPE_COLUMNS.split(',').map((c) => c.trim().split(/\s+/)[0]!);
+const SHAPE_COLUMN_NAMES = SHAPE_COLUMN_LIST.join(', ');
 
 /** The SQL function migration 4 digests stored tokens with (registered on the database before migrating). */
 const SESSION_TOKEN_DIGEST_SQL = 'irsa_session_token_sha256';
@@ -108,7 +109,7 @@ const MIGRATIONS = [
      shape_id INTEGER NOT NULL
    );
    INSERT INTO sts_sessions_shaped SELECT s.id, s.access_key_id, s.secret_access_key, s.session_token_sha256, s.expiration, s.issued_at, s.session_name, h.id
-     FROM sts_sessions s JOIN sts_session_shapes h ON ${SHAPE_COLUMN_NAMES.split(',').map((c) => `h.${c.trim()} IS s.${c.trim()}`).join(' AND ')};
+     FROM sts_sessions s JOIN sts_session_shapes h ON ${SHAPE_COLUMN_LIST.map((c) => `h.${c} IS s.${c}`).join(' AND ')};
    DROP INDEX sts_session_shapes_content;
    DROP TABLE sts_sessions;
    ALTER TABLE sts_sessions_shaped RENAME TO sts_sessions`,
@@ -274,7 +275,7 @@ export class SessionStore implements CredentialLookup {
     this.inserts = Array.from({ length: ROWS_PER_INSERT }, (_, i) =>
       db.prepare(`INSERT INTO sts_sessions (id, access_key_id, secret_access_key, session_token_sha256, expiration, issued_at, session_name, shape_id) VALUES ${Array(i + 1).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`),
     );
-    this.insertShape = db.prepare(`INSERT INTO sts_session_shapes (${SHAPE_COLUMN_NAMES}) VALUES (${'?, '.repeat(11)}?)`);
+    this.insertShape = db.prepare(`INSERT INTO sts_session_shapes (${SHAPE_COLUMN_NAMES}) VALUES (${SHAPE_COLUMN_LIST.map(() => '?').join(', ')})`);
     this.insertBatch = db.transaction((rows: readonly NewRow[], nowMs: number) => {
       this.insertRows(rows);
       this.issuedSincePrune += rows.length;
